@@ -1,0 +1,80 @@
+//===- CpuRunner.h - Compile fattn programs for the CPU and run them -*- C++ -*-=//
+//
+// The CPU end of the compiler: finds the attention in a tensor-level program,
+// lowers the program with the fattn-to-llvm pipeline, JIT-compiles it and
+// calls it on host buffers. fattn-run and the execution tests share it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FATTN_CPURUNNER_H
+#define FATTN_CPURUNNER_H
+
+#include "FlashDialect/Mask/Mask.h"
+#include "FlashDialect/Passes.h"
+#include "FlashDialect/Runtime/Reference.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir {
+class DialectRegistry;
+class ExecutionEngine;
+namespace fattn {
+
+/// Dialects, interfaces and translations a context needs to parse and lower
+/// fattn programs.
+void registerFattnCompilerDialects(DialectRegistry &registry);
+
+/// What a program computes, read off its fattn.attention before lowering.
+/// The calling convention is `@f(q, k, v) -> (out, lse)` or
+/// `@f(q, k, v, out, lse) [-> (out, lse)]` on tensors; after lowering both
+/// become `@f(q, k, v, out, lse)` on memrefs.
+struct AttentionProgram {
+  std::string functionName;
+  ::fattn::mask::Mask mask;
+  ::fattn::runtime::AttentionShape shape;
+  ::fattn::runtime::AttentionParams params;
+  ::fattn::runtime::ElementType elementType =
+      ::fattn::runtime::ElementType::F32;
+};
+
+/// Finds the one function with one fattn.attention and checks the calling
+/// convention; emits a diagnostic naming the problem otherwise.
+FailureOr<AttentionProgram> analyzeAttentionProgram(ModuleOp module);
+
+/// A JIT-compiled program.
+class CpuExecutable {
+public:
+  /// Lowers `module` (modified in place) with fattn-to-llvm and JIT-compiles
+  /// it. Only f32 programs run on the CPU.
+  static FailureOr<std::unique_ptr<CpuExecutable>>
+  compile(ModuleOp module, const AttentionProgram &program,
+          const FattnToLLVMPipelineOptions &options);
+  ~CpuExecutable();
+
+  /// Runs on contiguous "thd" buffers of the program's shape.
+  void run(const float *q, const float *k, const float *v, float *out,
+           float *lse) const;
+
+private:
+  CpuExecutable() = default;
+  std::unique_ptr<ExecutionEngine> engine;
+  AttentionProgram program;
+  void *entry = nullptr;
+};
+
+/// A tensor-level program for `mask` in the `@name(q, k, v) -> (out, lse)`
+/// convention: how tests and tools generate programs without hand-writing
+/// IR.
+std::string formatAttentionProgram(const ::fattn::mask::Mask &mask,
+                                   const ::fattn::runtime::AttentionShape &shape,
+                                   const ::fattn::runtime::AttentionParams &params,
+                                   StringRef name = "attention");
+
+} // namespace fattn
+} // namespace mlir
+
+#endif // FATTN_CPURUNNER_H

@@ -1,0 +1,202 @@
+//===- FattnOps.td - fattn operations -----------------------*- tablegen -*-===//
+
+#ifndef FATTN_OPS_TD
+#define FATTN_OPS_TD
+
+include "FlashDialect/FattnBase.td"
+include "FlashDialect/FattnAttrs.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+
+def Fattn_AttnElementType : AnyTypeOf<[F16, BF16, F32]>;
+def Fattn_TensorOrMemRef :
+    AnyTypeOf<[RankedTensorOf<[Fattn_AttnElementType]>,
+               MemRefOf<[Fattn_AttnElementType]>]>;
+
+//===----------------------------------------------------------------------===//
+// fattn.attention
+//===----------------------------------------------------------------------===//
+
+def Fattn_AttentionOp : Fattn_Op<"attention", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Attention of Q over K/V restricted to a range mask";
+  let description = [{
+    Computes, for every query row `r` and query head `h`,
+
+        out[r, h]  = sum_j softmax_j(s[r, h, j]) * V[j, h / g]
+        lse[r, h]  = log sum_j exp(s[r, h, j])
+        s[r, h, j] = softcap(scale * <Q[r, h], K[j, h / g]>)
+
+    over the keys `j` that the mask attends for row `r`, where `g = Hq / Hk`
+    (GQA/MQA). Layout is packed "thd": Q and out are `(Sq, Hq, D)`, K and V
+    `(Sk, Hk, D)`, lse `(Sq, Hq)` in f32. `scale` defaults to `1/sqrt(D)`;
+    `softcap = c` replaces a score `s` by `c * tanh(s / c)`. A row with no
+    attended key yields out 0 and lse -inf.
+
+    Destination-passing style: `out` and `lse` are overwritten, never read.
+    On tensors the op returns the new `out` and `lse`; on memrefs it writes
+    them in place and returns nothing.
+
+    ```mlir
+    %o, %l = fattn.attention ins(%q, %k, %v : tensor<256x8x64xf32>,
+                                 tensor<256x2x64xf32>, tensor<256x2x64xf32>)
+                             outs(%out, %lse : tensor<256x8x64xf32>,
+                                  tensor<256x8xf32>)
+                             mask <causal [0:256, 0:256]>
+                             -> tensor<256x8x64xf32>, tensor<256x8xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    Fattn_TensorOrMemRef:$query,
+    Fattn_TensorOrMemRef:$key,
+    Fattn_TensorOrMemRef:$value,
+    Fattn_TensorOrMemRef:$out,
+    AnyTypeOf<[RankedTensorOf<[F32]>, MemRefOf<[F32]>]>:$lse,
+    Fattn_MaskAttr:$mask,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<F32Attr>:$softcap
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+
+  let assemblyFormat = [{
+    `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
+      type($value) `)`
+    `outs` `(` $out `,` $lse `:` type($out) `,` type($lse) `)`
+    `mask` $mask
+    attr-dict (`->` type($results)^)?
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// The scale actually applied: the attribute, or 1/sqrt(D).
+    double getEffectiveScale();
+    /// 0 when no softcap is set.
+    double getSoftcapValue();
+    bool hasPureTensorSemantics() {
+      return ::llvm::isa<::mlir::RankedTensorType>(getQuery().getType());
+    }
+    /// out and lse, operands 3 and 4.
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(), /*start=*/3,
+                                         /*length=*/2);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Tile operations: one (query tile, key tile) step of the online softmax
+//===----------------------------------------------------------------------===//
+//
+// `fattn-tile-attention` rewrites a bufferized fattn.attention into loops over
+// the key tiles each query tile must visit, keeping the online-softmax state
+// (running max, running sum, accumulator) in explicit buffers and calling the
+// ops below once per tile. They name the steps of the algorithm and nothing
+// about the target: `fattn-lower-tiles-to-loops` turns them into scalar loops
+// for the CPU, and a GPU lowering maps the same steps onto warps and tensor
+// cores. Scores are kept in base 2 (multiplied by log2(e)) so that the
+// softmax uses exp2.
+
+def Fattn_TileMemRef2D : MemRefRankOf<[Fattn_AttnElementType], [2]>;
+def Fattn_TileF32MemRef2D : MemRefRankOf<[F32], [2]>;
+def Fattn_TileF32MemRef1D : MemRefRankOf<[F32], [1]>;
+
+def Fattn_TileScoresOp : Fattn_Op<"tile_scores", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Base-2 scores of a query tile against a key tile";
+  let description = [{
+    `scores[i, j] = log2(e) * softcap(scale * <query[i, :], key[j, :]>)`,
+    accumulated in f32. `query` is `(rows, D)`, `key` is `(cols, D)`,
+    `scores` is `(rows, cols)`.
+  }];
+  let arguments = (ins Fattn_TileMemRef2D:$query, Fattn_TileMemRef2D:$key,
+                       Fattn_TileF32MemRef2D:$scores, F32Attr:$scale,
+                       OptionalAttr<F32Attr>:$softcap);
+  let assemblyFormat = [{
+    $query `,` $key `into` $scores attr-dict `:` type($query) `,` type($key)
+      `,` type($scores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fattn_TileMaskOp : Fattn_Op<"tile_mask", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Sets scores of unattended cells of a partial tile to -inf";
+  let description = [{
+    The tile's cell `(i, j)` is global cell `(row_offset + i, col_offset + j)`.
+    It stays when one of the slices `slice_ids[ids_begin .. ids_end)` of
+    `slice_table` attends it; otherwise its score becomes -inf. Each row of
+    `slice_table` is `(q_begin, q_end, k_begin, k_end, kind)` with the kind's
+    integer code. Only partial tiles carry this op: full tiles are visited
+    without any mask arithmetic.
+  }];
+  let arguments = (ins Fattn_TileF32MemRef2D:$scores, Index:$row_offset,
+                       Index:$col_offset, MemRefRankOf<[I32], [2]>:$slice_table,
+                       MemRefRankOf<[I32], [1]>:$slice_ids, Index:$ids_begin,
+                       Index:$ids_end);
+  let assemblyFormat = [{
+    $scores `at` `[` $row_offset `,` $col_offset `]` `slices` $slice_table
+      `[` $slice_ids `[` $ids_begin `:` $ids_end `]` `]` attr-dict `:`
+      type($scores) `,` type($slice_table) `,` type($slice_ids)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fattn_TileOnlineSoftmaxOp : Fattn_Op<"tile_online_softmax", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Online-softmax update: running max, running sum, rescale";
+  let description = [{
+    For each row `i` with base-2 scores `s`:
+
+        m'      = max(max[i], max_j s[i, j])
+        alpha   = exp2(max[i] - m')
+        s[i, j] = exp2(s[i, j] - m')            (the probabilities, in place)
+        sum[i]  = alpha * sum[i] + sum_j s[i, j]
+        acc[i]  = alpha * acc[i]
+        max[i]  = m'
+
+    Rows whose scores are all -inf so far keep max -inf, sum 0 and a zero
+    accumulator, with no NaN.
+  }];
+  let arguments = (ins Fattn_TileF32MemRef2D:$scores,
+                       Fattn_TileF32MemRef1D:$max, Fattn_TileF32MemRef1D:$sum,
+                       Fattn_TileF32MemRef2D:$acc);
+  let assemblyFormat = [{
+    $scores `max` $max `sum` $sum `acc` $acc attr-dict `:` type($scores) `,`
+      type($max) `,` type($sum) `,` type($acc)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fattn_TileAccumulateOp : Fattn_Op<"tile_accumulate", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "acc += probabilities x value tile";
+  let arguments = (ins Fattn_TileF32MemRef2D:$probs, Fattn_TileMemRef2D:$value,
+                       Fattn_TileF32MemRef2D:$acc);
+  let assemblyFormat = [{
+    $probs `,` $value `into` $acc attr-dict `:` type($probs) `,` type($value)
+      `,` type($acc)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fattn_TileFinalizeOp : Fattn_Op<"tile_finalize", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Normalizes the accumulator and writes out and lse";
+  let description = [{
+    `out[i] = acc[i] / sum[i]` and `lse[i] = ln(2) * (max[i] + log2(sum[i]))`;
+    a row with `sum[i] == 0` attended nothing and gets out 0, lse -inf.
+  }];
+  let arguments = (ins Fattn_TileF32MemRef2D:$acc, Fattn_TileF32MemRef1D:$max,
+                       Fattn_TileF32MemRef1D:$sum, Fattn_TileMemRef2D:$out,
+                       Fattn_TileF32MemRef1D:$lse);
+  let assemblyFormat = [{
+    $acc `max` $max `sum` $sum `into` $out `,` $lse attr-dict `:` type($acc)
+      `,` type($max) `,` type($sum) `,` type($out) `,` type($lse)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // FATTN_OPS_TD

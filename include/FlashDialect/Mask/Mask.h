@@ -1,0 +1,202 @@
+//===- Mask.h - Range-mask algebra shared by compiler and runtime -*- C++ -*-===//
+//
+// The one place that decides which (query, key) pairs a range mask attends
+// and which tiles a kernel must visit. The dialect's verifier, every pass, the
+// runtime and any planner call into this library; nothing else re-derives
+// tile or pair logic. Plain C++: no MLIR or LLVM types in the interface, so
+// the runtime can use it on machines without LLVM.
+//
+// Semantics follow SPEC.md §1. A slice is (q range, k range, kind) with
+// half-open global ranges. For a query row `gi` inside the q range, the keys a
+// slice attends always form one contiguous interval, which is what every
+// algorithm below relies on.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FATTN_MASK_MASK_H
+#define FATTN_MASK_MASK_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fattn::mask {
+
+enum class SliceKind : uint8_t {
+  Full = 0,     // every (i, j)
+  Causal = 1,   // j <= i + (Sk - Sq): bottom-right aligned
+  InvCausal = 2, // j >= i: top-left aligned
+  BiCausal = 3, // both of the above
+};
+constexpr int64_t kNumSliceKinds = 4;
+
+/// "full", "causal", "inv_causal", "bi_causal".
+std::string_view stringifySliceKind(SliceKind kind);
+std::optional<SliceKind> symbolizeSliceKind(std::string_view name);
+/// Kind from its integer code (SPEC.md §1 table); nullopt for unknown codes.
+std::optional<SliceKind> sliceKindFromCode(int64_t code);
+
+/// Half-open interval [begin, end) of global indices.
+struct Range {
+  int64_t begin = 0;
+  int64_t end = 0;
+
+  int64_t size() const { return end > begin ? end - begin : 0; }
+  bool empty() const { return end <= begin; }
+  bool operator==(const Range &other) const {
+    return (empty() && other.empty()) ||
+           (begin == other.begin && end == other.end);
+  }
+};
+
+struct Slice {
+  int64_t qBegin = 0, qEnd = 0;
+  int64_t kBegin = 0, kEnd = 0;
+  SliceKind kind = SliceKind::Full;
+
+  Range qRange() const { return {qBegin, qEnd}; }
+  Range kRange() const { return {kBegin, kEnd}; }
+
+  /// Keys attended by global query row `row`; empty outside the q range.
+  Range keysOfRow(int64_t row) const;
+  bool contains(int64_t row, int64_t key) const;
+  /// Number of attended (row, key) cells.
+  int64_t countPairs() const;
+  bool attendsNothing() const { return countPairs() == 0; }
+
+  bool operator==(const Slice &other) const {
+    return qBegin == other.qBegin && qEnd == other.qEnd &&
+           kBegin == other.kBegin && kEnd == other.kEnd && kind == other.kind;
+  }
+};
+
+/// An ordered list of slices. Order carries no meaning for the attended set.
+using Mask = std::vector<Slice>;
+
+/// "causal [0:128, 0:256]" (numpy-style rows, keys; half-open): the textual
+/// form of one slice in diagnostics and in the dialect's mask attribute.
+std::string formatSlice(const Slice &slice);
+
+//===----------------------------------------------------------------------===//
+// Validation
+//===----------------------------------------------------------------------===//
+
+/// Problems of one slice on its own: negative or reversed ranges, ranges past
+/// `numQ` / `numK`. A bound of -1 means "unknown" (dynamic) and is not
+/// checked. Returns a message without the "slice N: " prefix.
+std::optional<std::string> checkSlice(const Slice &slice, int64_t numQ,
+                                      int64_t numK);
+
+/// A cell attended by both slices, if any. Exact: evaluates every breakpoint
+/// of the two piecewise-linear row intervals, not a sample.
+struct Cell {
+  int64_t row, key;
+};
+std::optional<Cell> findSharedCell(const Slice &a, const Slice &b);
+
+struct Overlap {
+  size_t first, second; // indices into the mask, first < second
+  Cell cell;
+};
+/// First pair of slices (in index order of `first`) sharing a cell.
+std::optional<Overlap> findOverlap(const Mask &mask);
+
+/// Everything the verifier and the runtime reject, as one message prefixed
+/// with the offending slice index ("slice 3: k range [0, 5000) exceeds key
+/// length 4096"; "slices 1 and 4 both attend (q 17, k 3)"). nullopt when valid.
+std::optional<std::string> validate(const Mask &mask, int64_t numQ,
+                                    int64_t numK);
+
+//===----------------------------------------------------------------------===//
+// Pair counting and normalization
+//===----------------------------------------------------------------------===//
+
+/// Attended pairs of a valid (non-overlapping) mask.
+int64_t countAttendedPairs(const Mask &mask);
+
+/// Same attended set, canonical form: each slice tightened to the rows and
+/// keys it attends (and to the simplest kind that describes them), slices
+/// attending nothing dropped, neighbours that together form one slice merged,
+/// and the result ordered by (qBegin, kBegin). Requires a valid mask.
+Mask normalize(const Mask &mask);
+
+//===----------------------------------------------------------------------===//
+// Tile classification
+//===----------------------------------------------------------------------===//
+
+enum class TileKind : uint8_t { Skip = 0, Full = 1, Partial = 2 };
+
+struct TileSizes {
+  int64_t q = 64;
+  int64_t k = 64;
+};
+
+/// Which key tiles each query tile visits. Tiles are clipped at numQ/numK; a
+/// tile is Full when every cell of its clipped area is attended, Skip when
+/// none is. Lists are CSR, key tiles ascending within a query tile, so that
+/// kernels run the unmasked loop over `full*` and the masked one over
+/// `partial*` (FlexAttention's two block lists).
+struct TileMap {
+  int64_t numQ = 0, numK = 0;
+  TileSizes tile;
+  int64_t numQTiles = 0, numKTiles = 0;
+
+  std::vector<int32_t> fullOffsets;    // numQTiles + 1
+  std::vector<int32_t> fullKTiles;     // key-tile indices
+  std::vector<int32_t> partialOffsets; // numQTiles + 1
+  std::vector<int32_t> partialKTiles;
+  /// For the p-th partial tile (index into partialKTiles), the mask slices
+  /// touching it: partialSlices[partialSliceOffsets[p] .. [p + 1]).
+  std::vector<int32_t> partialSliceOffsets; // partialKTiles.size() + 1
+  std::vector<int32_t> partialSlices;
+
+  TileKind kindOf(int64_t qTile, int64_t kTile) const;
+  int64_t numFullTiles() const { return (int64_t)fullKTiles.size(); }
+  int64_t numPartialTiles() const { return (int64_t)partialKTiles.size(); }
+};
+
+/// Classifies every tile of a valid mask. Cost is linear in the attended rows
+/// times slices, not in cells.
+TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
+                      TileSizes tile);
+
+//===----------------------------------------------------------------------===//
+// Builders. Each returns nullopt and sets `error` on bad arguments.
+//===----------------------------------------------------------------------===//
+
+Mask fullMask(int64_t numQ, int64_t numK);
+/// Bottom-right aligned causal over the whole (numQ, numK) rectangle.
+Mask causalMask(int64_t numQ, int64_t numK);
+
+/// FlashAttention's window: local query i attends key j when
+/// i + (numK - numQ) - left <= j <= i + (numK - numQ) + right; -1 means
+/// unbounded on that side.
+std::optional<Mask> slidingWindowMask(int64_t numQ, int64_t numK, int64_t left,
+                                      int64_t right,
+                                      std::string *error = nullptr);
+
+/// One slice per sequence of a varlen batch: sequence b spans
+/// [cuQ[b], cuQ[b+1]) x [cuK[b], cuK[b+1]). Causal is bottom-right aligned
+/// per sequence, as in flash_attn_varlen_func.
+std::optional<Mask> varlenMask(const std::vector<int64_t> &cuSeqlensQ,
+                               const std::vector<int64_t> &cuSeqlensK,
+                               bool causal, std::string *error = nullptr);
+
+/// Blocks of `blockSize` tokens; every query of block b attends every key of
+/// blocks 0..b. Written, like MagiAttention's examples, with overlapping q
+/// ranges: one slice for the earlier blocks and one for the block itself.
+std::optional<Mask> blockCausalMask(int64_t numTokens, int64_t blockSize,
+                                    std::string *error = nullptr);
+
+/// A question of `questionLen` tokens followed by answers: the question is
+/// causal over itself; each answer attends the whole question and is causal
+/// over itself.
+std::optional<Mask> sharedQuestionMask(int64_t questionLen,
+                                       const std::vector<int64_t> &answerLens,
+                                       std::string *error = nullptr);
+
+} // namespace fattn::mask
+
+#endif // FATTN_MASK_MASK_H

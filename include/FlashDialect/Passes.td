@@ -1,0 +1,65 @@
+//===- Passes.td - fattn passes -----------------------------*- tablegen -*-===//
+
+#ifndef FATTN_PASSES_TD
+#define FATTN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FattnNormalizeMask : Pass<"fattn-normalize-mask", "func::FuncOp"> {
+  let summary = "Rewrite every fattn.attention mask into canonical form";
+  let description = [{
+    Replaces each mask by the mask library's normal form of the same attended
+    set: slices tightened to what they attend and given the simplest kind,
+    slices attending nothing dropped, neighbours that form one slice merged,
+    and the rest ordered by (q begin, k begin). Fewer, larger slices mean
+    fewer partial tiles and shorter per-element mask checks later.
+  }];
+  let dependentDialects = [];
+}
+
+def FattnTileAttention : Pass<"fattn-tile-attention", "ModuleOp"> {
+  let summary = "Tile bufferized fattn.attention into online-softmax loops";
+  let description = [{
+    Rewrites each fattn.attention on memrefs into a parallel loop over (query
+    head, query tile) and, inside it, two loops over key tiles: one over the
+    tiles the mask attends fully, with no mask arithmetic, and one over the
+    partial tiles, each masked by only the slices that touch it. Tiles the
+    mask skips are never visited. The tile lists come from the mask library
+    (`classifyTiles`) and are emitted as constant globals. The online-softmax
+    state (running max, running sum, f32 accumulator) lives in buffers per
+    query tile, and each key tile is one fattn.tile_scores /
+    [fattn.tile_mask] / fattn.tile_online_softmax / fattn.tile_accumulate
+    sequence; fattn.tile_finalize writes out and lse.
+  }];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "Query rows per tile">,
+    Option<"blockK", "block-k", "int64_t", /*default=*/"64",
+           "Key rows per tile">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def FattnLowerTilesToLoops : Pass<"fattn-lower-tiles-to-loops",
+                                  "func::FuncOp"> {
+  let summary = "Lower fattn tile operations to scalar loops (the CPU path)";
+  let description = [{
+    Expands each fattn.tile_* operation into scf.for loops over its rows and
+    columns with f32 arithmetic, math.exp2/log2 for the softmax, and
+    math.tanh for the softcap. The output uses only upstream dialects and
+    lowers to LLVM with the standard conversions.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+#endif // FATTN_PASSES_TD

@@ -1,0 +1,231 @@
+//===- CpuRunner.cpp - Lower, JIT and call fattn programs on the CPU ------===//
+
+#include "FlashDialect/CpuRunner.h"
+#include "FlashDialect/FattnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+#include <mutex>
+
+using namespace mlir;
+using namespace mlir::fattn;
+namespace mask = ::fattn::mask;
+namespace runtime = ::fattn::runtime;
+
+void mlir::fattn::registerFattnCompilerDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<FattnDialect>();
+  registerBufferizableOpInterfaceExternalModels(registry);
+}
+
+static FailureOr<runtime::ElementType> elementTypeOf(Type type) {
+  if (type.isF32())
+    return runtime::ElementType::F32;
+  if (type.isF16())
+    return runtime::ElementType::F16;
+  if (type.isBF16())
+    return runtime::ElementType::BF16;
+  return failure();
+}
+
+FailureOr<AttentionProgram>
+mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
+  SmallVector<AttentionOp> ops;
+  module.walk([&](AttentionOp op) { ops.push_back(op); });
+  if (ops.size() != 1)
+    return module.emitError("expected exactly one fattn.attention, found ")
+           << ops.size();
+  AttentionOp op = ops.front();
+  auto func = op->getParentOfType<func::FuncOp>();
+  if (!func)
+    return op.emitError("fattn.attention must be inside a func.func");
+  if (!op.hasPureTensorSemantics())
+    return op.emitError("expected a tensor-level program (before bufferization)");
+
+  auto isArgument = [&](Value value, unsigned position) {
+    auto argument = dyn_cast<BlockArgument>(value);
+    return argument && argument.getOwner() == &func.getBody().front() &&
+           argument.getArgNumber() == position;
+  };
+  const char *convention =
+      "expected @f(q, k, v) -> (out, lse) or @f(q, k, v, out, lse) with the "
+      "fattn.attention operands in that order";
+  if (!isArgument(op.getQuery(), 0) || !isArgument(op.getKey(), 1) ||
+      !isArgument(op.getValue(), 2))
+    return func.emitError(convention);
+  unsigned numArguments = func.getNumArguments();
+  bool outputsAreArguments =
+      numArguments == 5 && isArgument(op.getOut(), 3) && isArgument(op.getLse(), 4);
+  if (numArguments != 3 && !outputsAreArguments)
+    return func.emitError(convention);
+  auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  bool returnsResults = returnOp.getNumOperands() == 2 &&
+                        returnOp.getOperand(0) == op.getResult(0) &&
+                        returnOp.getOperand(1) == op.getResult(1);
+  if (returnOp.getNumOperands() != 0 && !returnsResults)
+    return func.emitError(convention);
+  if (numArguments == 3 && !returnsResults)
+    return func.emitError(convention);
+
+  AttentionProgram program;
+  program.functionName = func.getName().str();
+  program.mask = op.getMask().getMask();
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
+  if (!queryType.hasStaticShape() || !keyType.hasStaticShape())
+    return op.emitError("running needs static shapes");
+  program.shape.numQ = queryType.getDimSize(0);
+  program.shape.headsQ = queryType.getDimSize(1);
+  program.shape.headDim = queryType.getDimSize(2);
+  program.shape.numK = keyType.getDimSize(0);
+  program.shape.headsK = keyType.getDimSize(1);
+  program.params.scale = op.getEffectiveScale();
+  program.params.softcap = op.getSoftcapValue();
+  FailureOr<runtime::ElementType> elementType =
+      elementTypeOf(queryType.getElementType());
+  if (failed(elementType))
+    return op.emitError("unsupported element type ")
+           << queryType.getElementType();
+  program.elementType = *elementType;
+  return program;
+}
+
+CpuExecutable::~CpuExecutable() = default;
+
+FailureOr<std::unique_ptr<CpuExecutable>>
+CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
+                       const FattnToLLVMPipelineOptions &options) {
+  if (program.elementType != runtime::ElementType::F32)
+    return module.emitError("CPU execution runs f32 programs; this one is ")
+           << runtime::stringifyElementType(program.elementType);
+  auto func = module.lookupSymbol<func::FuncOp>(program.functionName);
+  if (!func)
+    return module.emitError("no function @") << program.functionName;
+  // A C-compatible wrapper taking memref descriptors by pointer.
+  func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                UnitAttr::get(module.getContext()));
+
+  PassManager pm(module.getContext());
+  buildFattnToLLVMPipeline(pm, options);
+  if (failed(pm.run(module)))
+    return module.emitError("fattn-to-llvm pipeline failed");
+
+  static std::once_flag nativeTargetOnce;
+  std::call_once(nativeTargetOnce, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  ExecutionEngineOptions engineOptions;
+  auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
+                                               /*sizeLevel=*/0, nullptr);
+  engineOptions.transformer = transformer;
+  auto engine = ExecutionEngine::create(module, engineOptions);
+  if (!engine) {
+    std::string message = llvm::toString(engine.takeError());
+    return module.emitError("JIT compilation failed: ") << message;
+  }
+  auto executable = std::unique_ptr<CpuExecutable>(new CpuExecutable());
+  executable->engine = std::move(*engine);
+  executable->program = program;
+  auto entry =
+      executable->engine->lookup("_mlir_ciface_" + program.functionName);
+  if (!entry) {
+    std::string message = llvm::toString(entry.takeError());
+    return module.emitError("no JIT entry point: ") << message;
+  }
+  executable->entry = *entry;
+  return executable;
+}
+
+namespace {
+template <int Rank>
+StridedMemRefType<float, Rank> describe(float *data,
+                                        std::array<int64_t, Rank> sizes) {
+  StridedMemRefType<float, Rank> descriptor;
+  descriptor.basePtr = data;
+  descriptor.data = data;
+  descriptor.offset = 0;
+  int64_t stride = 1;
+  for (int dim = Rank - 1; dim >= 0; --dim) {
+    descriptor.sizes[dim] = sizes[dim];
+    descriptor.strides[dim] = stride;
+    stride *= sizes[dim];
+  }
+  return descriptor;
+}
+} // namespace
+
+void CpuExecutable::run(const float *q, const float *k, const float *v,
+                        float *out, float *lse) const {
+  const runtime::AttentionShape &s = program.shape;
+  // The generated code never writes q, k or v; the descriptors are simply
+  // not const-qualified.
+  auto qDesc = describe<3>(const_cast<float *>(q), {s.numQ, s.headsQ, s.headDim});
+  auto kDesc = describe<3>(const_cast<float *>(k), {s.numK, s.headsK, s.headDim});
+  auto vDesc = describe<3>(const_cast<float *>(v), {s.numK, s.headsK, s.headDim});
+  auto outDesc = describe<3>(out, {s.numQ, s.headsQ, s.headDim});
+  auto lseDesc = describe<2>(lse, {s.numQ, s.headsQ});
+  using Entry = void (*)(StridedMemRefType<float, 3> *,
+                         StridedMemRefType<float, 3> *,
+                         StridedMemRefType<float, 3> *,
+                         StridedMemRefType<float, 3> *,
+                         StridedMemRefType<float, 2> *);
+  reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &outDesc, &lseDesc);
+}
+
+std::string mlir::fattn::formatAttentionProgram(
+    const mask::Mask &attended, const runtime::AttentionShape &shape,
+    const runtime::AttentionParams &params, StringRef name) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  auto tensor = [&](int64_t tokens, int64_t heads, bool withDim) {
+    std::string type = "tensor<" + std::to_string(tokens) + "x" +
+                       std::to_string(heads) + "x";
+    if (withDim)
+      type += std::to_string(shape.headDim) + "x";
+    return type + "f32>";
+  };
+  std::string qType = tensor(shape.numQ, shape.headsQ, true);
+  std::string kvType = tensor(shape.numK, shape.headsK, true);
+  std::string lseType = tensor(shape.numQ, shape.headsQ, false);
+  os << "func.func @" << name << "(%q: " << qType << ", %k: " << kvType
+     << ", %v: " << kvType << ") -> (" << qType << ", " << lseType << ") {\n"
+     << "  %out = tensor.empty() : " << qType << "\n"
+     << "  %lse = tensor.empty() : " << lseType << "\n"
+     << "  %o, %l = fattn.attention ins(%q, %k, %v : " << qType << ", "
+     << kvType << ", " << kvType << ") outs(%out, %lse : " << qType << ", "
+     << lseType << ")\n      mask <";
+  llvm::interleaveComma(attended, os, [&](const mask::Slice &slice) {
+    os << mask::formatSlice(slice);
+  });
+  os << ">";
+  auto f32Literal = [](double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.9e", value);
+    return std::string(buffer);
+  };
+  SmallVector<std::string> attributes;
+  if (params.scale > 0)
+    attributes.push_back("scale = " + f32Literal(params.scale) + " : f32");
+  if (params.softcap > 0)
+    attributes.push_back("softcap = " + f32Literal(params.softcap) + " : f32");
+  if (!attributes.empty())
+    os << " {" << llvm::join(attributes, ", ") << "}";
+  os << " -> " << qType << ", " << lseType << "\n"
+     << "  return %o, %l : " << qType << ", " << lseType << "\n}\n";
+  return text;
+}

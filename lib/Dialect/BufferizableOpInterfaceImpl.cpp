@@ -1,0 +1,52 @@
+//===- BufferizableOpInterfaceImpl.cpp - One-shot bufferization -----------===//
+
+#include "FlashDialect/FattnDialect.h"
+#include "FlashDialect/FattnOps.h"
+
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/IR/DstBufferizableOpInterfaceImpl.h"
+
+using namespace mlir;
+using namespace mlir::bufferization;
+using namespace mlir::fattn;
+
+namespace {
+struct AttentionOpInterface
+    : public DstBufferizableOpInterfaceExternalModel<AttentionOpInterface,
+                                                     AttentionOp> {
+  // out and lse are overwritten whole, never read: their old contents need
+  // no copy, so `tensor.empty` destinations cost nothing.
+  bool bufferizesToMemoryRead(Operation *op, OpOperand &operand,
+                              const AnalysisState &) const {
+    return !cast<AttentionOp>(op).isDpsInit(&operand);
+  }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options,
+                          BufferizationState &state) const {
+    auto attention = cast<AttentionOp>(op);
+    SmallVector<Value> buffers;
+    for (Value operand : op->getOperands()) {
+      FailureOr<Value> buffer = getBuffer(rewriter, operand, options, state);
+      if (failed(buffer))
+        return failure();
+      buffers.push_back(*buffer);
+    }
+    rewriter.setInsertionPoint(op);
+    AttentionOp::create(rewriter, op->getLoc(), TypeRange{}, buffers[0],
+                        buffers[1], buffers[2], buffers[3], buffers[4],
+                        attention.getMaskAttr(), attention.getScaleAttr(),
+                        attention.getSoftcapAttr());
+    replaceOpWithBufferizedValues(rewriter, op, {buffers[3], buffers[4]});
+    return success();
+  }
+};
+} // namespace
+
+void mlir::fattn::registerBufferizableOpInterfaceExternalModels(
+    DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *context, FattnDialect *) {
+    AttentionOp::attachInterface<AttentionOpInterface>(*context);
+  });
+}

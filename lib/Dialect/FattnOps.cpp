@@ -1,0 +1,239 @@
+//===- FattnOps.cpp - fattn operations and their verifiers ----------------===//
+
+#include "FlashDialect/FattnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::fattn;
+namespace mask = ::fattn::mask;
+
+#define GET_OP_CLASSES
+#include "FlashDialect/FattnOps.cpp.inc"
+
+/// Compares two possibly-dynamic extents; dynamic matches anything.
+static bool extentsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static std::string formatShape(ShapedType type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      type.getShape(), os,
+      [&](int64_t extent) {
+        if (ShapedType::isDynamic(extent))
+          os << '?';
+        else
+          os << extent;
+      },
+      "x");
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+double AttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  int64_t headDim = cast<ShapedType>(getQuery().getType()).getShape()[2];
+  return 1.0 / std::sqrt(static_cast<double>(headDim));
+}
+
+double AttentionOp::getSoftcapValue() {
+  if (std::optional<APFloat> softcap = getSoftcap())
+    return softcap->convertToDouble();
+  return 0.0;
+}
+
+LogicalResult AttentionOp::verify() {
+  auto queryType = cast<ShapedType>(getQuery().getType());
+  auto keyType = cast<ShapedType>(getKey().getType());
+  auto valueType = cast<ShapedType>(getValue().getType());
+  auto outType = cast<ShapedType>(getOut().getType());
+  auto lseType = cast<ShapedType>(getLse().getType());
+
+  // Tensors and memrefs do not mix: the op is either value-semantic or
+  // in-place.
+  bool onTensors = isa<RankedTensorType>(queryType);
+  for (Value operand : getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != onTensors)
+      return emitOpError("operands must be all tensors or all memrefs");
+  size_t expectedResults = onTensors ? 2 : 0;
+  if (getResults().size() != expectedResults)
+    return emitOpError("expected ")
+           << expectedResults << " results on "
+           << (onTensors ? "tensors" : "memrefs") << ", got "
+           << getResults().size();
+  if (onTensors && (getResults()[0].getType() != outType ||
+                    getResults()[1].getType() != lseType))
+    return emitOpError("result types must match the out and lse operands");
+
+  for (auto [name, type] :
+       {std::pair<StringRef, ShapedType>{"query", queryType},
+        {"key", keyType},
+        {"value", valueType},
+        {"out", outType}})
+    if (type.getRank() != 3)
+      return emitOpError() << name
+                           << " must have rank 3 (tokens, heads, head_dim), "
+                              "got shape "
+                           << formatShape(type);
+  if (lseType.getRank() != 2)
+    return emitOpError("lse must have rank 2 (tokens, heads), got shape ")
+           << formatShape(lseType);
+
+  Type elementType = queryType.getElementType();
+  if (keyType.getElementType() != elementType ||
+      valueType.getElementType() != elementType)
+    return emitOpError("query, key and value must share one element type, got ")
+           << elementType << ", " << keyType.getElementType() << " and "
+           << valueType.getElementType();
+  if (outType.getElementType() != elementType)
+    return emitOpError("out element type ")
+           << outType.getElementType() << " differs from query element type "
+           << elementType;
+
+  ArrayRef<int64_t> q = queryType.getShape(), k = keyType.getShape(),
+                    v = valueType.getShape();
+  if (!extentsAgree(k[0], v[0]) || !extentsAgree(k[1], v[1]))
+    return emitOpError("key shape ")
+           << formatShape(keyType) << " and value shape "
+           << formatShape(valueType)
+           << " must agree in tokens and heads";
+  if (!extentsAgree(q[2], k[2]) || !extentsAgree(q[2], v[2]))
+    return emitOpError("head dims differ: query ")
+           << q[2] << ", key " << k[2] << ", value " << v[2];
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1])) {
+    if (k[1] <= 0 || q[1] <= 0)
+      return emitOpError("head counts must be positive, got query ")
+             << q[1] << " and key/value " << k[1];
+    if (q[1] % k[1] != 0)
+      return emitOpError("query heads ")
+             << q[1] << " is not a multiple of key/value heads " << k[1];
+  }
+  for (int64_t dim = 0; dim < 3; ++dim)
+    if (!extentsAgree(outType.getShape()[dim], q[dim]))
+      return emitOpError("out shape ")
+             << formatShape(outType) << " differs from query shape "
+             << formatShape(queryType);
+  if (!extentsAgree(lseType.getShape()[0], q[0]) ||
+      !extentsAgree(lseType.getShape()[1], q[1]))
+    return emitOpError("lse shape ")
+           << formatShape(lseType) << " must be (query tokens, query heads) = "
+           << (ShapedType::isDynamic(q[0]) ? std::string("?")
+                                           : std::to_string(q[0]))
+           << "x"
+           << (ShapedType::isDynamic(q[1]) ? std::string("?")
+                                           : std::to_string(q[1]));
+
+  if (std::optional<APFloat> scale = getScale()) {
+    double value = scale->convertToDouble();
+    if (!std::isfinite(value) || value <= 0)
+      return emitOpError("scale must be positive and finite, got ") << value;
+  }
+  if (std::optional<APFloat> softcap = getSoftcap()) {
+    double value = softcap->convertToDouble();
+    if (!std::isfinite(value) || value <= 0)
+      return emitOpError("softcap must be positive and finite, got ") << value;
+  }
+
+  auto knownOrUnknown = [](int64_t extent) {
+    return ShapedType::isDynamic(extent) ? int64_t(-1) : extent;
+  };
+  if (std::optional<std::string> problem = mask::validate(
+          getMask().getMask(), knownOrUnknown(q[0]), knownOrUnknown(k[0])))
+    return emitOpError("mask ") << *problem;
+  return success();
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  if (hasPureTensorSemantics())
+    return;
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Tile operations
+//===----------------------------------------------------------------------===//
+
+/// Checks that dimension `dimA` of `a` and `dimB` of `b` can be equal.
+static LogicalResult checkSameExtent(Operation *op, StringRef nameA,
+                                     MemRefType a, unsigned dimA,
+                                     StringRef nameB, MemRefType b,
+                                     unsigned dimB) {
+  if (extentsAgree(a.getShape()[dimA], b.getShape()[dimB]))
+    return success();
+  return op->emitOpError() << nameA << " dim " << dimA << " ("
+                           << a.getShape()[dimA] << ") differs from " << nameB
+                           << " dim " << dimB << " (" << b.getShape()[dimB]
+                           << ")";
+}
+
+LogicalResult TileScoresOp::verify() {
+  auto query = getQuery().getType(), key = getKey().getType();
+  auto scores = getScores().getType();
+  if (query.getElementType() != key.getElementType())
+    return emitOpError("query and key element types differ");
+  if (failed(checkSameExtent(*this, "query", query, 1, "key", key, 1)) ||
+      failed(checkSameExtent(*this, "scores", scores, 0, "query", query, 0)) ||
+      failed(checkSameExtent(*this, "scores", scores, 1, "key", key, 0)))
+    return failure();
+  if (std::optional<APFloat> softcap = getSoftcap())
+    if (!(softcap->convertToDouble() > 0))
+      return emitOpError("softcap must be positive");
+  return success();
+}
+
+LogicalResult TileMaskOp::verify() {
+  int64_t columns = getSliceTable().getType().getShape()[1];
+  if (!ShapedType::isDynamic(columns) && columns != 5)
+    return emitOpError("slice table rows must be (q_begin, q_end, k_begin, "
+                       "k_end, kind), got ")
+           << columns << " columns";
+  return success();
+}
+
+LogicalResult TileOnlineSoftmaxOp::verify() {
+  auto scores = getScores().getType(), acc = getAcc().getType();
+  auto max = getMax().getType(), sum = getSum().getType();
+  return success(
+      succeeded(checkSameExtent(*this, "max", max, 0, "scores", scores, 0)) &&
+      succeeded(checkSameExtent(*this, "sum", sum, 0, "scores", scores, 0)) &&
+      succeeded(checkSameExtent(*this, "acc", acc, 0, "scores", scores, 0)));
+}
+
+LogicalResult TileAccumulateOp::verify() {
+  auto probs = getProbs().getType(), value = getValue().getType();
+  auto acc = getAcc().getType();
+  return success(
+      succeeded(checkSameExtent(*this, "probs", probs, 1, "value", value, 0)) &&
+      succeeded(checkSameExtent(*this, "acc", acc, 0, "probs", probs, 0)) &&
+      succeeded(checkSameExtent(*this, "acc", acc, 1, "value", value, 1)));
+}
+
+LogicalResult TileFinalizeOp::verify() {
+  auto acc = getAcc().getType(), out = getOut().getType();
+  auto max = getMax().getType(), sum = getSum().getType();
+  auto lse = getLse().getType();
+  return success(
+      succeeded(checkSameExtent(*this, "out", out, 0, "acc", acc, 0)) &&
+      succeeded(checkSameExtent(*this, "out", out, 1, "acc", acc, 1)) &&
+      succeeded(checkSameExtent(*this, "max", max, 0, "acc", acc, 0)) &&
+      succeeded(checkSameExtent(*this, "sum", sum, 0, "acc", acc, 0)) &&
+      succeeded(checkSameExtent(*this, "lse", lse, 0, "acc", acc, 0)));
+}

@@ -1,0 +1,459 @@
+//===- Reference.cpp - fp64 reference and naive low-precision attention ---===//
+//
+// Both attentions read the mask only through Slice::keysOfRow, so they agree
+// with the mask library on which pairs attend while sharing none of the
+// kernels' tiling logic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/Runtime/Reference.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace fattn::runtime {
+
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+std::string_view stringifyElementType(ElementType type) {
+  switch (type) {
+  case ElementType::F32:
+    return "f32";
+  case ElementType::F16:
+    return "f16";
+  case ElementType::BF16:
+    return "bf16";
+  }
+  return "unknown";
+}
+
+std::optional<ElementType> parseElementType(std::string_view name) {
+  if (name == "f32" || name == "fp32" || name == "float32")
+    return ElementType::F32;
+  if (name == "f16" || name == "fp16" || name == "float16")
+    return ElementType::F16;
+  if (name == "bf16" || name == "bfloat16")
+    return ElementType::BF16;
+  return std::nullopt;
+}
+
+static uint32_t bitsOf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return bits;
+}
+
+static float floatOf(uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+/// Rounds away the low `droppedBits` of the bit pattern, ties to even. On a
+/// float's bit pattern this is round-to-nearest-even of the value whenever the
+/// target format shares float's exponent range: a mantissa carry moves into
+/// the exponent, and the largest finite values carry into infinity.
+static uint32_t roundBitsToEven(uint32_t bits, int droppedBits) {
+  uint32_t half = (1u << (droppedBits - 1)) - 1;
+  uint32_t lowestKept = (bits >> droppedBits) & 1u;
+  bits += half + lowestKept;
+  return bits & ~((1u << droppedBits) - 1);
+}
+
+static float roundToBFloat16(float value) {
+  uint32_t bits = bitsOf(value);
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    // Keep it a NaN after truncation: set the quiet bit, which bf16 keeps.
+    return floatOf((bits | 0x00400000u) & 0xffff0000u);
+  return floatOf(roundBitsToEven(bits, 16));
+}
+
+static float roundToFloat16(float value) {
+  uint32_t bits = bitsOf(value);
+  uint32_t sign = bits & 0x80000000u;
+  uint32_t magnitude = bits & 0x7fffffffu;
+  if (magnitude >= 0x7f800000u)
+    return value; // infinities and NaNs are representable as they are
+
+  constexpr uint32_t kMinNormalHalf = 0x38800000u; // 2^-14
+  constexpr uint32_t kHalfOverflow = 0x47800000u;  // 2^16: past 65504
+  if (magnitude >= kMinNormalHalf) {
+    // fp16 keeps 10 of float's 23 mantissa bits in this range.
+    uint32_t rounded = roundBitsToEven(magnitude, 13);
+    if (rounded >= kHalfOverflow)
+      rounded = 0x7f800000u;
+    return floatOf(sign | rounded);
+  }
+
+  // Subnormal fp16: multiples of 2^-24. Float subnormals lie far below half
+  // of that quantum and round to zero.
+  uint32_t exponent = magnitude >> 23;
+  if (exponent == 0)
+    return floatOf(sign);
+  uint32_t mantissa = (magnitude & 0x007fffffu) | 0x00800000u;
+  // value = mantissa * 2^(exponent - 150), so in units of 2^-24 it is
+  // mantissa >> (126 - exponent).
+  uint32_t shift = 126 - exponent; // >= 14 here
+  uint32_t units = 0;
+  if (shift < 32) {
+    units = mantissa >> shift;
+    uint32_t remainder = mantissa & ((1u << shift) - 1);
+    uint32_t halfUnit = 1u << (shift - 1);
+    if (remainder > halfUnit || (remainder == halfUnit && (units & 1u)))
+      ++units;
+  }
+  // units <= 1024 and the scale is a power of two: the product is exact.
+  return floatOf(sign | bitsOf(float(units) * 0x1p-24f));
+}
+
+float roundTo(ElementType type, float value) {
+  switch (type) {
+  case ElementType::F32:
+    return value;
+  case ElementType::F16:
+    return roundToFloat16(value);
+  case ElementType::BF16:
+    return roundToBFloat16(value);
+  }
+  return value;
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes and parameters
+//===----------------------------------------------------------------------===//
+
+double AttentionParams::effectiveScale(const AttentionShape &shape) const {
+  if (scale != 0)
+    return scale;
+  return 1.0 / std::sqrt(double(shape.headDim));
+}
+
+std::optional<std::string> checkShape(const AttentionShape &shape) {
+  struct NamedSize {
+    const char *name;
+    int64_t value;
+  };
+  for (NamedSize size : {NamedSize{"query length", shape.numQ},
+                         NamedSize{"key length", shape.numK},
+                         NamedSize{"query heads", shape.headsQ},
+                         NamedSize{"key/value heads", shape.headsK},
+                         NamedSize{"head dim", shape.headDim}})
+    if (size.value <= 0)
+      return std::string(size.name) + " must be positive, got " +
+             std::to_string(size.value);
+  if (shape.headsQ % shape.headsK != 0)
+    return "query heads " + std::to_string(shape.headsQ) +
+           " is not a multiple of key/value heads " +
+           std::to_string(shape.headsK);
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Attended keys per row
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The key intervals of every query row, in CSR form: row r attends the
+/// union of intervals[offsets[r] .. offsets[r + 1]). Built once, slice by
+/// slice, so that the cost is the total q extent of the mask rather than rows
+/// times slices.
+struct RowKeys {
+  std::vector<int64_t> offsets;
+  std::vector<mask::Range> intervals;
+
+  RowKeys(const mask::Mask &mask, int64_t numQ, int64_t numK) {
+    offsets.assign(numQ + 1, 0);
+    // Clipping to the shape keeps an invalid mask from reading out of bounds.
+    auto clippedRows = [&](const mask::Slice &slice) {
+      return mask::Range{std::max<int64_t>(slice.qBegin, 0),
+                         std::min(slice.qEnd, numQ)};
+    };
+    auto clippedKeys = [&](const mask::Slice &slice, int64_t row) {
+      mask::Range keys = slice.keysOfRow(row);
+      keys.begin = std::max<int64_t>(keys.begin, 0);
+      keys.end = std::min(keys.end, numK);
+      return keys;
+    };
+    for (const mask::Slice &slice : mask) {
+      mask::Range rows = clippedRows(slice);
+      for (int64_t row = rows.begin; row < rows.end; ++row)
+        if (!clippedKeys(slice, row).empty())
+          ++offsets[row + 1];
+    }
+    for (int64_t row = 0; row < numQ; ++row)
+      offsets[row + 1] += offsets[row];
+    intervals.resize(offsets[numQ]);
+    std::vector<int64_t> next(offsets.begin(), offsets.end() - 1);
+    for (const mask::Slice &slice : mask) {
+      mask::Range rows = clippedRows(slice);
+      for (int64_t row = rows.begin; row < rows.end; ++row) {
+        mask::Range keys = clippedKeys(slice, row);
+        if (!keys.empty())
+          intervals[next[row]++] = keys;
+      }
+    }
+  }
+
+  const mask::Range *begin(int64_t row) const {
+    return intervals.data() + offsets[row];
+  }
+  const mask::Range *end(int64_t row) const {
+    return intervals.data() + offsets[row + 1];
+  }
+  int64_t numKeys(int64_t row) const {
+    int64_t total = 0;
+    for (const mask::Range *it = begin(row); it != end(row); ++it)
+      total += it->size();
+    return total;
+  }
+  int64_t maxKeysPerRow(int64_t numQ) const {
+    int64_t most = 0;
+    for (int64_t row = 0; row < numQ; ++row)
+      most = std::max(most, numKeys(row));
+    return most;
+  }
+};
+} // namespace
+
+/// One kv head's keys (key-major) or values (dimension-major), gathered
+/// contiguously in the accumulation type. Both matmuls then become dot
+/// products over contiguous memory that stays in cache across all rows of the
+/// head group, and each element is converted once rather than once per row.
+template <typename T>
+static void gatherKeys(const float *source, const AttentionShape &shape,
+                       int64_t kvHead, std::vector<T> &keys) {
+  keys.resize(shape.numK * shape.headDim);
+  for (int64_t key = 0; key < shape.numK; ++key) {
+    const float *row = source + (key * shape.headsK + kvHead) * shape.headDim;
+    std::copy(row, row + shape.headDim, keys.begin() + key * shape.headDim);
+  }
+}
+
+template <typename T>
+static void gatherValuesTransposed(const float *source,
+                                   const AttentionShape &shape, int64_t kvHead,
+                                   std::vector<T> &values) {
+  values.resize(shape.numK * shape.headDim);
+  for (int64_t key = 0; key < shape.numK; ++key) {
+    const float *row = source + (key * shape.headsK + kvHead) * shape.headDim;
+    for (int64_t d = 0; d < shape.headDim; ++d)
+      values[d * shape.numK + key] = row[d];
+  }
+}
+
+/// Dot product with eight independent partial sums, so that several
+/// multiply-adds are in flight (and pairs of them fit a SIMD register); the
+/// summation order is as arbitrary as a matmul's. Named accumulators rather
+/// than an array keep them in registers without relying on the compiler
+/// unrolling a lane loop.
+template <typename T> static T dot(const T *a, const T *b, int64_t n) {
+  T sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0, sum4 = 0, sum5 = 0, sum6 = 0,
+    sum7 = 0;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    sum0 += a[i] * b[i];
+    sum1 += a[i + 1] * b[i + 1];
+    sum2 += a[i + 2] * b[i + 2];
+    sum3 += a[i + 3] * b[i + 3];
+    sum4 += a[i + 4] * b[i + 4];
+    sum5 += a[i + 5] * b[i + 5];
+    sum6 += a[i + 6] * b[i + 6];
+    sum7 += a[i + 7] * b[i + 7];
+  }
+  for (; i < n; ++i)
+    sum0 += a[i] * b[i];
+  return ((sum0 + sum4) + (sum1 + sum5)) + ((sum2 + sum6) + (sum3 + sum7));
+}
+
+/// output[d] = sum over the row's keys of weights[n] * values[key][d], with
+/// weights in the order the row's intervals list the keys and `values`
+/// dimension-major (numK per dimension).
+template <typename T>
+static void weightedSum(const mask::Range *intervals,
+                        const mask::Range *intervalsEnd, const T *weights,
+                        const T *values, int64_t numK, int64_t headDim,
+                        T *output) {
+  for (int64_t d = 0; d < headDim; ++d) {
+    T sum = 0;
+    const T *weight = weights;
+    for (const mask::Range *it = intervals; it != intervalsEnd; ++it) {
+      sum += dot(weight, values + d * numK + it->begin, it->size());
+      weight += it->size();
+    }
+    output[d] = sum;
+  }
+}
+
+void referenceAttention(const mask::Mask &mask, const AttentionShape &shape,
+                        const AttentionParams &params, const float *q,
+                        const float *k, const float *v, double *out,
+                        double *lse) {
+  assert(!checkShape(shape) && "invalid attention shape");
+  const int64_t headDim = shape.headDim;
+  const int64_t groupSize = shape.headsQ / shape.headsK;
+  const double scale = params.effectiveScale(shape);
+  const double softcap = params.softcap;
+  RowKeys rowKeys(mask, shape.numQ, shape.numK);
+  std::vector<double> scores(rowKeys.maxKeysPerRow(shape.numQ));
+  std::vector<double> keys, values, query(headDim);
+
+  for (int64_t kvHead = 0; kvHead < shape.headsK; ++kvHead) {
+    gatherKeys(k, shape, kvHead, keys);
+    gatherValuesTransposed(v, shape, kvHead, values);
+    for (int64_t row = 0; row < shape.numQ; ++row) {
+      for (int64_t head = kvHead * groupSize; head < (kvHead + 1) * groupSize;
+           ++head) {
+        const int64_t index = row * shape.headsQ + head;
+        std::copy_n(q + index * headDim, headDim, query.begin());
+        double *output = out + index * headDim;
+
+        double maxScore = -std::numeric_limits<double>::infinity();
+        int64_t numScores = 0;
+        for (auto it = rowKeys.begin(row); it != rowKeys.end(row); ++it)
+          for (int64_t key = it->begin; key < it->end; ++key) {
+            double score =
+                scale * dot(query.data(), &keys[key * headDim], headDim);
+            if (softcap > 0)
+              score = softcap * std::tanh(score / softcap);
+            scores[numScores++] = score;
+            maxScore = std::max(maxScore, score);
+          }
+
+        if (numScores == 0) {
+          std::fill(output, output + headDim, 0.0);
+          lse[index] = -std::numeric_limits<double>::infinity();
+          continue;
+        }
+
+        double sum = 0;
+        for (int64_t i = 0; i < numScores; ++i) {
+          scores[i] = std::exp(scores[i] - maxScore);
+          sum += scores[i];
+        }
+        weightedSum(rowKeys.begin(row), rowKeys.end(row), scores.data(),
+                    values.data(), shape.numK, headDim, output);
+        for (int64_t d = 0; d < headDim; ++d)
+          output[d] /= sum;
+        lse[index] = maxScore + std::log(sum);
+      }
+    }
+  }
+}
+
+void naiveAttention(const mask::Mask &mask, const AttentionShape &shape,
+                    const AttentionParams &params, ElementType type,
+                    const float *q, const float *k, const float *v, float *out,
+                    float *lse) {
+  // Mirrors eager PyTorch in `type`: matmuls accumulate in fp32 and round
+  // their result once, each element-wise op rounds its result, and softmax
+  // works in fp32 internally with its output rounded.
+  assert(!checkShape(shape) && "invalid attention shape");
+  auto round = [type](float value) { return roundTo(type, value); };
+  const int64_t headDim = shape.headDim;
+  const int64_t groupSize = shape.headsQ / shape.headsK;
+  const float scale = float(params.effectiveScale(shape));
+  const float softcap = float(params.softcap);
+  RowKeys rowKeys(mask, shape.numQ, shape.numK);
+  std::vector<float> scores(rowKeys.maxKeysPerRow(shape.numQ));
+  std::vector<float> keys, values;
+
+  for (int64_t kvHead = 0; kvHead < shape.headsK; ++kvHead) {
+    gatherKeys(k, shape, kvHead, keys);
+    gatherValuesTransposed(v, shape, kvHead, values);
+    for (int64_t row = 0; row < shape.numQ; ++row) {
+      for (int64_t head = kvHead * groupSize; head < (kvHead + 1) * groupSize;
+           ++head) {
+        const int64_t index = row * shape.headsQ + head;
+        const float *query = q + index * headDim;
+        float *output = out + index * headDim;
+
+        // Masked-out scores would be -inf and contribute exact zeros, so only
+        // attended keys are materialized.
+        float maxScore = -std::numeric_limits<float>::infinity();
+        int64_t numScores = 0;
+        for (auto it = rowKeys.begin(row); it != rowKeys.end(row); ++it)
+          for (int64_t key = it->begin; key < it->end; ++key) {
+            float score =
+                round(round(dot(query, &keys[key * headDim], headDim)) * scale);
+            if (softcap > 0)
+              score = round(softcap * round(std::tanh(round(score / softcap))));
+            scores[numScores++] = score;
+            maxScore = std::max(maxScore, score);
+          }
+
+        if (numScores == 0) {
+          // Where eager softmax would produce NaN, follow SPEC §1 instead.
+          std::fill(output, output + headDim, 0.0f);
+          lse[index] = -std::numeric_limits<float>::infinity();
+          continue;
+        }
+
+        float sum = 0;
+        for (int64_t i = 0; i < numScores; ++i)
+          sum += std::exp(scores[i] - maxScore);
+        lse[index] = maxScore + std::log(sum);
+
+        for (int64_t i = 0; i < numScores; ++i)
+          scores[i] = round(std::exp(scores[i] - maxScore) / sum);
+        weightedSum(rowKeys.begin(row), rowKeys.end(row), scores.data(),
+                    values.data(), shape.numK, headDim, output);
+        for (int64_t d = 0; d < headDim; ++d)
+          output[d] = round(output[d]);
+      }
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Random inputs
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// splitmix64: tiny, well mixed, and the same sequence everywhere, unlike the
+/// distributions of <random> whose algorithms vary between libraries.
+class SplitMix64 {
+public:
+  explicit SplitMix64(uint64_t seed) : state(seed) {}
+
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+
+  /// Uniform in [-1, 1) with 53 random bits.
+  double nextSigned() { return double(next() >> 11) * 0x1p-52 - 1.0; }
+
+private:
+  uint64_t state;
+};
+} // namespace
+
+std::vector<float> randomTensor(int64_t count, uint64_t seed,
+                                ElementType type) {
+  std::vector<float> values(std::max<int64_t>(count, 0));
+  SplitMix64 generator(seed);
+  // Marsaglia's polar method: needs only sqrt (exactly rounded everywhere)
+  // and log, so the values do not depend on a library's trigonometry.
+  for (int64_t i = 0; i < count; i += 2) {
+    double x, y, radiusSquared;
+    do {
+      x = generator.nextSigned();
+      y = generator.nextSigned();
+      radiusSquared = x * x + y * y;
+    } while (radiusSquared >= 1.0 || radiusSquared == 0.0);
+    double factor = std::sqrt(-2.0 * std::log(radiusSquared) / radiusSquared);
+    values[i] = roundTo(type, float(x * factor));
+    if (i + 1 < count)
+      values[i + 1] = roundTo(type, float(y * factor));
+  }
+  return values;
+}
+
+} // namespace fattn::runtime

@@ -1,0 +1,301 @@
+//===- TileAttention.cpp - fattn.attention to online-softmax tile loops ---===//
+//
+// The schedule of the CPU and GPU paths alike. Which tiles exist and which
+// need masking is decided by the mask library alone (classifyTiles); this
+// pass only turns its answer into constant tables and loops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/FattnOps.h"
+#include "FlashDialect/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <limits>
+
+namespace mlir::fattn {
+#define GEN_PASS_DEF_FATTNTILEATTENTION
+#include "FlashDialect/Passes.h.inc"
+} // namespace mlir::fattn
+
+using namespace mlir;
+using namespace mlir::fattn;
+namespace mask = ::fattn::mask;
+
+namespace {
+
+/// Constant int32 tables in module-level globals, read in the loops.
+class TableEmitter {
+public:
+  TableEmitter(ModuleOp module, SymbolTable &symbols, std::string prefix)
+      : module(module), symbols(symbols), prefix(std::move(prefix)) {}
+
+  /// A `memref<N x i32>` (or `memref<R x C x i32>` when `columns` > 0)
+  /// global holding `values`, and its memref.get_global at `b`.
+  Value emit(OpBuilder &b, Location loc, StringRef name,
+             std::vector<int32_t> values, int64_t columns = 0) {
+    // Zero-sized globals are legal but awkward for every backend; a padding
+    // element is never read because the loops that index it are empty.
+    if (values.empty())
+      values.assign(columns > 0 ? columns : 1, 0);
+    SmallVector<int64_t> shape;
+    if (columns > 0)
+      shape = {static_cast<int64_t>(values.size()) / columns, columns};
+    else
+      shape = {static_cast<int64_t>(values.size())};
+    auto i32 = b.getI32Type();
+    auto type = MemRefType::get(shape, i32);
+    auto init = DenseElementsAttr::get(RankedTensorType::get(shape, i32),
+                                       ArrayRef<int32_t>(values));
+    OpBuilder moduleBuilder = OpBuilder::atBlockBegin(module.getBody());
+    auto global = memref::GlobalOp::create(
+        moduleBuilder, loc, (prefix + "_" + name).str(),
+        moduleBuilder.getStringAttr("private"), type, init,
+        /*constant=*/true, /*alignment=*/IntegerAttr());
+    symbols.insert(global); // renames on collision
+    return memref::GetGlobalOp::create(b, loc, type, global.getSymName());
+  }
+
+private:
+  ModuleOp module;
+  SymbolTable &symbols;
+  std::string prefix;
+};
+
+/// Rank-reducing unit-stride subview.
+Value createSubview(OpBuilder &b, Location loc, Value source,
+                    ArrayRef<OpFoldResult> offsets,
+                    ArrayRef<OpFoldResult> sizes,
+                    ArrayRef<int64_t> resultShape) {
+  auto sourceType = cast<MemRefType>(source.getType());
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  MemRefType type = memref::SubViewOp::inferRankReducedResultType(
+      resultShape, sourceType, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, type, source, offsets, sizes,
+                                   strides);
+}
+
+Value loadIndex(OpBuilder &b, Location loc, Value table, ValueRange indices) {
+  Value element = memref::LoadOp::create(b, loc, table, indices);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), element);
+}
+
+class AttentionTiler {
+public:
+  AttentionTiler(AttentionOp op, TableEmitter &tables, int64_t blockQ,
+                 int64_t blockK)
+      : op(op), tables(tables), blockQ(blockQ), blockK(blockK) {}
+
+  LogicalResult run();
+
+private:
+  /// Rows of the tile starting at `offset`: `block`, or fewer at the end.
+  /// Static when every tile is whole, so that tile types stay static.
+  std::pair<OpFoldResult, int64_t> tileExtent(OpBuilder &b, Value offset,
+                                              int64_t block, int64_t total);
+  void emitKeyTileStep(OpBuilder &b, Value keyTile, Value idsBegin,
+                       Value idsEnd);
+
+  AttentionOp op;
+  TableEmitter &tables;
+  int64_t blockQ, blockK;
+  Location loc = op.getLoc();
+
+  // Per query-tile state, set while emitting the loop body.
+  int64_t numQ = 0, numK = 0, headDim = 0;
+  Value kvHead, rowOffset, queryTile, accTile, maxTile, sumTile, scoresBuffer;
+  Value sliceTable, partialSlices;
+  OpFoldResult rows;
+  int64_t staticRows = 0;
+};
+
+std::pair<OpFoldResult, int64_t>
+AttentionTiler::tileExtent(OpBuilder &b, Value offset, int64_t block,
+                           int64_t total) {
+  if (total % block == 0)
+    return {b.getIndexAttr(block), block};
+  Value remaining = arith::SubIOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, total), offset);
+  Value extent = arith::MinSIOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, block), remaining);
+  return {extent, ShapedType::kDynamic};
+}
+
+void AttentionTiler::emitKeyTileStep(OpBuilder &b, Value keyTile,
+                                     Value idsBegin, Value idsEnd) {
+  Value colOffset = arith::MulIOp::create(
+      b, loc, keyTile, arith::ConstantIndexOp::create(b, loc, blockK));
+  auto [cols, staticCols] = tileExtent(b, colOffset, blockK, numK);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  OpFoldResult dim = b.getIndexAttr(headDim);
+  Value key = createSubview(b, loc, op.getKey(), {colOffset, kvHead, zero},
+                            {cols, one, dim}, {staticCols, headDim});
+  Value value = createSubview(b, loc, op.getValue(), {colOffset, kvHead, zero},
+                              {cols, one, dim}, {staticCols, headDim});
+  Value scores = createSubview(b, loc, scoresBuffer, {zero, zero},
+                               {rows, cols}, {staticRows, staticCols});
+
+  FloatAttr softcap;
+  if (double cap = op.getSoftcapValue(); cap > 0)
+    softcap = b.getF32FloatAttr(cap);
+  TileScoresOp::create(b, loc, queryTile, key, scores,
+                       b.getF32FloatAttr(op.getEffectiveScale()), softcap);
+  if (idsBegin)
+    TileMaskOp::create(b, loc, scores, rowOffset, colOffset, sliceTable,
+                       partialSlices, idsBegin, idsEnd);
+  TileOnlineSoftmaxOp::create(b, loc, scores, maxTile, sumTile, accTile);
+  TileAccumulateOp::create(b, loc, scores, value, accTile);
+}
+
+LogicalResult AttentionTiler::run() {
+  if (op.hasPureTensorSemantics())
+    return op.emitOpError("must be bufferized before fattn-tile-attention");
+  auto queryType = cast<MemRefType>(op.getQuery().getType());
+  auto keyType = cast<MemRefType>(op.getKey().getType());
+  for (Value operand : op->getOperands())
+    if (!cast<MemRefType>(operand.getType()).hasStaticShape())
+      return op.emitOpError("fattn-tile-attention needs static shapes, got ")
+             << operand.getType();
+  if (blockQ <= 0 || blockK <= 0)
+    return op.emitOpError("tile sizes must be positive, got block-q=")
+           << blockQ << " block-k=" << blockK;
+
+  numQ = queryType.getShape()[0];
+  numK = keyType.getShape()[0];
+  headDim = queryType.getShape()[2];
+  int64_t headsQ = queryType.getShape()[1];
+  int64_t group = headsQ / keyType.getShape()[1];
+
+  mask::Mask attended = op.getMask().getMask();
+  mask::TileMap tiles =
+      mask::classifyTiles(attended, numQ, numK, {blockQ, blockK});
+
+  OpBuilder b(op);
+  Value fullOffsets = tables.emit(b, loc, "full_offsets", tiles.fullOffsets);
+  Value fullKTiles = tables.emit(b, loc, "full_k_tiles", tiles.fullKTiles);
+  Value partialOffsets =
+      tables.emit(b, loc, "partial_offsets", tiles.partialOffsets);
+  Value partialKTiles =
+      tables.emit(b, loc, "partial_k_tiles", tiles.partialKTiles);
+  Value partialSliceOffsets =
+      tables.emit(b, loc, "partial_slice_offsets", tiles.partialSliceOffsets);
+  partialSlices = tables.emit(b, loc, "partial_slices", tiles.partialSlices);
+  std::vector<int32_t> sliceRows;
+  for (const mask::Slice &slice : attended)
+    for (int64_t field : {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd,
+                          static_cast<int64_t>(slice.kind)})
+      sliceRows.push_back(static_cast<int32_t>(field));
+  sliceTable = tables.emit(b, loc, "slices", sliceRows, /*columns=*/5);
+
+  // Every (query head, query tile) pair is independent.
+  auto forall = scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(headsQ),
+                             b.getIndexAttr(tiles.numQTiles)},
+      ValueRange{}, std::nullopt);
+  Value head = forall.getInductionVars()[0];
+  Value queryTileIndex = forall.getInductionVars()[1];
+  b.setInsertionPoint(forall.getBody()->getTerminator());
+
+  // Tile buffers are scoped to one iteration, so a CPU stack or GPU
+  // registers hold exactly one tile's state at a time.
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  Block *scopeBody = b.createBlock(&scope.getBodyRegion());
+  b.setInsertionPointToStart(scopeBody);
+  memref::AllocaScopeReturnOp::create(b, loc);
+  b.setInsertionPointToStart(scopeBody);
+
+  Type f32 = b.getF32Type();
+  kvHead = arith::DivUIOp::create(b, loc, head,
+                                  arith::ConstantIndexOp::create(b, loc, group));
+  rowOffset = arith::MulIOp::create(
+      b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, blockQ));
+  std::tie(rows, staticRows) = tileExtent(b, rowOffset, blockQ, numQ);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  OpFoldResult dim = b.getIndexAttr(headDim);
+  queryTile = createSubview(b, loc, op.getQuery(), {rowOffset, head, zero},
+                            {rows, one, dim}, {staticRows, headDim});
+
+  Value acc =
+      memref::AllocaOp::create(b, loc, MemRefType::get({blockQ, headDim}, f32));
+  Value max = memref::AllocaOp::create(b, loc, MemRefType::get({blockQ}, f32));
+  Value sum = memref::AllocaOp::create(b, loc, MemRefType::get({blockQ}, f32));
+  scoresBuffer =
+      memref::AllocaOp::create(b, loc, MemRefType::get({blockQ, blockK}, f32));
+  Value negInf = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  Value zeroF32 = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  linalg::FillOp::create(b, loc, ValueRange{negInf}, ValueRange{max});
+  linalg::FillOp::create(b, loc, ValueRange{zeroF32}, ValueRange{sum});
+  linalg::FillOp::create(b, loc, ValueRange{zeroF32}, ValueRange{acc});
+  accTile = createSubview(b, loc, acc, {zero, zero}, {rows, dim},
+                          {staticRows, headDim});
+  maxTile = createSubview(b, loc, max, {zero}, {rows}, {staticRows});
+  sumTile = createSubview(b, loc, sum, {zero}, {rows}, {staticRows});
+
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value nextQueryTile = arith::AddIOp::create(b, loc, queryTileIndex, c1);
+
+  // Fully attended key tiles: no mask arithmetic at all.
+  Value fullBegin = loadIndex(b, loc, fullOffsets, queryTileIndex);
+  Value fullEnd = loadIndex(b, loc, fullOffsets, nextQueryTile);
+  scf::ForOp::create(
+      b, loc, fullBegin, fullEnd, c1, ValueRange{},
+      [&](OpBuilder &nb, Location, Value position, ValueRange) {
+        Value keyTile = loadIndex(nb, loc, fullKTiles, position);
+        emitKeyTileStep(nb, keyTile, /*idsBegin=*/{}, /*idsEnd=*/{});
+        scf::YieldOp::create(nb, loc);
+      });
+
+  // Partial key tiles, each masked by only the slices that touch it.
+  Value partialBegin = loadIndex(b, loc, partialOffsets, queryTileIndex);
+  Value partialEnd = loadIndex(b, loc, partialOffsets, nextQueryTile);
+  scf::ForOp::create(
+      b, loc, partialBegin, partialEnd, c1, ValueRange{},
+      [&](OpBuilder &nb, Location, Value position, ValueRange) {
+        Value keyTile = loadIndex(nb, loc, partialKTiles, position);
+        Value idsBegin = loadIndex(nb, loc, partialSliceOffsets, position);
+        Value idsEnd = loadIndex(
+            nb, loc, partialSliceOffsets,
+            arith::AddIOp::create(nb, loc, position, c1).getResult());
+        emitKeyTileStep(nb, keyTile, idsBegin, idsEnd);
+        scf::YieldOp::create(nb, loc);
+      });
+
+  Value outTile = createSubview(b, loc, op.getOut(), {rowOffset, head, zero},
+                                {rows, one, dim}, {staticRows, headDim});
+  Value lseTile = createSubview(b, loc, op.getLse(), {rowOffset, head},
+                                {rows, one}, {staticRows});
+  TileFinalizeOp::create(b, loc, accTile, maxTile, sumTile, outTile, lseTile);
+
+  op.erase();
+  return success();
+}
+
+struct FattnTileAttentionPass
+    : public mlir::fattn::impl::FattnTileAttentionBase<FattnTileAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<AttentionOp> ops;
+    module.walk([&](AttentionOp op) { ops.push_back(op); });
+    for (auto [index, op] : llvm::enumerate(ops)) {
+      std::string prefix = "__fattn_tiles";
+      if (auto func = op->getParentOfType<FunctionOpInterface>())
+        prefix += "_" + func.getName().str();
+      prefix += "_" + std::to_string(index);
+      TableEmitter tables(module, symbols, prefix);
+      if (failed(AttentionTiler(op, tables, blockQ, blockK).run()))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
