@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mlir {
 class DialectRegistry;
@@ -30,8 +31,11 @@ void registerFattnCompilerDialects(DialectRegistry &registry);
 
 /// What a program computes, read off its fattn.attention before lowering.
 /// The calling convention is `@f(q, k, v) -> (out, lse)` or
-/// `@f(q, k, v, out, lse) [-> (out, lse)]` on tensors; after lowering both
-/// become `@f(q, k, v, out, lse)` on memrefs.
+/// `@f(q, k, v, out, lse) [-> (out, lse)]` on tensors. Lowering turns results
+/// into out-params appended after the arguments (upstream
+/// buffer-results-to-out-params), so the memref function is
+/// `@f(q, k, v, out, lse)`, or `@f(q, k, v, out_init, lse_init, out, lse)`
+/// when a destination-passing function also returns its results.
 struct AttentionProgram {
   std::string functionName;
   ::fattn::mask::Mask mask;
@@ -39,6 +43,8 @@ struct AttentionProgram {
   ::fattn::runtime::AttentionParams params;
   ::fattn::runtime::ElementType elementType =
       ::fattn::runtime::ElementType::F32;
+  /// The lowered function takes out_init and lse_init before out and lse.
+  bool hasDestinationArguments = false;
 };
 
 /// Finds the one function with one fattn.attention and checks the calling
@@ -63,6 +69,8 @@ private:
   CpuExecutable() = default;
   std::unique_ptr<ExecutionEngine> engine;
   AttentionProgram program;
+  /// Destinations for the DPS-with-results convention; never read.
+  mutable std::vector<float> scratchOut, scratchLse;
   void *entry = nullptr;
 };
 

@@ -137,7 +137,7 @@ def Fattn_TileMaskOp : Fattn_Op<"tile_mask", [
                        MemRefRankOf<[I32], [1]>:$slice_ids, Index:$ids_begin,
                        Index:$ids_end);
   let assemblyFormat = [{
-    $scores `at` `[` $row_offset `,` $col_offset `]` `slices` $slice_table
+    $scores `at` ` ` `[` $row_offset `,` $col_offset `]` `slices` $slice_table
       `[` $slice_ids `[` $ids_begin `:` $ids_end `]` `]` attr-dict `:`
       type($scores) `,` type($slice_table) `,` type($slice_ids)
   }];

@@ -101,6 +101,7 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
     return op.emitError("unsupported element type ")
            << queryType.getElementType();
   program.elementType = *elementType;
+  program.hasDestinationArguments = outputsAreArguments && returnsResults;
   return program;
 }
 
@@ -179,12 +180,21 @@ void CpuExecutable::run(const float *q, const float *k, const float *v,
   auto vDesc = describe<3>(const_cast<float *>(v), {s.numK, s.headsK, s.headDim});
   auto outDesc = describe<3>(out, {s.numQ, s.headsQ, s.headDim});
   auto lseDesc = describe<2>(lse, {s.numQ, s.headsQ});
-  using Entry = void (*)(StridedMemRefType<float, 3> *,
-                         StridedMemRefType<float, 3> *,
-                         StridedMemRefType<float, 3> *,
-                         StridedMemRefType<float, 3> *,
-                         StridedMemRefType<float, 2> *);
-  reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &outDesc, &lseDesc);
+  using Desc3 = StridedMemRefType<float, 3>;
+  using Desc2 = StridedMemRefType<float, 2>;
+  if (!program.hasDestinationArguments) {
+    using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Desc3 *, Desc2 *);
+    reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &outDesc, &lseDesc);
+    return;
+  }
+  scratchOut.resize(s.qElements());
+  scratchLse.resize(s.lseElements());
+  auto initOutDesc = describe<3>(scratchOut.data(), {s.numQ, s.headsQ, s.headDim});
+  auto initLseDesc = describe<2>(scratchLse.data(), {s.numQ, s.headsQ});
+  using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Desc3 *, Desc2 *, Desc3 *,
+                         Desc2 *);
+  reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &initOutDesc,
+                                 &initLseDesc, &outDesc, &lseDesc);
 }
 
 std::string mlir::fattn::formatAttentionProgram(

@@ -89,19 +89,18 @@ std::optional<Mask> slidingWindowMask(int64_t numQ, int64_t numK, int64_t left,
   // upper moving, inv_causal: lower moving, bi_causal: both moving), so the
   // slices are runs of rows sharing a shape. Each shape holds on a prefix or a
   // suffix of the rows, which makes the greedy longest run optimal.
-  int64_t lowerClippedEnd = left - diagonal + 1;   // lowKey(row) <= 0 before
-  int64_t lowerMovingBegin = left - diagonal;      // lowKey(row) >= 0 from
-  int64_t upperMovingEnd = numQ - right;           // highKey(row) <= numK before
-  int64_t upperClippedBegin = numQ - right - 1;    // highKey(row) >= numK from
+  int64_t lowerClippedEnd = left - diagonal + 1; // lowKey(row) <= 0 before
+  int64_t lowerMovingBegin = left - diagonal;    // lowKey(row) >= 0 from
+  int64_t upperMovingEnd = numQ - right;         // highKey(row) <= numK before
+  int64_t upperClippedBegin = numQ - right - 1;  // highKey(row) >= numK from
   for (int64_t row = firstRow; row < numQ;) {
     int64_t runEnd = row;
     bool runLowerClipped = false, runUpperClipped = false;
     for (bool lowerClipped : {true, false}) {
       for (bool upperClipped : {true, false}) {
-        bool holds = (lowerClipped ? row < lowerClippedEnd
-                                   : row >= lowerMovingBegin) &&
-                     (upperClipped ? row >= upperClippedBegin
-                                   : row < upperMovingEnd);
+        bool holds =
+            (lowerClipped ? row < lowerClippedEnd : row >= lowerMovingBegin) &&
+            (upperClipped ? row >= upperClippedBegin : row < upperMovingEnd);
         int64_t end = std::min({lowerClipped ? lowerClippedEnd : numQ,
                                 upperClipped ? numQ : upperMovingEnd, numQ});
         if (holds && end > runEnd) {
@@ -136,8 +135,7 @@ std::optional<Mask> varlenMask(const std::vector<int64_t> &cuSeqlensQ,
   if (auto problem = checkCuSeqlens(cuSeqlensK, "cu_seqlens_k"))
     return fail(error, *problem);
   if (cuSeqlensQ.size() != cuSeqlensK.size())
-    return fail(error, "cu_seqlens_q has " +
-                           std::to_string(cuSeqlensQ.size()) +
+    return fail(error, "cu_seqlens_q has " + std::to_string(cuSeqlensQ.size()) +
                            " entries but cu_seqlens_k has " +
                            std::to_string(cuSeqlensK.size()));
   Mask mask;
@@ -175,9 +173,8 @@ std::optional<Mask> sharedQuestionMask(int64_t questionLen,
     return fail(error, negativeLength("question length", questionLen));
   for (size_t a = 0; a < answerLens.size(); ++a)
     if (answerLens[a] < 0)
-      return fail(error, "answer_lens[" + std::to_string(a) +
-                             "] = " + std::to_string(answerLens[a]) +
-                             " is negative");
+      return fail(error, "answer_lens[" + std::to_string(a) + "] = " +
+                             std::to_string(answerLens[a]) + " is negative");
   Mask mask;
   if (questionLen > 0)
     mask.push_back({0, questionLen, 0, questionLen, SliceKind::Causal});

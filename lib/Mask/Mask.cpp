@@ -107,8 +107,8 @@ std::optional<std::string> checkSlice(const Slice &slice, int64_t numQ,
 std::optional<Cell> findSharedCell(const Slice &a, const Slice &b) {
   int64_t rowBegin = std::max(a.qBegin, b.qBegin);
   int64_t rowEnd = std::min(a.qEnd, b.qEnd);
-  if (rowBegin >= rowEnd || std::max(a.kBegin, b.kBegin) >=
-                                std::min(a.kEnd, b.kEnd))
+  if (rowBegin >= rowEnd ||
+      std::max(a.kBegin, b.kBegin) >= std::min(a.kEnd, b.kEnd))
     return std::nullopt;
 
   // Each bound of a row interval is a constant or `row + offset`; the width of
@@ -155,8 +155,8 @@ std::optional<Overlap> findOverlap(const Mask &mask) {
         break;
       size_t lo = std::min(order[i], order[j]);
       size_t hi = std::max(order[i], order[j]);
-      if (best && std::make_pair(lo, hi) >=
-                      std::make_pair(best->first, best->second))
+      if (best &&
+          std::make_pair(lo, hi) >= std::make_pair(best->first, best->second))
         continue;
       // In index order, so that the reported cell does not depend on how
       // slices with equal qBegin happened to sort.

@@ -17,9 +17,9 @@ namespace fattn::mask {
 namespace {
 
 /// Simplest first: a fit stops at the first kind that reproduces the cells.
-constexpr SliceKind kKindsByPreference[] = {
-    SliceKind::Full, SliceKind::Causal, SliceKind::InvCausal,
-    SliceKind::BiCausal};
+constexpr SliceKind kKindsByPreference[] = {SliceKind::Full, SliceKind::Causal,
+                                            SliceKind::InvCausal,
+                                            SliceKind::BiCausal};
 
 /// The simplest slice whose rows in [rowBegin, rowEnd) attend exactly
 /// `rowKeys(row)` and which attends nothing outside those rows. `rowKeys`
@@ -69,11 +69,10 @@ std::optional<Slice> fitSlice(int64_t rowBegin, int64_t rowEnd,
 /// fit (see fitSlice); keeping the slice as it is guards the attended set
 /// should that ever fail.
 Slice tighten(const Slice &slice) {
-  std::optional<Slice> fitted =
-      fitSlice(slice.qBegin, slice.qEnd,
-               [&](int64_t row) -> std::optional<Range> {
-                 return slice.keysOfRow(row);
-               });
+  std::optional<Slice> fitted = fitSlice(
+      slice.qBegin, slice.qEnd, [&](int64_t row) -> std::optional<Range> {
+        return slice.keysOfRow(row);
+      });
   return fitted ? *fitted : slice;
 }
 

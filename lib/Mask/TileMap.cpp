@@ -96,16 +96,16 @@ TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
   auto forEachQTileOfSlice = [&](const Slice &slice, auto callback) {
     int64_t rowBegin = std::max<int64_t>(slice.qBegin, 0);
     int64_t rowEnd = std::min(slice.qEnd, numQ);
-    if (rowBegin >= rowEnd || std::max<int64_t>(slice.kBegin, 0) >=
-                                  std::min(slice.kEnd, numK))
+    if (rowBegin >= rowEnd ||
+        std::max<int64_t>(slice.kBegin, 0) >= std::min(slice.kEnd, numK))
       return;
     for (int64_t qTile = rowBegin / tile.q; qTile <= (rowEnd - 1) / tile.q;
          ++qTile)
       callback(qTile);
   };
   for (const Slice &slice : mask)
-    forEachQTileOfSlice(slice,
-                        [&](int64_t qTile) { ++slicesOfQTileOffsets[qTile + 1]; });
+    forEachQTileOfSlice(
+        slice, [&](int64_t qTile) { ++slicesOfQTileOffsets[qTile + 1]; });
   for (int64_t qTile = 0; qTile < map.numQTiles; ++qTile)
     slicesOfQTileOffsets[qTile + 1] += slicesOfQTileOffsets[qTile];
   slicesOfQTile.resize(slicesOfQTileOffsets.back());

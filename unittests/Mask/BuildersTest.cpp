@@ -142,8 +142,8 @@ TEST(BuildersTest, SlidingWindowErrors) {
 std::vector<int64_t> randomCuSeqlens(std::mt19937_64 &rng, int64_t count) {
   std::vector<int64_t> cu = {0};
   for (int64_t b = 0; b < count; ++b)
-    cu.push_back(cu.back() + oracle::uniform(rng, 0, 3) *
-                                 oracle::uniform(rng, 0, 3));
+    cu.push_back(cu.back() +
+                 oracle::uniform(rng, 0, 3) * oracle::uniform(rng, 0, 3));
   return cu;
 }
 
@@ -164,8 +164,7 @@ TEST(BuildersTest, VarlenMatchesDefinition) {
         if (i < cuQ[b] || i >= cuQ[b + 1] || j < cuK[b] || j >= cuK[b + 1])
           continue;
         int64_t lengthQ = cuQ[b + 1] - cuQ[b], lengthK = cuK[b + 1] - cuK[b];
-        return !causal ||
-               j - cuK[b] <= (i - cuQ[b]) + (lengthK - lengthQ);
+        return !causal || j - cuK[b] <= (i - cuQ[b]) + (lengthK - lengthQ);
       }
       return false;
     });
@@ -204,12 +203,11 @@ TEST(BuildersTest, BlockCausalMatchesDefinition) {
       EXPECT_EQ((int64_t)mask->size(), blocks > 0 ? 2 * blocks - 1 : 0);
     }
   // Overlapping q ranges, as in MagiAttention's examples.
-  EXPECT_EQ(*blockCausalMask(5, 2),
-            (Mask{Slice{0, 2, 0, 2, SliceKind::Full},
-                  Slice{2, 4, 0, 2, SliceKind::Full},
-                  Slice{2, 4, 2, 4, SliceKind::Full},
-                  Slice{4, 5, 0, 4, SliceKind::Full},
-                  Slice{4, 5, 4, 5, SliceKind::Full}}));
+  EXPECT_EQ(*blockCausalMask(5, 2), (Mask{Slice{0, 2, 0, 2, SliceKind::Full},
+                                          Slice{2, 4, 0, 2, SliceKind::Full},
+                                          Slice{2, 4, 2, 4, SliceKind::Full},
+                                          Slice{4, 5, 0, 4, SliceKind::Full},
+                                          Slice{4, 5, 4, 5, SliceKind::Full}}));
 }
 
 TEST(BuildersTest, BlockCausalErrors) {

@@ -86,7 +86,8 @@ TEST(SliceTest, SpecExamplesWithUnequalLengths) {
             (Rows{{0, 0}, {0, 0}, {0, 1}, {0, 2}}));
   EXPECT_EQ(rows(makeSlice(SliceKind::InvCausal, 10, 14, 100, 102)),
             (Rows{{0, 2}, {1, 2}, {0, 0}, {0, 0}}));
-  EXPECT_TRUE(makeSlice(SliceKind::BiCausal, 10, 14, 100, 102).attendsNothing());
+  EXPECT_TRUE(
+      makeSlice(SliceKind::BiCausal, 10, 14, 100, 102).attendsNothing());
   // Sq = 2 < Sk = 4.
   EXPECT_EQ(rows(makeSlice(SliceKind::Causal, 10, 12, 100, 104)),
             (Rows{{0, 3}, {0, 4}}));
@@ -123,9 +124,9 @@ TEST(ValidateTest, CheckSliceMessages) {
   EXPECT_EQ(checkSlice(Slice{0, 1, 0, 1, static_cast<SliceKind>(7)}, 8, 8),
             "unknown slice kind 7");
   // -1 lengths are dynamic: only the sign and order of the range are checked.
-  EXPECT_EQ(checkSlice(makeSlice(SliceKind::Full, 0, 1 << 20, 0, 1 << 20), -1,
-                       -1),
-            std::nullopt);
+  EXPECT_EQ(
+      checkSlice(makeSlice(SliceKind::Full, 0, 1 << 20, 0, 1 << 20), -1, -1),
+      std::nullopt);
   EXPECT_EQ(checkSlice(makeSlice(SliceKind::Full, 0, 4, -2, 4), -1, -1),
             "k range [-2, 4) starts below 0");
   EXPECT_EQ(checkSlice(makeSlice(SliceKind::BiCausal, 8, 8, 4, 4), 8, 8),
@@ -141,7 +142,8 @@ TEST(ValidateTest, MessagesNameTheSlices) {
   Mask overlapping = {makeSlice(SliceKind::Full, 3, 4, 5, 6),
                       makeSlice(SliceKind::Full, 0, 3, 0, 8),
                       makeSlice(SliceKind::Full, 3, 8, 0, 8)};
-  EXPECT_EQ(validate(overlapping, 8, 8), "slices 0 and 2 both attend (q 3, k 5)");
+  EXPECT_EQ(validate(overlapping, 8, 8),
+            "slices 0 and 2 both attend (q 3, k 5)");
   Mask disjointKeysSameRows = {makeSlice(SliceKind::Causal, 0, 8, 0, 8),
                                makeSlice(SliceKind::InvCausal, 0, 8, 1, 9)};
   EXPECT_EQ(validate(disjointKeysSameRows, 8, 9), std::nullopt);
@@ -150,8 +152,8 @@ TEST(ValidateTest, MessagesNameTheSlices) {
 }
 
 bool shareCellBruteForce(const Slice &a, const Slice &b) {
-  for (int64_t gi = std::max(a.qBegin, b.qBegin);
-       gi < std::min(a.qEnd, b.qEnd); ++gi)
+  for (int64_t gi = std::max(a.qBegin, b.qBegin); gi < std::min(a.qEnd, b.qEnd);
+       ++gi)
     for (int64_t gj = std::max(a.kBegin, b.kBegin);
          gj < std::min(a.kEnd, b.kEnd); ++gj)
       if (oracle::attends(a, gi, gj) && oracle::attends(b, gi, gj))
@@ -199,8 +201,8 @@ TEST(ValidateTest, FindSharedCellIsExact) {
 TEST(ValidateTest, FindSharedCellOnThinDiagonals) {
   // Two one-key-wide diagonals that cross at a single cell far away.
   int64_t base = int64_t(1) << 30;
-  Slice diagonal = makeSlice(SliceKind::BiCausal, base, base + 1000, base,
-                             base + 1000);
+  Slice diagonal =
+      makeSlice(SliceKind::BiCausal, base, base + 1000, base, base + 1000);
   Slice lone = makeSlice(SliceKind::Full, base + 777, base + 778, base + 777,
                          base + 778);
   std::optional<Cell> cell = findSharedCell(diagonal, lone);
@@ -210,8 +212,8 @@ TEST(ValidateTest, FindSharedCellOnThinDiagonals) {
   Slice beside = makeSlice(SliceKind::Full, base + 777, base + 778, base + 778,
                            base + 1000);
   EXPECT_FALSE(findSharedCell(diagonal, beside));
-  Slice upper = makeSlice(SliceKind::InvCausal, base, base + 1000, base + 1,
-                          base + 1001);
+  Slice upper =
+      makeSlice(SliceKind::InvCausal, base, base + 1000, base + 1, base + 1001);
   EXPECT_FALSE(findSharedCell(diagonal, upper));
 }
 
@@ -253,9 +255,9 @@ TEST(CountTest, CountAttendedPairsMatchesCells) {
     EXPECT_EQ(countAttendedPairs(mask), cells) << oracle::describe(mask);
   }
   EXPECT_EQ(countAttendedPairs({}), 0);
-  EXPECT_EQ(countAttendedPairs({makeSlice(SliceKind::Causal, 0, 4096, 0,
-                                          4096)}),
-            int64_t(4096) * 4097 / 2);
+  EXPECT_EQ(
+      countAttendedPairs({makeSlice(SliceKind::Causal, 0, 4096, 0, 4096)}),
+      int64_t(4096) * 4097 / 2);
 }
 
 //===----------------------------------------------------------------------===//
@@ -304,20 +306,17 @@ bool isOneSlice(const std::vector<int> &grid, int64_t numQ, int64_t numK) {
 }
 
 bool canonicallyOrdered(const Mask &mask) {
-  return std::is_sorted(mask.begin(), mask.end(),
-                        [](const Slice &x, const Slice &y) {
-                          return std::make_tuple(x.qBegin, x.kBegin, x.qEnd,
-                                                 x.kEnd, x.kind) <
-                                 std::make_tuple(y.qBegin, y.kBegin, y.qEnd,
-                                                 y.kEnd, y.kind);
-                        });
+  return std::is_sorted(
+      mask.begin(), mask.end(), [](const Slice &x, const Slice &y) {
+        return std::make_tuple(x.qBegin, x.kBegin, x.qEnd, x.kEnd, x.kind) <
+               std::make_tuple(y.qBegin, y.kBegin, y.qEnd, y.kEnd, y.kind);
+      });
 }
 
 /// Everything normalize() promises about `normalized`, the result for `mask`.
 void expectNormalForm(const Mask &mask, const Mask &normalized, int64_t numQ,
                       int64_t numK) {
-  SCOPED_TRACE(oracle::describe(mask) + " -> " +
-               oracle::describe(normalized));
+  SCOPED_TRACE(oracle::describe(mask) + " -> " + oracle::describe(normalized));
   EXPECT_EQ(oracle::coverage(normalized, numQ, numK),
             oracle::coverage(mask, numQ, numK));
   EXPECT_EQ(validate(normalized, numQ, numK), std::nullopt);
@@ -339,11 +338,11 @@ void expectNormalForm(const Mask &mask, const Mask &normalized, int64_t numQ,
   }
   for (size_t i = 0; i < normalized.size(); ++i)
     for (size_t j = i + 1; j < normalized.size(); ++j) {
-      std::vector<int> both = oracle::coverage(
-          {normalized[i], normalized[j]}, numQ, numK);
+      std::vector<int> both =
+          oracle::coverage({normalized[i], normalized[j]}, numQ, numK);
       EXPECT_FALSE(isOneSlice(both, numQ, numK))
-          << formatSlice(normalized[i]) << " and "
-          << formatSlice(normalized[j]) << " form one slice";
+          << formatSlice(normalized[i]) << " and " << formatSlice(normalized[j])
+          << " form one slice";
     }
 }
 
@@ -391,9 +390,8 @@ TEST(NormalizeTest, RowSplitsMergeBack) {
       Slice piece = pieces[index];
       if (piece.qRange().size() < 2)
         continue;
-      auto [top, bottom] =
-          splitRows(piece, oracle::uniform(rng, piece.qBegin + 1,
-                                           piece.qEnd - 1));
+      auto [top, bottom] = splitRows(
+          piece, oracle::uniform(rng, piece.qBegin + 1, piece.qEnd - 1));
       pieces[index] = top;
       pieces.push_back(bottom);
     }

@@ -38,8 +38,7 @@ inline bool attends(const Slice &slice, int64_t gi, int64_t gj) {
 }
 
 /// How many slices of `mask` attend each cell, row-major over numQ x numK.
-inline std::vector<int> coverage(const Mask &mask, int64_t numQ,
-                                 int64_t numK) {
+inline std::vector<int> coverage(const Mask &mask, int64_t numQ, int64_t numK) {
   std::vector<int> grid(numQ * numK, 0);
   for (const Slice &slice : mask)
     for (int64_t gi = std::max<int64_t>(slice.qBegin, 0);

@@ -72,8 +72,8 @@ void expectMatchesCells(const Mask &mask, int64_t numQ, int64_t numK,
   ASSERT_EQ(map.numK, numK);
   ASSERT_EQ(map.numQTiles, (int64_t)expected.size());
   ASSERT_EQ(map.numKTiles, (numK + tile.k - 1) / tile.k);
-  ASSERT_TRUE(isCsrOffsets(map.fullOffsets, map.numQTiles,
-                           map.fullKTiles.size()));
+  ASSERT_TRUE(
+      isCsrOffsets(map.fullOffsets, map.numQTiles, map.fullKTiles.size()));
   ASSERT_TRUE(isCsrOffsets(map.partialOffsets, map.numQTiles,
                            map.partialKTiles.size()));
   ASSERT_TRUE(isCsrOffsets(map.partialSliceOffsets, map.partialKTiles.size(),
@@ -132,7 +132,8 @@ TEST(TileMapTest, RandomMasksMatchCellCounting) {
 }
 
 TEST(TileMapTest, BuilderMasksMatchCellCounting) {
-  for (TileSizes tile : {TileSizes{16, 16}, TileSizes{8, 24}, TileSizes{7, 5}}) {
+  for (TileSizes tile :
+       {TileSizes{16, 16}, TileSizes{8, 24}, TileSizes{7, 5}}) {
     expectMatchesCells(causalMask(100, 100), 100, 100, tile);
     expectMatchesCells(causalMask(60, 130), 60, 130, tile);
     expectMatchesCells(causalMask(130, 60), 130, 60, tile);

@@ -1,4 +1,4 @@
-//===- Mask.h - Range-mask algebra shared by compiler and runtime -*- C++ -*-===//
+//===- Mask.h - Range-mask algebra for compiler and runtime -----*- C++ -*-===//
 //
 // The one place that decides which (query, key) pairs a range mask attends
 // and which tiles a kernel must visit. The dialect's verifier, every pass, the
@@ -118,8 +118,9 @@ int64_t countAttendedPairs(const Mask &mask);
 
 /// Same attended set, canonical form: each slice tightened to the rows and
 /// keys it attends (and to the simplest kind that describes them), slices
-/// attending nothing dropped, neighbours that together form one slice merged,
-/// and the result ordered by (qBegin, kBegin). Requires a valid mask.
+/// attending nothing dropped, neighbours that together form one slice merged
+/// (those sharing a q range first), and the result ordered by (qBegin, kBegin,
+/// qEnd, kEnd, kind). Idempotent. Requires a valid mask.
 Mask normalize(const Mask &mask);
 
 //===----------------------------------------------------------------------===//
@@ -158,7 +159,8 @@ struct TileMap {
 };
 
 /// Classifies every tile of a valid mask. Cost is linear in the attended rows
-/// times slices, not in cells.
+/// times slices, not in cells. Tile sizes <= 0 give an empty map
+/// (numQTiles = 0).
 TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
                       TileSizes tile);
 
@@ -166,13 +168,16 @@ TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
 // Builders. Each returns nullopt and sets `error` on bad arguments.
 //===----------------------------------------------------------------------===//
 
+/// One slice; empty when either length is 0 (or negative).
 Mask fullMask(int64_t numQ, int64_t numK);
-/// Bottom-right aligned causal over the whole (numQ, numK) rectangle.
+/// Bottom-right aligned causal over the whole (numQ, numK) rectangle; empty
+/// when either length is 0 (or negative).
 Mask causalMask(int64_t numQ, int64_t numK);
 
 /// FlashAttention's window: local query i attends key j when
 /// i + (numK - numQ) - left <= j <= i + (numK - numQ) + right; -1 means
-/// unbounded on that side.
+/// unbounded on that side. As few slices as the kinds allow (at most three);
+/// rows whose window holds no key get none.
 std::optional<Mask> slidingWindowMask(int64_t numQ, int64_t numK, int64_t left,
                                       int64_t right,
                                       std::string *error = nullptr);
