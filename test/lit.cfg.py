@@ -37,5 +37,12 @@ def cuda_gpu_present():
     except (OSError, subprocess.SubprocessError):
         return False
 
+# ptxas checks the generated PTX (registers, spills) where CUDA is installed.
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+
 if cuda_gpu_present():
     config.available_features.add("cuda-gpu")

@@ -77,10 +77,13 @@ private:
 /// A tensor-level program for `mask` in the `@name(q, k, v) -> (out, lse)`
 /// convention: how tests and tools generate programs without hand-writing
 /// IR.
-std::string formatAttentionProgram(const ::fattn::mask::Mask &mask,
-                                   const ::fattn::runtime::AttentionShape &shape,
-                                   const ::fattn::runtime::AttentionParams &params,
-                                   StringRef name = "attention");
+std::string formatAttentionProgram(
+    const ::fattn::mask::Mask &mask,
+    const ::fattn::runtime::AttentionShape &shape,
+    const ::fattn::runtime::AttentionParams &params,
+    StringRef name = "attention",
+    ::fattn::runtime::ElementType elementType =
+        ::fattn::runtime::ElementType::F32);
 
 } // namespace fattn
 } // namespace mlir

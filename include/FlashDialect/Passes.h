@@ -5,6 +5,9 @@
 
 #include "FlashDialect/FattnDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -21,6 +24,10 @@ namespace fattn {
 #define GEN_PASS_REGISTRATION
 #include "FlashDialect/Passes.h.inc"
 
+/// Discardable attribute naming the role of a tile table global emitted by
+/// fattn-tile-attention ("full_offsets", "partial_k_tiles", "slices", ...).
+inline constexpr llvm::StringLiteral kTileTableAttrName = "fattn.tile_table";
+
 /// Options of the `fattn-to-llvm` pipeline.
 struct FattnToLLVMPipelineOptions
     : public PassPipelineOptions<FattnToLLVMPipelineOptions> {
@@ -29,6 +36,33 @@ struct FattnToLLVMPipelineOptions
   Option<int64_t> blockK{*this, "block-k", llvm::cl::desc("Key tile rows"),
                          llvm::cl::init(64)};
 };
+
+/// Options of the `fattn-to-ptx` pipeline.
+struct FattnToPTXPipelineOptions
+    : public PassPipelineOptions<FattnToPTXPipelineOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target GPU"),
+                           llvm::cl::init("sm_90a")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features"),
+                               llvm::cl::init("+ptx80")};
+  Option<int64_t> blockQ{*this, "block-q", llvm::cl::desc("Query tile rows"),
+                         llvm::cl::init(128)};
+  Option<int64_t> blockK{*this, "block-k", llvm::cl::desc("Key tile rows"),
+                         llvm::cl::init(64)};
+  Option<int64_t> warps{*this, "warps", llvm::cl::desc("Warps per CTA"),
+                        llvm::cl::init(4)};
+};
+
+/// Tensor-level fattn programs to PTX: the CPU pipeline's front half (mask
+/// normalization, bufferization, tiling with whole key tiles), then
+/// fattn-map-tiles-to-gpu and the NVVM lowering, ending in a gpu.binary
+/// holding PTX (gpu-module-to-binary{format=isa}).
+void buildFattnToPTXPipeline(OpPassManager &pm,
+                             const FattnToPTXPipelineOptions &options);
+
+/// Attribute fattn-tile-attention puts on its scf.forall: "whole" or
+/// "clipped", how key tiles past the key length were classified.
+inline constexpr llvm::StringLiteral kKeyEdgeAttrName = "fattn.key_edge";
 
 /// Tensor-level fattn programs to the LLVM dialect for the CPU: normalize the
 /// mask, bufferize (functions become `(q, k, v, out, lse) -> ()` on memrefs),

@@ -25,7 +25,9 @@ def FattnTileAttention : Pass<"fattn-tile-attention", "ModuleOp"> {
     tiles the mask attends fully, with no mask arithmetic, and one over the
     partial tiles, each masked by only the slices that touch it. Tiles the
     mask skips are never visited. The tile lists come from the mask library
-    (`classifyTiles`) and are emitted as constant globals. The online-softmax
+    (`classifyTiles`) and are emitted as constant globals tagged with their
+    role (`fattn.tile_table`), so that later lowerings can find them. The
+    online-softmax
     state (running max, running sum, f32 accumulator) lives in buffers per
     query tile, and each key tile is one fattn.tile_scores /
     [fattn.tile_mask] / fattn.tile_online_softmax / fattn.tile_accumulate
@@ -36,11 +38,45 @@ def FattnTileAttention : Pass<"fattn-tile-attention", "ModuleOp"> {
            "Query rows per tile">,
     Option<"blockK", "block-k", "int64_t", /*default=*/"64",
            "Key rows per tile">,
+    Option<"wholeKeyTiles", "whole-key-tiles", "bool", /*default=*/"false",
+           "Count a key tile that runs past the key length as partial, for "
+           "kernels that always compute whole tiles">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
+  let summary = "Map tiled attention onto tensor-core GPU kernels";
+  let description = [{
+    Replaces each tiled attention (the scf.forall over (head, query tile)
+    made by fattn-tile-attention) by a gpu.launch_func of a kernel added to
+    the `@fattn_kernels` gpu.module: one CTA per (query tile, head), warps
+    owning 16-row mma tiles, Q K^T and P V on tensor cores (mma.sync
+    m16n8k16 with ldmatrix operands, f32 accumulation), K and V staged in
+    shared memory by cp.async in two stages, the online softmax in
+    registers, masking only in the partial tiles from the tile tables. The
+    tables move into the gpu.module as constant globals. Operands must be
+    bf16 or f16 with head dim 64 or 128, and tiled with whole-key-tiles
+    unless the key length is a multiple of block-k.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "Target GPU (sm_80 or newer)">,
+    Option<"features", "features", "std::string", /*default=*/"\"+ptx80\"",
+           "PTX features of the target">,
+    Option<"warps", "warps", "int64_t", /*default=*/"4",
+           "Warps per CTA; block-q must be a multiple of 16 x warps">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::scf::SCFDialect",
   ];
 }

@@ -76,7 +76,7 @@ struct SliceSpan {
 } // namespace
 
 TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
-                      TileSizes tile) {
+                      TileSizes tile, KeyEdge keyEdge) {
   TileMap map;
   map.numQ = numQ;
   map.numK = numK;
@@ -161,7 +161,9 @@ TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
          kTile <= counts.lastTouched; ++kTile) {
       coveringRows += counts.coveringRowsDelta[kTile];
       touchingSlices += counts.touchingSlicesDelta[kTile];
-      int64_t tileKeys = std::min(tile.k, numK - kTile * tile.k);
+      int64_t tileKeys = keyEdge == KeyEdge::Whole
+                             ? tile.k
+                             : std::min(tile.k, numK - kTile * tile.k);
       int64_t attended = counts.edgeCells[kTile] + coveringRows * tile.k;
       if (attended == 0)
         continue;

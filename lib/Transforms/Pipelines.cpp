@@ -42,10 +42,39 @@ void mlir::fattn::buildFattnToLLVMPipeline(
     llvm::report_fatal_error("fattn-to-llvm: malformed built-in pipeline");
 }
 
+void mlir::fattn::buildFattnToPTXPipeline(
+    OpPassManager &pm, const FattnToPTXPipelineOptions &options) {
+  std::string pipeline =
+      "func.func(fattn-normalize-mask),"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "drop-equivalent-buffer-results,"
+      "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
+      "fattn-tile-attention{block-q=" +
+      std::to_string(options.blockQ) +
+      " block-k=" + std::to_string(options.blockK) +
+      " whole-key-tiles=1},"
+      "fattn-map-tiles-to-gpu{chip=" +
+      options.chip.getValue() + " features=" + options.features.getValue() +
+      " warps=" + std::to_string(options.warps) +
+      "},"
+      "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse,"
+      "reconcile-unrealized-casts),"
+      "gpu-module-to-binary{format=isa}";
+  registerUpstreamPassesOnce();
+  registerFattnPasses();
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("fattn-to-ptx: malformed built-in pipeline");
+}
+
 void mlir::fattn::registerFattnPassesAndPipelines() {
   registerFattnPasses();
   PassPipelineRegistration<FattnToLLVMPipelineOptions>(
       "fattn-to-llvm",
       "Lower tensor-level fattn programs to the LLVM dialect for the CPU",
       buildFattnToLLVMPipeline);
+  PassPipelineRegistration<FattnToPTXPipelineOptions>(
+      "fattn-to-ptx",
+      "Compile tensor-level fattn programs to tensor-core PTX kernels",
+      buildFattnToPTXPipeline);
 }

@@ -57,6 +57,7 @@ public:
         moduleBuilder, loc, (prefix + "_" + name).str(),
         moduleBuilder.getStringAttr("private"), type, init,
         /*constant=*/true, /*alignment=*/IntegerAttr());
+    global->setAttr(kTileTableAttrName, moduleBuilder.getStringAttr(name));
     symbols.insert(global); // renames on collision
     return memref::GetGlobalOp::create(b, loc, type, global.getSymName());
   }
@@ -88,8 +89,9 @@ Value loadIndex(OpBuilder &b, Location loc, Value table, ValueRange indices) {
 class AttentionTiler {
 public:
   AttentionTiler(AttentionOp op, TableEmitter &tables, int64_t blockQ,
-                 int64_t blockK)
-      : op(op), tables(tables), blockQ(blockQ), blockK(blockK) {}
+                 int64_t blockK, mask::KeyEdge keyEdge)
+      : op(op), tables(tables), blockQ(blockQ), blockK(blockK),
+        keyEdge(keyEdge) {}
 
   LogicalResult run();
 
@@ -104,6 +106,7 @@ private:
   AttentionOp op;
   TableEmitter &tables;
   int64_t blockQ, blockK;
+  mask::KeyEdge keyEdge;
   Location loc = op.getLoc();
 
   // Per query-tile state, set while emitting the loop body.
@@ -173,7 +176,7 @@ LogicalResult AttentionTiler::run() {
 
   mask::Mask attended = op.getMask().getMask();
   mask::TileMap tiles =
-      mask::classifyTiles(attended, numQ, numK, {blockQ, blockK});
+      mask::classifyTiles(attended, numQ, numK, {blockQ, blockK}, keyEdge);
 
   OpBuilder b(op);
   Value fullOffsets = tables.emit(b, loc, "full_offsets", tiles.fullOffsets);
@@ -198,6 +201,9 @@ LogicalResult AttentionTiler::run() {
       ArrayRef<OpFoldResult>{b.getIndexAttr(headsQ),
                              b.getIndexAttr(tiles.numQTiles)},
       ValueRange{}, std::nullopt);
+  forall->setAttr(kKeyEdgeAttrName,
+                  b.getStringAttr(keyEdge == mask::KeyEdge::Whole ? "whole"
+                                                                  : "clipped"));
   Value head = forall.getInductionVars()[0];
   Value queryTileIndex = forall.getInductionVars()[1];
   b.setInsertionPoint(forall.getBody()->getTerminator());
@@ -292,7 +298,9 @@ struct FattnTileAttentionPass
         prefix += "_" + func.getName().str();
       prefix += "_" + std::to_string(index);
       TableEmitter tables(module, symbols, prefix);
-      if (failed(AttentionTiler(op, tables, blockQ, blockK).run()))
+      auto keyEdge =
+          wholeKeyTiles ? mask::KeyEdge::Whole : mask::KeyEdge::Clipped;
+      if (failed(AttentionTiler(op, tables, blockQ, blockK, keyEdge).run()))
         return signalPassFailure();
     }
   }

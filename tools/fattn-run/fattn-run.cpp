@@ -4,11 +4,17 @@
 // inputs, compares out and lse with the fp64 reference computed from the same
 // mask and prints the error. Exit status: 0 pass, 1 mismatch, 2 error.
 //
+// fattn-run FILE.mlir --target=gpu --emit-dir DIR: compiles the program to a
+// tensor-core PTX kernel and writes DIR/NAME.ptx and DIR/NAME.manifest for
+// the runtime (fattn-launch) on a machine with a GPU.
+//
 //===----------------------------------------------------------------------===//
 
 #include "FlashDialect/CpuRunner.h"
+#include "FlashDialect/GpuCompiler.h"
 #include "FlashDialect/Mask/Mask.h"
 #include "FlashDialect/Runtime/Check.h"
+#include "FlashDialect/Runtime/Manifest.h"
 #include "FlashDialect/Runtime/Reference.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -16,7 +22,9 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -29,8 +37,24 @@ namespace runtime = ::fattn::runtime;
 static llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
                                             llvm::cl::desc("<program.mlir>"),
                                             llvm::cl::Required);
-static llvm::cl::opt<int64_t> blockQ("block-q", llvm::cl::desc("Query tile rows"),
-                                     llvm::cl::init(64));
+enum class Target { Cpu, Gpu };
+static llvm::cl::opt<Target> target(
+    "target", llvm::cl::desc("Where the program runs"),
+    llvm::cl::values(clEnumValN(Target::Cpu, "cpu", "JIT, run and check here"),
+                     clEnumValN(Target::Gpu, "gpu",
+                                "compile to PTX and a manifest (--emit-dir)")),
+    llvm::cl::init(Target::Cpu));
+static llvm::cl::opt<std::string>
+    emitDir("emit-dir", llvm::cl::desc("Folder for NAME.ptx and NAME.manifest"),
+            llvm::cl::init(""));
+static llvm::cl::opt<std::string> chip("chip", llvm::cl::desc("GPU target"),
+                                       llvm::cl::init("sm_90a"));
+static llvm::cl::opt<int64_t> warps("warps", llvm::cl::desc("Warps per CTA"),
+                                    llvm::cl::init(8));
+static llvm::cl::opt<int64_t>
+    blockQ("block-q",
+           llvm::cl::desc("Query tile rows (default 64 on the CPU, 128 on the GPU)"),
+           llvm::cl::init(64));
 static llvm::cl::opt<int64_t> blockK("block-k", llvm::cl::desc("Key tile rows"),
                                      llvm::cl::init(64));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::desc("Input seed"),
@@ -46,6 +70,57 @@ double secondsSince(Clock::time_point start) {
 }
 } // namespace
 
+/// Compiles for the GPU and writes NAME.ptx and NAME.manifest into --emit-dir.
+static int emitGpuKernel(ModuleOp module,
+                         const mlir::fattn::AttentionProgram &program) {
+  if (emitDir.empty()) {
+    llvm::errs() << "fattn-run: --target=gpu needs --emit-dir DIR\n";
+    return 2;
+  }
+  std::string name = llvm::sys::path::stem(inputFile).str();
+  mlir::fattn::FattnToPTXPipelineOptions options;
+  options.chip = chip;
+  options.blockQ = blockQ;
+  options.blockK = blockK;
+  options.warps = warps;
+  auto compileStart = Clock::now();
+  FailureOr<mlir::fattn::GpuKernelArtifacts> artifacts =
+      mlir::fattn::compileForGpu(module, program, options, name + ".ptx");
+  if (failed(artifacts))
+    return 2;
+  double compileSeconds = secondsSince(compileStart);
+  if (std::error_code ec = llvm::sys::fs::create_directories(emitDir)) {
+    llvm::errs() << "fattn-run: cannot create " << emitDir << ": "
+                 << ec.message() << "\n";
+    return 2;
+  }
+  auto write = [&](StringRef fileName, StringRef contents) {
+    SmallString<256> path(emitDir);
+    llvm::sys::path::append(path, fileName);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec) {
+      llvm::errs() << "fattn-run: cannot write " << path << ": "
+                   << ec.message() << "\n";
+      return false;
+    }
+    os << contents;
+    return true;
+  };
+  if (!write(name + ".ptx", artifacts->ptx) ||
+      !write(name + ".manifest",
+             runtime::formatManifest(artifacts->manifest)))
+    return 2;
+  const runtime::KernelManifest &manifest = artifacts->manifest;
+  llvm::outs() << "  gpu: " << manifest.kernel << " for " << chip << ", grid "
+               << manifest.grid[0] << "x" << manifest.grid[1] << ", "
+               << manifest.block[0] << " threads, " << manifest.sharedBytes
+               << " B shared, compiled in "
+               << llvm::format("%.3f", compileSeconds) << " s\n";
+  llvm::outs() << "  wrote " << emitDir << "/" << name << ".{ptx,manifest}\n";
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::cl::ParseCommandLineOptions(argc, argv,
@@ -54,6 +129,7 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   mlir::fattn::registerFattnCompilerDialects(registry);
   MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   std::string error;
@@ -72,6 +148,8 @@ int main(int argc, char **argv) {
   if (failed(program))
     return 2;
   const runtime::AttentionShape &shape = program->shape;
+  if (target == Target::Gpu && blockQ.getNumOccurrences() == 0)
+    blockQ = 128;
   mask::Mask normal = mask::normalize(program->mask);
   mask::TileMap tiles =
       mask::classifyTiles(normal, shape.numQ, shape.numK, {blockQ, blockK});
@@ -92,6 +170,9 @@ int main(int argc, char **argv) {
   llvm::outs() << "  tiles " << blockQ << "x" << blockK << ": "
                << tiles.numFullTiles() << " full, " << tiles.numPartialTiles()
                << " partial, " << skipped << " skipped\n";
+
+  if (target == Target::Gpu)
+    return emitGpuKernel(*module, *program);
 
   mlir::fattn::FattnToLLVMPipelineOptions options;
   options.blockQ = blockQ;

@@ -24,7 +24,8 @@ struct ExpectedTile {
 };
 
 std::vector<std::vector<ExpectedTile>>
-countTiles(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile) {
+countTiles(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
+           KeyEdge keyEdge = KeyEdge::Clipped) {
   int64_t numQTiles = (numQ + tile.q - 1) / tile.q;
   int64_t numKTiles = (numK + tile.k - 1) / tile.k;
   std::vector<std::vector<ExpectedTile>> tiles(
@@ -40,6 +41,13 @@ countTiles(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile) {
         if (expected.slices.empty() || expected.slices.back() != (int32_t)index)
           expected.slices.push_back(index);
       }
+    }
+  // Whole key tiles also count the padding columns past numK, which no slice
+  // attends.
+  if (keyEdge == KeyEdge::Whole && numK % tile.k != 0)
+    for (auto &row : tiles) {
+      ExpectedTile &last = row.back();
+      last.area = last.area / (numK % tile.k) * tile.k;
     }
   // Cells are visited row by row, so a tile's slices may repeat out of order.
   for (auto &row : tiles)
@@ -61,13 +69,13 @@ bool isCsrOffsets(const std::vector<int32_t> &offsets, size_t rows,
 
 /// Compares every field of `map` with cell-by-cell counting.
 void expectMatchesCells(const Mask &mask, int64_t numQ, int64_t numK,
-                        TileSizes tile) {
+                        TileSizes tile, KeyEdge keyEdge = KeyEdge::Clipped) {
   SCOPED_TRACE(oracle::describe(mask) + " over " + std::to_string(numQ) +
                " x " + std::to_string(numK) + ", tiles " +
                std::to_string(tile.q) + " x " + std::to_string(tile.k));
-  TileMap map = classifyTiles(mask, numQ, numK, tile);
+  TileMap map = classifyTiles(mask, numQ, numK, tile, keyEdge);
   std::vector<std::vector<ExpectedTile>> expected =
-      countTiles(mask, numQ, numK, tile);
+      countTiles(mask, numQ, numK, tile, keyEdge);
   ASSERT_EQ(map.numQ, numQ);
   ASSERT_EQ(map.numK, numK);
   ASSERT_EQ(map.numQTiles, (int64_t)expected.size());
@@ -175,6 +183,33 @@ TEST(TileMapTest, EdgeTilesAreClipped) {
     for (int64_t kTile = 0; kTile < 2; ++kTile)
       EXPECT_EQ(map.kindOf(qTile, kTile), TileKind::Full);
   EXPECT_EQ(map.numPartialTiles(), 0);
+}
+
+TEST(TileMapTest, WholeKeyTilesCrossingTheEndArePartial) {
+  // 70 x 70 full in whole 64 x 64 tiles: key tile 1 holds 58 padding
+  // columns, so it needs the mask.
+  TileMap map =
+      classifyTiles(fullMask(70, 70), 70, 70, {64, 64}, KeyEdge::Whole);
+  for (int64_t qTile = 0; qTile < 2; ++qTile) {
+    EXPECT_EQ(map.kindOf(qTile, 0), TileKind::Full);
+    EXPECT_EQ(map.kindOf(qTile, 1), TileKind::Partial);
+  }
+  // Lengths that are multiples of the tile are unaffected.
+  TileMap aligned =
+      classifyTiles(fullMask(128, 128), 128, 128, {64, 64}, KeyEdge::Whole);
+  EXPECT_EQ(aligned.numPartialTiles(), 0);
+}
+
+TEST(TileMapTest, RandomMasksMatchCellCountingWholeKeyTiles) {
+  std::mt19937_64 rng(7071);
+  for (int trial = 0; trial < 500; ++trial) {
+    int64_t numQ = 1 + (int64_t)(rng() % 90), numK = 1 + (int64_t)(rng() % 90);
+    TileSizes tile{1 + (int64_t)(rng() % 33), 1 + (int64_t)(rng() % 33)};
+    Mask mask = oracle::randomValidMask(rng, numQ, numK, 1 + trial % 6);
+    expectMatchesCells(mask, numQ, numK, tile, KeyEdge::Whole);
+    if (HasFatalFailure())
+      return;
+  }
 }
 
 TEST(TileMapTest, DegenerateShapesGiveEmptyMaps) {

@@ -161,8 +161,16 @@ struct TileMap {
 /// Classifies every tile of a valid mask. Cost is linear in the attended rows
 /// times slices, not in cells. Tile sizes <= 0 give an empty map
 /// (numQTiles = 0).
+/// How a key tile that runs past numK is judged. Clipped: Full when its
+/// cells inside the sequence are all attended, for kernels that clip their
+/// loops at numK (the CPU path). Whole: Full only when all `tile.k` columns
+/// are attended, so a tile crossing numK is Partial and the mask, which no
+/// slice extends past numK, removes the padding keys; for kernels that always
+/// compute whole tiles (the GPU path).
+enum class KeyEdge { Clipped, Whole };
+
 TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
-                      TileSizes tile);
+                      TileSizes tile, KeyEdge keyEdge = KeyEdge::Clipped);
 
 //===----------------------------------------------------------------------===//
 // Builders. Each returns nullopt and sets `error` on bad arguments.

@@ -199,19 +199,19 @@ void CpuExecutable::run(const float *q, const float *k, const float *v,
 
 std::string mlir::fattn::formatAttentionProgram(
     const mask::Mask &attended, const runtime::AttentionShape &shape,
-    const runtime::AttentionParams &params, StringRef name) {
+    const runtime::AttentionParams &params, StringRef name,
+    runtime::ElementType elementType) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  auto tensor = [&](int64_t tokens, int64_t heads, bool withDim) {
-    std::string type = "tensor<" + std::to_string(tokens) + "x" +
-                       std::to_string(heads) + "x";
-    if (withDim)
-      type += std::to_string(shape.headDim) + "x";
-    return type + "f32>";
+  auto tensor = [&](int64_t tokens, int64_t heads) {
+    return "tensor<" + std::to_string(tokens) + "x" + std::to_string(heads) +
+           "x" + std::to_string(shape.headDim) + "x" +
+           std::string(runtime::stringifyElementType(elementType)) + ">";
   };
-  std::string qType = tensor(shape.numQ, shape.headsQ, true);
-  std::string kvType = tensor(shape.numK, shape.headsK, true);
-  std::string lseType = tensor(shape.numQ, shape.headsQ, false);
+  std::string qType = tensor(shape.numQ, shape.headsQ);
+  std::string kvType = tensor(shape.numK, shape.headsK);
+  std::string lseType = "tensor<" + std::to_string(shape.numQ) + "x" +
+                        std::to_string(shape.headsQ) + "xf32>";
   os << "func.func @" << name << "(%q: " << qType << ", %k: " << kvType
      << ", %v: " << kvType << ") -> (" << qType << ", " << lseType << ") {\n"
      << "  %out = tensor.empty() : " << qType << "\n"

@@ -1,0 +1,744 @@
+#!/usr/bin/env python3
+"""Forward-attention benchmark: fattn kernels against PyTorch's peers.
+
+One process, one GPU, the same inputs for everyone (SPEC.md §5):
+
+  fattn   compiled kernels (NAME.manifest + NAME.ptx), launched through
+          libfattn_runtime.so with ctypes on torch tensors
+  FA2     torch.ops.aten._flash_attention_forward (dense, varlen, windowed)
+  cuDNN   scaled_dot_product_attention with the cuDNN backend (full, causal)
+  Flex    torch.compile(flex_attention) with a BlockMask of the same mask
+
+For each mask family and sequence length (Hq = Hk = 16, D = 128, bf16) it
+times every implementation with CUDA events (warm-up, L2 flushed before each
+launch, median of --iters) and reports TFLOP/s = 4 * attended pairs * Hq * D
+/ time, counting attended pairs only. Each fattn output is compared with a
+peer's (max abs difference) to catch broken kernels.
+
+Kernels are found by name in --kernels DIR: bench-<family>-<S>.manifest (see
+--list-cases and scripts/stage-device.sh). The kernel's own mask is the
+truth: varlen document boundaries are read from its slices, and every peer's
+description of the mask (cu_seqlens, window, block size, Flex mask_mod) is
+checked to attend exactly the kernel's pairs before it is timed.
+
+Missing or failing peers are reported as "-" with the reason; nothing stops
+the run. Without --kernels only the peers are measured.
+
+  python3 bench/bench.py --kernels STAGED/kernels --lib build-rt/lib/libfattn_runtime.so --json out.json
+  python3 bench/bench.py --list-cases
+"""
+
+import argparse
+import ctypes
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import time
+import traceback
+
+FAMILIES = ["full", "causal", "varlen-full", "varlen-causal", "sliding-window",
+            "block-causal"]
+SEQLENS = [4096, 16384]
+HEADS_Q = 16
+HEADS_K = 16
+HEAD_DIM = 128
+WINDOW = 1024  # sliding window: keys before each query, itself included
+BLOCK = 2048   # block-causal block size
+MIN_DOC, MAX_DOC = 256, 4096
+DOC_SEED = 1
+
+FULL, CAUSAL, INV_CAUSAL, BI_CAUSAL = 0, 1, 2, 3
+
+
+def kernel_name(family, seqlen):
+    return f"bench-{family}-{seqlen}"
+
+
+# ---------------------------------------------------------------------------
+# Masks as slices (q_begin, q_end, k_begin, k_end, kind), SPEC.md §1
+# ---------------------------------------------------------------------------
+
+def default_documents(seqlen):
+    """Document boundaries used when no kernel fixes them: lengths uniform in
+    [MIN_DOC, MAX_DOC], the last cut at seqlen. A kernel compiled by
+    fattn-synth has its own (its generator differs); the bench then reads the
+    boundaries from the kernel's slices instead."""
+    rng = random.Random(DOC_SEED)
+    bounds = [0]
+    while bounds[-1] < seqlen:
+        bounds.append(min(seqlen, bounds[-1] + rng.randint(MIN_DOC, MAX_DOC)))
+    return bounds
+
+
+def varlen_slices(bounds, causal):
+    kind = CAUSAL if causal else FULL
+    return [(b, e, b, e, kind) for b, e in zip(bounds, bounds[1:]) if e > b]
+
+
+def window_slices(seqlen, window):
+    """Row i attends keys [i - window + 1, i]: a causal square for the rows
+    whose window is clipped at key 0, then a bi_causal band."""
+    left = window - 1
+    if seqlen <= left + 1:
+        return [(0, seqlen, 0, seqlen, CAUSAL)]
+    return [(0, left + 1, 0, left + 1, CAUSAL),
+            (left + 1, seqlen, 1, seqlen, BI_CAUSAL)]
+
+
+def block_causal_slices(seqlen, block):
+    """As mask::blockCausalMask: each block attends the earlier blocks and
+    itself, written with overlapping q ranges."""
+    slices = []
+    for begin in range(0, seqlen, block):
+        end = min(begin + block, seqlen)
+        if begin > 0:
+            slices.append((begin, end, 0, begin, FULL))
+        slices.append((begin, end, begin, end, FULL))
+    return slices
+
+
+def documents_of(slices, seqlen):
+    """cu_seqlens of a varlen mask (one square slice per document, in order,
+    covering [0, seqlen)), or None if the slices are not of that form."""
+    docs = sorted(slices)
+    bounds = [0]
+    for q_begin, q_end, k_begin, k_end, _ in docs:
+        if q_begin != bounds[-1] or (k_begin, k_end) != (q_begin, q_end):
+            return None
+        bounds.append(q_end)
+    return bounds if bounds[-1] == seqlen else None
+
+
+class Case:
+    """One (family, seqlen): its slices and how each peer expresses them."""
+
+    def __init__(self, family, seqlen, slices=None):
+        self.family = family
+        self.seqlen = seqlen
+        self.name = kernel_name(family, seqlen)
+        self.bounds = None
+        self.mask_source = "kernel" if slices is not None else "bench"
+        if family in ("varlen-full", "varlen-causal"):
+            self.bounds = (documents_of(slices, seqlen) if slices is not None
+                           else default_documents(seqlen))
+            expected = (varlen_slices(self.bounds, family == "varlen-causal")
+                        if self.bounds else None)
+        elif family == "full":
+            expected = [(0, seqlen, 0, seqlen, FULL)]
+        elif family == "causal":
+            expected = [(0, seqlen, 0, seqlen, CAUSAL)]
+        elif family == "sliding-window":
+            expected = window_slices(seqlen, WINDOW)
+        elif family == "block-causal":
+            expected = block_causal_slices(seqlen, BLOCK)
+        else:
+            raise ValueError(f"unknown family {family}")
+        # What the peers are told (cu_seqlens, window, block) must describe
+        # the kernel's mask; `expected` is that description as slices.
+        self.expected = expected
+        self.slices = slices if slices is not None else expected
+
+
+# ---------------------------------------------------------------------------
+# libfattn_runtime.so
+# ---------------------------------------------------------------------------
+
+class KernelInfo(ctypes.Structure):
+    _fields_ = [("kernel_name", ctypes.c_char_p),
+                ("grid", ctypes.c_uint * 3),
+                ("block", ctypes.c_uint * 3),
+                ("shared_bytes", ctypes.c_uint),
+                ("dtype", ctypes.c_int),
+                ("num_q", ctypes.c_int64), ("num_k", ctypes.c_int64),
+                ("heads_q", ctypes.c_int64), ("heads_k", ctypes.c_int64),
+                ("head_dim", ctypes.c_int64),
+                ("scale", ctypes.c_double), ("softcap", ctypes.c_double),
+                ("num_slices", ctypes.c_int64),
+                ("attended_pairs", ctypes.c_int64),
+                ("flops", ctypes.c_double),
+                ("q_bytes", ctypes.c_int64), ("kv_bytes", ctypes.c_int64),
+                ("out_bytes", ctypes.c_int64), ("lse_bytes", ctypes.c_int64),
+                ("num_registers", ctypes.c_int)]
+
+
+DTYPE_NAMES = {0: "f32", 1: "f16", 2: "bf16"}
+
+
+class Runtime:
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+        lib = self.lib
+        lib.fattn_kernel_load.argtypes = [ctypes.c_char_p,
+                                          ctypes.POINTER(ctypes.c_void_p)]
+        lib.fattn_kernel_launch.argtypes = [ctypes.c_void_p] * 7
+        lib.fattn_kernel_info.argtypes = [ctypes.c_void_p,
+                                          ctypes.POINTER(KernelInfo)]
+        lib.fattn_kernel_slices.argtypes = [
+            ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64,
+            ctypes.POINTER(ctypes.c_int64)]
+        lib.fattn_kernel_destroy.argtypes = [ctypes.c_void_p]
+        lib.fattn_kernel_destroy.restype = None
+        lib.fattn_mask_count_pairs.argtypes = [
+            ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64,
+            ctypes.c_int64, ctypes.POINTER(ctypes.c_int64)]
+        lib.fattn_mask_same_pairs.argtypes = [
+            ctypes.POINTER(ctypes.c_int64), ctypes.c_int64,
+            ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64,
+            ctypes.c_int64, ctypes.POINTER(ctypes.c_int)]
+        lib.fattn_last_error.restype = ctypes.c_char_p
+        lib.fattn_status_name.restype = ctypes.c_char_p
+
+    def error(self, status):
+        return "%s: %s" % (self.lib.fattn_status_name(status).decode(),
+                           self.lib.fattn_last_error().decode())
+
+    @staticmethod
+    def _array(slices):
+        flat = [value for s in slices for value in s]
+        return (ctypes.c_int64 * max(1, len(flat)))(*flat)
+
+    def count_pairs(self, slices, num_q, num_k):
+        pairs = ctypes.c_int64()
+        status = self.lib.fattn_mask_count_pairs(
+            self._array(slices), len(slices), num_q, num_k,
+            ctypes.byref(pairs))
+        if status:
+            raise RuntimeError(self.error(status))
+        return pairs.value
+
+    def same_pairs(self, a, b, num_q, num_k):
+        same = ctypes.c_int()
+        status = self.lib.fattn_mask_same_pairs(
+            self._array(a), len(a), self._array(b), len(b), num_q, num_k,
+            ctypes.byref(same))
+        if status:
+            raise RuntimeError(self.error(status))
+        return bool(same.value)
+
+    def load(self, manifest_path):
+        handle = ctypes.c_void_p()
+        status = self.lib.fattn_kernel_load(manifest_path.encode(),
+                                            ctypes.byref(handle))
+        if status:
+            raise RuntimeError(self.error(status))
+        info = KernelInfo()
+        status = self.lib.fattn_kernel_info(handle, ctypes.byref(info))
+        if status:
+            raise RuntimeError(self.error(status))
+        count = ctypes.c_int64()
+        values = (ctypes.c_int64 * (5 * max(1, info.num_slices)))()
+        status = self.lib.fattn_kernel_slices(handle, values, info.num_slices,
+                                              ctypes.byref(count))
+        if status:
+            raise RuntimeError(self.error(status))
+        slices = [tuple(values[5 * i:5 * i + 5]) for i in range(count.value)]
+        return handle, info, slices
+
+    def launch(self, handle, q, k, v, out, lse, stream):
+        status = self.lib.fattn_kernel_launch(
+            handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
+            lse.data_ptr(), stream)
+        if status:
+            raise RuntimeError(self.error(status))
+
+
+def count_pairs_fallback(slices):
+    """Only when libfattn_runtime.so is absent (peers alone): the pairs of a
+    valid mask, per slice and row, with the interval formula of SPEC.md §1."""
+    import numpy as np
+    total = 0
+    for q_begin, q_end, k_begin, k_end, kind in slices:
+        rows = np.arange(q_begin, q_end, dtype=np.int64)
+        lo = np.full_like(rows, k_begin)
+        hi = np.full_like(rows, k_end)
+        if kind in (CAUSAL, BI_CAUSAL):
+            hi = np.minimum(hi, rows + (k_end - q_end) + 1)
+        if kind in (INV_CAUSAL, BI_CAUSAL):
+            lo = np.maximum(lo, rows + (k_begin - q_begin))
+        total += int(np.maximum(hi - lo, 0).sum())
+    return total
+
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+class Timer:
+    def __init__(self, torch, iters, warmup):
+        self.torch = torch
+        self.iters = iters
+        self.warmup = warmup
+        props = torch.cuda.get_device_properties(0)
+        l2 = getattr(props, "L2_cache_size", 50 << 20)
+        # Rewriting twice the L2 (at least 256 MiB) before each launch evicts
+        # the inputs, so that each launch reads them from memory.
+        self.flush = torch.empty(max(256 << 20, 2 * l2), dtype=torch.uint8,
+                                 device="cuda")
+        # About 1 ms at Hopper clocks.
+        self.sleep_cycles = 2_000_000
+
+    def __call__(self, fn):
+        torch = self.torch
+        for _ in range(self.warmup):
+            fn()
+        torch.cuda.synchronize()
+        starts = [torch.cuda.Event(enable_timing=True)
+                  for _ in range(self.iters)]
+        ends = [torch.cuda.Event(enable_timing=True)
+                for _ in range(self.iters)]
+        sleep = getattr(torch.cuda, "_sleep", None)
+        for start, end in zip(starts, ends):
+            self.flush.zero_()
+            # Keep the GPU busy while Python enqueues the launch, so that the
+            # host's launch overhead (ctypes, torch.compile guards, context
+            # managers) is not timed as kernel time.
+            if sleep:
+                sleep(self.sleep_cycles)
+            start.record()
+            fn()
+            end.record()
+        torch.cuda.synchronize()
+        times = [s.elapsed_time(e) for s, e in zip(starts, ends)]
+        return statistics.median(times), min(times)
+
+
+# ---------------------------------------------------------------------------
+# Peers
+# ---------------------------------------------------------------------------
+
+def short(error):
+    text = str(error).strip().splitlines()
+    line = text[0] if text else type(error).__name__
+    return (type(error).__name__ + ": " + line)[:160]
+
+
+class Unavailable(Exception):
+    """A peer that cannot express this case; its message is the reason."""
+
+
+class Peers:
+    """Each peer method returns (run, to_thd): `run` launches the peer and
+    returns its output in the peer's own layout (what is timed), `to_thd`
+    brings that output to (S, H, D) for the comparisons (not timed)."""
+
+    def __init__(self, torch):
+        self.torch = torch
+        self.flex = None
+        self.flex_error = None
+        try:
+            import torch._dynamo
+            from torch.nn.attention.flex_attention import (create_block_mask,
+                                                           flex_attention)
+            # One compilation per mask; the default limit of 8 would fall
+            # back to eager (and its timings) halfway through the table.
+            torch._dynamo.config.cache_size_limit = 64
+            self.flex = torch.compile(flex_attention, dynamic=False)
+            self.create_block_mask = create_block_mask
+        except Exception as error:  # noqa: BLE001 - reported, not fatal
+            self.flex_error = short(error)
+
+    @staticmethod
+    def _bhsd(case, tensors):
+        return [t.view(1, case.seqlen, -1, HEAD_DIM).transpose(1, 2)
+                for t in tensors]
+
+    @staticmethod
+    def _from_bhsd(case):
+        return lambda out: out.transpose(1, 2).reshape(case.seqlen, HEADS_Q,
+                                                       HEAD_DIM)
+
+    def fa2(self, case, q, k, v):
+        torch = self.torch
+        if not torch.backends.cuda.is_flash_attention_available():
+            raise Unavailable("PyTorch built without FlashAttention")
+        op = torch.ops.aten._flash_attention_forward
+        S = case.seqlen
+        family = case.family
+        if family == "block-causal":
+            raise Unavailable("no FA2 form of block-causal")
+        if family in ("varlen-full", "varlen-causal"):
+            cu = torch.tensor(case.bounds, dtype=torch.int32, device="cuda")
+            longest = max(e - b for b, e in zip(case.bounds, case.bounds[1:]))
+            causal = family == "varlen-causal"
+            return (lambda: op(q, k, v, cu, cu, longest, longest, 0.0, causal,
+                               False)[0]), (lambda out: out)
+        q4, k4, v4 = (t.view(1, S, -1, HEAD_DIM) for t in (q, k, v))
+        to_thd = lambda out: out.view(S, HEADS_Q, HEAD_DIM)  # noqa: E731
+        if family == "sliding-window":
+            return (lambda: op(q4, k4, v4, None, None, S, S, 0.0, True, False,
+                               window_size_left=WINDOW - 1,
+                               window_size_right=0)[0]), to_thd
+        causal = family == "causal"
+        return (lambda: op(q4, k4, v4, None, None, S, S, 0.0, causal,
+                           False)[0]), to_thd
+
+    def cudnn(self, case, q, k, v):
+        if case.family not in ("full", "causal"):
+            raise Unavailable("cuDNN SDPA takes dense full/causal masks only")
+        import torch.nn.functional as F
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        qh, kh, vh = self._bhsd(case, (q, k, v))
+        causal = case.family == "causal"
+
+        def run():
+            with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+                return F.scaled_dot_product_attention(qh, kh, vh,
+                                                      is_causal=causal)
+        return run, self._from_bhsd(case)
+
+    def flex_mask_mod(self, case):
+        torch = self.torch
+        family = case.family
+        if family == "full":
+            return None
+        if family == "causal":
+            return lambda b, h, qi, ki: qi >= ki
+        if family == "sliding-window":
+            return lambda b, h, qi, ki: (qi >= ki) & (qi - ki < WINDOW)
+        if family == "block-causal":
+            return lambda b, h, qi, ki: qi // BLOCK >= ki // BLOCK
+        bounds = torch.tensor(case.bounds, device="cuda")
+        doc = torch.bucketize(torch.arange(case.seqlen, device="cuda"),
+                              bounds[1:], right=True)
+        if family == "varlen-full":
+            return lambda b, h, qi, ki: doc[qi] == doc[ki]
+        return lambda b, h, qi, ki: (doc[qi] == doc[ki]) & (qi >= ki)
+
+    def flex_pairs(self, mask_mod, seqlen):
+        """Pairs the mask_mod attends, evaluated densely in row chunks."""
+        torch = self.torch
+        if mask_mod is None:
+            return seqlen * seqlen
+        keys = torch.arange(seqlen, device="cuda")[None, :]
+        total = 0
+        for begin in range(0, seqlen, 1024):
+            rows = torch.arange(begin, min(seqlen, begin + 1024),
+                                device="cuda")[:, None]
+            total += int(mask_mod(0, 0, rows, keys).sum())
+        return total
+
+    def flex_attention(self, case, q, k, v, pairs):
+        if self.flex is None:
+            raise Unavailable("FlexAttention unavailable: " + self.flex_error)
+        S = case.seqlen
+        mask_mod = self.flex_mask_mod(case)
+        flex_pairs = self.flex_pairs(mask_mod, S)
+        if flex_pairs != pairs:
+            raise Unavailable(f"mask_mod attends {flex_pairs} pairs, the mask "
+                              f"{pairs}")
+        block_mask = (None if mask_mod is None else
+                      self.create_block_mask(mask_mod, None, None, S, S,
+                                             device="cuda"))
+        qh, kh, vh = self._bhsd(case, (q, k, v))
+        flex = self.flex
+        return (lambda: flex(qh, kh, vh, block_mask=block_mask)), \
+            self._from_bhsd(case)
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+def list_cases(families, seqlens):
+    return [(family, seqlen) for seqlen in seqlens for family in families]
+
+
+def fmt(value, digits=1):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kernels", help="folder of bench-<family>-<S>"
+                        ".manifest/.ptx files (omit to time the peers only)")
+    parser.add_argument("--lib", default=None,
+                        help="libfattn_runtime.so (default: "
+                             "build-rt/lib/libfattn_runtime.so, then "
+                             "build/lib/libfattn_runtime.so)")
+    parser.add_argument("--json", help="write every number here")
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--seqlens", default=",".join(map(str, SEQLENS)))
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--peers", default="fa2,cudnn,flex",
+                        help="subset of fa2,cudnn,flex")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--list-cases", action="store_true",
+                        help="print 'family seqlen kernel-name' lines and "
+                             "exit (no GPU needed)")
+    args = parser.parse_args()
+    families = [f for f in args.families.split(",") if f]
+    seqlens = [int(s) for s in args.seqlens.split(",") if s]
+    for family in families:
+        if family not in FAMILIES:
+            parser.error(f"unknown family {family}; known: {FAMILIES}")
+    if args.list_cases:
+        for family, seqlen in list_cases(families, seqlens):
+            print(family, seqlen, kernel_name(family, seqlen))
+        return 0
+    peers_wanted = set(p for p in args.peers.split(",") if p)
+
+    try:
+        import torch
+    except ImportError as error:
+        print(f"bench: PyTorch is not installed ({error})", file=sys.stderr)
+        return 2
+    if not torch.cuda.is_available():
+        print("bench: no CUDA device visible to PyTorch", file=sys.stderr)
+        return 2
+    # The C API loads kernels into the context current on this thread:
+    # make it PyTorch's before anything is loaded.
+    torch.zeros(1, device="cuda")
+    device_name = torch.cuda.get_device_name(0)
+
+    runtime, runtime_error = None, None
+    lib_candidates = ([args.lib] if args.lib else
+                      ["build-rt/lib/libfattn_runtime.so",
+                       "build/lib/libfattn_runtime.so"])
+    for path in lib_candidates:
+        if os.path.exists(path):
+            try:
+                runtime = Runtime(os.path.abspath(path))
+                break
+            except OSError as error:
+                runtime_error = short(error)
+    if runtime is None and runtime_error is None:
+        runtime_error = "libfattn_runtime.so not found in " + \
+            ", ".join(lib_candidates)
+    if runtime is None:
+        print(f"bench: {runtime_error}; fattn kernels are skipped and pairs "
+              "are counted by the numpy fallback", file=sys.stderr)
+    if args.kernels and runtime is None:
+        print("bench: --kernels given but the runtime library is missing",
+              file=sys.stderr)
+
+    timer = Timer(torch, args.iters, args.warmup)
+    peers = Peers(torch)
+    stream = torch.cuda.current_stream().cuda_stream
+    rows = []
+
+    # Phase 1: masks and peers. The fattn kernels run afterwards, so that a
+    # kernel that faults (and takes the CUDA context with it) cannot erase
+    # the peers' numbers.
+    cases = []
+    for family, seqlen in list_cases(families, seqlens):
+        row = {"mask": family, "S": seqlen, "heads_q": HEADS_Q,
+               "heads_k": HEADS_K, "head_dim": HEAD_DIM, "dtype": "bf16",
+               "results": {}, "notes": []}
+        rows.append(row)
+        kernel = None
+        manifest = (os.path.join(args.kernels, kernel_name(family, seqlen) +
+                                 ".manifest") if args.kernels else None)
+        if manifest and not os.path.exists(manifest):
+            row["results"]["fattn"] = {"error": f"no {os.path.basename(manifest)}"}
+        elif manifest and runtime is None:
+            row["results"]["fattn"] = {"error": runtime_error}
+        elif manifest:
+            try:
+                handle, info, slices = runtime.load(manifest)
+                shape = (info.num_q, info.num_k, info.heads_q, info.heads_k,
+                         info.head_dim, DTYPE_NAMES.get(info.dtype))
+                wanted = (seqlen, seqlen, HEADS_Q, HEADS_K, HEAD_DIM, "bf16")
+                if shape != wanted:
+                    raise RuntimeError(f"kernel shape {shape}, bench needs "
+                                       f"{wanted}")
+                if info.softcap != 0 or not math.isclose(
+                        info.scale, 1 / math.sqrt(HEAD_DIM), rel_tol=1e-6):
+                    raise RuntimeError(f"kernel scale {info.scale} softcap "
+                                       f"{info.softcap}; peers use the "
+                                       "defaults")
+                kernel = (handle, info, slices)
+            except Exception as error:  # noqa: BLE001
+                row["results"]["fattn"] = {"error": short(error)}
+        case = Case(family, seqlen, kernel[2] if kernel else None)
+        row["mask_source"] = case.mask_source
+        row["num_slices"] = len(case.slices)
+        try:
+            pairs = (runtime.count_pairs(case.slices, seqlen, seqlen)
+                     if runtime else count_pairs_fallback(case.slices))
+        except Exception as error:  # noqa: BLE001
+            row["notes"].append("mask rejected: " + short(error))
+            pairs = None
+        row["pairs"] = pairs
+        # The peers are told cu_seqlens / window / block; that must be the
+        # kernel's mask, else they would be timed on different work.
+        description_ok = case.expected is not None
+        if description_ok and runtime and case.mask_source == "kernel":
+            try:
+                description_ok = runtime.same_pairs(case.slices, case.expected,
+                                                    seqlen, seqlen)
+            except Exception as error:  # noqa: BLE001
+                description_ok = False
+                row["notes"].append(short(error))
+        if not description_ok:
+            row["notes"].append("kernel mask differs from the family's "
+                                "description; peers skipped")
+
+        generator = torch.Generator(device="cuda").manual_seed(args.seed)
+        q = torch.randn(seqlen, HEADS_Q, HEAD_DIM, device="cuda",
+                        dtype=torch.bfloat16, generator=generator)
+        k = torch.randn(seqlen, HEADS_K, HEAD_DIM, device="cuda",
+                        dtype=torch.bfloat16, generator=generator)
+        v = torch.randn(seqlen, HEADS_K, HEAD_DIM, device="cuda",
+                        dtype=torch.bfloat16, generator=generator)
+        reference, reference_name = None, None
+        for peer in ("fa2", "flex", "cudnn"):  # the order of trust
+            if peer not in peers_wanted:
+                continue
+            label = {"fa2": "FA2", "cudnn": "cuDNN", "flex": "Flex"}[peer]
+            entry = {}
+            row["results"][label] = entry
+            if pairs is None or not description_ok:
+                entry["error"] = "mask unavailable"
+                continue
+            try:
+                if peer == "fa2":
+                    run, to_thd = peers.fa2(case, q, k, v)
+                elif peer == "cudnn":
+                    run, to_thd = peers.cudnn(case, q, k, v)
+                else:
+                    run, to_thd = peers.flex_attention(case, q, k, v, pairs)
+                out = to_thd(run())
+                torch.cuda.synchronize()
+                if not torch.isfinite(out).all():
+                    entry["error"] = "non-finite output"
+                    continue
+                if reference is None:
+                    reference, reference_name = out, label
+                else:
+                    entry["max_abs_diff_vs_" + reference_name] = float(
+                        (out.float() - reference.float()).abs().max())
+                median_ms, min_ms = timer(run)
+                entry.update(median_ms=median_ms, min_ms=min_ms,
+                             tflops=4 * pairs * HEADS_Q * HEAD_DIM /
+                             (median_ms * 1e-3) / 1e12)
+            except Unavailable as reason:
+                entry["error"] = str(reason)
+            except Exception as error:  # noqa: BLE001
+                entry["error"] = short(error)
+                if os.environ.get("BENCH_TRACEBACK"):
+                    traceback.print_exc()
+        cases.append((row, case, kernel, (q, k, v), reference, reference_name,
+                      pairs))
+        print(f"bench: {family} S={seqlen} peers done", file=sys.stderr,
+              flush=True)
+
+    # Phase 2: fattn kernels.
+    context_lost = None
+    for row, case, kernel, (q, k, v), reference, reference_name, pairs in \
+            cases:
+        if kernel is None:
+            continue
+        handle, info, _ = kernel
+        entry = {"registers": info.num_registers,
+                 "grid": list(info.grid), "block": list(info.block),
+                 "shared_bytes": info.shared_bytes}
+        row["results"]["fattn"] = entry
+        if context_lost:
+            entry["error"] = "not run: " + context_lost
+            continue
+        out = torch.empty_like(q)
+        lse = torch.empty(case.seqlen, HEADS_Q, dtype=torch.float32,
+                          device="cuda")
+        out.fill_(float("nan"))
+        lse.fill_(float("nan"))
+        try:
+            def run():
+                runtime.launch(handle, q, k, v, out, lse, stream)
+                return out
+            run()
+            torch.cuda.synchronize()
+            nan_out = int(torch.isnan(out).sum())
+            nan_lse = int(torch.isnan(lse).sum())
+            problems = []
+            if nan_out or nan_lse:
+                problems.append(f"{nan_out} out and {nan_lse} lse elements "
+                                "left unwritten (NaN)")
+            if reference is not None:
+                diff = float((out.float() - reference.float()).abs().max())
+                entry["max_abs_diff_vs_" + reference_name] = diff
+                # Two correct bf16 attentions differ by a few bf16 ulps of
+                # outputs of magnitude ~1; a broken kernel by far more.
+                if not diff <= 0.05:
+                    problems.append(f"output differs from {reference_name} "
+                                    f"by {diff:.3g}")
+            if problems:
+                entry["check"] = "FAIL: " + "; ".join(problems)
+                row["notes"].append("fattn check " + entry["check"])
+            else:
+                entry["check"] = "ok" if reference is not None else "unchecked"
+            # Timed even when the check fails: the number is still useful to
+            # whoever fixes the kernel, and the table marks it.
+            median_ms, min_ms = timer(run)
+            entry.update(median_ms=median_ms, min_ms=min_ms,
+                         tflops=info.flops / (median_ms * 1e-3) / 1e12)
+            if pairs is not None and info.attended_pairs != pairs:
+                row["notes"].append("pair count mismatch")
+        except Exception as error:  # noqa: BLE001
+            entry["error"] = short(error)
+            try:
+                torch.cuda.synchronize()
+            except Exception as sync_error:  # noqa: BLE001
+                context_lost = (f"{case.name} faulted ({short(sync_error)}); "
+                                "the CUDA context is lost")
+                entry["error"] = context_lost
+
+    # Report.
+    labels = ["fattn", "FA2", "cuDNN", "Flex"]
+    header = (f"{'mask':<15} {'S':>6} {'fattn':>7} {'FA2':>7} {'cuDNN':>7} "
+              f"{'Flex':>7} {'/FA2':>6} {'/cuDNN':>6} {'/Flex':>6} "
+              f"{'max|fattn-ref|':>15}")
+    print(f"\nforward TFLOP/s (4*pairs*Hq*D / median time), {device_name}, "
+          f"bf16 Hq={HEADS_Q} Hk={HEADS_K} D={HEAD_DIM}, median of "
+          f"{args.iters} after {args.warmup} warm-up, L2 flushed")
+    print(header)
+    print("-" * len(header))
+    reasons = []
+    for row in rows:
+        tflops = {label: row["results"].get(label, {}).get("tflops")
+                  for label in labels}
+        fattn = row["results"].get("fattn", {})
+        diff = next((value for key, value in fattn.items()
+                     if key.startswith("max_abs_diff_vs_")), None)
+        # '!': timed, but its output failed the check.
+        fattn_text = fmt(tflops["fattn"]) + (
+            "!" if str(fattn.get("check", "")).startswith("FAIL") else "")
+        print(f"{row['mask']:<15} {row['S']:>6} {fattn_text:>7} "
+              f"{fmt(tflops['FA2']):>7} {fmt(tflops['cuDNN']):>7} "
+              f"{fmt(tflops['Flex']):>7} "
+              f"{fmt(ratio(tflops['fattn'], tflops['FA2']), 2):>6} "
+              f"{fmt(ratio(tflops['fattn'], tflops['cuDNN']), 2):>6} "
+              f"{fmt(ratio(tflops['fattn'], tflops['Flex']), 2):>6} "
+              f"{fmt(diff, 4):>15}")
+        for label in labels:
+            error = row["results"].get(label, {}).get("error")
+            if error:
+                reasons.append(f"  {row['mask']} S={row['S']} {label}: "
+                               f"{error}")
+        for note in row["notes"]:
+            reasons.append(f"  {row['mask']} S={row['S']}: {note}")
+    if reasons:
+        print("\n'-' and notes:")
+        print("\n".join(reasons))
+
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump({"device": device_name, "torch": torch.__version__,
+                       "iters": args.iters, "warmup": args.warmup,
+                       "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                       "rows": rows}, file, indent=1)
+    for _, _, kernel, *_ in cases:
+        if kernel is not None and not context_lost:
+            runtime.lib.fattn_kernel_destroy(kernel[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

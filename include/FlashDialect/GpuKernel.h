@@ -1,0 +1,55 @@
+//===- GpuKernel.h - Tensor-core flash-attention kernels --------*- C++ -*-===//
+//
+// Emits the GPU kernel for one tiled attention: one CTA per (query tile,
+// query head), warps own consecutive 16-row blocks of the query tile, Q*K^T
+// and P*V on tensor cores (mma.sync m16n8k16 with ldmatrix operands), K and V
+// tiles staged in shared memory by cp.async in two stages, and the online
+// softmax in registers. The tile lists come unchanged from the tiled form
+// (fattn-tile-attention), so which tiles are visited and which are masked is
+// still decided by the mask library alone.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FATTN_GPUKERNEL_H
+#define FATTN_GPUKERNEL_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Support/LLVM.h"
+
+#include <array>
+#include <optional>
+#include <string>
+
+namespace mlir::fattn {
+
+/// Everything the kernel needs to know, read off the tiled form.
+struct FlashKernelSpec {
+  std::string name;
+  Type elementType; // bf16 or f16
+  int64_t numQ = 0, numK = 0, headsQ = 0, headsK = 0, headDim = 0;
+  int64_t blockQ = 0, blockK = 0;
+  int64_t warps = 4;
+  double scale = 0;
+  std::optional<double> softcap;
+  /// Tile tables, as written by fattn-tile-attention (CSR over query tiles).
+  DenseElementsAttr fullOffsets, fullKTiles, partialOffsets, partialKTiles,
+      partialSliceOffsets, partialSlices, slices;
+
+  int64_t numQTiles() const { return (numQ + blockQ - 1) / blockQ; }
+  int64_t threads() const { return warps * 32; }
+  /// Q tile plus two stages each of K and V tiles.
+  int64_t sharedBytes() const { return (blockQ + 4 * blockK) * headDim * 2; }
+};
+
+/// Why a spec cannot be compiled for the GPU, or nullopt.
+std::optional<std::string> checkFlashKernelSpec(const FlashKernelSpec &spec);
+
+/// Adds the kernel (a `gpu.func` taking q, k, v, out, lse as global pointers)
+/// and its constant tables to `module`.
+gpu::GPUFuncOp emitFlashKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                               const FlashKernelSpec &spec);
+
+} // namespace mlir::fattn
+
+#endif // FATTN_GPUKERNEL_H

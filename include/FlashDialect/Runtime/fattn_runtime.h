@@ -1,0 +1,145 @@
+/*===- fattn_runtime.h - C API of the fattn GPU runtime -----------*- C -*-===*\
+|*                                                                            *|
+|* Loads kernels compiled by fattn (NAME.manifest + NAME.ptx) and launches    *|
+|* them on device buffers, e.g. PyTorch tensors' data_ptr() through ctypes.   *|
+|* Plain C, no CUDA headers needed: device pointers are passed as void * and  *|
+|* a stream as the CUstream handle (torch.cuda.Stream.cuda_stream) or NULL    *|
+|* for the legacy default stream. The CUDA driver is loaded at run time, so  *|
+|* the library loads on machines without one and reports that as a status.   *|
+|*                                                                            *|
+|* Contexts: fattn_kernel_load uses the CUDA context current on the calling   *|
+|* thread (PyTorch makes device N's primary context current once it has      *|
+|* touched device N), else retains device 0's primary context. A launch from *|
+|* a thread with another context current switches to the kernel's context    *|
+|* for the call and back.                                                     *|
+|*                                                                            *|
+|* Errors: every function returns a status; on failure, fattn_last_error()    *|
+|* returns a one-line message for the calling thread's last failed call.      *|
+|* Thread safety: distinct kernels may be used from distinct threads; one     *|
+|* kernel may be launched from several threads.                               *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef FATTN_RUNTIME_H
+#define FATTN_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define FATTN_API __attribute__((visibility("default")))
+#else
+#define FATTN_API
+#endif
+
+typedef enum fattn_status {
+  FATTN_STATUS_SUCCESS = 0,
+  FATTN_STATUS_NULL_POINTER = 1,    /* a required pointer argument is NULL */
+  FATTN_STATUS_BAD_MANIFEST = 2,    /* unreadable, malformed or inconsistent
+                                       manifest, missing PTX file, or a PTX
+                                       entry that does not match its ABI */
+  FATTN_STATUS_NO_DRIVER = 3,       /* libcuda.so.1 cannot be loaded */
+  FATTN_STATUS_NO_DEVICE = 4,       /* the driver sees no CUDA device */
+  FATTN_STATUS_PTX_LOAD_FAILED = 5, /* the JIT rejected the PTX, or the
+                                       manifest's entry is not in it */
+  FATTN_STATUS_LAUNCH_FAILED = 6,   /* cuLaunchKernel failed */
+  FATTN_STATUS_BAD_ARGUMENT = 7,    /* a buffer too small or misaligned, an
+                                       invalid mask, a too small array */
+  FATTN_STATUS_UNSUPPORTED = 8,     /* the device cannot run the kernel (block
+                                       size, shared memory) */
+  FATTN_STATUS_CUDA_ERROR = 9       /* any other driver failure */
+} fattn_status;
+
+typedef enum fattn_dtype {
+  FATTN_DTYPE_F32 = 0,
+  FATTN_DTYPE_F16 = 1,
+  FATTN_DTYPE_BF16 = 2
+} fattn_dtype;
+
+/* A loaded kernel: its manifest, its module and the context it lives in. */
+typedef struct fattn_kernel fattn_kernel;
+
+typedef struct fattn_kernel_info_t {
+  const char *kernel_name; /* PTX entry; valid while the kernel lives */
+  unsigned grid[3];
+  unsigned block[3];
+  unsigned shared_bytes; /* dynamic shared memory per block */
+  fattn_dtype dtype;
+  int64_t num_q, num_k, heads_q, heads_k, head_dim;
+  double scale;   /* the effective softmax scale */
+  double softcap; /* 0: none */
+  int64_t num_slices;
+  int64_t attended_pairs; /* (row, key) pairs the mask attends */
+  double flops;           /* 4 * attended_pairs * heads_q * head_dim */
+  /* Buffer sizes the kernel reads and writes, in bytes. */
+  int64_t q_bytes, kv_bytes, out_bytes, lse_bytes;
+  int num_registers; /* per thread, as the JIT compiled it */
+} fattn_kernel_info_t;
+
+/* Reads MANIFEST_PATH and the PTX it names (relative to the manifest's
+   folder), JIT-compiles it in the current context (see above) and checks it
+   against the manifest. On success *OUT owns the kernel; free it with
+   fattn_kernel_destroy. On failure *OUT is NULL. */
+FATTN_API fattn_status fattn_kernel_load(const char *manifest_path,
+                                         fattn_kernel **out);
+
+/* Launches the kernel asynchronously on STREAM (a CUstream; NULL = the
+   legacy default stream). Q, K, V, OUT are device pointers to contiguous
+   "thd" tensors of the kernel's dtype: q and out (num_q, heads_q, head_dim),
+   k and v (num_k, heads_k, head_dim); LSE is (num_q, heads_q) float32.
+   Buffers are checked first: NULL, misaligned or (where the driver knows the
+   allocation) too small gives FATTN_STATUS_BAD_ARGUMENT. Faults during
+   execution surface at the caller's next synchronization. */
+FATTN_API fattn_status fattn_kernel_launch(fattn_kernel *kernel,
+                                           const void *q, const void *k,
+                                           const void *v, void *out,
+                                           float *lse, void *stream);
+
+/* Fills *INFO. No GPU work. */
+FATTN_API fattn_status fattn_kernel_info(const fattn_kernel *kernel,
+                                         fattn_kernel_info_t *info);
+
+/* Copies the kernel's mask: 5 int64 per slice (q_begin, q_end, k_begin,
+   k_end, kind code as in SPEC §1) into SLICES, which holds CAPACITY slices;
+   *NUM_SLICES gets the count. SLICES may be NULL with CAPACITY 0 to ask for
+   the count; a too small CAPACITY gives FATTN_STATUS_BAD_ARGUMENT with the
+   count set. */
+FATTN_API fattn_status fattn_kernel_slices(const fattn_kernel *kernel,
+                                           int64_t *slices, int64_t capacity,
+                                           int64_t *num_slices);
+
+/* Unloads the module and releases the context if the load retained it.
+   NULL is accepted. */
+FATTN_API void fattn_kernel_destroy(fattn_kernel *kernel);
+
+/* Mask helpers, so that callers need not re-implement the slice semantics.
+   SLICES as in fattn_kernel_slices. Both validate the mask against
+   (NUM_Q, NUM_K) first: FATTN_STATUS_BAD_ARGUMENT with the reason if it is
+   invalid (out of bounds, reversed, two slices sharing a cell). */
+FATTN_API fattn_status fattn_mask_count_pairs(const int64_t *slices,
+                                              int64_t num_slices,
+                                              int64_t num_q, int64_t num_k,
+                                              int64_t *pairs);
+/* *SAME = 1 when both masks attend exactly the same (row, key) pairs. */
+FATTN_API fattn_status fattn_mask_same_pairs(const int64_t *slices_a,
+                                             int64_t num_slices_a,
+                                             const int64_t *slices_b,
+                                             int64_t num_slices_b,
+                                             int64_t num_q, int64_t num_k,
+                                             int *same);
+
+/* The calling thread's last error message ("" if none); valid until the
+   thread's next fattn call. */
+FATTN_API const char *fattn_last_error(void);
+
+/* "FATTN_STATUS_NO_DRIVER" and so on. */
+FATTN_API const char *fattn_status_name(fattn_status status);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FATTN_RUNTIME_H */

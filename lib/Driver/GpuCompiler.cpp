@@ -1,0 +1,75 @@
+//===- GpuCompiler.cpp - fattn programs to PTX plus a manifest ------------===//
+
+#include "FlashDialect/GpuCompiler.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+using namespace mlir::fattn;
+namespace runtime = ::fattn::runtime;
+
+static FailureOr<std::array<unsigned, 3>> constantDims(gpu::LaunchFuncOp launch,
+                                                       gpu::KernelDim3 dims) {
+  std::array<unsigned, 3> result;
+  Value values[] = {dims.x, dims.y, dims.z};
+  for (int axis = 0; axis < 3; ++axis) {
+    APInt constant;
+    if (!matchPattern(values[axis], m_ConstantInt(&constant)))
+      return launch.emitError("launch dimensions must be constants");
+    result[axis] = static_cast<unsigned>(constant.getZExtValue());
+  }
+  return result;
+}
+
+FailureOr<GpuKernelArtifacts>
+mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
+                           const FattnToPTXPipelineOptions &options,
+                           StringRef ptxFileName) {
+  if (program.elementType == runtime::ElementType::F32)
+    return module.emitError("GPU kernels take bf16 or f16 programs; this one "
+                            "is f32");
+  PassManager pm(module.getContext());
+  buildFattnToPTXPipeline(pm, options);
+  if (failed(pm.run(module)))
+    return module.emitError("fattn-to-ptx pipeline failed");
+
+  SmallVector<gpu::LaunchFuncOp> launches;
+  module.walk([&](gpu::LaunchFuncOp launch) { launches.push_back(launch); });
+  SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
+  if (launches.size() != 1 || binaries.size() != 1)
+    return module.emitError("expected one kernel launch and one gpu.binary, "
+                            "found ")
+           << launches.size() << " and " << binaries.size();
+  gpu::LaunchFuncOp launch = launches.front();
+  auto object = dyn_cast<gpu::ObjectAttr>(binaries.front().getObjects()[0]);
+  if (!object || object.getFormat() != gpu::CompilationTarget::Assembly)
+    return module.emitError("expected PTX assembly in the gpu.binary");
+
+  GpuKernelArtifacts artifacts;
+  artifacts.ptx = object.getObject().str();
+  runtime::KernelManifest &manifest = artifacts.manifest;
+  manifest.kernel = launch.getKernelName().str();
+  manifest.ptxFile = ptxFileName.str();
+  FailureOr<std::array<unsigned, 3>> grid =
+      constantDims(launch, launch.getGridSizeOperandValues());
+  FailureOr<std::array<unsigned, 3>> block =
+      constantDims(launch, launch.getBlockSizeOperandValues());
+  if (failed(grid) || failed(block))
+    return failure();
+  manifest.grid = *grid;
+  manifest.block = *block;
+  APInt sharedBytes;
+  if (Value dynamic = launch.getDynamicSharedMemorySize()) {
+    if (!matchPattern(dynamic, m_ConstantInt(&sharedBytes)))
+      return launch.emitError("dynamic shared memory size must be constant");
+    manifest.sharedBytes = static_cast<unsigned>(sharedBytes.getZExtValue());
+  }
+  manifest.dtype = program.elementType;
+  manifest.shape = program.shape;
+  manifest.params = program.params;
+  manifest.mask = program.mask;
+  return artifacts;
+}

@@ -1,0 +1,317 @@
+//===- CApi.cpp - The C API of libfattn_runtime.so ------------------------===//
+//
+// A thin layer over Manifest, CudaDriver and AttentionKernel that turns their
+// error strings into status codes plus a thread-local message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/Runtime/fattn_runtime.h"
+
+#include "FlashDialect/Mask/Mask.h"
+#include "FlashDialect/Runtime/AttentionKernel.h"
+#include "FlashDialect/Runtime/CudaDriver.h"
+#include "FlashDialect/Runtime/Manifest.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+using namespace fattn;
+using namespace fattn::runtime;
+
+struct fattn_kernel {
+  const cuda::Driver *driver = nullptr;
+  std::optional<cuda::Context> context;
+  std::optional<AttentionKernel> kernel;
+};
+
+namespace {
+
+thread_local std::string lastError;
+
+fattn_status failure(fattn_status status, std::string message) {
+  lastError = std::move(message);
+  return status;
+}
+
+fattn_status success() {
+  lastError.clear();
+  return FATTN_STATUS_SUCCESS;
+}
+
+fattn_status statusOfLoadError(KernelLoadError::Kind kind) {
+  switch (kind) {
+  case KernelLoadError::Kind::PtxLoad:
+    return FATTN_STATUS_PTX_LOAD_FAILED;
+  case KernelLoadError::Kind::Mismatch:
+    return FATTN_STATUS_BAD_MANIFEST;
+  case KernelLoadError::Kind::Unsupported:
+    return FATTN_STATUS_UNSUPPORTED;
+  case KernelLoadError::Kind::Cuda:
+    return FATTN_STATUS_CUDA_ERROR;
+  }
+  return FATTN_STATUS_CUDA_ERROR;
+}
+
+/// Reads slices in the C layout, with the kind code checked (the rest is for
+/// mask::validate).
+std::optional<mask::Mask> readSlices(const int64_t *slices, int64_t count,
+                                     std::string *error) {
+  mask::Mask result;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t *values = slices + 5 * i;
+    std::optional<mask::SliceKind> kind = mask::sliceKindFromCode(values[4]);
+    if (!kind) {
+      *error = "slice " + std::to_string(i) + ": unknown kind code " +
+               std::to_string(values[4]);
+      return std::nullopt;
+    }
+    result.push_back({values[0], values[1], values[2], values[3], *kind});
+  }
+  return result;
+}
+
+/// Every (row, key interval) the mask attends, merged per row into maximal
+/// intervals and sorted: two valid masks attend the same pairs exactly when
+/// these lists are equal.
+std::vector<std::tuple<int64_t, int64_t, int64_t>>
+attendedIntervals(const mask::Mask &mask) {
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> intervals;
+  for (const mask::Slice &slice : mask)
+    for (int64_t row = slice.qBegin; row < slice.qEnd; ++row) {
+      mask::Range keys = slice.keysOfRow(row);
+      if (!keys.empty())
+        intervals.emplace_back(row, keys.begin, keys.end);
+    }
+  std::sort(intervals.begin(), intervals.end());
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> merged;
+  for (const auto &interval : intervals) {
+    if (!merged.empty() && std::get<0>(merged.back()) == std::get<0>(interval) &&
+        std::get<2>(merged.back()) == std::get<1>(interval))
+      std::get<2>(merged.back()) = std::get<2>(interval);
+    else
+      merged.push_back(interval);
+  }
+  return merged;
+}
+
+} // namespace
+
+extern "C" {
+
+fattn_status fattn_kernel_load(const char *manifest_path, fattn_kernel **out) {
+  if (out)
+    *out = nullptr;
+  if (!manifest_path || !out)
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   std::string("fattn_kernel_load: ") +
+                       (manifest_path ? "out" : "manifest_path") +
+                       " is NULL");
+  std::string error;
+  std::optional<KernelManifest> manifest = readManifest(manifest_path, &error);
+  if (!manifest)
+    return failure(FATTN_STATUS_BAD_MANIFEST, error);
+  std::optional<std::string> ptx =
+      readTextFile(resolvePtxPath(manifest_path, *manifest), &error);
+  if (!ptx)
+    return failure(FATTN_STATUS_BAD_MANIFEST,
+                   std::string(manifest_path) + ": PTX: " + error);
+
+  const cuda::Driver *driver = cuda::Driver::get(&error);
+  if (!driver)
+    return failure(FATTN_STATUS_NO_DRIVER, error);
+  std::optional<cuda::Context> context =
+      cuda::Context::acquire(*driver, /*ordinal=*/0, &error);
+  if (!context)
+    return failure(error.rfind("no CUDA device", 0) == 0
+                       ? FATTN_STATUS_NO_DEVICE
+                       : FATTN_STATUS_CUDA_ERROR,
+                   error);
+
+  auto handle = std::make_unique<fattn_kernel>();
+  handle->driver = driver;
+  {
+    cuda::ContextScope scope(*driver, context->handle());
+    if (!scope.status().ok)
+      return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
+    KernelLoadError loadError;
+    handle->kernel = AttentionKernel::load(*context, std::move(*manifest),
+                                           *ptx, &loadError);
+    if (!handle->kernel)
+      return failure(statusOfLoadError(loadError.kind),
+                     std::string(manifest_path) + ": " + loadError.message);
+  }
+  handle->context = std::move(context);
+  *out = handle.release();
+  return success();
+}
+
+fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
+                                 const void *k, const void *v, void *out,
+                                 float *lse, void *stream) {
+  if (!kernel)
+    return failure(FATTN_STATUS_NULL_POINTER, "fattn_kernel_launch: kernel is NULL");
+  auto pointer = [](const void *p) {
+    return cuda::CUdeviceptr(reinterpret_cast<uintptr_t>(p));
+  };
+  AttentionBuffers buffers;
+  buffers.q = pointer(q);
+  buffers.k = pointer(k);
+  buffers.v = pointer(v);
+  buffers.out = pointer(out);
+  buffers.lse = pointer(lse);
+  const std::string &name = kernel->kernel->manifest().kernel;
+  cuda::ContextScope scope(*kernel->driver, kernel->context->handle());
+  if (!scope.status().ok)
+    return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
+  if (cuda::Status status = kernel->kernel->checkBuffers(buffers); !status)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, name + ": " + status.message);
+  if (cuda::Status status = kernel->kernel->launch(
+          buffers, static_cast<cuda::CUstream>(stream),
+          /*checkArguments=*/false);
+      !status)
+    return failure(FATTN_STATUS_LAUNCH_FAILED, status.message);
+  return success();
+}
+
+fattn_status fattn_kernel_info(const fattn_kernel *kernel,
+                               fattn_kernel_info_t *info) {
+  if (!kernel || !info)
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   std::string("fattn_kernel_info: ") +
+                       (kernel ? "info" : "kernel") + " is NULL");
+  const AttentionKernel &loaded = *kernel->kernel;
+  const KernelManifest &manifest = loaded.manifest();
+  *info = fattn_kernel_info_t{};
+  info->kernel_name = manifest.kernel.c_str();
+  for (int i = 0; i < 3; ++i) {
+    info->grid[i] = manifest.grid[i];
+    info->block[i] = manifest.block[i];
+  }
+  info->shared_bytes = manifest.sharedBytes;
+  info->dtype = static_cast<fattn_dtype>(manifest.dtype);
+  info->num_q = manifest.shape.numQ;
+  info->num_k = manifest.shape.numK;
+  info->heads_q = manifest.shape.headsQ;
+  info->heads_k = manifest.shape.headsK;
+  info->head_dim = manifest.shape.headDim;
+  info->scale = manifest.params.effectiveScale(manifest.shape);
+  info->softcap = manifest.params.softcap > 0 ? manifest.params.softcap : 0.0;
+  info->num_slices = int64_t(manifest.mask.size());
+  info->attended_pairs = loaded.attendedPairs();
+  info->flops = loaded.flops();
+  info->q_bytes = int64_t(loaded.qBytes());
+  info->kv_bytes = int64_t(loaded.kvBytes());
+  info->out_bytes = int64_t(loaded.outBytes());
+  info->lse_bytes = int64_t(loaded.lseBytes());
+  info->num_registers = loaded.numRegisters();
+  return success();
+}
+
+fattn_status fattn_kernel_slices(const fattn_kernel *kernel, int64_t *slices,
+                                 int64_t capacity, int64_t *num_slices) {
+  if (!kernel || !num_slices || (!slices && capacity > 0))
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   "fattn_kernel_slices: kernel, num_slices or slices is NULL");
+  const mask::Mask &mask = kernel->kernel->manifest().mask;
+  *num_slices = int64_t(mask.size());
+  if (capacity < int64_t(mask.size()))
+    return slices || capacity
+               ? failure(FATTN_STATUS_BAD_ARGUMENT,
+                         "fattn_kernel_slices: capacity " +
+                             std::to_string(capacity) + " < " +
+                             std::to_string(mask.size()) + " slices")
+               : success();
+  for (size_t i = 0; i < mask.size(); ++i) {
+    const mask::Slice &slice = mask[i];
+    int64_t values[5] = {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd,
+                         int64_t(slice.kind)};
+    std::copy(values, values + 5, slices + 5 * i);
+  }
+  return success();
+}
+
+void fattn_kernel_destroy(fattn_kernel *kernel) {
+  if (!kernel)
+    return;
+  if (kernel->context) {
+    // The module lives in the kernel's context: unload it there.
+    cuda::ContextScope scope(*kernel->driver, kernel->context->handle());
+    kernel->kernel.reset();
+  }
+  delete kernel;
+}
+
+fattn_status fattn_mask_count_pairs(const int64_t *slices, int64_t num_slices,
+                                    int64_t num_q, int64_t num_k,
+                                    int64_t *pairs) {
+  if (!pairs || (!slices && num_slices > 0))
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   "fattn_mask_count_pairs: slices or pairs is NULL");
+  std::string error;
+  std::optional<mask::Mask> mask = readSlices(slices, num_slices, &error);
+  if (!mask)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, error);
+  if (auto problem = mask::validate(*mask, num_q, num_k))
+    return failure(FATTN_STATUS_BAD_ARGUMENT, *problem);
+  *pairs = mask::countAttendedPairs(*mask);
+  return success();
+}
+
+fattn_status fattn_mask_same_pairs(const int64_t *slices_a,
+                                   int64_t num_slices_a,
+                                   const int64_t *slices_b,
+                                   int64_t num_slices_b, int64_t num_q,
+                                   int64_t num_k, int *same) {
+  if (!same || (!slices_a && num_slices_a > 0) ||
+      (!slices_b && num_slices_b > 0))
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   "fattn_mask_same_pairs: a slice array or same is NULL");
+  std::string error;
+  std::optional<mask::Mask> a = readSlices(slices_a, num_slices_a, &error);
+  if (!a)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, "first mask: " + error);
+  std::optional<mask::Mask> b = readSlices(slices_b, num_slices_b, &error);
+  if (!b)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, "second mask: " + error);
+  if (auto problem = mask::validate(*a, num_q, num_k))
+    return failure(FATTN_STATUS_BAD_ARGUMENT, "first mask: " + *problem);
+  if (auto problem = mask::validate(*b, num_q, num_k))
+    return failure(FATTN_STATUS_BAD_ARGUMENT, "second mask: " + *problem);
+  // Cheap test first: different pair counts cannot be the same set.
+  *same = mask::countAttendedPairs(*a) == mask::countAttendedPairs(*b) &&
+          attendedIntervals(*a) == attendedIntervals(*b);
+  return success();
+}
+
+const char *fattn_last_error(void) { return lastError.c_str(); }
+
+const char *fattn_status_name(fattn_status status) {
+  switch (status) {
+  case FATTN_STATUS_SUCCESS:
+    return "FATTN_STATUS_SUCCESS";
+  case FATTN_STATUS_NULL_POINTER:
+    return "FATTN_STATUS_NULL_POINTER";
+  case FATTN_STATUS_BAD_MANIFEST:
+    return "FATTN_STATUS_BAD_MANIFEST";
+  case FATTN_STATUS_NO_DRIVER:
+    return "FATTN_STATUS_NO_DRIVER";
+  case FATTN_STATUS_NO_DEVICE:
+    return "FATTN_STATUS_NO_DEVICE";
+  case FATTN_STATUS_PTX_LOAD_FAILED:
+    return "FATTN_STATUS_PTX_LOAD_FAILED";
+  case FATTN_STATUS_LAUNCH_FAILED:
+    return "FATTN_STATUS_LAUNCH_FAILED";
+  case FATTN_STATUS_BAD_ARGUMENT:
+    return "FATTN_STATUS_BAD_ARGUMENT";
+  case FATTN_STATUS_UNSUPPORTED:
+    return "FATTN_STATUS_UNSUPPORTED";
+  case FATTN_STATUS_CUDA_ERROR:
+    return "FATTN_STATUS_CUDA_ERROR";
+  }
+  return "FATTN_STATUS_UNKNOWN";
+}
+
+} // extern "C"

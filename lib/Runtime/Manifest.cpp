@@ -1,0 +1,366 @@
+//===- Manifest.cpp - Parse and write kernel manifests --------------------===//
+//
+// Every check that does not need a GPU happens here, so that a bad manifest
+// is reported with its line before any driver is touched.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/Runtime/Manifest.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace fattn::runtime {
+
+namespace {
+
+std::nullopt_t fail(std::string *error, std::string message) {
+  if (error)
+    *error = std::move(message);
+  return std::nullopt;
+}
+
+/// Splits a record into fields at runs of spaces or tabs.
+std::vector<std::string_view> splitFields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t'))
+      ++pos;
+    size_t end = pos;
+    while (end < line.size() && line[end] != ' ' && line[end] != '\t')
+      ++end;
+    if (end > pos)
+      fields.push_back(line.substr(pos, end - pos));
+    pos = end;
+  }
+  return fields;
+}
+
+template <typename Integer>
+bool parseInteger(std::string_view text, Integer &value) {
+  const char *end = text.data() + text.size();
+  auto result = std::from_chars(text.data(), end, value);
+  return result.ec == std::errc() && result.ptr == end;
+}
+
+bool parseDouble(std::string_view text, double &value) {
+  const char *end = text.data() + text.size();
+  auto result = std::from_chars(text.data(), end, value);
+  return result.ec == std::errc() && result.ptr == end;
+}
+
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
+
+/// The keys of version 1 and how many values each takes; slice is the only
+/// one that may repeat.
+struct KeySpec {
+  const char *name;
+  size_t numValues;
+  bool required;
+};
+constexpr KeySpec kKeys[] = {
+    {"kernel", 1, true},  {"ptx", 1, true},     {"grid", 3, true},
+    {"block", 3, true},   {"shared", 1, true},  {"params", 5, true},
+    {"dtype", 1, true},   {"shape", 5, true},   {"scale", 1, true},
+    {"softcap", 1, true}, {"slice", 5, false},
+};
+
+const KeySpec *findKey(std::string_view name) {
+  for (const KeySpec &spec : kKeys)
+    if (name == spec.name)
+      return &spec;
+  return nullptr;
+}
+
+class Parser {
+public:
+  std::optional<KernelManifest> parse(std::string_view text,
+                                      std::string *error);
+
+private:
+  /// Parses one record (fields[0] is its key) into `manifest`; returns the
+  /// problem without the line prefix.
+  std::optional<std::string>
+  parseRecord(const std::vector<std::string_view> &fields);
+
+  std::optional<std::string> parseDims(const std::vector<std::string_view> &f,
+                                       std::array<unsigned, 3> &dims);
+
+  KernelManifest manifest;
+};
+
+std::optional<KernelManifest> Parser::parse(std::string_view text,
+                                            std::string *error) {
+  std::vector<int> firstLineOf(std::size(kKeys), 0);
+  bool sawHeader = false;
+  int lineNumber = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos)
+      end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++lineNumber;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    std::vector<std::string_view> fields = splitFields(line);
+    if (fields.empty() || fields[0][0] == '#')
+      continue;
+    std::string where = "line " + std::to_string(lineNumber) + ": ";
+
+    if (!sawHeader) {
+      if (fields[0] != "fattn-manifest")
+        return fail(error, where + "expected 'fattn-manifest " +
+                               std::to_string(kManifestVersion) +
+                               "' as the first record, got " +
+                               quoted(fields[0]));
+      int version = 0;
+      if (fields.size() != 2 || !parseInteger(fields[1], version))
+        return fail(error, where + "expected 'fattn-manifest <version>'");
+      if (version != kManifestVersion)
+        return fail(error, where + "unsupported manifest version " +
+                               std::to_string(version) +
+                               " (this runtime reads version " +
+                               std::to_string(kManifestVersion) + ")");
+      sawHeader = true;
+      continue;
+    }
+
+    const KeySpec *spec = findKey(fields[0]);
+    if (!spec)
+      return fail(error, where + "unknown key " + quoted(fields[0]));
+    size_t index = spec - kKeys;
+    if (spec->required && firstLineOf[index])
+      return fail(error, where + "duplicate key " + quoted(spec->name) +
+                             " (first on line " +
+                             std::to_string(firstLineOf[index]) + ")");
+    if (!firstLineOf[index])
+      firstLineOf[index] = lineNumber;
+    if (fields.size() - 1 != spec->numValues)
+      return fail(error, where + quoted(spec->name) + " takes " +
+                             std::to_string(spec->numValues) +
+                             (spec->numValues == 1 ? " value" : " values") +
+                             ", got " + std::to_string(fields.size() - 1));
+    if (auto problem = parseRecord(fields))
+      return fail(error, where + *problem);
+  }
+
+  if (!sawHeader)
+    return fail(error, "empty manifest: expected 'fattn-manifest " +
+                           std::to_string(kManifestVersion) + "'");
+  for (size_t i = 0; i < std::size(kKeys); ++i)
+    if (kKeys[i].required && !firstLineOf[i])
+      return fail(error,
+                  "missing required key " + quoted(kKeys[i].name));
+
+  // Consistency of the whole, which no single line decides.
+  if (auto problem = checkShape(manifest.shape))
+    return fail(error, "shape: " + *problem);
+  if (auto problem = mask::validate(manifest.mask, manifest.shape.numQ,
+                                    manifest.shape.numK))
+    return fail(error, "mask: " + *problem);
+  return std::move(manifest);
+}
+
+std::optional<std::string>
+Parser::parseDims(const std::vector<std::string_view> &fields,
+                  std::array<unsigned, 3> &dims) {
+  for (size_t i = 0; i < 3; ++i) {
+    if (!parseInteger(fields[i + 1], dims[i]) || dims[i] == 0)
+      return quoted(fields[0]) + " value " + quoted(fields[i + 1]) +
+             " is not a positive integer";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string>
+Parser::parseRecord(const std::vector<std::string_view> &fields) {
+  std::string_view key = fields[0];
+  if (key == "kernel") {
+    manifest.kernel = std::string(fields[1]);
+    return std::nullopt;
+  }
+  if (key == "ptx") {
+    manifest.ptxFile = std::string(fields[1]);
+    return std::nullopt;
+  }
+  if (key == "grid")
+    return parseDims(fields, manifest.grid);
+  if (key == "block") {
+    if (auto problem = parseDims(fields, manifest.block))
+      return problem;
+    // The architectural limit on every CUDA GPU so far; a block past it can
+    // never launch, whatever the kernel.
+    uint64_t threads = uint64_t(manifest.block[0]) * manifest.block[1] *
+                       manifest.block[2];
+    if (threads > 1024)
+      return "block of " + std::to_string(threads) +
+             " threads exceeds the CUDA limit of 1024";
+    return std::nullopt;
+  }
+  if (key == "shared") {
+    if (!parseInteger(fields[1], manifest.sharedBytes))
+      return "'shared' value " + quoted(fields[1]) +
+             " is not a non-negative integer";
+    return std::nullopt;
+  }
+  if (key == "params") {
+    static const char *const kExpected[] = {"q", "k", "v", "out", "lse"};
+    for (size_t i = 0; i < 5; ++i)
+      if (fields[i + 1] != kExpected[i])
+        return std::string("params must be 'q k v out lse' (the only kernel "
+                           "ABI of version 1), got ") +
+               quoted(fields[i + 1]) + " at position " + std::to_string(i);
+    return std::nullopt;
+  }
+  if (key == "dtype") {
+    std::optional<ElementType> type = parseElementType(fields[1]);
+    if (!type)
+      return "unknown dtype " + quoted(fields[1]) +
+             " (expected bf16, f16 or f32)";
+    manifest.dtype = *type;
+    return std::nullopt;
+  }
+  if (key == "shape") {
+    int64_t *sizes[] = {&manifest.shape.numQ, &manifest.shape.numK,
+                        &manifest.shape.headsQ, &manifest.shape.headsK,
+                        &manifest.shape.headDim};
+    static const char *const kNames[] = {"numQ", "numK", "headsQ", "headsK",
+                                         "headDim"};
+    for (size_t i = 0; i < 5; ++i)
+      if (!parseInteger(fields[i + 1], *sizes[i]))
+        return std::string("shape ") + kNames[i] + " " + quoted(fields[i + 1]) +
+               " is not an integer";
+    // Sign and divisibility are checked once the whole manifest is read, by
+    // the same checkShape the CPU runner uses.
+    return std::nullopt;
+  }
+  if (key == "scale") {
+    double scale;
+    if (!parseDouble(fields[1], scale) || !std::isfinite(scale) || scale <= 0)
+      return "scale " + quoted(fields[1]) +
+             " is not a positive finite number (write the effective scale, "
+             "e.g. 0.125 for head dim 64)";
+    manifest.params.scale = scale;
+    return std::nullopt;
+  }
+  if (key == "softcap") {
+    double softcap;
+    if (!parseDouble(fields[1], softcap) || !std::isfinite(softcap) ||
+        softcap < 0)
+      return "softcap " + quoted(fields[1]) +
+             " is not a finite number >= 0 (0 means none)";
+    manifest.params.softcap = softcap;
+    return std::nullopt;
+  }
+  if (key == "slice") {
+    int64_t values[5];
+    for (size_t i = 0; i < 5; ++i)
+      if (!parseInteger(fields[i + 1], values[i]))
+        return "slice value " + quoted(fields[i + 1]) + " is not an integer";
+    std::optional<mask::SliceKind> kind = mask::sliceKindFromCode(values[4]);
+    if (!kind)
+      return "unknown slice kind code " + std::to_string(values[4]) +
+             " (expected 0 full, 1 causal, 2 inv_causal, 3 bi_causal)";
+    manifest.mask.push_back(
+        mask::Slice{values[0], values[1], values[2], values[3], *kind});
+    return std::nullopt;
+  }
+  return "unhandled key " + quoted(key);
+}
+
+/// Shortest text that parses back to the same double.
+std::string formatDouble(double value) {
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+} // namespace
+
+std::optional<KernelManifest> parseManifest(std::string_view text,
+                                            std::string *error) {
+  return Parser().parse(text, error);
+}
+
+std::optional<std::string> readTextFile(const std::string &path,
+                                        std::string *error) {
+  std::FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file)
+    return fail(error, "cannot read " + quoted(path) + ": " +
+                           std::strerror(errno));
+  std::string contents;
+  char buffer[1 << 16];
+  size_t count;
+  while ((count = std::fread(buffer, 1, sizeof(buffer), file)) > 0)
+    contents.append(buffer, count);
+  bool failed = std::ferror(file);
+  std::fclose(file);
+  if (failed)
+    return fail(error, "cannot read " + quoted(path) + ": read error");
+  return contents;
+}
+
+std::optional<KernelManifest> readManifest(const std::string &path,
+                                           std::string *error) {
+  std::optional<std::string> text = readTextFile(path, error);
+  if (!text)
+    return std::nullopt;
+  std::string problem;
+  std::optional<KernelManifest> manifest = parseManifest(*text, &problem);
+  if (!manifest)
+    return fail(error, path + ": " + problem);
+  return manifest;
+}
+
+std::string formatManifest(const KernelManifest &manifest) {
+  auto dims = [](const std::array<unsigned, 3> &d) {
+    return std::to_string(d[0]) + " " + std::to_string(d[1]) + " " +
+           std::to_string(d[2]);
+  };
+  const AttentionShape &shape = manifest.shape;
+  std::string text = "fattn-manifest " + std::to_string(kManifestVersion) + "\n";
+  text += "kernel " + manifest.kernel + "\n";
+  text += "ptx " + manifest.ptxFile + "\n";
+  text += "grid " + dims(manifest.grid) + "\n";
+  text += "block " + dims(manifest.block) + "\n";
+  text += "shared " + std::to_string(manifest.sharedBytes) + "\n";
+  text += "params q k v out lse\n";
+  text += "dtype " + std::string(stringifyElementType(manifest.dtype)) + "\n";
+  text += "shape " + std::to_string(shape.numQ) + " " +
+          std::to_string(shape.numK) + " " + std::to_string(shape.headsQ) +
+          " " + std::to_string(shape.headsK) + " " +
+          std::to_string(shape.headDim) + "\n";
+  // The effective scale, so that readers need not know the default.
+  text += "scale " + formatDouble(manifest.params.effectiveScale(shape)) + "\n";
+  text += "softcap " +
+          formatDouble(manifest.params.softcap > 0 ? manifest.params.softcap
+                                                   : 0.0) +
+          "\n";
+  for (const mask::Slice &slice : manifest.mask)
+    text += "slice " + std::to_string(slice.qBegin) + " " +
+            std::to_string(slice.qEnd) + " " + std::to_string(slice.kBegin) +
+            " " + std::to_string(slice.kEnd) + " " +
+            std::to_string(static_cast<int>(slice.kind)) + "\n";
+  return text;
+}
+
+std::string resolvePtxPath(const std::string &manifestPath,
+                           const KernelManifest &manifest) {
+  if (!manifest.ptxFile.empty() && manifest.ptxFile[0] == '/')
+    return manifest.ptxFile;
+  size_t slash = manifestPath.rfind('/');
+  if (slash == std::string::npos)
+    return manifest.ptxFile;
+  return manifestPath.substr(0, slash + 1) + manifest.ptxFile;
+}
+
+} // namespace fattn::runtime

@@ -1,0 +1,677 @@
+//===- GpuKernel.cpp - Tensor-core flash-attention kernels ----------------===//
+//
+// The warp-level schedule follows FlashAttention-2: each warp owns
+// `rowsPerWarp` query rows (one or more 16-row mma tiles), keeps its output
+// accumulator, running max and running sum in registers across key tiles,
+// and exchanges nothing with other warps. Register fragments are SSA values
+// in C++ vectors: every loop over mma tiles is unrolled while the IR is
+// built, and only the loop over key tiles stays a loop.
+//
+// Tensor-core, ldmatrix and cp.async instructions are emitted as inline PTX
+// (the register-fragment forms FlashAttention needs are not all reachable
+// through the nvvm ops of MLIR 22, see SPEC.md §6); everything else is
+// arith/scf/llvm and is lowered by the standard conversions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/GpuKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::fattn;
+
+std::optional<std::string>
+mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
+  auto text = [](const char *what, int64_t value) {
+    return std::string(what) + " " + std::to_string(value);
+  };
+  if (!spec.elementType || !(spec.elementType.isBF16() || spec.elementType.isF16()))
+    return std::string("GPU kernels take bf16 or f16 operands");
+  if (spec.headDim != 64 && spec.headDim != 128)
+    return text("GPU kernels support head dims 64 and 128, got", spec.headDim);
+  if (spec.warps <= 0 || spec.blockQ % (16 * spec.warps) != 0)
+    return text("block-q must be a multiple of 16 x warps, got", spec.blockQ);
+  if (spec.blockK % 16 != 0 || spec.blockK > 128 || spec.blockK <= 0)
+    return text("block-k must be a multiple of 16 up to 128, got", spec.blockK);
+  int64_t chunks = spec.headDim / 8;
+  if ((spec.blockQ * chunks) % spec.threads() != 0 ||
+      (spec.blockK * chunks) % spec.threads() != 0)
+    return std::string("tiles must split evenly into 16-byte copies per thread");
+  if (spec.sharedBytes() > 227 * 1024)
+    return text("tiles need more shared memory than a CTA has:",
+                spec.sharedBytes());
+  if (spec.headsK <= 0 || spec.headsQ % spec.headsK != 0)
+    return std::string("query heads must be a multiple of key/value heads");
+  return std::nullopt;
+}
+
+namespace {
+
+class FlashKernelEmitter {
+public:
+  FlashKernelEmitter(OpBuilder &b, Location loc, const FlashKernelSpec &spec)
+      : b(b), loc(loc), spec(spec), ctx(b.getContext()) {
+    i1 = b.getI1Type();
+    i32 = b.getI32Type();
+    i64 = b.getI64Type();
+    f32 = b.getF32Type();
+    globalPtr = LLVM::LLVMPointerType::get(ctx, 1);
+    rowsPerWarp = spec.blockQ / spec.warps;
+    mTiles = rowsPerWarp / 16;
+    nTiles = spec.blockK / 8;
+    dTiles = spec.headDim / 8;
+    kSteps = spec.headDim / 16;
+    rowBytes = spec.headDim * 2;
+    chunksPerRow = spec.headDim / 8;
+  }
+
+  gpu::GPUFuncOp emit(gpu::GPUModuleOp module);
+
+private:
+  using Fragment = SmallVector<Value, 4>;
+
+  // Scalars.
+  Value c32(int64_t value) {
+    return arith::ConstantIntOp::create(b, loc, i32, value);
+  }
+  Value cf32(double value) {
+    return arith::ConstantOp::create(b, loc,
+                                     b.getF32FloatAttr(static_cast<float>(value)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value shl(Value x, int64_t bits) {
+    return arith::ShLIOp::create(b, loc, x, c32(bits));
+  }
+  Value shr(Value x, int64_t bits) {
+    return arith::ShRUIOp::create(b, loc, x, c32(bits));
+  }
+  Value andi(Value x, int64_t mask) {
+    return arith::AndIOp::create(b, loc, x, c32(mask));
+  }
+  Value xori(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
+  Value cmp(arith::CmpIPredicate predicate, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, predicate, x, y);
+  }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value fmax(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value toI64(Value x) { return arith::ExtSIOp::create(b, loc, i64, x); }
+
+  /// One inline-PTX instruction; returns its outputs.
+  SmallVector<Value> ptx(StringRef text, StringRef constraints,
+                         ArrayRef<Type> outputs, ValueRange operands,
+                         bool sideEffects) {
+    Type resultType;
+    if (outputs.size() == 1)
+      resultType = outputs.front();
+    else if (outputs.size() > 1)
+      resultType = LLVM::LLVMStructType::getLiteral(ctx, outputs);
+    auto op = LLVM::InlineAsmOp::create(
+        b, loc, resultType ? TypeRange{resultType} : TypeRange{}, operands,
+        text, constraints, sideEffects, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+        ArrayAttr());
+    SmallVector<Value> results;
+    if (outputs.size() == 1)
+      results.push_back(op.getResult(0));
+    else
+      for (int64_t index = 0, e = outputs.size(); index < e; ++index)
+        results.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0),
+                                                       ArrayRef<int64_t>{index}));
+    return results;
+  }
+
+  // Memory.
+  Value loadTable(Value table, Value index) {
+    Value address = LLVM::GEPOp::create(b, loc, globalPtr, i32, table,
+                                        ArrayRef<LLVM::GEPArg>{index});
+    return LLVM::LoadOp::create(b, loc, i32, address);
+  }
+  Value byteAddress(Value base, Value byteOffset) {
+    return LLVM::GEPOp::create(b, loc, globalPtr, b.getI8Type(), base,
+                               ArrayRef<LLVM::GEPArg>{byteOffset});
+  }
+  /// Shared address of 16-byte chunk `chunk` of tile row `row`, swizzled so
+  /// that the 8 rows an ldmatrix phase reads hit 8 distinct bank groups.
+  Value swizzled(Value tileBase, Value row, Value chunk) {
+    Value physical = xori(chunk, andi(row, 7));
+    return add(add(tileBase, mul(row, c32(rowBytes))), shl(physical, 4));
+  }
+
+  void copyTileAsync(Value sharedTile, Value global, Value firstRow,
+                     int64_t tileRows, Value head, int64_t heads,
+                     int64_t limit);
+  Fragment loadMatrix(Value address, bool transpose) {
+    std::string text = "ldmatrix.sync.aligned.m8n8.x4";
+    if (transpose)
+      text += ".trans";
+    text += ".shared.b16 {$0, $1, $2, $3}, [$4];";
+    return Fragment(
+        ptx(text, "=r,=r,=r,=r,r", {i32, i32, i32, i32}, address, true));
+  }
+  Fragment mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> c) {
+    std::string type = spec.elementType.isBF16() ? "bf16" : "f16";
+    std::string text = "mma.sync.aligned.m16n8k16.row.col.f32." + type + "." +
+                       type +
+                       ".f32 {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
+                       "{$10, $11, $12, $13};";
+    SmallVector<Value> operands(a.begin(), a.end());
+    operands.append(bFrag.begin(), bFrag.end());
+    operands.append(c.begin(), c.end());
+    return Fragment(ptx(text, "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f",
+                        {f32, f32, f32, f32}, operands, false));
+  }
+  /// Two f32 values as one register of two 16-bit values, `low` first.
+  Value pack(Value low, Value high) {
+    std::string text = spec.elementType.isBF16()
+                           ? "cvt.rn.bf16x2.f32 $0, $1, $2;"
+                           : "cvt.rn.f16x2.f32 $0, $1, $2;";
+    return ptx(text, "=r,f,f", {i32}, ValueRange{high, low}, false).front();
+  }
+  Value exp2(Value x) {
+    return ptx("ex2.approx.ftz.f32 $0, $1;", "=f,f", {f32}, x, false).front();
+  }
+  Value log2(Value x) {
+    return ptx("lg2.approx.f32 $0, $1;", "=f,f", {f32}, x, false).front();
+  }
+  Value tanh(Value x) {
+    return ptx("tanh.approx.f32 $0, $1;", "=f,f", {f32}, x, false).front();
+  }
+  Value shuffleXor(Value x, int64_t laneMask) {
+    return ptx("shfl.sync.bfly.b32 $0, $1, $2, 31, -1;", "=f,f,r", {f32},
+               ValueRange{x, c32(laneMask)}, true)
+        .front();
+  }
+  void barrier() { ptx("bar.sync 0;", "~{memory}", {}, {}, true); }
+  void commitCopies() {
+    ptx("cp.async.commit_group;", "~{memory}", {}, {}, true);
+  }
+  void waitCopies() {
+    ptx("cp.async.wait_group 0;", "~{memory}", {}, {}, true);
+  }
+
+  /// Row, within the query tile, of value pair `half` (row g or g + 8) of
+  /// this lane's mma tile `m`.
+  Value threadRow(int64_t m, int64_t half) {
+    return add(mul(warp, c32(rowsPerWarp)),
+               add(quadRow, c32(m * 16 + 8 * half)));
+  }
+
+  Value globalTable(gpu::GPUModuleOp module, StringRef role,
+                    DenseElementsAttr values);
+  /// Key tile of the i-th visited tile of this query tile: full tiles first,
+  /// then partial ones.
+  Value keyTileAt(Value position);
+
+  OpBuilder &b;
+  Location loc;
+  const FlashKernelSpec &spec;
+  MLIRContext *ctx;
+  Type i1, i32, i64, f32, globalPtr;
+  int64_t rowsPerWarp, mTiles, nTiles, dTiles, kSteps, rowBytes, chunksPerRow;
+
+  // Kernel-wide values.
+  Value tid, lane, warp, quadRow, quadCol, queryTile, head, kvHead, rowOffset;
+  Value fullBegin, numFull, partialBegin;
+  Value fullKTiles, partialKTiles, partialSliceOffsets, partialSlices, slices;
+};
+
+Value FlashKernelEmitter::globalTable(gpu::GPUModuleOp module, StringRef role,
+                                      DenseElementsAttr values) {
+  std::string name = spec.name + "_" + role.str();
+  auto type = LLVM::LLVMArrayType::get(i32, values.getNumElements());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto flat = values.reshape(RankedTensorType::get(
+        {values.getNumElements()}, values.getElementType()));
+    LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
+                           LLVM::Linkage::Internal, name, flat,
+                           /*alignment=*/4, /*addrSpace=*/1);
+  }
+  return LLVM::AddressOfOp::create(b, loc, globalPtr, name);
+}
+
+void FlashKernelEmitter::copyTileAsync(Value sharedTile, Value global,
+                                       Value firstRow, int64_t tileRows,
+                                       Value headIndex, int64_t heads,
+                                       int64_t limit) {
+  int64_t copies = tileRows * chunksPerRow / spec.threads();
+  int64_t chunkBits = llvm::Log2_64(chunksPerRow);
+  for (int64_t copy = 0; copy < copies; ++copy) {
+    Value index = add(tid, c32(copy * spec.threads()));
+    Value row = shr(index, chunkBits);
+    Value chunk = andi(index, chunksPerRow - 1);
+    Value globalRow = add(firstRow, row);
+    // Rows past the sequence are zero-filled (source size 0) from a clamped,
+    // in-bounds address.
+    Value inside = cmp(arith::CmpIPredicate::slt, globalRow, c32(limit));
+    Value safeRow = select(inside, globalRow, c32(0));
+    Value element =
+        add(mul(add(mul(toI64(safeRow), toI64(c32(heads))), toI64(headIndex)),
+                toI64(c32(spec.headDim))),
+            toI64(shl(chunk, 3)));
+    Value source = byteAddress(global, mul(element, toI64(c32(2))));
+    Value target = swizzled(sharedTile, row, chunk);
+    Value bytes = select(inside, c32(16), c32(0));
+    ptx("cp.async.cg.shared.global [$0], [$1], 16, $2;", "r,l,r,~{memory}",
+        {}, ValueRange{target, source, bytes}, true);
+  }
+}
+
+Value FlashKernelEmitter::keyTileAt(Value position) {
+  Value isFull = cmp(arith::CmpIPredicate::slt, position, numFull);
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{i32}, isFull,
+                                /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(b, loc,
+                         loadTable(fullKTiles, add(fullBegin, position)));
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    Value partial = add(partialBegin, sub(position, numFull));
+    scf::YieldOp::create(b, loc, loadTable(partialKTiles, partial));
+  }
+  return ifOp.getResult(0);
+}
+
+gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
+  SmallVector<Type> arguments(5, globalPtr);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(b, loc, spec.name,
+                                     FunctionType::get(ctx, arguments, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(spec.threads()), 1, 1}));
+  Value query = func.getArgument(0), key = func.getArgument(1),
+        value = func.getArgument(2), out = func.getArgument(3),
+        lse = func.getArgument(4);
+
+  // Dynamic shared memory: the Q tile, then two K stages, then two V stages.
+  {
+    OpBuilder::InsertionGuard moduleGuard(b);
+    b.setInsertionPointToStart(module.getBody());
+    if (!module.lookupSymbol("fattn_shared_memory"))
+      LLVM::GlobalOp::create(
+          b, loc, LLVM::LLVMArrayType::get(b.getI8Type(), 0),
+          /*isConstant=*/false, LLVM::Linkage::External, "fattn_shared_memory",
+          Attribute(), /*alignment=*/128, /*addrSpace=*/3);
+  }
+
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
+  Value sharedBase = LLVM::PtrToIntOp::create(
+      b, loc, i32,
+      LLVM::AddressOfOp::create(b, loc, sharedPtr, "fattn_shared_memory"));
+  int64_t qTileBytes = spec.blockQ * rowBytes, kTileBytes = spec.blockK * rowBytes;
+  Value querySmem = sharedBase;
+  Value keySmem = add(sharedBase, c32(qTileBytes));
+  Value valueSmem = add(keySmem, c32(2 * kTileBytes));
+
+  auto indexToI32 = [&](Value index) {
+    return arith::IndexCastOp::create(b, loc, i32, index).getResult();
+  };
+  tid = indexToI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  queryTile = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  head = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y));
+  lane = andi(tid, 31);
+  warp = shr(tid, 5);
+  quadRow = shr(lane, 2); // the mma "group": rows g and g + 8
+  quadCol = andi(lane, 3); // columns 2t and 2t + 1 of each 8-wide tile
+  kvHead = arith::DivUIOp::create(b, loc, head,
+                                  c32(spec.headsQ / spec.headsK));
+  rowOffset = mul(queryTile, c32(spec.blockQ));
+
+  Value fullOffsets = globalTable(module, "full_offsets", spec.fullOffsets);
+  fullKTiles = globalTable(module, "full_k_tiles", spec.fullKTiles);
+  Value partialOffsets =
+      globalTable(module, "partial_offsets", spec.partialOffsets);
+  partialKTiles = globalTable(module, "partial_k_tiles", spec.partialKTiles);
+  partialSliceOffsets =
+      globalTable(module, "partial_slice_offsets", spec.partialSliceOffsets);
+  partialSlices = globalTable(module, "partial_slices", spec.partialSlices);
+  slices = globalTable(module, "slices", spec.slices);
+
+  Value nextQueryTile = add(queryTile, c32(1));
+  fullBegin = loadTable(fullOffsets, queryTile);
+  numFull = sub(loadTable(fullOffsets, nextQueryTile), fullBegin);
+  partialBegin = loadTable(partialOffsets, queryTile);
+  Value numPartial = sub(loadTable(partialOffsets, nextQueryTile), partialBegin);
+  Value numVisited = add(numFull, numPartial);
+
+  // Prologue: the Q tile and the first K tile in flight together.
+  copyTileAsync(querySmem, query, rowOffset, spec.blockQ, head, spec.headsQ,
+                spec.numQ);
+  Value anyTile = cmp(arith::CmpIPredicate::sgt, numVisited, c32(0));
+  {
+    auto ifOp = scf::IfOp::create(b, loc, anyTile, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard ifGuard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    Value firstKey = mul(keyTileAt(c32(0)), c32(spec.blockK));
+    copyTileAsync(keySmem, key, firstKey, spec.blockK, kvHead, spec.headsK,
+                  spec.numK);
+  }
+  commitCopies();
+
+  // Loop-carried registers: accumulator [m][d][4], max [m][2], sum [m][2].
+  Value negInf = cf32(-std::numeric_limits<double>::infinity());
+  SmallVector<Value> initial;
+  for (int64_t m = 0; m < mTiles; ++m)
+    for (int64_t d = 0; d < dTiles; ++d)
+      for (int64_t e = 0; e < 4; ++e)
+        initial.push_back(cf32(0));
+  int64_t accCount = initial.size();
+  for (int64_t r = 0; r < 2 * mTiles; ++r)
+    initial.push_back(negInf);
+  for (int64_t r = 0; r < 2 * mTiles; ++r)
+    initial.push_back(cf32(0));
+
+  // Per-lane ldmatrix row and chunk offsets; see the fragment layouts of
+  // mma.m16n8k16 (A row-major, B column-major) in the PTX ISA.
+  Value laneLow = andi(lane, 7);
+  Value laneMid = andi(shr(lane, 3), 1);
+  Value laneHigh = shr(lane, 4);
+  Value aRow = add(mul(warp, c32(rowsPerWarp)), add(laneLow, shl(laneMid, 3)));
+  Value kRow = add(laneLow, shl(laneHigh, 3));
+  Value vRow = add(laneLow, shl(laneMid, 3));
+
+  double scaleLog2 = spec.scale * M_LOG2E;
+  auto loop = scf::ForOp::create(b, loc, c32(0), numVisited, c32(1), initial);
+  {
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value position = loop.getInductionVar();
+    ValueRange carried = loop.getRegionIterArgs();
+    SmallVector<Value> acc(carried.begin(), carried.begin() + accCount);
+    SmallVector<Value> rowMax(carried.begin() + accCount,
+                              carried.begin() + accCount + 2 * mTiles);
+    SmallVector<Value> rowSum(carried.begin() + accCount + 2 * mTiles,
+                              carried.end());
+    auto accAt = [&](int64_t m, int64_t d, int64_t e) -> Value & {
+      return acc[(m * dTiles + d) * 4 + e];
+    };
+
+    Value stage = andi(position, 1);
+    Value keyStage = add(keySmem, mul(stage, c32(kTileBytes)));
+    Value valueStage = add(valueSmem, mul(stage, c32(kTileBytes)));
+    Value keyTile = keyTileAt(position);
+    Value colOffset = mul(keyTile, c32(spec.blockK));
+
+    waitCopies();
+    barrier();
+    copyTileAsync(valueStage, value, colOffset, spec.blockK, kvHead,
+                  spec.headsK, spec.numK);
+    commitCopies();
+
+    // S = Q K^T for this warp's rows.
+    SmallVector<Value> scores(mTiles * nTiles * 4);
+    auto scoreAt = [&](int64_t m, int64_t n, int64_t e) -> Value & {
+      return scores[(m * nTiles + n) * 4 + e];
+    };
+    for (Value &s : scores)
+      s = cf32(0);
+    for (int64_t k = 0; k < kSteps; ++k) {
+      SmallVector<Fragment> aFrags;
+      for (int64_t m = 0; m < mTiles; ++m) {
+        Value row = add(aRow, c32(m * 16));
+        aFrags.push_back(loadMatrix(
+            swizzled(querySmem, row, add(c32(2 * k), laneHigh)), false));
+      }
+      for (int64_t np = 0; np < nTiles / 2; ++np) {
+        Value row = add(kRow, c32(np * 16));
+        Fragment bFrag = loadMatrix(
+            swizzled(keyStage, row, add(c32(2 * k), laneMid)), false);
+        for (int64_t m = 0; m < mTiles; ++m)
+          for (int64_t half = 0; half < 2; ++half) {
+            int64_t n = 2 * np + half;
+            SmallVector<Value> c = {scoreAt(m, n, 0), scoreAt(m, n, 1),
+                                    scoreAt(m, n, 2), scoreAt(m, n, 3)};
+            Fragment d = mma(aFrags[m], {bFrag[2 * half], bFrag[2 * half + 1]},
+                             c);
+            for (int64_t e = 0; e < 4; ++e)
+              scoreAt(m, n, e) = d[e];
+          }
+      }
+    }
+
+    // Base-2 scores, soft-capped if asked.
+    for (Value &s : scores) {
+      if (spec.softcap) {
+        Value capped = tanh(fmul(s, cf32(spec.scale / *spec.softcap)));
+        s = fmul(capped, cf32(*spec.softcap * M_LOG2E));
+      } else {
+        s = fmul(s, cf32(scaleLog2));
+      }
+    }
+
+    // Partial tiles only: keep the cells one of the tile's slices attends.
+    Value isPartial = cmp(arith::CmpIPredicate::sge, position, numFull);
+    {
+      auto ifOp = scf::IfOp::create(b, loc, TypeRange(ValueRange(scores)),
+                                    isPartial, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard ifGuard(b);
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      scf::YieldOp::create(b, loc, scores);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+
+      Value partial = add(partialBegin, sub(position, numFull));
+      Value idsBegin = loadTable(partialSliceOffsets, partial);
+      Value idsEnd = loadTable(partialSliceOffsets, add(partial, c32(1)));
+      SmallVector<Value> rows, bitsInit;
+      for (int64_t m = 0; m < mTiles; ++m)
+        for (int64_t h = 0; h < 2; ++h) {
+          rows.push_back(add(rowOffset, threadRow(m, h)));
+          bitsInit.push_back(c32(0));
+        }
+      Value colBase = add(colOffset, shl(quadCol, 1));
+      auto sliceLoop =
+          scf::ForOp::create(b, loc, idsBegin, idsEnd, c32(1), bitsInit);
+      {
+        OpBuilder::InsertionGuard sliceGuard(b);
+        b.setInsertionPointToStart(sliceLoop.getBody());
+        Value id = loadTable(partialSlices, sliceLoop.getInductionVar());
+        Value fields = mul(id, c32(5));
+        Value qBegin = loadTable(slices, fields);
+        Value qEnd = loadTable(slices, add(fields, c32(1)));
+        Value kBegin = loadTable(slices, add(fields, c32(2)));
+        Value kEnd = loadTable(slices, add(fields, c32(3)));
+        Value kind = loadTable(slices, add(fields, c32(4)));
+        using P = arith::CmpIPredicate;
+        // causal and bi_causal bound keys above, inv_causal and bi_causal
+        // below (SPEC.md §1, global form).
+        Value boundedAbove = arith::OrIOp::create(
+            b, loc, cmp(P::eq, kind, c32(1)), cmp(P::eq, kind, c32(3)));
+        Value boundedBelow = arith::OrIOp::create(
+            b, loc, cmp(P::eq, kind, c32(2)), cmp(P::eq, kind, c32(3)));
+        SmallVector<Value> bits;
+        for (auto [index, row] : llvm::enumerate(rows)) {
+          Value inRows = arith::AndIOp::create(b, loc, cmp(P::sge, row, qBegin),
+                                               cmp(P::slt, row, qEnd));
+          Value upper = add(add(row, sub(kEnd, qEnd)), c32(1));
+          Value hi = select(boundedAbove,
+                            arith::MinSIOp::create(b, loc, kEnd, upper), kEnd);
+          Value lower = add(row, sub(kBegin, qBegin));
+          Value lo = select(boundedBelow,
+                            arith::MaxSIOp::create(b, loc, kBegin, lower),
+                            kBegin);
+          hi = select(inRows, hi, c32(0));
+          Value rowBits = sliceLoop.getRegionIterArgs()[index];
+          for (int64_t n = 0; n < nTiles; ++n)
+            for (int64_t j = 0; j < 2; ++j) {
+              Value col = add(colBase, c32(n * 8 + j));
+              Value inside = arith::AndIOp::create(b, loc, cmp(P::sge, col, lo),
+                                                   cmp(P::slt, col, hi));
+              Value bit = shl(arith::ExtUIOp::create(b, loc, i32, inside),
+                              2 * n + j);
+              rowBits = arith::OrIOp::create(b, loc, rowBits, bit);
+            }
+          bits.push_back(rowBits);
+        }
+        scf::YieldOp::create(b, loc, bits);
+      }
+      SmallVector<Value> masked(scores);
+      for (int64_t m = 0; m < mTiles; ++m)
+        for (int64_t h = 0; h < 2; ++h) {
+          Value rowBits = sliceLoop.getResult(m * 2 + h);
+          for (int64_t n = 0; n < nTiles; ++n)
+            for (int64_t j = 0; j < 2; ++j) {
+              Value bit = andi(shr(rowBits, 2 * n + j), 1);
+              Value keep = cmp(arith::CmpIPredicate::ne, bit, c32(0));
+              Value &s = masked[(m * nTiles + n) * 4 + 2 * h + j];
+              s = select(keep, s, negInf);
+            }
+        }
+      scf::YieldOp::create(b, loc, masked);
+      b.setInsertionPointAfter(ifOp);
+      for (auto [index, s] : llvm::enumerate(scores))
+        s = ifOp.getResult(index);
+    }
+
+    // Online softmax: rows g and g + 8 of each mma tile live in one quad.
+    for (int64_t m = 0; m < mTiles; ++m)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value localMax = negInf;
+        for (int64_t n = 0; n < nTiles; ++n)
+          for (int64_t j = 0; j < 2; ++j)
+            localMax = fmax(localMax, scoreAt(m, n, 2 * h + j));
+        localMax = fmax(localMax, shuffleXor(localMax, 1));
+        localMax = fmax(localMax, shuffleXor(localMax, 2));
+        Value &runningMax = rowMax[m * 2 + h];
+        Value newMax = fmax(runningMax, localMax);
+        // A row that has seen only -inf subtracts 0, not -inf.
+        Value stillEmpty = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::OEQ, newMax, negInf);
+        Value pivot = select(stillEmpty, cf32(0), newMax);
+        Value alpha = exp2(fsub(runningMax, pivot));
+        Value localSum = cf32(0);
+        for (int64_t n = 0; n < nTiles; ++n)
+          for (int64_t j = 0; j < 2; ++j) {
+            Value &s = scoreAt(m, n, 2 * h + j);
+            s = exp2(fsub(s, pivot));
+            localSum = fadd(localSum, s);
+          }
+        Value &runningSum = rowSum[m * 2 + h];
+        runningSum = fadd(fmul(runningSum, alpha), localSum);
+        runningMax = newMax;
+        for (int64_t d = 0; d < dTiles; ++d)
+          for (int64_t j = 0; j < 2; ++j)
+            accAt(m, d, 2 * h + j) = fmul(accAt(m, d, 2 * h + j), alpha);
+      }
+
+    waitCopies();
+    barrier();
+    // Prefetch the next K tile into the other stage while P V runs.
+    {
+      Value next = add(position, c32(1));
+      Value hasNext = cmp(arith::CmpIPredicate::slt, next, numVisited);
+      auto ifOp = scf::IfOp::create(b, loc, hasNext, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard ifGuard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      Value otherStage = add(keySmem, mul(xori(stage, c32(1)), c32(kTileBytes)));
+      Value nextKey = mul(keyTileAt(next), c32(spec.blockK));
+      copyTileAsync(otherStage, key, nextKey, spec.blockK, kvHead,
+                    spec.headsK, spec.numK);
+    }
+    commitCopies();
+
+    // acc += P V: the score accumulators are already in the A layout.
+    for (int64_t kb = 0; kb < nTiles / 2; ++kb) {
+      SmallVector<Fragment> aFrags;
+      for (int64_t m = 0; m < mTiles; ++m)
+        aFrags.push_back(
+            {pack(scoreAt(m, 2 * kb, 0), scoreAt(m, 2 * kb, 1)),
+             pack(scoreAt(m, 2 * kb, 2), scoreAt(m, 2 * kb, 3)),
+             pack(scoreAt(m, 2 * kb + 1, 0), scoreAt(m, 2 * kb + 1, 1)),
+             pack(scoreAt(m, 2 * kb + 1, 2), scoreAt(m, 2 * kb + 1, 3))});
+      for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
+        Value row = add(vRow, c32(kb * 16));
+        Fragment bFrag = loadMatrix(
+            swizzled(valueStage, row, add(c32(2 * dp), laneHigh)), true);
+        for (int64_t m = 0; m < mTiles; ++m)
+          for (int64_t half = 0; half < 2; ++half) {
+            int64_t d = 2 * dp + half;
+            SmallVector<Value> c = {accAt(m, d, 0), accAt(m, d, 1),
+                                    accAt(m, d, 2), accAt(m, d, 3)};
+            Fragment result =
+                mma(aFrags[m], {bFrag[2 * half], bFrag[2 * half + 1]}, c);
+            for (int64_t e = 0; e < 4; ++e)
+              accAt(m, d, e) = result[e];
+          }
+      }
+    }
+
+    SmallVector<Value> yielded(acc);
+    yielded.append(rowMax);
+    yielded.append(rowSum);
+    scf::YieldOp::create(b, loc, yielded);
+  }
+  waitCopies();
+
+  // Epilogue: normalize and store the rows this thread holds.
+  Value ln2 = cf32(M_LN2);
+  for (int64_t m = 0; m < mTiles; ++m)
+    for (int64_t h = 0; h < 2; ++h) {
+      Value sum = loop.getResult(accCount + 2 * mTiles + m * 2 + h);
+      Value max = loop.getResult(accCount + m * 2 + h);
+      sum = fadd(sum, shuffleXor(sum, 1));
+      sum = fadd(sum, shuffleXor(sum, 2));
+      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          sum, cf32(0));
+      Value inverse = select(empty, cf32(0),
+                             arith::DivFOp::create(b, loc, cf32(1), sum));
+      Value row = add(rowOffset, threadRow(m, h));
+      Value inside = cmp(arith::CmpIPredicate::slt, row, c32(spec.numQ));
+      auto ifOp = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard ifGuard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      Value rowElement =
+          mul(add(mul(toI64(row), toI64(c32(spec.headsQ))), toI64(head)),
+              toI64(c32(spec.headDim)));
+      for (int64_t d = 0; d < dTiles; ++d) {
+        Value low = fmul(loop.getResult((m * dTiles + d) * 4 + 2 * h), inverse);
+        Value high =
+            fmul(loop.getResult((m * dTiles + d) * 4 + 2 * h + 1), inverse);
+        Value element =
+            add(rowElement, toI64(add(c32(d * 8), shl(quadCol, 1))));
+        Value address = byteAddress(out, mul(element, toI64(c32(2))));
+        LLVM::StoreOp::create(b, loc, pack(low, high), address, /*alignment=*/4);
+      }
+      Value lseValue =
+          select(empty, negInf, fmul(fadd(max, log2(sum)), ln2));
+      Value isQuadLeader = cmp(arith::CmpIPredicate::eq, quadCol, c32(0));
+      auto leader =
+          scf::IfOp::create(b, loc, isQuadLeader, /*withElseRegion=*/false);
+      b.setInsertionPointToStart(&leader.getThenRegion().front());
+      Value lseIndex = add(mul(toI64(row), toI64(c32(spec.headsQ))), toI64(head));
+      Value lseAddress = LLVM::GEPOp::create(b, loc, globalPtr, f32, lse,
+                                             ArrayRef<LLVM::GEPArg>{lseIndex});
+      LLVM::StoreOp::create(b, loc, lseValue, lseAddress, /*alignment=*/4);
+    }
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+} // namespace
+
+gpu::GPUFuncOp mlir::fattn::emitFlashKernel(OpBuilder &builder,
+                                            gpu::GPUModuleOp module,
+                                            const FlashKernelSpec &spec) {
+  return FlashKernelEmitter(builder, module.getLoc(), spec).emit(module);
+}

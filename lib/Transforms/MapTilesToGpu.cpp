@@ -1,0 +1,222 @@
+//===- MapTilesToGpu.cpp - Tiled attention to tensor-core kernels ---------===//
+//
+// Reads what the kernel needs off the tiled form (operands, tile sizes,
+// scale, tile tables) and replaces the scf.forall by a launch of the kernel
+// GpuKernel.cpp emits. Tiles and masking stay exactly as fattn-tile-attention
+// decided them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/FattnOps.h"
+#include "FlashDialect/GpuKernel.h"
+#include "FlashDialect/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::fattn {
+#define GEN_PASS_DEF_FATTNMAPTILESTOGPU
+#include "FlashDialect/Passes.h.inc"
+} // namespace mlir::fattn
+
+using namespace mlir;
+using namespace mlir::fattn;
+
+namespace {
+
+constexpr StringLiteral kKernelModuleName = "fattn_kernels";
+
+/// The memref a tile view was cut from.
+Value viewSource(Value view) {
+  if (auto subview = view.getDefiningOp<memref::SubViewOp>())
+    return subview.getSource();
+  return view;
+}
+
+/// What fattn-map-tiles-to-gpu needs from one tiled attention.
+struct TiledAttention {
+  scf::ForallOp forall;
+  Value query, key, value, out, lse;
+  FlashKernelSpec spec;
+};
+
+FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
+                                              SymbolTable &symbols) {
+  TileScoresOp scores;
+  TileAccumulateOp accumulate;
+  TileFinalizeOp finalize;
+  forall.walk([&](Operation *op) {
+    if (auto s = dyn_cast<TileScoresOp>(op); s && !scores)
+      scores = s;
+    if (auto a = dyn_cast<TileAccumulateOp>(op); a && !accumulate)
+      accumulate = a;
+    if (auto f = dyn_cast<TileFinalizeOp>(op); f && !finalize)
+      finalize = f;
+  });
+  if (!scores || !accumulate || !finalize)
+    return forall.emitError("expected the loop nest made by fattn-tile-attention");
+
+  TiledAttention tiled;
+  tiled.forall = forall;
+  tiled.query = viewSource(scores.getQuery());
+  tiled.key = viewSource(scores.getKey());
+  tiled.value = viewSource(accumulate.getValue());
+  tiled.out = viewSource(finalize.getOut());
+  tiled.lse = viewSource(finalize.getLse());
+  auto scoresBuffer =
+      viewSource(scores.getScores()).getDefiningOp<memref::AllocaOp>();
+  if (!scoresBuffer)
+    return forall.emitError("expected the score tile to be a memref.alloca");
+
+  FlashKernelSpec &spec = tiled.spec;
+  auto queryType = cast<MemRefType>(tiled.query.getType());
+  auto keyType = cast<MemRefType>(tiled.key.getType());
+  spec.elementType = queryType.getElementType();
+  spec.numQ = queryType.getDimSize(0);
+  spec.headsQ = queryType.getDimSize(1);
+  spec.headDim = queryType.getDimSize(2);
+  spec.numK = keyType.getDimSize(0);
+  spec.headsK = keyType.getDimSize(1);
+  spec.blockQ = scoresBuffer.getType().getDimSize(0);
+  spec.blockK = scoresBuffer.getType().getDimSize(1);
+  spec.scale = scores.getScale().convertToDouble();
+  if (std::optional<APFloat> cap = scores.getSoftcap())
+    spec.softcap = cap->convertToDouble();
+
+  auto keyEdge = forall->getAttrOfType<StringAttr>(kKeyEdgeAttrName);
+  if (spec.numK % spec.blockK != 0 && (!keyEdge || keyEdge != "whole"))
+    return forall.emitError("GPU kernels compute whole key tiles, but key "
+                            "length ")
+           << spec.numK << " is not a multiple of block-k " << spec.blockK
+           << " and the tiles were classified clipped: tile with "
+              "whole-key-tiles=1";
+
+  // The tables, by the role fattn-tile-attention recorded on each global.
+  llvm::StringMap<DenseElementsAttr> tables;
+  forall.walk([&](Operation *op) {
+    for (Value operand : op->getOperands()) {
+      auto getGlobal = operand.getDefiningOp<memref::GetGlobalOp>();
+      if (!getGlobal)
+        continue;
+      auto global = symbols.lookup<memref::GlobalOp>(getGlobal.getName());
+      auto role = global ? global->getAttrOfType<StringAttr>(kTileTableAttrName)
+                         : StringAttr();
+      if (!role || !global.getInitialValue())
+        continue;
+      tables[role.getValue()] =
+          cast<DenseElementsAttr>(*global.getInitialValue());
+    }
+  });
+  auto table = [&](StringRef role, DenseElementsAttr &into) -> LogicalResult {
+    into = tables.lookup(role);
+    if (!into)
+      return forall.emitError("missing tile table '") << role << "'";
+    return success();
+  };
+  if (failed(table("full_offsets", spec.fullOffsets)) ||
+      failed(table("full_k_tiles", spec.fullKTiles)) ||
+      failed(table("partial_offsets", spec.partialOffsets)) ||
+      failed(table("partial_k_tiles", spec.partialKTiles)) ||
+      failed(table("partial_slice_offsets", spec.partialSliceOffsets)) ||
+      failed(table("partial_slices", spec.partialSlices)) ||
+      failed(table("slices", spec.slices)))
+    return failure();
+  return tiled;
+}
+
+gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module, StringRef chip,
+                                         StringRef features) {
+  if (auto existing = module.lookupSymbol<gpu::GPUModuleOp>(kKernelModuleName))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto target = NVVM::NVVMTargetAttr::get(module.getContext(), /*optLevel=*/3,
+                                          "nvptx64-nvidia-cuda", chip, features);
+  auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(),
+                                            kKernelModuleName,
+                                            b.getArrayAttr({target}));
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  b.getUnitAttr());
+  return gpuModule;
+}
+
+/// Global pointer to a memref's first element, as the kernel takes it.
+Value globalPointer(OpBuilder &b, Location loc, Value memref) {
+  Value address =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
+  return LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1), asInt);
+}
+
+struct FattnMapTilesToGpuPass
+    : public mlir::fattn::impl::FattnMapTilesToGpuBase<FattnMapTilesToGpuPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<scf::ForallOp> tiledLoops;
+    module.walk([&](scf::ForallOp forall) {
+      if (forall->hasAttr(kKeyEdgeAttrName))
+        tiledLoops.push_back(forall);
+    });
+    for (auto [index, forall] : llvm::enumerate(tiledLoops)) {
+      FailureOr<TiledAttention> tiled = matchTiledAttention(forall, symbols);
+      if (failed(tiled))
+        return signalPassFailure();
+      FlashKernelSpec &spec = tiled->spec;
+      spec.warps = warps;
+      spec.name = "fattn_attention_" + std::to_string(index);
+      if (auto func = forall->getParentOfType<FunctionOpInterface>())
+        spec.name = "fattn_" + func.getName().str() + "_" + std::to_string(index);
+      if (std::optional<std::string> problem = checkFlashKernelSpec(spec)) {
+        forall.emitError("cannot map to the GPU: ") << *problem;
+        return signalPassFailure();
+      }
+
+      gpu::GPUModuleOp kernels = getOrCreateKernelModule(module, chip, features);
+      OpBuilder b(forall);
+      gpu::GPUFuncOp kernel = emitFlashKernel(b, kernels, spec);
+
+      Location loc = forall.getLoc();
+      b.setInsertionPoint(forall);
+      SmallVector<Value> operands;
+      for (Value memref :
+           {tiled->query, tiled->key, tiled->value, tiled->out, tiled->lse})
+        operands.push_back(globalPointer(b, loc, memref));
+      auto constant = [&](int64_t value) -> Value {
+        return arith::ConstantIndexOp::create(b, loc, value);
+      };
+      gpu::KernelDim3 grid{constant(spec.numQTiles()), constant(spec.headsQ),
+                           constant(1)};
+      gpu::KernelDim3 block{constant(spec.threads()), constant(1), constant(1)};
+      Value sharedBytes = arith::ConstantIntOp::create(
+          b, loc, b.getI32Type(), spec.sharedBytes());
+      gpu::LaunchFuncOp::create(b, loc, kernel, grid, block, sharedBytes,
+                                operands);
+      forall.erase();
+    }
+
+    // The host-side tables are dead once their loops are gone.
+    SmallVector<Operation *> dead;
+    module.walk([&](memref::GetGlobalOp getGlobal) {
+      if (getGlobal->use_empty())
+        dead.push_back(getGlobal);
+    });
+    for (Operation *op : dead)
+      op->erase();
+    SmallVector<memref::GlobalOp> globals(module.getOps<memref::GlobalOp>());
+    for (memref::GlobalOp global : globals)
+      if (global->hasAttr(kTileTableAttrName) &&
+          SymbolTable::symbolKnownUseEmpty(global, module))
+        global.erase();
+  }
+};
+
+} // namespace

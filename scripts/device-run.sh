@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+#===- device-run.sh - Build, test and benchmark fattn on a GPU machine -----===#
+#
+# Run from the repository root on the GPU machine (CMake, ninja, nvcc, g++,
+# PyTorch; no LLVM/MLIR needed):
+#
+#   bash scripts/device-run.sh STAGED_DIR LOG_DIR
+#
+# STAGED_DIR is what scripts/stage-device.sh made on the compiler machine:
+# STAGED_DIR/kernels/NAME.{manifest,ptx}. Stages, in order (STAGES selects):
+#
+#   build     the runtime alone: cmake -S runtime -B $BUILD_DIR, ninja
+#   selftest  fattn-launch --self-test: the GPU reference against the CPU one
+#   check     fattn-launch --check on every STAGED_DIR/kernels/*.manifest
+#   sanitize  compute-sanitizer memcheck on the kernels whose name contains
+#             "sanitize", else on the $SANITIZE_COUNT smallest
+#   bench     bench/bench.py with the staged kernels (peers only if none)
+#
+# LOG_DIR receives at most 8 files (what a device call can bring back):
+# build.log selftest.log check.log check.jsonl sanitize.log bench.log
+# bench.json summary.txt. The summary is printed last.
+#
+# Environment: STAGES (default build,selftest,check,sanitize,bench),
+# BUILD_DIR (build-rt), JOBS (nproc), SANITIZE_COUNT (3), CHECK_TIMEOUT
+# (180 s a kernel), BENCH_TIMEOUT (420 s), BENCH_ARGS (extra bench.py
+# arguments, e.g. "--seqlens 4096 --iters 10").
+#
+# Exit status: 0 when every stage that ran passed, 1 otherwise, 2 on usage.
+#
+#===------------------------------------------------------------------------===#
+
+set -u -o pipefail
+
+if [ $# -ne 2 ]; then
+  echo "usage: bash scripts/device-run.sh STAGED_DIR LOG_DIR" >&2
+  exit 2
+fi
+STAGED_DIR=$1
+LOG_DIR=$2
+STAGES=${STAGES:-build,selftest,check,sanitize,bench}
+BUILD_DIR=${BUILD_DIR:-build-rt}
+JOBS=${JOBS:-$(nproc)}
+SANITIZE_COUNT=${SANITIZE_COUNT:-3}
+CHECK_TIMEOUT=${CHECK_TIMEOUT:-180}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-420}
+BENCH_ARGS=${BENCH_ARGS:-}
+LAUNCH=$BUILD_DIR/bin/fattn-launch
+
+if [ ! -f runtime/CMakeLists.txt ]; then
+  echo "device-run.sh: run it from the repository root" >&2
+  exit 2
+fi
+mkdir -p "$LOG_DIR"
+SUMMARY=$LOG_DIR/summary.txt
+: >"$SUMMARY"
+STATUS=0
+
+say() { echo "$*" | tee -a "$SUMMARY"; }
+wants() { [[ ",$STAGES," == *",$1,"* ]]; }
+seconds() { date +%s; }
+
+KERNELS=()
+if [ -d "$STAGED_DIR/kernels" ]; then
+  while IFS= read -r manifest; do
+    KERNELS+=("$manifest")
+  done < <(find "$STAGED_DIR/kernels" -maxdepth 1 -name '*.manifest' | sort)
+fi
+
+say "== fattn device run: $(date -u +%Y-%m-%dT%H:%M:%SZ), ${#KERNELS[@]} staged kernels, stages $STAGES"
+say "   $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)"
+
+#===--- build ---------------------------------------------------------------===#
+if wants build; then
+  start=$(seconds)
+  {
+    nvidia-smi -L 2>&1
+    command -v nvcc >/dev/null && nvcc --version | tail -2
+    cmake --version | head -1
+    cmake -S runtime -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+      ninja -C "$BUILD_DIR" -j "$JOBS"
+  } >"$LOG_DIR/build.log" 2>&1
+  rc=$?
+  if [ $rc -ne 0 ] || [ ! -x "$LAUNCH" ]; then
+    say "build: FAILED ($(($(seconds) - start)) s); last lines of build.log:"
+    tail -25 "$LOG_DIR/build.log" | tee -a "$SUMMARY"
+    exit 1
+  fi
+  if grep -q "nvcc not found" "$LOG_DIR/build.log"; then
+    say "build: ok but WITHOUT nvcc: the GPU reference is unavailable"
+    STATUS=1
+  else
+    say "build: ok ($(($(seconds) - start)) s)"
+  fi
+  if [ -x "$BUILD_DIR/unittests/RuntimeTests" ]; then
+    if "$BUILD_DIR/unittests/RuntimeTests" >>"$LOG_DIR/build.log" 2>&1; then
+      say "unit tests: PASS"
+    else
+      say "unit tests: FAIL (see build.log)"
+      STATUS=1
+    fi
+  fi
+fi
+if [ ! -x "$LAUNCH" ]; then
+  say "no $LAUNCH: run the build stage first"
+  exit 1
+fi
+
+#===--- selftest ------------------------------------------------------------===#
+if wants selftest; then
+  "$LAUNCH" --self-test >"$LOG_DIR/selftest.log" 2>&1
+  rc=$?
+  case $rc in
+  0) say "selftest: PASS ($(grep -c '^self-test .*: PASS' "$LOG_DIR/selftest.log") cases)" ;;
+  1)
+    say "selftest: FAIL (GPU reference disagrees with the CPU one):"
+    grep '^self-test .*FAIL' "$LOG_DIR/selftest.log" | tee -a "$SUMMARY"
+    STATUS=1
+    ;;
+  *)
+    say "selftest: ERROR $rc: $(tail -1 "$LOG_DIR/selftest.log")"
+    STATUS=1
+    ;;
+  esac
+fi
+
+#===--- check ---------------------------------------------------------------===#
+if wants check; then
+  : >"$LOG_DIR/check.log"
+  : >"$LOG_DIR/check.jsonl"
+  pass=0 fail=0 error=0
+  failed=()
+  if [ ${#KERNELS[@]} -eq 0 ]; then
+    say "check: no kernels in $STAGED_DIR/kernels"
+  fi
+  for manifest in "${KERNELS[@]}"; do
+    name=$(basename "$manifest" .manifest)
+    json=$(mktemp)
+    echo "=== $name" >>"$LOG_DIR/check.log"
+    timeout "$CHECK_TIMEOUT" "$LAUNCH" "$manifest" --check --json "$json" \
+      >>"$LOG_DIR/check.log" 2>&1
+    rc=$?
+    [ -s "$json" ] && cat "$json" >>"$LOG_DIR/check.jsonl"
+    rm -f "$json"
+    case $rc in
+    0) pass=$((pass + 1)) ;;
+    1)
+      fail=$((fail + 1))
+      failed+=("$name")
+      ;;
+    124)
+      error=$((error + 1))
+      failed+=("$name(timeout)")
+      echo "TIMEOUT after $CHECK_TIMEOUT s" >>"$LOG_DIR/check.log"
+      ;;
+    *)
+      error=$((error + 1))
+      failed+=("$name(exit $rc)")
+      ;;
+    esac
+  done
+  if [ ${#KERNELS[@]} -gt 0 ]; then
+    say "check: $pass PASS, $fail FAIL, $error ERROR of ${#KERNELS[@]} kernels"
+    if [ ${#failed[@]} -gt 0 ]; then
+      say "  not passing: ${failed[*]}"
+      STATUS=1
+    fi
+  fi
+fi
+
+#===--- sanitize ------------------------------------------------------------===#
+if wants sanitize; then
+  : >"$LOG_DIR/sanitize.log"
+  SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  chosen=()
+  for manifest in "${KERNELS[@]}"; do
+    [[ $(basename "$manifest") == *sanitize* ]] && chosen+=("$manifest")
+  done
+  if [ ${#chosen[@]} -eq 0 ] && [ ${#KERNELS[@]} -gt 0 ]; then
+    # The smallest problems: memcheck slows kernels down a hundredfold.
+    while IFS= read -r manifest; do
+      chosen+=("$manifest")
+    done < <(for manifest in "${KERNELS[@]}"; do
+      work=$("$LAUNCH" "$manifest" --info 2>/dev/null | sed -n 's/.* work=\([0-9]*\).*/\1/p')
+      [ -n "$work" ] && echo "$work $manifest"
+    done | sort -n | head -"$SANITIZE_COUNT" | cut -d' ' -f2-)
+  fi
+  if [ ! -x "$SANITIZER" ]; then
+    say "sanitize: compute-sanitizer not found"
+  elif [ ${#chosen[@]} -eq 0 ]; then
+    say "sanitize: no kernels"
+  else
+    for manifest in "${chosen[@]}"; do
+      name=$(basename "$manifest" .manifest)
+      log=$(mktemp)
+      timeout 300 "$SANITIZER" --tool memcheck "$LAUNCH" "$manifest" --check \
+        >"$log" 2>&1
+      rc=$?
+      { echo "=== $name (exit $rc)"; cat "$log"; } >>"$LOG_DIR/sanitize.log"
+      errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$log" | tail -1)
+      if [ "$errors" = "0" ]; then
+        verdict="clean"
+        case $rc in
+        0) ;;
+        1) verdict="clean (but the check FAILED)" ;;
+        *) verdict="clean (but fattn-launch exited $rc, see sanitize.log)" ;;
+        esac
+        [ $rc -ne 0 ] && STATUS=1
+      elif [ -n "$errors" ]; then
+        verdict="$errors MEMORY ERRORS"
+        STATUS=1
+      else
+        verdict="no verdict (exit $rc): $(grep -m1 -i 'error' "$log" | cut -c1-120)"
+        STATUS=1
+      fi
+      say "sanitize $name: $verdict"
+      rm -f "$log"
+    done
+  fi
+fi
+
+#===--- bench ---------------------------------------------------------------===#
+if wants bench; then
+  bench_kernels=()
+  [ ${#KERNELS[@]} -gt 0 ] && bench_kernels=(--kernels "$STAGED_DIR/kernels")
+  start=$(seconds)
+  # shellcheck disable=SC2086 # BENCH_ARGS is a list of arguments
+  PYTHONUNBUFFERED=1 timeout "$BENCH_TIMEOUT" python3 bench/bench.py \
+    "${bench_kernels[@]}" --lib "$BUILD_DIR/lib/libfattn_runtime.so" \
+    --json "$LOG_DIR/bench.json" $BENCH_ARGS >"$LOG_DIR/bench.log" 2>&1
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    say "bench: ok ($(($(seconds) - start)) s)"
+    sed -n '/^forward TFLOP\/s/,$p' "$LOG_DIR/bench.log" | tee -a "$SUMMARY"
+  else
+    say "bench: exit $rc after $(($(seconds) - start)) s$([ $rc -eq 124 ] && echo ' (timeout)'); last lines:"
+    tail -15 "$LOG_DIR/bench.log" | tee -a "$SUMMARY"
+    STATUS=1
+  fi
+fi
+
+say "== $([ $STATUS -eq 0 ] && echo 'ALL PASSED' || echo 'SOMETHING FAILED') (logs in $LOG_DIR)"
+exit $STATUS

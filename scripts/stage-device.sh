@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+#===- stage-device.sh - Compile kernels for the GPU machine ----------------===#
+#
+# Run on the compiler machine (LLVM/MLIR, no GPU), from the repository root:
+#
+#   bash scripts/stage-device.sh [--bench] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]
+#
+# Compiles each PROGRAM with
+#   BUILD_DIR/bin/fattn-run PROGRAM --target=gpu --emit-dir STAGED_DIR/kernels
+# which writes STAGED_DIR/kernels/NAME.ptx and NAME.manifest (NAME is the
+# program's file name without .mlir). With --bench it first writes the
+# benchmark's programs, STAGED_DIR/programs/bench-<family>-<S>.mlir for every
+# case that `bench/bench.py --list-cases` lists, with BUILD_DIR/bin/fattn-synth
+# (Hq = Hk = 16, D = 128, bf16, sliding window 1024, blocks of 2048), and
+# compiles them too; bench.py finds its kernels by those names.
+#
+# Then hand STAGED_DIR to the GPU machine with the repository and run
+# `bash scripts/device-run.sh STAGED_DIR LOG_DIR` there (scripts/README.md).
+#
+# Extra fattn-run flags (e.g. --warps=4): FATTN_RUN_FLAGS. Exit status: 0 if
+# every program compiled, 1 if some did not, 2 on usage errors.
+#
+#===------------------------------------------------------------------------===#
+
+set -u -o pipefail
+
+BENCH=0
+if [ "${1:-}" = "--bench" ]; then
+  BENCH=1
+  shift
+fi
+if [ $# -lt 2 ]; then
+  echo "usage: bash scripts/stage-device.sh [--bench] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]" >&2
+  exit 2
+fi
+BUILD_DIR=$1
+STAGED_DIR=$2
+shift 2
+FATTN_RUN=$BUILD_DIR/bin/fattn-run
+FATTN_SYNTH=$BUILD_DIR/bin/fattn-synth
+FATTN_RUN_FLAGS=${FATTN_RUN_FLAGS:-}
+
+if [ ! -x "$FATTN_RUN" ]; then
+  echo "stage-device.sh: $FATTN_RUN not found; build first (ninja -C $BUILD_DIR)" >&2
+  exit 2
+fi
+if [ $BENCH -eq 0 ] && [ $# -eq 0 ]; then
+  echo "stage-device.sh: no programs given (and no --bench)" >&2
+  exit 2
+fi
+mkdir -p "$STAGED_DIR/kernels"
+
+PROGRAMS=("$@")
+if [ $BENCH -eq 1 ]; then
+  if [ ! -x "$FATTN_SYNTH" ]; then
+    echo "stage-device.sh: --bench needs $FATTN_SYNTH" >&2
+    exit 2
+  fi
+  mkdir -p "$STAGED_DIR/programs"
+  while read -r family seqlen name; do
+    program=$STAGED_DIR/programs/$name.mlir
+    if ! "$FATTN_SYNTH" --mask="$family" --seq="$seqlen" --heads-q=16 \
+      --heads-k=16 --head-dim=128 --dtype=bf16 --window=1024 --block=2048 \
+      -o "$program"; then
+      echo "stage-device.sh: fattn-synth failed for $name" >&2
+      exit 1
+    fi
+    PROGRAMS+=("$program")
+  done < <(python3 bench/bench.py --list-cases)
+fi
+
+ok=0
+failed=()
+for program in "${PROGRAMS[@]}"; do
+  name=$(basename "$program" .mlir)
+  start=$(date +%s)
+  # shellcheck disable=SC2086 # FATTN_RUN_FLAGS is a list of flags
+  if "$FATTN_RUN" "$program" --target=gpu --emit-dir "$STAGED_DIR/kernels" \
+    $FATTN_RUN_FLAGS; then
+    if [ -f "$STAGED_DIR/kernels/$name.manifest" ] &&
+      [ -f "$STAGED_DIR/kernels/$name.ptx" ]; then
+      ok=$((ok + 1))
+      echo "staged $name ($(($(date +%s) - start)) s)"
+      continue
+    fi
+    echo "stage-device.sh: fattn-run wrote no $name.manifest/.ptx" >&2
+  fi
+  failed+=("$name")
+done
+
+size=$(du -sm "$STAGED_DIR" | cut -f1)
+echo "stage-device.sh: $ok of ${#PROGRAMS[@]} programs staged in $STAGED_DIR/kernels (${size} MiB)"
+if [ "$size" -gt 48 ]; then
+  echo "stage-device.sh: warning: a device call carries at most 64 MiB in all" >&2
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "stage-device.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi
+exit 0

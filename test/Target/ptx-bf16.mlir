@@ -1,0 +1,39 @@
+// The PTX of a bf16 kernel has the tensor-core, ldmatrix and cp.async
+// instructions, and ptxas for sm_90a compiles it without spills.
+//
+// RUN: rm -rf %t && fattn-run %s --target=gpu --emit-dir %t | FileCheck %s --check-prefix=RUN
+// RUN: FileCheck %s --input-file=%t/ptx-bf16.ptx --check-prefix=PTX
+// RUN: FileCheck %s --input-file=%t/ptx-bf16.manifest --check-prefix=MANIFEST
+//
+// RUN-DAG: gpu: fattn_attention_0 for sm_90a, grid 4x8, 256 threads, 98304 B shared
+//
+// PTX: .target sm_90a
+// PTX: .visible .entry fattn_attention_0(
+// PTX-DAG: cp.async.cg.shared.global
+// PTX-DAG: cp.async.wait_group 0
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-DAG: ex2.approx.ftz.f32
+// PTX-DAG: cvt.rn.bf16x2.f32
+//
+// MANIFEST: fattn-manifest 1
+// MANIFEST-NEXT: kernel fattn_attention_0
+// MANIFEST-NEXT: ptx ptx-bf16.ptx
+// MANIFEST-NEXT: grid 4 8 1
+// MANIFEST-NEXT: block 256 1 1
+// MANIFEST-NEXT: shared 98304
+// MANIFEST-NEXT: params q k v out lse
+// MANIFEST-NEXT: dtype bf16
+// MANIFEST-NEXT: shape 500 500 8 2 128
+// MANIFEST: slice 0 500 0 500 1
+//
+// REQUIRES: ptxas
+// RUN: %ptxas -arch=sm_90a -v %t/ptx-bf16.ptx -o %t/k.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
+// PTXAS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+func.func @attention(%q: tensor<500x8x128xbf16>, %k: tensor<500x2x128xbf16>, %v: tensor<500x2x128xbf16>) -> (tensor<500x8x128xbf16>, tensor<500x8xf32>) {
+  %out = tensor.empty() : tensor<500x8x128xbf16>
+  %lse = tensor.empty() : tensor<500x8xf32>
+  %o, %l = fattn.attention ins(%q, %k, %v : tensor<500x8x128xbf16>, tensor<500x2x128xbf16>, tensor<500x2x128xbf16>) outs(%out, %lse : tensor<500x8x128xbf16>, tensor<500x8xf32>) mask <causal [0:500, 0:500]> -> tensor<500x8x128xbf16>, tensor<500x8xf32>
+  return %o, %l : tensor<500x8x128xbf16>, tensor<500x8xf32>
+}

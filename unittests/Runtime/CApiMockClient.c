@@ -1,0 +1,130 @@
+/*===- CApiMockClient.c - A C caller of libfattn_runtime.so --------------===*\
+|*                                                                            *|
+|* Written in C to prove the header is C. Run by FattnLaunchTest with the     *|
+|* mock driver (MockCuda.cpp) on LD_LIBRARY_PATH:                             *|
+|*                                                                            *|
+|*   capi-mock-client MANIFEST EXPECTED_LOAD_STATUS                           *|
+|*                                                                            *|
+|* Loads MANIFEST and checks the status. When it is 0 (success), it also     *|
+|* reads the info and slices, launches on buffers from the mock's            *|
+|* cuMemAlloc_v2, and checks the argument errors of fattn_kernel_launch.     *|
+|* Prints one line per step; exits 0 when every step went as expected.       *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "FlashDialect/Runtime/fattn_runtime.h"
+
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int (*MemAlloc)(unsigned long long *, size_t);
+
+static int failures = 0;
+
+static void expect(int ok, const char *what) {
+  printf("%s: %s\n", ok ? "ok" : "FAILED", what);
+  if (!ok)
+    ++failures;
+}
+
+static void *allocate(MemAlloc memAlloc, size_t bytes) {
+  unsigned long long address = 0;
+  if (memAlloc(&address, bytes) != 0)
+    return NULL;
+  return (void *)(size_t)address;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: capi-mock-client MANIFEST EXPECTED_LOAD_STATUS\n");
+    return 2;
+  }
+  int expected = atoi(argv[2]);
+  fattn_kernel *kernel = NULL;
+  fattn_status status = fattn_kernel_load(argv[1], &kernel);
+  printf("load: %s: %s\n", fattn_status_name(status), fattn_last_error());
+  expect((int)status == expected, "load status as expected");
+  if (status != FATTN_STATUS_SUCCESS)
+    return failures ? 1 : 0;
+
+  fattn_kernel_info_t info;
+  expect(fattn_kernel_info(kernel, &info) == FATTN_STATUS_SUCCESS, "info");
+  printf("info: kernel=%s grid=%ux%ux%u dtype=%d shape=%lldx%lldx%lldx%lldx%lld "
+         "pairs=%lld flops=%.0f q_bytes=%lld lse_bytes=%lld\n",
+         info.kernel_name, info.grid[0], info.grid[1], info.grid[2],
+         (int)info.dtype, (long long)info.num_q, (long long)info.num_k,
+         (long long)info.heads_q, (long long)info.heads_k,
+         (long long)info.head_dim, (long long)info.attended_pairs, info.flops,
+         (long long)info.q_bytes, (long long)info.lse_bytes);
+
+  int64_t count = -1;
+  expect(fattn_kernel_slices(kernel, NULL, 0, &count) == FATTN_STATUS_SUCCESS &&
+             count == info.num_slices,
+         "slice count query");
+  int64_t *slices = malloc(sizeof(int64_t) * 5 * (size_t)(count + 1));
+  if (count > 0)
+    expect(fattn_kernel_slices(kernel, slices, count - 1, &count) ==
+               FATTN_STATUS_BAD_ARGUMENT,
+           "too small slice array rejected");
+  expect(fattn_kernel_slices(kernel, slices, count, &count) ==
+             FATTN_STATUS_SUCCESS,
+         "slices");
+  for (int64_t i = 0; i < count; ++i)
+    printf("slice: %lld %lld %lld %lld %lld\n", (long long)slices[5 * i],
+           (long long)slices[5 * i + 1], (long long)slices[5 * i + 2],
+           (long long)slices[5 * i + 3], (long long)slices[5 * i + 4]);
+  free(slices);
+
+  void *driver = dlopen("libcuda.so.1", RTLD_NOW);
+  MemAlloc memAlloc = driver ? (MemAlloc)dlsym(driver, "cuMemAlloc_v2") : NULL;
+  if (!memAlloc) {
+    printf("FAILED: no cuMemAlloc_v2 in the (mock) driver\n");
+    return 1;
+  }
+  unsigned short *q = allocate(memAlloc, (size_t)info.q_bytes);
+  unsigned short *k = allocate(memAlloc, (size_t)info.kv_bytes);
+  unsigned short *v = allocate(memAlloc, (size_t)info.kv_bytes);
+  unsigned short *out = allocate(memAlloc, (size_t)info.out_bytes);
+  float *lse = allocate(memAlloc, (size_t)info.lse_bytes);
+  unsigned short *shortK = allocate(memAlloc, (size_t)info.kv_bytes / 2);
+  if (!q || !k || !v || !out || !lse || !shortK) {
+    printf("FAILED: allocation\n");
+    return 1;
+  }
+  /* bf16 0.5 everywhere: every output is the mean of values 0.5. */
+  for (int64_t i = 0; i < info.q_bytes / 2; ++i)
+    q[i] = 0x3f00;
+  for (int64_t i = 0; i < info.kv_bytes / 2; ++i)
+    k[i] = v[i] = 0x3f00;
+  memset(out, 0xff, (size_t)info.out_bytes);
+
+  status = fattn_kernel_launch(kernel, q, k, v, out, lse, NULL);
+  expect(status == FATTN_STATUS_SUCCESS, "launch");
+  expect(out[0] == 0x3f00 && !isnan(lse[0]), "outputs written");
+
+  status = fattn_kernel_launch(kernel, NULL, k, v, out, lse, NULL);
+  printf("null q: %s: %s\n", fattn_status_name(status), fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), ": q is a null pointer"),
+         "null q rejected");
+
+  status = fattn_kernel_launch(kernel, q, shortK, v, out, lse, NULL);
+  printf("short k: %s: %s\n", fattn_status_name(status), fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), ": k needs "),
+         "short k rejected");
+
+  status = fattn_kernel_launch(kernel, q, k, v, (char *)out + 1, lse, NULL);
+  printf("misaligned out: %s: %s\n", fattn_status_name(status),
+         fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "is not aligned to 2 bytes"),
+         "misaligned out rejected");
+
+  fattn_kernel_destroy(kernel);
+  printf("%s\n", failures ? "FAIL" : "PASS");
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,417 @@
+//===- FattnLaunchTest.cpp - fattn-launch's behaviour without a GPU -------===//
+//
+// Runs the built tool (FATTN_LAUNCH_PATH) and checks its exit status and
+// messages on the paths that need no GPU; the no-driver cases are real
+// assertions on driverless machines and skip elsewhere.
+//
+//===----------------------------------------------------------------------===//
+
+#include "gtest/gtest.h"
+
+#include <dlfcn.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Result {
+  int exitCode = -1;
+  std::string output; // stdout and stderr together
+};
+
+Result runLaunch(const std::string &arguments) {
+  std::string command =
+      std::string("'") + FATTN_LAUNCH_PATH + "' " + arguments + " 2>&1";
+  Result result;
+  std::FILE *pipe = popen(command.c_str(), "r");
+  if (!pipe)
+    return result;
+  char buffer[4096];
+  size_t count;
+  while ((count = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+    result.output.append(buffer, count);
+  int status = pclose(pipe);
+  if (WIFEXITED(status))
+    result.exitCode = WEXITSTATUS(status);
+  return result;
+}
+
+bool systemHasCudaDriver() {
+  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return false;
+  dlclose(library);
+  return true;
+}
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+class FattnLaunchTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/fattn-launch-test-XXXXXX";
+    directory = mkdtemp(pattern);
+    writeManifest("k", "dtype bf16");
+    std::ofstream(directory + "/k.ptx") << "// never JIT-compiled here\n";
+  }
+  void TearDown() override {
+    for (const char *name : {"k.manifest", "bad.manifest", "k.ptx"})
+      std::remove((directory + "/" + name).c_str());
+    std::remove(directory.c_str());
+  }
+  /// k.manifest-like file NAME.manifest whose dtype line is `dtypeLine`.
+  void writeManifest(const std::string &name, const std::string &dtypeLine) {
+    std::ofstream(directory + "/" + name + ".manifest")
+        << "fattn-manifest 1\n# name causal-128\nkernel k0\nptx k.ptx\n"
+           "grid 8 4 1\nblock 128 1 1\nshared 0\nparams q k v out lse\n"
+        << dtypeLine
+        << "\nshape 128 128 4 4 64\nscale 0.125\nsoftcap 0\n"
+           "slice 0 128 0 128 1\n";
+  }
+  std::string path(const std::string &name) { return directory + "/" + name; }
+  std::string directory;
+};
+
+TEST_F(FattnLaunchTest, UsageErrorsExitTwo) {
+  Result none = runLaunch("");
+  EXPECT_EQ(none.exitCode, 2);
+  EXPECT_TRUE(contains(none.output, "fattn-launch: no manifest given"))
+      << none.output;
+  EXPECT_TRUE(contains(none.output, "usage: fattn-launch")) << none.output;
+
+  Result unknown = runLaunch(path("k.manifest") + " --bogus");
+  EXPECT_EQ(unknown.exitCode, 2);
+  EXPECT_TRUE(contains(unknown.output, "fattn-launch: unknown option --bogus"))
+      << unknown.output;
+
+  Result iters = runLaunch(path("k.manifest") + " --time --iters 0");
+  EXPECT_EQ(iters.exitCode, 2);
+  EXPECT_TRUE(contains(iters.output, "--iters must be >= 1")) << iters.output;
+
+  Result notANumber = runLaunch(path("k.manifest") + " --seed x");
+  EXPECT_EQ(notANumber.exitCode, 2);
+  EXPECT_TRUE(contains(notANumber.output,
+                       "--seed value 'x' is not a valid number"))
+      << notANumber.output;
+
+  Result help = runLaunch("--help");
+  EXPECT_EQ(help.exitCode, 0);
+  EXPECT_TRUE(contains(help.output, "usage: fattn-launch")) << help.output;
+}
+
+TEST_F(FattnLaunchTest, ManifestErrorsExitTwoWithTheLine) {
+  Result missing = runLaunch("/nonexistent/k.manifest --check");
+  EXPECT_EQ(missing.exitCode, 2);
+  EXPECT_EQ(missing.output, "fattn-launch: cannot read "
+                            "'/nonexistent/k.manifest': No such file or "
+                            "directory\n");
+
+  writeManifest("bad", "dtype fp8");
+  Result bad = runLaunch(path("bad.manifest") + " --check");
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_EQ(bad.output, "fattn-launch: " + path("bad.manifest") +
+                            ": line 9: unknown dtype 'fp8' (expected bf16, "
+                            "f16 or f32)\n");
+}
+
+TEST_F(FattnLaunchTest, InfoNeedsNoGpu) {
+  Result info = runLaunch(path("k.manifest") + " --info");
+  EXPECT_EQ(info.exitCode, 0) << info.output;
+  EXPECT_TRUE(contains(info.output, "kernel=k0 ")) << info.output;
+  EXPECT_TRUE(contains(info.output, "dtype=bf16 shape=128x128x4x4x64"))
+      << info.output;
+  EXPECT_TRUE(contains(info.output, " pairs=8256 ")) << info.output;
+  EXPECT_TRUE(contains(info.output, " work=4194304")) << info.output;
+}
+
+TEST_F(FattnLaunchTest, NoDriverIsACleanError) {
+  if (systemHasCudaDriver())
+    GTEST_SKIP() << "libcuda.so.1 is installed here";
+  Result run = runLaunch(path("k.manifest") + " --check --time");
+  EXPECT_EQ(run.exitCode, 2) << run.output;
+  EXPECT_EQ(run.output.rfind("fattn-launch: no CUDA driver (libcuda.so.1 not "
+                             "found: ",
+                             0),
+            0u)
+      << run.output;
+
+  Result selfTest = runLaunch("--self-test");
+  EXPECT_EQ(selfTest.exitCode, 2) << selfTest.output;
+  EXPECT_EQ(selfTest.output.rfind("fattn-launch: no CUDA driver", 0), 0u)
+      << selfTest.output;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Through the driver, with the CPU stand-in for libcuda (MockCuda.cpp)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// One PTX file declaring every kernel the mock knows, and one with a
+/// syntax error.
+const char *const kMockPtx =
+    ".version 8.0\n.target sm_90a\n.address_size 64\n"
+    ".visible .entry mock_good(\n\t.param .u64 p0,\n\t.param .u64 p1,\n"
+    "\t.param .u64 p2,\n\t.param .u64 p3,\n\t.param .u64 p4\n)\n{ ret; }\n"
+    ".visible .entry mock_bad(.param .u64 p0, .param .u64 p1, .param .u64 "
+    "p2, .param .u64 p3, .param .u64 p4)\n{ ret; }\n"
+    ".visible .entry mock_unwritten(.param .u64 p0, .param .u64 p1, .param "
+    ".u64 p2, .param .u64 p3, .param .u64 p4)\n{ ret; }\n"
+    ".visible .entry mock_fault(.param .u64 p0, .param .u64 p1, .param .u64 "
+    "p2, .param .u64 p3, .param .u64 p4)\n{ ret; }\n"
+    ".visible .entry mock_four_params(.param .u64 p0, .param .u64 p1, "
+    ".param .u64 p2, .param .u64 p3)\n{ ret; }\n";
+
+class MockDriverTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/fattn-mock-test-XXXXXX";
+    directory = mkdtemp(pattern);
+    std::ofstream(directory + "/mock.ptx") << kMockPtx;
+    std::ofstream(directory + "/invalid.ptx")
+        << ".version 8.0\nmock_invalid_ptx\n";
+  }
+  void TearDown() override {
+    for (const std::string &file : files)
+      std::remove(file.c_str());
+    for (const char *name : {"mock.ptx", "invalid.ptx"})
+      std::remove((directory + "/" + name).c_str());
+    std::remove(directory.c_str());
+  }
+
+  /// NAME.manifest for `kernel` in mock.ptx (or `ptx`): 70 queries, 90 keys,
+  /// GQA 4:2, head dim 32, a causal and a full slice plus empty rows.
+  std::string manifest(const std::string &name, const std::string &kernel,
+                       const std::string &dtype = "bf16",
+                       unsigned shared = 1024,
+                       const std::string &ptx = "mock.ptx") {
+    std::string path = directory + "/" + name + ".manifest";
+    std::ofstream(path) << "fattn-manifest 1\nkernel " << kernel << "\nptx "
+                        << ptx << "\ngrid 5 4 1\nblock 128 1 1\nshared "
+                        << shared << "\nparams q k v out lse\ndtype " << dtype
+                        << "\nshape 70 90 4 2 32\nscale 0.17\nsoftcap 0\n"
+                           "slice 0 40 0 60 1\nslice 40 60 20 90 0\n";
+    files.push_back(path);
+    return path;
+  }
+
+  /// fattn-launch (or `program`) with the mock driver, FATTN_MOCK_MANIFEST
+  /// set to `manifestPath` and `environment` added.
+  Result run(const std::string &arguments, const std::string &manifestPath,
+             const std::string &environment = "",
+             const std::string &program = FATTN_LAUNCH_PATH) {
+    std::string command = "env LD_LIBRARY_PATH='" FATTN_MOCK_CUDA_DIR
+                          "' FATTN_MOCK_MANIFEST='" +
+                          manifestPath + "' " + environment + " '" + program +
+                          "' " + arguments + " 2>&1";
+    Result result;
+    std::FILE *pipe = popen(command.c_str(), "r");
+    if (!pipe)
+      return result;
+    char buffer[4096];
+    size_t count;
+    while ((count = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+      result.output.append(buffer, count);
+    int status = pclose(pipe);
+    if (WIFEXITED(status))
+      result.exitCode = WEXITSTATUS(status);
+    return result;
+  }
+
+  std::string directory;
+  std::vector<std::string> files;
+};
+
+TEST_F(MockDriverTest, SelfTestRunsEveryCaseThroughTheDriver) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  Result result = run("--self-test", "");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_TRUE(contains(result.output, "self-test on Mock GPU")) << result.output;
+  EXPECT_TRUE(contains(result.output, "self-test: 8 of 8 PASS"))
+      << result.output;
+}
+
+TEST_F(MockDriverTest, GoodKernelPassesCheckAndIsTimed) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  std::string path = manifest("good", "mock_good");
+  std::string json = directory + "/good.json";
+  files.push_back(json);
+  Result result =
+      run(path + " --check --time --iters 3 --warmup 1 --json " + json, path);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  for (const char *line :
+       {"mock_good on Mock GPU (sm_90)", "written: PASS", "out: PASS",
+        "lse: PASS", "reference-crosscheck: PASS", "time: median",
+        "over 3 launches", "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+  std::ifstream file(json);
+  std::string text((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_TRUE(contains(text, "\"pass\": true")) << text;
+  EXPECT_TRUE(contains(text, "\"tflops_median\": ")) << text;
+  EXPECT_TRUE(contains(text, "\"attended_pairs\": 3020")) << text;
+}
+
+TEST_F(MockDriverTest, CheckHasTheLibraryCapWhenAskedFor) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  // Check.h's default cap of 3% rejects the naive bf16 attention itself
+  // (3.5% of its out elements miss rtol 0.05 here), which is why
+  // fattn-launch defaults to 10%.
+  std::string path = manifest("good", "mock_good");
+  Result result = run(path + " --check --max-fail-fraction 0.03", path);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_TRUE(contains(result.output, "(naive 3.53%, limit 3.00% EXCEEDED)"))
+      << result.output;
+  Result bad = run(path + " --check --max-fail-fraction 2", path);
+  EXPECT_EQ(bad.exitCode, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "--max-fail-fraction must be in [0, 1]"))
+      << bad.output;
+}
+
+TEST_F(MockDriverTest, F32KernelIsJudgedExactly) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  std::string path = manifest("f32", "mock_good", "f32");
+  Result result = run(path + " --check", path);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_TRUE(contains(result.output, "outside atol=1e-06 + rtol=1e-05*|ref|"))
+      << result.output;
+}
+
+TEST_F(MockDriverTest, WrongOutputFails) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  std::string path = manifest("bad", "mock_bad");
+  Result result = run(path + " --check", path);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_TRUE(contains(result.output, "out: FAIL")) << result.output;
+  EXPECT_TRUE(contains(result.output, "lse: PASS")) << result.output;
+  EXPECT_TRUE(contains(result.output, "\nFAIL\n")) << result.output;
+}
+
+TEST_F(MockDriverTest, CheckWithoutNvccSaysWhy) {
+  if (FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built with nvcc";
+  std::string path = manifest("good", "mock_good");
+  Result result = run(path + " --check", path);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_TRUE(contains(result.output,
+                       "fattn-launch: GPU reference unavailable: the runtime "
+                       "was built without nvcc"))
+      << result.output;
+}
+
+TEST_F(MockDriverTest, UnwrittenOutputFailsEvenWithoutCheck) {
+  std::string path = manifest("unwritten", "mock_unwritten");
+  Result result = run(path, path);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  // The last row: 4 heads x 32 of out, 4 of lse.
+  EXPECT_TRUE(contains(result.output,
+                       "written: FAIL 128 of 8960 out and 4 of 280 lse "
+                       "elements NaN"))
+      << result.output;
+}
+
+TEST_F(MockDriverTest, FaultingKernelFails) {
+  std::string path = manifest("fault", "mock_fault");
+  Result result = run(path + " --check", path);
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  EXPECT_TRUE(contains(result.output,
+                       "FAIL: kernel mock_fault faulted: cuStreamSynchronize: "
+                       "CUDA_ERROR_ILLEGAL_ADDRESS (an illegal memory access "
+                       "was encountered)"))
+      << result.output;
+}
+
+TEST_F(MockDriverTest, LoadErrorsAreClearAndExitTwo) {
+  std::string invalid = manifest("invalid", "mock_good", "bf16", 0,
+                                 "invalid.ptx");
+  Result result = run(invalid, invalid);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_EQ(result.output, "fattn-launch: " + invalid +
+                               ": PTX failed to load: CUDA_ERROR_INVALID_PTX "
+                               "(a PTX JIT compilation failed): ptxas fatal   "
+                               ": mock syntax error\n");
+
+  std::string missing = manifest("missing", "nope");
+  result = run(missing, missing);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_EQ(result.output, "fattn-launch: " + missing +
+                               ": kernel nope not found in PTX\n");
+
+  std::string four = manifest("four", "mock_four_params");
+  result = run(four, four);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_EQ(result.output,
+            "fattn-launch: " + four +
+                ": kernel mock_four_params takes 4 parameters; the "
+                "manifest's ABI 'q k v out lse' needs 5\n");
+
+  std::string shared = manifest("shared", "mock_good", "bf16", 300000);
+  result = run(shared, shared);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_EQ(result.output,
+            "fattn-launch: " + shared +
+                ": kernel mock_good needs 300000 bytes of dynamic and 0 bytes "
+                "of static shared memory per block; Mock GPU allows 232448\n");
+}
+
+TEST_F(MockDriverTest, NoDeviceIsACleanError) {
+  std::string path = manifest("good", "mock_good");
+  Result result = run(path + " --check", path, "FATTN_MOCK_NO_DEVICE=1");
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_EQ(result.output,
+            "fattn-launch: no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE (no "
+            "CUDA-capable device is detected))\n");
+}
+
+TEST_F(MockDriverTest, CApiLoadsLaunchesAndChecksArguments) {
+  std::string path = manifest("good", "mock_good");
+  Result result = run(path + " 0", path, "", FATTN_CAPI_CLIENT_PATH);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  for (const char *line :
+       {"load: FATTN_STATUS_SUCCESS", "info: kernel=mock_good grid=5x4x1 "
+                                      "dtype=2 shape=70x90x4x2x32 pairs=3020",
+        "slice: 0 40 0 60 1", "slice: 40 60 20 90 0", "ok: launch",
+        "ok: outputs written", "ok: null q rejected", "ok: short k rejected",
+        "ok: misaligned out rejected", "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+}
+
+TEST_F(MockDriverTest, CApiStatusesForDeviceAndPtxProblems) {
+  std::string path = manifest("good", "mock_good");
+  Result noDevice =
+      run(path + " 4", path, "FATTN_MOCK_NO_DEVICE=1", FATTN_CAPI_CLIENT_PATH);
+  EXPECT_EQ(noDevice.exitCode, 0) << noDevice.output;
+  EXPECT_TRUE(contains(noDevice.output,
+                       "load: FATTN_STATUS_NO_DEVICE: no CUDA device (cuInit"))
+      << noDevice.output;
+
+  std::string invalid = manifest("invalid", "mock_good", "bf16", 0,
+                                 "invalid.ptx");
+  Result badPtx = run(invalid + " 5", invalid, "", FATTN_CAPI_CLIENT_PATH);
+  EXPECT_EQ(badPtx.exitCode, 0) << badPtx.output;
+  EXPECT_TRUE(contains(badPtx.output, "load: FATTN_STATUS_PTX_LOAD_FAILED: " +
+                                          invalid + ": PTX failed to load"))
+      << badPtx.output;
+
+  std::string four = manifest("four", "mock_four_params");
+  Result mismatch = run(four + " 2", four, "", FATTN_CAPI_CLIENT_PATH);
+  EXPECT_EQ(mismatch.exitCode, 0) << mismatch.output;
+  EXPECT_TRUE(contains(mismatch.output, "load: FATTN_STATUS_BAD_MANIFEST"))
+      << mismatch.output;
+}
+
+} // namespace

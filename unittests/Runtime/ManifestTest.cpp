@@ -1,0 +1,365 @@
+//===- ManifestTest.cpp - Tests of the kernel manifest format -------------===//
+
+#include "FlashDialect/Runtime/Manifest.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace fattn;
+using namespace fattn::runtime;
+using mask::Slice;
+using mask::SliceKind;
+
+namespace {
+
+/// A manifest using every field, with values that a sloppy writer would
+/// lose: a scale with no short decimal form, a non-zero softcap, every kind.
+KernelManifest makeManifest() {
+  KernelManifest manifest;
+  manifest.kernel = "fattn_attention_causal_kernel";
+  manifest.ptxFile = "causal.ptx";
+  manifest.grid = {16, 8, 1};
+  manifest.block = {128, 1, 1};
+  manifest.sharedBytes = 98304;
+  manifest.dtype = ElementType::F16;
+  manifest.shape = {256, 320, 8, 2, 96};
+  manifest.params.scale = 1.0 / std::sqrt(96.0);
+  manifest.params.softcap = 30.5;
+  manifest.mask = {Slice{0, 128, 0, 200, SliceKind::InvCausal},
+                   Slice{128, 256, 0, 100, SliceKind::Full},
+                   Slice{128, 256, 100, 320, SliceKind::Causal},
+                   Slice{0, 64, 250, 320, SliceKind::BiCausal}};
+  return manifest;
+}
+
+/// A valid manifest as text, one record a line, for the error tests to
+/// break one line of.
+std::vector<std::string> validLines() {
+  return {"fattn-manifest 1",
+          "kernel k0",
+          "ptx k0.ptx",
+          "grid 2 4 1",
+          "block 128 1 1",
+          "shared 0",
+          "params q k v out lse",
+          "dtype bf16",
+          "shape 128 128 4 2 64",
+          "scale 0.125",
+          "softcap 0",
+          "slice 0 128 0 128 1"};
+}
+
+std::string join(const std::vector<std::string> &lines) {
+  std::string text;
+  for (const std::string &line : lines)
+    text += line + "\n";
+  return text;
+}
+
+/// The error of parsing validLines() with line `index` (0-based) replaced by
+/// `replacement`, or "" if it parses.
+std::string errorWithLine(size_t index, const std::string &replacement) {
+  std::vector<std::string> lines = validLines();
+  lines[index] = replacement;
+  std::string error;
+  std::optional<KernelManifest> manifest = parseManifest(join(lines), &error);
+  EXPECT_FALSE(manifest) << "parsed although line " << index + 1 << " is '"
+                         << replacement << "'";
+  return error;
+}
+
+void expectEqual(const KernelManifest &a, const KernelManifest &b) {
+  EXPECT_EQ(a.kernel, b.kernel);
+  EXPECT_EQ(a.ptxFile, b.ptxFile);
+  EXPECT_EQ(a.grid, b.grid);
+  EXPECT_EQ(a.block, b.block);
+  EXPECT_EQ(a.sharedBytes, b.sharedBytes);
+  EXPECT_EQ(a.dtype, b.dtype);
+  EXPECT_EQ(a.shape.numQ, b.shape.numQ);
+  EXPECT_EQ(a.shape.numK, b.shape.numK);
+  EXPECT_EQ(a.shape.headsQ, b.shape.headsQ);
+  EXPECT_EQ(a.shape.headsK, b.shape.headsK);
+  EXPECT_EQ(a.shape.headDim, b.shape.headDim);
+  EXPECT_EQ(a.params.scale, b.params.scale); // bit-exact, not approximate
+  EXPECT_EQ(a.params.softcap, b.params.softcap);
+  EXPECT_EQ(a.mask, b.mask);
+}
+
+//===----------------------------------------------------------------------===//
+// Round trip
+//===----------------------------------------------------------------------===//
+
+TEST(ManifestTest, RoundTripIsExact) {
+  KernelManifest original = makeManifest();
+  std::string text = formatManifest(original);
+  std::string error;
+  std::optional<KernelManifest> parsed = parseManifest(text, &error);
+  ASSERT_TRUE(parsed) << error << "\n" << text;
+  expectEqual(*parsed, original);
+  EXPECT_EQ(formatManifest(*parsed), text);
+}
+
+TEST(ManifestTest, FormatWritesTheContractOrder) {
+  KernelManifest manifest = makeManifest();
+  manifest.mask.resize(1);
+  std::string text = formatManifest(manifest);
+  std::string expectedPrefix = "fattn-manifest 1\n"
+                               "kernel fattn_attention_causal_kernel\n"
+                               "ptx causal.ptx\n"
+                               "grid 16 8 1\n"
+                               "block 128 1 1\n"
+                               "shared 98304\n"
+                               "params q k v out lse\n"
+                               "dtype f16\n"
+                               "shape 256 320 8 2 96\n"
+                               "scale ";
+  EXPECT_EQ(text.substr(0, expectedPrefix.size()), expectedPrefix);
+  EXPECT_NE(text.find("\nsoftcap 30.5\nslice 0 128 0 200 2\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ManifestTest, DefaultScaleIsWrittenAsTheEffectiveOne) {
+  KernelManifest manifest = makeManifest();
+  manifest.params.scale = 0; // "the default": 1/sqrt(headDim)
+  manifest.params.softcap = 0;
+  manifest.shape.headDim = 64;
+  std::string text = formatManifest(manifest);
+  EXPECT_NE(text.find("\nscale 0.125\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nsoftcap 0\n"), std::string::npos) << text;
+  std::string error;
+  std::optional<KernelManifest> parsed = parseManifest(text, &error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->params.scale, 0.125);
+  EXPECT_EQ(parsed->params.softcap, 0.0);
+}
+
+TEST(ManifestTest, CommentsBlankLinesTabsAndCrlfAreAccepted) {
+  std::string text = "# written by hand\r\n"
+                     "\r\n"
+                     "fattn-manifest 1\r\n"
+                     "  # name causal-128\r\n"
+                     "kernel\tk0\r\n"
+                     "ptx k0.ptx\r\n"
+                     "grid 2  4 1\r\n"
+                     "block 128 1 1\r\n"
+                     "shared 0\r\n"
+                     "params q k v out lse\r\n"
+                     "dtype bf16\r\n"
+                     "shape 128 128 4 2 64\r\n"
+                     "scale 0.125\r\n"
+                     "softcap 0\r\n"
+                     "slice 0 128 0 128 1"; // no final newline
+  std::string error;
+  std::optional<KernelManifest> manifest = parseManifest(text, &error);
+  ASSERT_TRUE(manifest) << error;
+  EXPECT_EQ(manifest->kernel, "k0");
+  EXPECT_EQ(manifest->grid, (std::array<unsigned, 3>{2, 4, 1}));
+  EXPECT_EQ(manifest->dtype, ElementType::BF16);
+  ASSERT_EQ(manifest->mask.size(), 1u);
+  EXPECT_EQ(manifest->mask[0], (Slice{0, 128, 0, 128, SliceKind::Causal}));
+}
+
+TEST(ManifestTest, NoSlicesIsAnEmptyMask) {
+  std::vector<std::string> lines = validLines();
+  lines.pop_back();
+  std::string error;
+  std::optional<KernelManifest> manifest = parseManifest(join(lines), &error);
+  ASSERT_TRUE(manifest) << error;
+  EXPECT_TRUE(manifest->mask.empty());
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+TEST(ManifestErrorTest, EmptyText) {
+  std::string error;
+  EXPECT_FALSE(parseManifest("", &error));
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 1'");
+  EXPECT_FALSE(parseManifest("# only a comment\n\n", &error));
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 1'");
+}
+
+TEST(ManifestErrorTest, Header) {
+  EXPECT_EQ(errorWithLine(0, "kernel k0"),
+            "line 1: expected 'fattn-manifest 1' as the first record, got "
+            "'kernel'");
+  EXPECT_EQ(errorWithLine(0, "fattn-manifest 2"),
+            "line 1: unsupported manifest version 2 (this runtime reads "
+            "version 1)");
+  EXPECT_EQ(errorWithLine(0, "fattn-manifest"),
+            "line 1: expected 'fattn-manifest <version>'");
+  EXPECT_EQ(errorWithLine(0, "fattn-manifest one"),
+            "line 1: expected 'fattn-manifest <version>'");
+}
+
+TEST(ManifestErrorTest, UnknownKeyNamesItsLine) {
+  EXPECT_EQ(errorWithLine(3, "grids 2 4 1"), "line 4: unknown key 'grids'");
+  EXPECT_EQ(errorWithLine(11, "window 0 128"), "line 12: unknown key 'window'");
+}
+
+TEST(ManifestErrorTest, DuplicateKey) {
+  std::vector<std::string> lines = validLines();
+  lines.push_back("grid 1 1 1");
+  std::string error;
+  EXPECT_FALSE(parseManifest(join(lines), &error));
+  EXPECT_EQ(error, "line 13: duplicate key 'grid' (first on line 4)");
+}
+
+TEST(ManifestErrorTest, WrongNumberOfValues) {
+  EXPECT_EQ(errorWithLine(3, "grid 2 4"),
+            "line 4: 'grid' takes 3 values, got 2");
+  EXPECT_EQ(errorWithLine(1, "kernel"), "line 2: 'kernel' takes 1 value, got 0");
+  EXPECT_EQ(errorWithLine(2, "ptx my kernel.ptx"),
+            "line 3: 'ptx' takes 1 value, got 2");
+  EXPECT_EQ(errorWithLine(6, "params q k v out"),
+            "line 7: 'params' takes 5 values, got 4");
+  EXPECT_EQ(errorWithLine(11, "slice 0 128 0 128"),
+            "line 12: 'slice' takes 5 values, got 4");
+}
+
+TEST(ManifestErrorTest, LaunchDimensions) {
+  EXPECT_EQ(errorWithLine(3, "grid 2 0 1"),
+            "line 4: 'grid' value '0' is not a positive integer");
+  EXPECT_EQ(errorWithLine(4, "block -128 1 1"),
+            "line 5: 'block' value '-128' is not a positive integer");
+  EXPECT_EQ(errorWithLine(4, "block 1024 2 1"),
+            "line 5: block of 2048 threads exceeds the CUDA limit of 1024");
+  EXPECT_EQ(errorWithLine(5, "shared -1"),
+            "line 6: 'shared' value '-1' is not a non-negative integer");
+  EXPECT_EQ(errorWithLine(5, "shared 4KiB"),
+            "line 6: 'shared' value '4KiB' is not a non-negative integer");
+}
+
+TEST(ManifestErrorTest, ParamsMustBeTheAbi) {
+  EXPECT_EQ(errorWithLine(6, "params q v k out lse"),
+            "line 7: params must be 'q k v out lse' (the only kernel ABI of "
+            "version 1), got 'v' at position 1");
+}
+
+TEST(ManifestErrorTest, Dtype) {
+  EXPECT_EQ(errorWithLine(7, "dtype fp8"),
+            "line 8: unknown dtype 'fp8' (expected bf16, f16 or f32)");
+}
+
+TEST(ManifestErrorTest, Shape) {
+  EXPECT_EQ(errorWithLine(8, "shape 128 128 4 2 x"),
+            "line 9: shape headDim 'x' is not an integer");
+  EXPECT_EQ(errorWithLine(8, "shape 128 128 4 2 0"),
+            "shape: head dim must be positive, got 0");
+  EXPECT_EQ(errorWithLine(8, "shape 128 -1 4 2 64"),
+            "shape: key length must be positive, got -1");
+  EXPECT_EQ(errorWithLine(8, "shape 128 128 6 4 64"),
+            "shape: query heads 6 is not a multiple of key/value heads 4");
+}
+
+TEST(ManifestErrorTest, ScaleAndSoftcap) {
+  for (const char *bad : {"0", "-0.125", "nan", "inf", "1/8"})
+    EXPECT_EQ(errorWithLine(9, std::string("scale ") + bad),
+              std::string("line 10: scale '") + bad +
+                  "' is not a positive finite number (write the effective "
+                  "scale, e.g. 0.125 for head dim 64)");
+  EXPECT_EQ(errorWithLine(10, "softcap -1"),
+            "line 11: softcap '-1' is not a finite number >= 0 (0 means "
+            "none)");
+  EXPECT_EQ(errorWithLine(10, "softcap none"),
+            "line 11: softcap 'none' is not a finite number >= 0 (0 means "
+            "none)");
+}
+
+TEST(ManifestErrorTest, Slices) {
+  EXPECT_EQ(errorWithLine(11, "slice 0 128 0 128 4"),
+            "line 12: unknown slice kind code 4 (expected 0 full, 1 causal, 2 "
+            "inv_causal, 3 bi_causal)");
+  EXPECT_EQ(errorWithLine(11, "slice 0 12.5 0 128 0"),
+            "line 12: slice value '12.5' is not an integer");
+  EXPECT_EQ(errorWithLine(11, "slice 0 200 0 128 0"),
+            "mask: slice 0: q range [0, 200) exceeds query length 128");
+  EXPECT_EQ(errorWithLine(11, "slice 10 5 0 128 0"),
+            "mask: slice 0: q range [10, 5) is reversed");
+
+  std::vector<std::string> lines = validLines();
+  lines.push_back("slice 64 128 0 32 0"); // inside the causal triangle
+  std::string error;
+  EXPECT_FALSE(parseManifest(join(lines), &error));
+  EXPECT_EQ(error, "mask: slices 0 and 1 both attend (q 64, k 0)");
+}
+
+TEST(ManifestErrorTest, EveryRequiredKeyIsRequired) {
+  const std::vector<std::string> keys = {"kernel", "ptx",   "grid",
+                                         "block",  "shared", "params",
+                                         "dtype",  "shape", "scale",
+                                         "softcap"};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::vector<std::string> lines = validLines();
+    lines.erase(lines.begin() + 1 + i);
+    std::string error;
+    EXPECT_FALSE(parseManifest(join(lines), &error)) << keys[i];
+    EXPECT_EQ(error, "missing required key '" + keys[i] + "'");
+  }
+}
+
+TEST(ManifestErrorTest, NullErrorPointerIsAllowed) {
+  EXPECT_FALSE(parseManifest("garbage", nullptr));
+}
+
+//===----------------------------------------------------------------------===//
+// Files
+//===----------------------------------------------------------------------===//
+
+std::string temporaryPath(const std::string &name) {
+  const char *directory = std::getenv("TMPDIR");
+  return std::string(directory ? directory : "/tmp") + "/" + name;
+}
+
+TEST(ManifestFileTest, ReadManifestPrefixesErrorsWithThePath) {
+  std::string path = temporaryPath("fattn-manifest-test-bad.manifest");
+  {
+    std::ofstream file(path);
+    file << "fattn-manifest 1\nkernel k0\ngrid 1\n";
+  }
+  std::string error;
+  EXPECT_FALSE(readManifest(path, &error));
+  EXPECT_EQ(error, path + ": line 3: 'grid' takes 3 values, got 1");
+  std::remove(path.c_str());
+}
+
+TEST(ManifestFileTest, ReadManifestOfAMissingFile) {
+  std::string error;
+  EXPECT_FALSE(readManifest("/nonexistent/k.manifest", &error));
+  EXPECT_EQ(error,
+            "cannot read '/nonexistent/k.manifest': No such file or directory");
+}
+
+TEST(ManifestFileTest, ReadManifestRoundTrip) {
+  std::string path = temporaryPath("fattn-manifest-test-good.manifest");
+  KernelManifest original = makeManifest();
+  {
+    std::ofstream file(path);
+    file << formatManifest(original);
+  }
+  std::string error;
+  std::optional<KernelManifest> manifest = readManifest(path, &error);
+  ASSERT_TRUE(manifest) << error;
+  expectEqual(*manifest, original);
+  std::remove(path.c_str());
+}
+
+TEST(ManifestFileTest, PtxPathIsRelativeToTheManifest) {
+  KernelManifest manifest;
+  manifest.ptxFile = "k.ptx";
+  EXPECT_EQ(resolvePtxPath("staged/kernels/k.manifest", manifest),
+            "staged/kernels/k.ptx");
+  EXPECT_EQ(resolvePtxPath("/abs/k.manifest", manifest), "/abs/k.ptx");
+  EXPECT_EQ(resolvePtxPath("k.manifest", manifest), "k.ptx");
+  manifest.ptxFile = "/elsewhere/k.ptx";
+  EXPECT_EQ(resolvePtxPath("staged/k.manifest", manifest), "/elsewhere/k.ptx");
+}
+
+} // namespace
