@@ -31,10 +31,9 @@ std::string hex(cuda::CUdeviceptr pointer) {
 
 } // namespace
 
-std::optional<AttentionKernel> AttentionKernel::load(const cuda::Context &context,
-                                                     KernelManifest manifest,
-                                                     std::string_view ptx,
-                                                     KernelLoadError *error) {
+std::optional<AttentionKernel>
+AttentionKernel::load(const cuda::Context &context, KernelManifest manifest,
+                      std::string_view ptx, KernelLoadError *error) {
   using Kind = KernelLoadError::Kind;
   const cuda::Driver &driver = context.driver();
   AttentionKernel kernel;
@@ -91,10 +90,10 @@ std::optional<AttentionKernel> AttentionKernel::load(const cuda::Context &contex
                     {&kernel.localMemory, cuda::kFuncLocalSizeBytes},
                     {&kernel.staticShared, cuda::kFuncSharedSizeBytes}};
   for (auto &attribute : attributes)
-    if (Status status = driver.check(
-            driver.cuFuncGetAttribute(attribute.value, attribute.attribute,
-                                      *function),
-            "cuFuncGetAttribute");
+    if (Status status =
+            driver.check(driver.cuFuncGetAttribute(
+                             attribute.value, attribute.attribute, *function),
+                         "cuFuncGetAttribute");
         !status)
       return fail(error, Kind::Cuda, status.message);
   int maxThreads = 0;
@@ -104,8 +103,8 @@ std::optional<AttentionKernel> AttentionKernel::load(const cuda::Context &contex
           "cuFuncGetAttribute(max threads per block)");
       !status)
     return fail(error, Kind::Cuda, status.message);
-  uint64_t threads = uint64_t(manifest.block[0]) * manifest.block[1] *
-                     manifest.block[2];
+  uint64_t threads =
+      uint64_t(manifest.block[0]) * manifest.block[1] * manifest.block[2];
   if (threads > uint64_t(maxThreads))
     return fail(error, Kind::Unsupported,
                 "kernel " + name + " allows at most " +
@@ -161,8 +160,7 @@ Status AttentionKernel::checkBuffers(const AttentionBuffers &buffers) const {
   };
   for (const Argument &argument : arguments) {
     if (!argument.pointer)
-      return Status::failure(std::string(argument.name) +
-                             " is a null pointer");
+      return Status::failure(std::string(argument.name) + " is a null pointer");
     if (argument.pointer % argument.alignment)
       return Status::failure(std::string(argument.name) + " at " +
                              hex(argument.pointer) + " is not aligned to " +
@@ -176,18 +174,17 @@ Status AttentionKernel::checkBuffers(const AttentionBuffers &buffers) const {
       continue;
     size_t available = size_t(base + size - argument.pointer);
     if (available < argument.bytes)
-      return Status::failure(
-          std::string(argument.name) + " needs " +
-          std::to_string(argument.bytes) + " bytes at " +
-          hex(argument.pointer) + " for shape " +
-          std::to_string(spec.shape.numQ) + "x" +
-          std::to_string(spec.shape.numK) + " heads " +
-          std::to_string(spec.shape.headsQ) + "/" +
-          std::to_string(spec.shape.headsK) + " dim " +
-          std::to_string(spec.shape.headDim) + " " +
-          std::string(stringifyElementType(spec.dtype)) +
-          ", but its allocation has only " + std::to_string(available) +
-          " bytes from there");
+      return Status::failure(std::string(argument.name) + " needs " +
+                             std::to_string(argument.bytes) + " bytes at " +
+                             hex(argument.pointer) + " for shape " +
+                             std::to_string(spec.shape.numQ) + "x" +
+                             std::to_string(spec.shape.numK) + " heads " +
+                             std::to_string(spec.shape.headsQ) + "/" +
+                             std::to_string(spec.shape.headsK) + " dim " +
+                             std::to_string(spec.shape.headDim) + " " +
+                             std::string(stringifyElementType(spec.dtype)) +
+                             ", but its allocation has only " +
+                             std::to_string(available) + " bytes from there");
   }
   return Status::success();
 }

@@ -88,7 +88,8 @@ attendedIntervals(const mask::Mask &mask) {
   std::sort(intervals.begin(), intervals.end());
   std::vector<std::tuple<int64_t, int64_t, int64_t>> merged;
   for (const auto &interval : intervals) {
-    if (!merged.empty() && std::get<0>(merged.back()) == std::get<0>(interval) &&
+    if (!merged.empty() &&
+        std::get<0>(merged.back()) == std::get<0>(interval) &&
         std::get<2>(merged.back()) == std::get<1>(interval))
       std::get<2>(merged.back()) = std::get<2>(interval);
     else
@@ -107,8 +108,7 @@ fattn_status fattn_kernel_load(const char *manifest_path, fattn_kernel **out) {
   if (!manifest_path || !out)
     return failure(FATTN_STATUS_NULL_POINTER,
                    std::string("fattn_kernel_load: ") +
-                       (manifest_path ? "out" : "manifest_path") +
-                       " is NULL");
+                       (manifest_path ? "out" : "manifest_path") + " is NULL");
   std::string error;
   std::optional<KernelManifest> manifest = readManifest(manifest_path, &error);
   if (!manifest)
@@ -137,8 +137,8 @@ fattn_status fattn_kernel_load(const char *manifest_path, fattn_kernel **out) {
     if (!scope.status().ok)
       return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
     KernelLoadError loadError;
-    handle->kernel = AttentionKernel::load(*context, std::move(*manifest),
-                                           *ptx, &loadError);
+    handle->kernel =
+        AttentionKernel::load(*context, std::move(*manifest), *ptx, &loadError);
     if (!handle->kernel)
       return failure(statusOfLoadError(loadError.kind),
                      std::string(manifest_path) + ": " + loadError.message);
@@ -152,7 +152,8 @@ fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
                                  const void *k, const void *v, void *out,
                                  float *lse, void *stream) {
   if (!kernel)
-    return failure(FATTN_STATUS_NULL_POINTER, "fattn_kernel_launch: kernel is NULL");
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   "fattn_kernel_launch: kernel is NULL");
   auto pointer = [](const void *p) {
     return cuda::CUdeviceptr(reinterpret_cast<uintptr_t>(p));
   };
@@ -168,9 +169,9 @@ fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
     return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
   if (cuda::Status status = kernel->kernel->checkBuffers(buffers); !status)
     return failure(FATTN_STATUS_BAD_ARGUMENT, name + ": " + status.message);
-  if (cuda::Status status = kernel->kernel->launch(
-          buffers, static_cast<cuda::CUstream>(stream),
-          /*checkArguments=*/false);
+  if (cuda::Status status =
+          kernel->kernel->launch(buffers, static_cast<cuda::CUstream>(stream),
+                                 /*checkArguments=*/false);
       !status)
     return failure(FATTN_STATUS_LAUNCH_FAILED, status.message);
   return success();

@@ -43,9 +43,8 @@ std::unique_ptr<Driver> Driver::load(const char *libraryName,
   void *library = dlopen(libraryName, RTLD_NOW | RTLD_LOCAL);
   if (!library) {
     const char *reason = dlerror();
-    fail(error, std::string("no CUDA driver (") + libraryName +
-                    " not found: " + (reason ? reason : "unknown reason") +
-                    ")");
+    fail(error, std::string("no CUDA driver (") + libraryName + " not found: " +
+                    (reason ? reason : "unknown reason") + ")");
     return nullptr;
   }
   std::unique_ptr<Driver> driver(new Driver());
@@ -156,13 +155,13 @@ std::optional<Context> Context::acquire(const Driver &driver, int ordinal,
                                         std::string *error) {
   CUresult result = driver.cuInit(0);
   if (result == kErrorNoDevice)
-    return fail(error, "no CUDA device (cuInit: " + driver.describe(result) +
-                           ")");
+    return fail(error,
+                "no CUDA device (cuInit: " + driver.describe(result) + ")");
   if (Status status = driver.check(result, "cuInit"); !status)
     return fail(error, status.message);
   int count = 0;
-  if (Status status = driver.check(driver.cuDeviceGetCount(&count),
-                                   "cuDeviceGetCount");
+  if (Status status =
+          driver.check(driver.cuDeviceGetCount(&count), "cuDeviceGetCount");
       !status)
     return fail(error, status.message);
   if (count == 0)
@@ -179,8 +178,8 @@ std::optional<Context> Context::acquire(const Driver &driver, int ordinal,
     // Someone (PyTorch, the CUDA runtime) already works in a context on this
     // thread: buffers they hand us live there, so we must too.
     context.context = current;
-    if (Status status = driver.check(driver.cuCtxGetDevice(&context.deviceHandle),
-                                     "cuCtxGetDevice");
+    if (Status status = driver.check(
+            driver.cuCtxGetDevice(&context.deviceHandle), "cuCtxGetDevice");
         !status)
       return fail(error, status.message);
   } else {
@@ -192,10 +191,10 @@ std::optional<Context> Context::acquire(const Driver &driver, int ordinal,
             driver.cuDeviceGet(&context.deviceHandle, ordinal), "cuDeviceGet");
         !status)
       return fail(error, status.message);
-    if (Status status = driver.check(
-            driver.cuDevicePrimaryCtxRetain(&context.context,
-                                            context.deviceHandle),
-            "cuDevicePrimaryCtxRetain");
+    if (Status status =
+            driver.check(driver.cuDevicePrimaryCtxRetain(&context.context,
+                                                         context.deviceHandle),
+                         "cuDevicePrimaryCtxRetain");
         !status)
       return fail(error, status.message);
     context.retained = true;
@@ -274,17 +273,16 @@ ContextScope::~ContextScope() {
 // DeviceBuffer
 //===----------------------------------------------------------------------===//
 
-std::optional<DeviceBuffer> DeviceBuffer::allocate(const Driver &driver,
-                                                   size_t bytes,
-                                                   std::string *error) {
+std::optional<DeviceBuffer>
+DeviceBuffer::allocate(const Driver &driver, size_t bytes, std::string *error) {
   DeviceBuffer buffer;
   buffer.drv = &driver;
   // cuMemAlloc rejects 0 bytes; an empty tensor is still a valid buffer.
   if (bytes == 0)
     return buffer;
-  if (Status status = driver.check(driver.cuMemAlloc(&buffer.ptr, bytes),
-                                   "cuMemAlloc(" + std::to_string(bytes) +
-                                       " bytes)");
+  if (Status status =
+          driver.check(driver.cuMemAlloc(&buffer.ptr, bytes),
+                       "cuMemAlloc(" + std::to_string(bytes) + " bytes)");
       !status)
     return fail(error, status.message);
   buffer.bytes = bytes;
@@ -326,8 +324,7 @@ Status DeviceBuffer::download(void *destination, size_t count) const {
                            " bytes from a buffer of " + std::to_string(bytes));
   if (!bytes)
     return Status::success();
-  return drv->check(drv->cuMemcpyDtoH(destination, ptr, bytes),
-                    "cuMemcpyDtoH");
+  return drv->check(drv->cuMemcpyDtoH(destination, ptr, bytes), "cuMemcpyDtoH");
 }
 
 Status DeviceBuffer::fill(unsigned char value) const {
@@ -355,10 +352,9 @@ std::optional<Module> Module::loadPtx(const Driver &driver,
                     reinterpret_cast<void *>(uintptr_t(1))};
   Module module;
   module.drv = &driver;
-  CUresult result =
-      driver.cuModuleLoadDataEx(&module.module, image.c_str(),
-                                sizeof(options) / sizeof(options[0]), options,
-                                values);
+  CUresult result = driver.cuModuleLoadDataEx(
+      &module.module, image.c_str(), sizeof(options) / sizeof(options[0]),
+      options, values);
   module.jitInfo = infoLog.data();
   if (result != kSuccess) {
     std::string log = errorLog.data();
@@ -396,8 +392,7 @@ std::optional<CUfunction> Module::function(const std::string &name,
   CUresult result = drv->cuModuleGetFunction(&function, module, name.c_str());
   if (result == kErrorNotFound)
     return fail(error, "kernel " + name + " not found in PTX");
-  if (Status status =
-          drv->check(result, "cuModuleGetFunction(" + name + ")");
+  if (Status status = drv->check(result, "cuModuleGetFunction(" + name + ")");
       !status)
     return fail(error, status.message);
   return function;
@@ -492,10 +487,10 @@ Status prepareSharedMemory(const Driver &driver, CUfunction function,
                            const DeviceInfo &device, unsigned sharedBytes,
                            std::string_view kernelName) {
   int staticBytes = 0;
-  if (Status status = driver.check(
-          driver.cuFuncGetAttribute(&staticBytes, kFuncSharedSizeBytes,
-                                    function),
-          "cuFuncGetAttribute(shared size)");
+  if (Status status =
+          driver.check(driver.cuFuncGetAttribute(
+                           &staticBytes, kFuncSharedSizeBytes, function),
+                       "cuFuncGetAttribute(shared size)");
       !status)
     return status;
   uint64_t total = uint64_t(sharedBytes) + uint64_t(staticBytes);
@@ -522,9 +517,9 @@ Status launch(const Driver &driver, CUfunction function,
               const LaunchConfig &config, CUstream stream, void **params,
               std::string_view kernelName) {
   CUresult result = driver.cuLaunchKernel(
-      function, config.grid[0], config.grid[1], config.grid[2],
-      config.block[0], config.block[1], config.block[2], config.sharedBytes,
-      stream, params, nullptr);
+      function, config.grid[0], config.grid[1], config.grid[2], config.block[0],
+      config.block[1], config.block[2], config.sharedBytes, stream, params,
+      nullptr);
   if (result == kSuccess)
     return Status::success();
   auto dims = [](const std::array<unsigned, 3> &d) {

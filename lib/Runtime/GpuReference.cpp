@@ -79,8 +79,8 @@ Status GpuReference::run(ReferenceMode mode, const mask::Mask &mask,
       *driver, slices.size() * sizeof(int64_t), &error);
   if (!sliceBuffer)
     return Status::failure("GPU reference: " + error);
-  if (Status status = sliceBuffer->upload(slices.data(),
-                                          slices.size() * sizeof(int64_t));
+  if (Status status =
+          sliceBuffer->upload(slices.data(), slices.size() * sizeof(int64_t));
       !status)
     return status;
 
@@ -107,11 +107,10 @@ Status GpuReference::run(ReferenceMode mode, const mask::Mask &mask,
                  unsigned(shape.headsQ), 1};
   config.block = {unsigned(rk::kThreads), 1, 1};
   config.sharedBytes = unsigned(rk::sharedBytes(args.headDim));
-  const char *name = mode == ReferenceMode::Exact
-                         ? "the GPU reference (exact)"
-                         : "the GPU reference (naive)";
-  if (Status status = cuda::prepareSharedMemory(
-          *driver, function, device, config.sharedBytes, name);
+  const char *name = mode == ReferenceMode::Exact ? "the GPU reference (exact)"
+                                                  : "the GPU reference (naive)";
+  if (Status status = cuda::prepareSharedMemory(*driver, function, device,
+                                                config.sharedBytes, name);
       !status)
     return Status::failure(status.message + " (head dim " +
                            std::to_string(shape.headDim) + "; at most " +

@@ -7,10 +7,12 @@
 
 #include "FlashDialect/Runtime/Manifest.h"
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -48,10 +50,17 @@ bool parseInteger(std::string_view text, Integer &value) {
   return result.ec == std::errc() && result.ptr == end;
 }
 
+/// strtod rather than std::from_chars: floating-point from_chars needs GCC
+/// 11, and the GPU hosts build the runtime with whatever g++ they have. The
+/// runtime never calls setlocale, so the decimal point is '.'.
 bool parseDouble(std::string_view text, double &value) {
-  const char *end = text.data() + text.size();
-  auto result = std::from_chars(text.data(), end, value);
-  return result.ec == std::errc() && result.ptr == end;
+  std::string copy(text); // strtod needs the terminating NUL
+  if (copy.empty() || std::isspace(static_cast<unsigned char>(copy[0])))
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  value = std::strtod(copy.c_str(), &end);
+  return end == copy.c_str() + copy.size() && errno != ERANGE;
 }
 
 std::string quoted(std::string_view text) {
@@ -66,9 +75,9 @@ struct KeySpec {
   bool required;
 };
 constexpr KeySpec kKeys[] = {
-    {"kernel", 1, true},  {"ptx", 1, true},     {"grid", 3, true},
-    {"block", 3, true},   {"shared", 1, true},  {"params", 5, true},
-    {"dtype", 1, true},   {"shape", 5, true},   {"scale", 1, true},
+    {"kernel", 1, true},  {"ptx", 1, true},    {"grid", 3, true},
+    {"block", 3, true},   {"shared", 1, true}, {"params", 5, true},
+    {"dtype", 1, true},   {"shape", 5, true},  {"scale", 1, true},
     {"softcap", 1, true}, {"slice", 5, false},
 };
 
@@ -158,8 +167,7 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
                            std::to_string(kManifestVersion) + "'");
   for (size_t i = 0; i < std::size(kKeys); ++i)
     if (kKeys[i].required && !firstLineOf[i])
-      return fail(error,
-                  "missing required key " + quoted(kKeys[i].name));
+      return fail(error, "missing required key " + quoted(kKeys[i].name));
 
   // Consistency of the whole, which no single line decides.
   if (auto problem = checkShape(manifest.shape))
@@ -199,8 +207,8 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
       return problem;
     // The architectural limit on every CUDA GPU so far; a block past it can
     // never launch, whatever the kernel.
-    uint64_t threads = uint64_t(manifest.block[0]) * manifest.block[1] *
-                       manifest.block[2];
+    uint64_t threads =
+        uint64_t(manifest.block[0]) * manifest.block[1] * manifest.block[2];
     if (threads > 1024)
       return "block of " + std::to_string(threads) +
              " threads exceeds the CUDA limit of 1024";
@@ -277,11 +285,16 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
   return "unhandled key " + quoted(key);
 }
 
-/// Shortest text that parses back to the same double.
+/// Shortest %g text that parses back to the same double (17 significant
+/// digits always do).
 std::string formatDouble(double value) {
   char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value)
+      break;
+  }
+  return buffer;
 }
 
 } // namespace
@@ -295,8 +308,8 @@ std::optional<std::string> readTextFile(const std::string &path,
                                         std::string *error) {
   std::FILE *file = std::fopen(path.c_str(), "rb");
   if (!file)
-    return fail(error, "cannot read " + quoted(path) + ": " +
-                           std::strerror(errno));
+    return fail(error,
+                "cannot read " + quoted(path) + ": " + std::strerror(errno));
   std::string contents;
   char buffer[1 << 16];
   size_t count;
@@ -327,7 +340,8 @@ std::string formatManifest(const KernelManifest &manifest) {
            std::to_string(d[2]);
   };
   const AttentionShape &shape = manifest.shape;
-  std::string text = "fattn-manifest " + std::to_string(kManifestVersion) + "\n";
+  std::string text =
+      "fattn-manifest " + std::to_string(kManifestVersion) + "\n";
   text += "kernel " + manifest.kernel + "\n";
   text += "ptx " + manifest.ptxFile + "\n";
   text += "grid " + dims(manifest.grid) + "\n";

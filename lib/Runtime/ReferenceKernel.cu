@@ -125,9 +125,8 @@ __device__ __forceinline__ bool attends(const int64_t *slice, int64_t row,
 /// The scaled (and soft-capped) score of query row `query` against key row
 /// `key`, both `headDim` floats.
 template <bool Naive>
-__device__ typename Precision<Naive>::Acc score(const Args &args,
-                                               const float *query,
-                                               const float *key);
+__device__ typename Precision<Naive>::Acc
+score(const Args &args, const float *query, const float *key);
 
 template <>
 __device__ double score<false>(const Args &args, const float *query,
@@ -188,8 +187,7 @@ __device__ void attendTile(const Args &args, double *shared) {
     int r = i / headDim, d = i % headDim;
     queryTile[r * (headDim + 1) + d] =
         r < numRows
-            ? loadElement(args.q,
-                          args.dtype,
+            ? loadElement(args.q, args.dtype,
                           ((rowBegin + r) * args.headsQ + head) * headDim + d)
             : 0.0f;
     acc[i] = 0;
@@ -287,7 +285,8 @@ __device__ void attendTile(const Args &args, double *shared) {
             int r = i / headDim, d = i % headDim;
             Acc sum = acc[i] * rowRescale[r];
             for (int c = 0; c < kTileKeys; ++c)
-              sum += scores[r * kTileKeys + c] * Acc(valueTile[c * headDim + d]);
+              sum +=
+                  scores[r * kTileKeys + c] * Acc(valueTile[c * headDim + d]);
             acc[i] = sum;
           }
         }

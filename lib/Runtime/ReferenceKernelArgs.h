@@ -37,17 +37,17 @@ constexpr int32_t kDtypeF16 = 1;
 constexpr int32_t kDtypeBF16 = 2;
 
 struct Args {
-  uint64_t q, k, v;   // device pointers to "thd" tensors of `dtype`
-  uint64_t slices;    // int64 [numSlices][5]: qBegin qEnd kBegin kEnd kind
-  uint64_t out, lse;  // double (exact mode) or float (naive mode)
+  uint64_t q, k, v;  // device pointers to "thd" tensors of `dtype`
+  uint64_t slices;   // int64 [numSlices][5]: qBegin qEnd kBegin kEnd kind
+  uint64_t out, lse; // double (exact mode) or float (naive mode)
   int64_t numQ, numK;
   int64_t numSlices;
   int32_t headsQ, headsK, headDim;
   int32_t dtype;
-  int32_t naive;      // 0: fp64 reference; 1: naive low precision in dtype
-  int32_t padding;    // keeps the doubles 8-byte aligned explicitly
-  double scale;       // effective scale
-  double softcap;     // <= 0: none
+  int32_t naive;   // 0: fp64 reference; 1: naive low precision in dtype
+  int32_t padding; // keeps the doubles 8-byte aligned explicitly
+  double scale;    // effective scale
+  double softcap;  // <= 0: none
 };
 
 // The PTX declares the parameter as 112 bytes aligned to 8; the host passes

@@ -1,4 +1,4 @@
-//===- ReferenceKernelPtx.h - The embedded PTX of ReferenceKernel.cu -*- C++ -*-===//
+//===- ReferenceKernelPtx.h - The PTX of ReferenceKernel.cu -----*- C++ -*-===//
 //
 // Defined in a file generated at build time: the PTX nvcc made of
 // ReferenceKernel.cu, or nullptr when the build found no nvcc.

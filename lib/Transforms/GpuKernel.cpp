@@ -107,6 +107,12 @@ private:
   Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
   Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  /// x * y + z in one rounding (plain fmul/fadd become mul.rn/add.rn, which
+  /// ptxas never fuses).
+  Value fma(Value x, Value y, Value z) {
+    return LLVM::FMAOp::create(b, loc, x, y, z);
+  }
+  Value fneg(Value x) { return arith::NegFOp::create(b, loc, x); }
   Value fmax(Value x, Value y) {
     return arith::MaximumFOp::create(b, loc, x, y);
   }
@@ -146,13 +152,6 @@ private:
     return LLVM::GEPOp::create(b, loc, globalPtr, b.getI8Type(), base,
                                ArrayRef<LLVM::GEPArg>{byteOffset});
   }
-  /// Shared address of 16-byte chunk `chunk` of tile row `row`, swizzled so
-  /// that the 8 rows an ldmatrix phase reads hit 8 distinct bank groups.
-  Value swizzled(Value tileBase, Value row, Value chunk) {
-    Value physical = xori(chunk, andi(row, 7));
-    return add(add(tileBase, mul(row, c32(rowBytes))), shl(physical, 4));
-  }
-
   void copyTileAsync(Value sharedTile, Value global, Value firstRow,
                      int64_t tileRows, Value head, int64_t heads,
                      int64_t limit);
@@ -227,6 +226,8 @@ private:
 
   // Kernel-wide values.
   Value tid, lane, warp, quadRow, quadCol, queryTile, head, kvHead, rowOffset;
+  /// This thread's copy row, chunk and swizzled shared offset in a tile.
+  Value copyRow, copyChunk, copyTarget;
   Value fullBegin, numFull, partialBegin;
   Value fullKTiles, partialKTiles, partialSliceOffsets, partialSlices, slices;
 };
@@ -251,23 +252,32 @@ void FlashKernelEmitter::copyTileAsync(Value sharedTile, Value global,
                                        Value firstRow, int64_t tileRows,
                                        Value headIndex, int64_t heads,
                                        int64_t limit) {
-  int64_t copies = tileRows * chunksPerRow / spec.threads();
-  int64_t chunkBits = llvm::Log2_64(chunksPerRow);
+  // Thread t copies chunk (t mod chunksPerRow) of rows t / chunksPerRow +
+  // c * rowsPerCopy; rowsPerCopy is a multiple of 8, so every copy of a
+  // thread has the same swizzle and its addresses differ by constants.
+  int64_t rowsPerCopy = spec.threads() / chunksPerRow;
+  int64_t copies = tileRows / rowsPerCopy;
+  Value tileElement =
+      mul(add(mul(toI64(firstRow), toI64(c32(heads))), toI64(headIndex)),
+          toI64(c32(spec.headDim)));
+  Value laneElement =
+      add(mul(toI64(copyRow), toI64(c32(heads * spec.headDim))),
+          toI64(shl(copyChunk, 3)));
+  Value laneSource =
+      byteAddress(global, mul(add(tileElement, laneElement), toI64(c32(2))));
+  Value laneTarget = add(sharedTile, copyTarget);
   for (int64_t copy = 0; copy < copies; ++copy) {
-    Value index = add(tid, c32(copy * spec.threads()));
-    Value row = shr(index, chunkBits);
-    Value chunk = andi(index, chunksPerRow - 1);
-    Value globalRow = add(firstRow, row);
-    // Rows past the sequence are zero-filled (source size 0) from a clamped,
+    int64_t rowStep = copy * rowsPerCopy;
+    Value row = add(firstRow, add(copyRow, c32(rowStep)));
+    // Rows past the sequence are zero-filled (source size 0) from an
     // in-bounds address.
-    Value inside = cmp(arith::CmpIPredicate::slt, globalRow, c32(limit));
-    Value safeRow = select(inside, globalRow, c32(0));
-    Value element =
-        add(mul(add(mul(toI64(safeRow), toI64(c32(heads))), toI64(headIndex)),
-                toI64(c32(spec.headDim))),
-            toI64(shl(chunk, 3)));
-    Value source = byteAddress(global, mul(element, toI64(c32(2))));
-    Value target = swizzled(sharedTile, row, chunk);
+    Value inside = cmp(arith::CmpIPredicate::slt, row, c32(limit));
+    Value source = select(
+        inside,
+        byteAddress(laneSource,
+                    toI64(c32(rowStep * heads * spec.headDim * 2))),
+        global);
+    Value target = add(laneTarget, c32(rowStep * rowBytes));
     Value bytes = select(inside, c32(16), c32(0));
     ptx("cp.async.cg.shared.global [$0], [$1], 16, $2;", "r,l,r,~{memory}",
         {}, ValueRange{target, source, bytes}, true);
@@ -329,7 +339,10 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
     return arith::IndexCastOp::create(b, loc, i32, index).getResult();
   };
   tid = indexToI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  queryTile = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  // Launch the query tiles with the most keys first (the last ones, under
+  // causal-like masks), so that the short ones fill the tail of the grid.
+  queryTile = sub(c32(spec.numQTiles() - 1),
+                  indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x)));
   head = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y));
   lane = andi(tid, 31);
   warp = shr(tid, 5);
@@ -338,6 +351,10 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   kvHead = arith::DivUIOp::create(b, loc, head,
                                   c32(spec.headsQ / spec.headsK));
   rowOffset = mul(queryTile, c32(spec.blockQ));
+  copyRow = shr(tid, llvm::Log2_64(chunksPerRow));
+  copyChunk = andi(tid, chunksPerRow - 1);
+  copyTarget = add(mul(copyRow, c32(rowBytes)),
+                   shl(xori(copyChunk, andi(copyRow, 7)), 4));
 
   Value fullOffsets = globalTable(module, "full_offsets", spec.fullOffsets);
   fullKTiles = globalTable(module, "full_k_tiles", spec.fullKTiles);
@@ -391,8 +408,25 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   Value aRow = add(mul(warp, c32(rowsPerWarp)), add(laneLow, shl(laneMid, 3)));
   Value kRow = add(laneLow, shl(laneHigh, 3));
   Value vRow = add(laneLow, shl(laneMid, 3));
+  // Every ldmatrix row of this lane has (row & 7) == laneLow, and chunk
+  // 2j + hi of it is stored at chunk (2j + hi) ^ laneLow = 2j ^ (hi ^
+  // laneLow). Tile bases and row offsets are multiples of 128 bytes, so one
+  // per-lane term (row address | ((hi ^ laneLow) << 4)) serves every k-step:
+  // XOR (j mod 4) * 32 and add (j / 4) * 128.
+  auto laneTerm = [&](Value row, Value hi) {
+    return add(mul(row, c32(rowBytes)), shl(xori(hi, laneLow), 4));
+  };
+  auto chunkPairAddress = [&](Value term, int64_t pair, int64_t rowStep) {
+    Value rowAddress = add(term, c32(rowStep * rowBytes));
+    return add(xori(rowAddress, c32((pair % 4) * 32)), c32((pair / 4) * 128));
+  };
+  Value queryTerm = add(querySmem, laneTerm(aRow, laneHigh));
+  Value keyTerm = laneTerm(kRow, laneMid);
+  Value valueTerm = laneTerm(vRow, laneHigh);
 
-  double scaleLog2 = spec.scale * M_LOG2E;
+  // Multiplies a score to get base-2 units: scale * log2(e), or 1 when the
+  // softcap already produced base-2 scores. Max and sum stay in score units.
+  Value scoreScale = cf32(spec.softcap ? 1.0 : spec.scale * M_LOG2E);
   auto loop = scf::ForOp::create(b, loc, c32(0), numVisited, c32(1), initial);
   {
     OpBuilder::InsertionGuard loopGuard(b);
@@ -411,6 +445,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
     Value stage = andi(position, 1);
     Value keyStage = add(keySmem, mul(stage, c32(kTileBytes)));
     Value valueStage = add(valueSmem, mul(stage, c32(kTileBytes)));
+    Value keyStageTerm = add(keyStage, keyTerm);
+    Value valueStageTerm = add(valueStage, valueTerm);
     Value keyTile = keyTileAt(position);
     Value colOffset = mul(keyTile, c32(spec.blockK));
 
@@ -429,15 +465,12 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       s = cf32(0);
     for (int64_t k = 0; k < kSteps; ++k) {
       SmallVector<Fragment> aFrags;
-      for (int64_t m = 0; m < mTiles; ++m) {
-        Value row = add(aRow, c32(m * 16));
+      for (int64_t m = 0; m < mTiles; ++m)
         aFrags.push_back(loadMatrix(
-            swizzled(querySmem, row, add(c32(2 * k), laneHigh)), false));
-      }
+            chunkPairAddress(queryTerm, k, m * 16), false));
       for (int64_t np = 0; np < nTiles / 2; ++np) {
-        Value row = add(kRow, c32(np * 16));
         Fragment bFrag = loadMatrix(
-            swizzled(keyStage, row, add(c32(2 * k), laneMid)), false);
+            chunkPairAddress(keyStageTerm, k, np * 16), false);
         for (int64_t m = 0; m < mTiles; ++m)
           for (int64_t half = 0; half < 2; ++half) {
             int64_t n = 2 * np + half;
@@ -451,15 +484,13 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       }
     }
 
-    // Base-2 scores, soft-capped if asked.
-    for (Value &s : scores) {
-      if (spec.softcap) {
+    // Soft-capped scores go to base 2 here; plain ones stay raw and meet
+    // scoreScale inside the exponent (one FFMA per score).
+    if (spec.softcap)
+      for (Value &s : scores) {
         Value capped = tanh(fmul(s, cf32(spec.scale / *spec.softcap)));
         s = fmul(capped, cf32(*spec.softcap * M_LOG2E));
-      } else {
-        s = fmul(s, cf32(scaleLog2));
       }
-    }
 
     // Partial tiles only: keep the cells one of the tile's slices attends.
     Value isPartial = cmp(arith::CmpIPredicate::sge, position, numFull);
@@ -474,34 +505,30 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       Value partial = add(partialBegin, sub(position, numFull));
       Value idsBegin = loadTable(partialSliceOffsets, partial);
       Value idsEnd = loadTable(partialSliceOffsets, add(partial, c32(1)));
-      SmallVector<Value> rows, bitsInit;
+      SmallVector<Value> rows;
       for (int64_t m = 0; m < mTiles; ++m)
-        for (int64_t h = 0; h < 2; ++h) {
+        for (int64_t h = 0; h < 2; ++h)
           rows.push_back(add(rowOffset, threadRow(m, h)));
-          bitsInit.push_back(c32(0));
-        }
       Value colBase = add(colOffset, shl(quadCol, 1));
-      auto sliceLoop =
-          scf::ForOp::create(b, loc, idsBegin, idsEnd, c32(1), bitsInit);
-      {
-        OpBuilder::InsertionGuard sliceGuard(b);
-        b.setInsertionPointToStart(sliceLoop.getBody());
-        Value id = loadTable(partialSlices, sliceLoop.getInductionVar());
+      using P = arith::CmpIPredicate;
+
+      // Keys [lo, lo + width) that slice `id` attends for each of this
+      // thread's rows (Slice::keysOfRow, SPEC.md §1 global form).
+      auto rowIntervals = [&](Value id) {
         Value fields = mul(id, c32(5));
         Value qBegin = loadTable(slices, fields);
         Value qEnd = loadTable(slices, add(fields, c32(1)));
         Value kBegin = loadTable(slices, add(fields, c32(2)));
         Value kEnd = loadTable(slices, add(fields, c32(3)));
         Value kind = loadTable(slices, add(fields, c32(4)));
-        using P = arith::CmpIPredicate;
         // causal and bi_causal bound keys above, inv_causal and bi_causal
-        // below (SPEC.md §1, global form).
+        // below.
         Value boundedAbove = arith::OrIOp::create(
             b, loc, cmp(P::eq, kind, c32(1)), cmp(P::eq, kind, c32(3)));
         Value boundedBelow = arith::OrIOp::create(
             b, loc, cmp(P::eq, kind, c32(2)), cmp(P::eq, kind, c32(3)));
-        SmallVector<Value> bits;
-        for (auto [index, row] : llvm::enumerate(rows)) {
+        SmallVector<std::pair<Value, Value>> intervals;
+        for (Value row : rows) {
           Value inRows = arith::AndIOp::create(b, loc, cmp(P::sge, row, qBegin),
                                                cmp(P::slt, row, qEnd));
           Value upper = add(add(row, sub(kEnd, qEnd)), c32(1));
@@ -511,14 +538,53 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
           Value lo = select(boundedBelow,
                             arith::MaxSIOp::create(b, loc, kBegin, lower),
                             kBegin);
-          hi = select(inRows, hi, c32(0));
-          Value rowBits = sliceLoop.getRegionIterArgs()[index];
+          Value width = arith::MaxSIOp::create(b, loc, sub(hi, lo), c32(0));
+          intervals.push_back({lo, select(inRows, width, c32(0))});
+        }
+        return intervals;
+      };
+      // col in [lo, lo + width) as one unsigned compare.
+      auto attends = [&](std::pair<Value, Value> interval, int64_t n,
+                         int64_t j) {
+        Value col = add(colBase, c32(n * 8 + j));
+        return cmp(P::ult, sub(col, interval.first), interval.second);
+      };
+
+      // Most partial tiles meet one slice: test its interval directly. Tiles
+      // on slice boundaries OR the slices' intervals into per-row bit sets.
+      Value singleSlice =
+          cmp(P::eq, sub(idsEnd, idsBegin), c32(1));
+      auto maskIf = scf::IfOp::create(b, loc, TypeRange(ValueRange(scores)),
+                                      singleSlice, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&maskIf.getThenRegion().front());
+      {
+        auto intervals = rowIntervals(loadTable(partialSlices, idsBegin));
+        SmallVector<Value> masked(scores);
+        for (int64_t m = 0; m < mTiles; ++m)
+          for (int64_t h = 0; h < 2; ++h)
+            for (int64_t n = 0; n < nTiles; ++n)
+              for (int64_t j = 0; j < 2; ++j) {
+                Value &s = masked[(m * nTiles + n) * 4 + 2 * h + j];
+                s = select(attends(intervals[m * 2 + h], n, j), s, negInf);
+              }
+        scf::YieldOp::create(b, loc, masked);
+      }
+      b.setInsertionPointToStart(&maskIf.getElseRegion().front());
+      SmallVector<Value> bitsInit(rows.size(), c32(0));
+      auto sliceLoop =
+          scf::ForOp::create(b, loc, idsBegin, idsEnd, c32(1), bitsInit);
+      {
+        OpBuilder::InsertionGuard sliceGuard(b);
+        b.setInsertionPointToStart(sliceLoop.getBody());
+        auto intervals =
+            rowIntervals(loadTable(partialSlices, sliceLoop.getInductionVar()));
+        SmallVector<Value> bits;
+        for (int64_t r = 0, e = rows.size(); r < e; ++r) {
+          Value rowBits = sliceLoop.getRegionIterArgs()[r];
           for (int64_t n = 0; n < nTiles; ++n)
             for (int64_t j = 0; j < 2; ++j) {
-              Value col = add(colBase, c32(n * 8 + j));
-              Value inside = arith::AndIOp::create(b, loc, cmp(P::sge, col, lo),
-                                                   cmp(P::slt, col, hi));
-              Value bit = shl(arith::ExtUIOp::create(b, loc, i32, inside),
+              Value bit = shl(arith::ExtUIOp::create(
+                                  b, loc, i32, attends(intervals[r], n, j)),
                               2 * n + j);
               rowBits = arith::OrIOp::create(b, loc, rowBits, bit);
             }
@@ -539,6 +605,9 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
             }
         }
       scf::YieldOp::create(b, loc, masked);
+      b.setInsertionPointAfter(maskIf);
+      masked.assign(maskIf.getResults().begin(), maskIf.getResults().end());
+      scf::YieldOp::create(b, loc, masked);
       b.setInsertionPointAfter(ifOp);
       for (auto [index, s] : llvm::enumerate(scores))
         s = ifOp.getResult(index);
@@ -558,17 +627,19 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
         // A row that has seen only -inf subtracts 0, not -inf.
         Value stillEmpty = arith::CmpFOp::create(
             b, loc, arith::CmpFPredicate::OEQ, newMax, negInf);
-        Value pivot = select(stillEmpty, cf32(0), newMax);
-        Value alpha = exp2(fsub(runningMax, pivot));
+        Value pivot =
+            select(stillEmpty, cf32(0), fmul(newMax, scoreScale));
+        Value negPivot = fneg(pivot);
+        Value alpha = exp2(fma(runningMax, scoreScale, negPivot));
         Value localSum = cf32(0);
         for (int64_t n = 0; n < nTiles; ++n)
           for (int64_t j = 0; j < 2; ++j) {
             Value &s = scoreAt(m, n, 2 * h + j);
-            s = exp2(fsub(s, pivot));
+            s = exp2(fma(s, scoreScale, negPivot));
             localSum = fadd(localSum, s);
           }
         Value &runningSum = rowSum[m * 2 + h];
-        runningSum = fadd(fmul(runningSum, alpha), localSum);
+        runningSum = fma(runningSum, alpha, localSum);
         runningMax = newMax;
         for (int64_t d = 0; d < dTiles; ++d)
           for (int64_t j = 0; j < 2; ++j)
@@ -601,9 +672,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
              pack(scoreAt(m, 2 * kb + 1, 0), scoreAt(m, 2 * kb + 1, 1)),
              pack(scoreAt(m, 2 * kb + 1, 2), scoreAt(m, 2 * kb + 1, 3))});
       for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
-        Value row = add(vRow, c32(kb * 16));
         Fragment bFrag = loadMatrix(
-            swizzled(valueStage, row, add(c32(2 * dp), laneHigh)), true);
+            chunkPairAddress(valueStageTerm, dp, kb * 16), true);
         for (int64_t m = 0; m < mTiles; ++m)
           for (int64_t half = 0; half < 2; ++half) {
             int64_t d = 2 * dp + half;
@@ -653,8 +723,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
         Value address = byteAddress(out, mul(element, toI64(c32(2))));
         LLVM::StoreOp::create(b, loc, pack(low, high), address, /*alignment=*/4);
       }
-      Value lseValue =
-          select(empty, negInf, fmul(fadd(max, log2(sum)), ln2));
+      Value lseValue = select(
+          empty, negInf, fmul(fma(max, scoreScale, log2(sum)), ln2));
       Value isQuadLeader = cmp(arith::CmpIPredicate::eq, quadCol, c32(0));
       auto leader =
           scf::IfOp::create(b, loc, isQuadLeader, /*withElseRegion=*/false);

@@ -40,10 +40,12 @@
 #include "FlashDialect/Runtime/Reference.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -102,11 +104,18 @@ const char *const kUsage =
     "       fattn-launch KERNEL.manifest --info\n"
     "       fattn-launch --self-test [--seed S] [--device N] [--json FILE]\n";
 
-template <typename Integer>
-bool parseNumber(const char *text, Integer &value) {
+template <typename Integer> bool parseNumber(const char *text, Integer &value) {
   const char *end = text + std::strlen(text);
   auto result = std::from_chars(text, end, value);
   return result.ec == std::errc() && result.ptr == end;
+}
+
+/// strtod: floating-point from_chars needs GCC 11.
+bool parseNumber(const char *text, double &value) {
+  char *end = nullptr;
+  value = std::strtod(text, &end);
+  return *text && !std::isspace(static_cast<unsigned char>(*text)) &&
+         *end == '\0';
 }
 
 std::optional<Options> parseOptions(int argc, char **argv,
@@ -320,18 +329,19 @@ std::optional<Inputs> makeInputs(const cuda::Driver &driver,
   inputs.q = randomTensor(shape.qElements(), seed, type);
   inputs.k = randomTensor(shape.kvElements(), seed + 1, type);
   inputs.v = randomTensor(shape.kvElements(), seed + 2, type);
-  inputs.qDevice = upload(
-      driver, encodeElements(type, inputs.q.data(), shape.qElements()), problem);
+  inputs.qDevice =
+      upload(driver, encodeElements(type, inputs.q.data(), shape.qElements()),
+             problem);
   if (!inputs.qDevice)
     return std::nullopt;
-  inputs.kDevice = upload(
-      driver, encodeElements(type, inputs.k.data(), shape.kvElements()),
-      problem);
+  inputs.kDevice =
+      upload(driver, encodeElements(type, inputs.k.data(), shape.kvElements()),
+             problem);
   if (!inputs.kDevice)
     return std::nullopt;
-  inputs.vDevice = upload(
-      driver, encodeElements(type, inputs.v.data(), shape.kvElements()),
-      problem);
+  inputs.vDevice =
+      upload(driver, encodeElements(type, inputs.v.data(), shape.kvElements()),
+             problem);
   if (!inputs.vDevice)
     return std::nullopt;
   return inputs;
@@ -375,8 +385,8 @@ runGpuReference(const Gpu &gpu, const GpuReference &reference,
   for (const Run &run : runs) {
     cuda::Status status = reference.run(
         run.mode, mask, shape, params, type, inputs.qDevice->pointer(),
-        inputs.kDevice->pointer(), inputs.vDevice->pointer(),
-        run.out.pointer(), run.lse.pointer(), gpu.stream->handle());
+        inputs.kDevice->pointer(), inputs.vDevice->pointer(), run.out.pointer(),
+        run.lse.pointer(), gpu.stream->handle());
     if (!status) {
       *problem = status.message;
       return std::nullopt;
@@ -486,14 +496,14 @@ CrossCheck crossCheck(const GpuReferenceResult &gpu,
     naiveOutOk = false;
   bool naiveLseOk = naiveOk(gpuLse, cpuLse, 1e-4);
   check.pass = exactOk && naiveOutOk && naiveLseOk;
-  check.summary = format(
-      "%s fp64 gpu-vs-cpu max_scaled_diff out=%.3g lse=%.3g%s; naive "
-      "max_abs_err gpu/cpu out=%.3g/%.3g (%.2f%% identical)%s "
-      "lse=%.3g/%.3g%s",
-      check.pass ? "PASS" : "FAIL", exactOut, exactLse,
-      exactOk ? "" : " EXCEEDED 1e-10", gpuOut.maxAbs, cpuOut.maxAbs,
-      100.0 * identicalFraction, naiveOutOk ? "" : " MISMATCH", gpuLse.maxAbs,
-      cpuLse.maxAbs, naiveLseOk ? "" : " MISMATCH");
+  check.summary =
+      format("%s fp64 gpu-vs-cpu max_scaled_diff out=%.3g lse=%.3g%s; naive "
+             "max_abs_err gpu/cpu out=%.3g/%.3g (%.2f%% identical)%s "
+             "lse=%.3g/%.3g%s",
+             check.pass ? "PASS" : "FAIL", exactOut, exactLse,
+             exactOk ? "" : " EXCEEDED 1e-10", gpuOut.maxAbs, cpuOut.maxAbs,
+             100.0 * identicalFraction, naiveOutOk ? "" : " MISMATCH",
+             gpuLse.maxAbs, cpuLse.maxAbs, naiveLseOk ? "" : " MISMATCH");
   check.json.field("pass", check.pass);
   check.json.field("exact_out_max_scaled_diff", exactOut);
   check.json.field("exact_lse_max_scaled_diff", exactLse);
@@ -566,20 +576,19 @@ int runManifest(const Options &options) {
   const AttentionShape &shape = manifest->shape;
   const ElementType type = manifest->dtype;
   const cuda::DeviceInfo &device = gpu->context->info();
-  std::printf("%s: %s on %s (sm_%d%d): grid %ux%ux%u block %ux%ux%u shared "
-              "%u, %d registers, %d bytes local; %s Sq=%lld Sk=%lld Hq=%lld "
-              "Hk=%lld D=%lld, %zu slices, %lld attended pairs\n",
-              options.manifestPath.c_str(), manifest->kernel.c_str(),
-              device.name.c_str(), device.computeMajor, device.computeMinor,
-              manifest->grid[0], manifest->grid[1], manifest->grid[2],
-              manifest->block[0], manifest->block[1], manifest->block[2],
-              manifest->sharedBytes, kernel->numRegisters(),
-              kernel->localBytes(),
-              std::string(stringifyElementType(type)).c_str(),
-              (long long)shape.numQ, (long long)shape.numK,
-              (long long)shape.headsQ, (long long)shape.headsK,
-              (long long)shape.headDim, manifest->mask.size(),
-              (long long)kernel->attendedPairs());
+  std::printf(
+      "%s: %s on %s (sm_%d%d): grid %ux%ux%u block %ux%ux%u shared "
+      "%u, %d registers, %d bytes local; %s Sq=%lld Sk=%lld Hq=%lld "
+      "Hk=%lld D=%lld, %zu slices, %lld attended pairs\n",
+      options.manifestPath.c_str(), manifest->kernel.c_str(),
+      device.name.c_str(), device.computeMajor, device.computeMinor,
+      manifest->grid[0], manifest->grid[1], manifest->grid[2],
+      manifest->block[0], manifest->block[1], manifest->block[2],
+      manifest->sharedBytes, kernel->numRegisters(), kernel->localBytes(),
+      std::string(stringifyElementType(type)).c_str(), (long long)shape.numQ,
+      (long long)shape.numK, (long long)shape.headsQ, (long long)shape.headsK,
+      (long long)shape.headDim, manifest->mask.size(),
+      (long long)kernel->attendedPairs());
 
   Json json;
   json.field("manifest", options.manifestPath);
@@ -676,12 +685,12 @@ int runManifest(const Options &options) {
       return error(problem);
     Verdict outVerdict, lseVerdict;
     if (type == ElementType::F32) {
-      outVerdict = judgeExact("out", outValues.data(),
-                              gpuReference->exactOut.data(),
-                              shape.qElements(), 1e-5);
-      lseVerdict = judgeExact("lse", lseValues.data(),
-                              gpuReference->exactLse.data(),
-                              shape.lseElements(), 1e-5);
+      outVerdict =
+          judgeExact("out", outValues.data(), gpuReference->exactOut.data(),
+                     shape.qElements(), 1e-5);
+      lseVerdict =
+          judgeExact("lse", lseValues.data(), gpuReference->exactLse.data(),
+                     shape.lseElements(), 1e-5);
     } else {
       Tolerance outTolerance, lseTolerance;
       outTolerance.rtol = 0.05;
@@ -729,15 +738,14 @@ int runManifest(const Options &options) {
     if (!start || !stop)
       return error(problem);
     for (int i = 0; i < options.warmup; ++i)
-      if (cuda::Status status = kernel->launch(buffers, stream, false);
-          !status)
+      if (cuda::Status status = kernel->launch(buffers, stream, false); !status)
         return error(status.message);
     std::vector<double> milliseconds;
     for (int i = 0; i < options.iters; ++i) {
-      cuda::Status status = driver.check(
-          driver.cuMemsetD8Async(flush->pointer(), uint8_t(i), flushBytes,
-                                 stream),
-          "cuMemsetD8Async (L2 flush)");
+      cuda::Status status =
+          driver.check(driver.cuMemsetD8Async(flush->pointer(), uint8_t(i),
+                                              flushBytes, stream),
+                       "cuMemsetD8Async (L2 flush)");
       if (status)
         status = start->record(stream);
       if (status)
@@ -843,9 +851,8 @@ int runSelfTest(const Options &options) {
   int passed = 0, total = 0;
   for (const SelfTestCase &test : selfTestCases()) {
     ++total;
-    std::optional<Inputs> inputs = makeInputs(*gpu->driver, test.shape,
-                                              test.type, options.seed,
-                                              &problem);
+    std::optional<Inputs> inputs =
+        makeInputs(*gpu->driver, test.shape, test.type, options.seed, &problem);
     if (!inputs)
       return error(problem);
     std::optional<GpuReferenceResult> gpuResult =
@@ -853,8 +860,8 @@ int runSelfTest(const Options &options) {
                         test.type, *inputs, &problem);
     if (!gpuResult)
       return error(std::string(test.name) + ": " + problem);
-    CpuReferenceResult cpuResult = runCpuReference(
-        test.mask, test.shape, test.params, test.type, *inputs);
+    CpuReferenceResult cpuResult =
+        runCpuReference(test.mask, test.shape, test.params, test.type, *inputs);
     CrossCheck check = crossCheck(*gpuResult, cpuResult, test.type);
     passed += check.pass;
     std::printf("self-test %s (%s): %s\n", test.name,

@@ -50,7 +50,7 @@ static llvm::cl::opt<std::string>
 static llvm::cl::opt<std::string> chip("chip", llvm::cl::desc("GPU target"),
                                        llvm::cl::init("sm_90a"));
 static llvm::cl::opt<int64_t> warps("warps", llvm::cl::desc("Warps per CTA"),
-                                    llvm::cl::init(8));
+                                    llvm::cl::init(4));
 static llvm::cl::opt<int64_t>
     blockQ("block-q",
            llvm::cl::desc("Query tile rows (default 64 on the CPU, 128 on the GPU)"),

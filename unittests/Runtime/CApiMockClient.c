@@ -52,13 +52,14 @@ int main(int argc, char **argv) {
 
   fattn_kernel_info_t info;
   expect(fattn_kernel_info(kernel, &info) == FATTN_STATUS_SUCCESS, "info");
-  printf("info: kernel=%s grid=%ux%ux%u dtype=%d shape=%lldx%lldx%lldx%lldx%lld "
-         "pairs=%lld flops=%.0f q_bytes=%lld lse_bytes=%lld\n",
-         info.kernel_name, info.grid[0], info.grid[1], info.grid[2],
-         (int)info.dtype, (long long)info.num_q, (long long)info.num_k,
-         (long long)info.heads_q, (long long)info.heads_k,
-         (long long)info.head_dim, (long long)info.attended_pairs, info.flops,
-         (long long)info.q_bytes, (long long)info.lse_bytes);
+  printf(
+      "info: kernel=%s grid=%ux%ux%u dtype=%d shape=%lldx%lldx%lldx%lldx%lld "
+      "pairs=%lld flops=%.0f q_bytes=%lld lse_bytes=%lld\n",
+      info.kernel_name, info.grid[0], info.grid[1], info.grid[2],
+      (int)info.dtype, (long long)info.num_q, (long long)info.num_k,
+      (long long)info.heads_q, (long long)info.heads_k,
+      (long long)info.head_dim, (long long)info.attended_pairs, info.flops,
+      (long long)info.q_bytes, (long long)info.lse_bytes);
 
   int64_t count = -1;
   expect(fattn_kernel_slices(kernel, NULL, 0, &count) == FATTN_STATUS_SUCCESS &&

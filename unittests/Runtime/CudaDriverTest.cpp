@@ -51,7 +51,8 @@ TEST(CudaDriverTest, MissingLibraryIsReportedAsNoDriver) {
 TEST(CudaDriverTest, LibraryWithoutTheEntryPointsIsRejected) {
   // Any library that loads but is not a CUDA driver.
   std::string error;
-  std::unique_ptr<cuda::Driver> driver = cuda::Driver::load("libm.so.6", &error);
+  std::unique_ptr<cuda::Driver> driver =
+      cuda::Driver::load("libm.so.6", &error);
   EXPECT_EQ(driver, nullptr);
   EXPECT_TRUE(startsWith(error, "CUDA driver libm.so.6 lacks entry points the "
                                 "runtime needs (cuInit, "))

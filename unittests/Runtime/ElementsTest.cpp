@@ -25,9 +25,8 @@ TEST(ElementsTest, Sizes) {
 }
 
 TEST(ElementsTest, KnownHalfBitPatterns) {
-  const float values[] = {1.0f,     -2.0f,      65504.0f, 0x1p-24f,
-                          0x1p-14f, -0.0f,      0.0f,     1023 * 0x1p-24f,
-                          1e6f,     0.333333f};
+  const float values[] = {1.0f,  -2.0f, 65504.0f,        0x1p-24f, 0x1p-14f,
+                          -0.0f, 0.0f,  1023 * 0x1p-24f, 1e6f,     0.333333f};
   // 1e6 overflows to infinity; 1/3 rounds to 0x3555.
   const uint16_t expected[] = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x0400,
                                0x8000, 0x0000, 0x03ff, 0x7c00, 0x3555};

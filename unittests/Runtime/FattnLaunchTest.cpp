@@ -97,8 +97,8 @@ TEST_F(FattnLaunchTest, UsageErrorsExitTwo) {
 
   Result notANumber = runLaunch(path("k.manifest") + " --seed x");
   EXPECT_EQ(notANumber.exitCode, 2);
-  EXPECT_TRUE(contains(notANumber.output,
-                       "--seed value 'x' is not a valid number"))
+  EXPECT_TRUE(
+      contains(notANumber.output, "--seed value 'x' is not a valid number"))
       << notANumber.output;
 
   Result help = runLaunch("--help");
@@ -236,7 +236,8 @@ TEST_F(MockDriverTest, SelfTestRunsEveryCaseThroughTheDriver) {
     GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
   Result result = run("--self-test", "");
   EXPECT_EQ(result.exitCode, 0) << result.output;
-  EXPECT_TRUE(contains(result.output, "self-test on Mock GPU")) << result.output;
+  EXPECT_TRUE(contains(result.output, "self-test on Mock GPU"))
+      << result.output;
   EXPECT_TRUE(contains(result.output, "self-test: 8 of 8 PASS"))
       << result.output;
 }
@@ -336,8 +337,8 @@ TEST_F(MockDriverTest, FaultingKernelFails) {
 }
 
 TEST_F(MockDriverTest, LoadErrorsAreClearAndExitTwo) {
-  std::string invalid = manifest("invalid", "mock_good", "bf16", 0,
-                                 "invalid.ptx");
+  std::string invalid =
+      manifest("invalid", "mock_good", "bf16", 0, "invalid.ptx");
   Result result = run(invalid, invalid);
   EXPECT_EQ(result.exitCode, 2) << result.output;
   EXPECT_EQ(result.output, "fattn-launch: " + invalid +
@@ -348,8 +349,8 @@ TEST_F(MockDriverTest, LoadErrorsAreClearAndExitTwo) {
   std::string missing = manifest("missing", "nope");
   result = run(missing, missing);
   EXPECT_EQ(result.exitCode, 2) << result.output;
-  EXPECT_EQ(result.output, "fattn-launch: " + missing +
-                               ": kernel nope not found in PTX\n");
+  EXPECT_EQ(result.output,
+            "fattn-launch: " + missing + ": kernel nope not found in PTX\n");
 
   std::string four = manifest("four", "mock_four_params");
   result = run(four, four);
@@ -382,8 +383,9 @@ TEST_F(MockDriverTest, CApiLoadsLaunchesAndChecksArguments) {
   Result result = run(path + " 0", path, "", FATTN_CAPI_CLIENT_PATH);
   EXPECT_EQ(result.exitCode, 0) << result.output;
   for (const char *line :
-       {"load: FATTN_STATUS_SUCCESS", "info: kernel=mock_good grid=5x4x1 "
-                                      "dtype=2 shape=70x90x4x2x32 pairs=3020",
+       {"load: FATTN_STATUS_SUCCESS",
+        "info: kernel=mock_good grid=5x4x1 "
+        "dtype=2 shape=70x90x4x2x32 pairs=3020",
         "slice: 0 40 0 60 1", "slice: 40 60 20 90 0", "ok: launch",
         "ok: outputs written", "ok: null q rejected", "ok: short k rejected",
         "ok: misaligned out rejected", "\nPASS\n"})
@@ -399,8 +401,8 @@ TEST_F(MockDriverTest, CApiStatusesForDeviceAndPtxProblems) {
                        "load: FATTN_STATUS_NO_DEVICE: no CUDA device (cuInit"))
       << noDevice.output;
 
-  std::string invalid = manifest("invalid", "mock_good", "bf16", 0,
-                                 "invalid.ptx");
+  std::string invalid =
+      manifest("invalid", "mock_good", "bf16", 0, "invalid.ptx");
   Result badPtx = run(invalid + " 5", invalid, "", FATTN_CAPI_CLIENT_PATH);
   EXPECT_EQ(badPtx.exitCode, 0) << badPtx.output;
   EXPECT_TRUE(contains(badPtx.output, "load: FATTN_STATUS_PTX_LOAD_FAILED: " +

@@ -40,18 +40,10 @@ KernelManifest makeManifest() {
 /// A valid manifest as text, one record a line, for the error tests to
 /// break one line of.
 std::vector<std::string> validLines() {
-  return {"fattn-manifest 1",
-          "kernel k0",
-          "ptx k0.ptx",
-          "grid 2 4 1",
-          "block 128 1 1",
-          "shared 0",
-          "params q k v out lse",
-          "dtype bf16",
-          "shape 128 128 4 2 64",
-          "scale 0.125",
-          "softcap 0",
-          "slice 0 128 0 128 1"};
+  return {"fattn-manifest 1",     "kernel k0",     "ptx k0.ptx",
+          "grid 2 4 1",           "block 128 1 1", "shared 0",
+          "params q k v out lse", "dtype bf16",    "shape 128 128 4 2 64",
+          "scale 0.125",          "softcap 0",     "slice 0 128 0 128 1"};
 }
 
 std::string join(const std::vector<std::string> &lines) {
@@ -215,7 +207,8 @@ TEST(ManifestErrorTest, DuplicateKey) {
 TEST(ManifestErrorTest, WrongNumberOfValues) {
   EXPECT_EQ(errorWithLine(3, "grid 2 4"),
             "line 4: 'grid' takes 3 values, got 2");
-  EXPECT_EQ(errorWithLine(1, "kernel"), "line 2: 'kernel' takes 1 value, got 0");
+  EXPECT_EQ(errorWithLine(1, "kernel"),
+            "line 2: 'kernel' takes 1 value, got 0");
   EXPECT_EQ(errorWithLine(2, "ptx my kernel.ptx"),
             "line 3: 'ptx' takes 1 value, got 2");
   EXPECT_EQ(errorWithLine(6, "params q k v out"),
@@ -292,10 +285,9 @@ TEST(ManifestErrorTest, Slices) {
 }
 
 TEST(ManifestErrorTest, EveryRequiredKeyIsRequired) {
-  const std::vector<std::string> keys = {"kernel", "ptx",   "grid",
-                                         "block",  "shared", "params",
-                                         "dtype",  "shape", "scale",
-                                         "softcap"};
+  const std::vector<std::string> keys = {"kernel", "ptx",    "grid",  "block",
+                                         "shared", "params", "dtype", "shape",
+                                         "scale",  "softcap"};
   for (size_t i = 0; i < keys.size(); ++i) {
     std::vector<std::string> lines = validLines();
     lines.erase(lines.begin() + 1 + i);

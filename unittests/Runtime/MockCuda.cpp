@@ -401,10 +401,10 @@ CUresult cuEventRecord(void *event, void *) {
 CUresult cuEventSynchronize(void *) { return state().sticky; }
 CUresult cuEventElapsedTime_v2(float *milliseconds, void *start, void *end) {
   using TimePoint = std::chrono::steady_clock::time_point;
-  *milliseconds = std::chrono::duration<float, std::milli>(
-                      *static_cast<TimePoint *>(end) -
-                      *static_cast<TimePoint *>(start))
-                      .count();
+  *milliseconds =
+      std::chrono::duration<float, std::milli>(*static_cast<TimePoint *>(end) -
+                                               *static_cast<TimePoint *>(start))
+          .count();
   return kSuccess;
 }
 CUresult cuEventDestroy_v2(void *event) {

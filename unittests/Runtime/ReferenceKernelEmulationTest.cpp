@@ -74,8 +74,7 @@ double *blockShared = nullptr;
 } // namespace emulation
 
 inline void __syncthreads() { emulation::blockBarrier->wait(); }
-#define FATTN_DECLARE_DYNAMIC_SHARED(name)                                    \
-  double *name = emulation::blockShared
+#define FATTN_DECLARE_DYNAMIC_SHARED(name) double *name = emulation::blockShared
 
 inline float fattnHalfToFloat(unsigned short bits) {
   float value;
@@ -201,8 +200,11 @@ std::vector<Problem> problems() {
   AttentionParams defaults, capped, scaled;
   capped.softcap = 5.0;
   scaled.scale = 0.3;
-  list.push_back({"causal-tall-gqa", mask::causalMask(37, 29),
-                  {37, 29, 4, 2, 24}, ElementType::BF16, defaults});
+  list.push_back({"causal-tall-gqa",
+                  mask::causalMask(37, 29),
+                  {37, 29, 4, 2, 24},
+                  ElementType::BF16,
+                  defaults});
   list.push_back({"all-kinds-softcap",
                   {Slice{0, 20, 0, 30, SliceKind::InvCausal},
                    Slice{20, 40, 0, 25, SliceKind::BiCausal},
@@ -211,18 +213,24 @@ std::vector<Problem> problems() {
                   {50, 50, 3, 1, 40},
                   ElementType::F16,
                   capped});
-  list.push_back({"block-causal-overlapping-q", *mask::blockCausalMask(40, 16),
-                  {40, 40, 2, 2, 16}, ElementType::F32, defaults});
+  list.push_back({"block-causal-overlapping-q",
+                  *mask::blockCausalMask(40, 16),
+                  {40, 40, 2, 2, 16},
+                  ElementType::F32,
+                  defaults});
   list.push_back({"empty-rows",
                   {Slice{0, 20, 0, 20, SliceKind::Causal},
                    Slice{40, 60, 30, 64, SliceKind::Full}},
                   {64, 64, 2, 1, 32},
                   ElementType::BF16,
                   defaults});
-  list.push_back({"sliding-window", *mask::slidingWindowMask(50, 70, 8, 3),
-                  {50, 70, 2, 2, 8}, ElementType::BF16, scaled});
-  list.push_back({"no-slices", {}, {20, 20, 1, 1, 16}, ElementType::BF16,
-                  defaults});
+  list.push_back({"sliding-window",
+                  *mask::slidingWindowMask(50, 70, 8, 3),
+                  {50, 70, 2, 2, 8},
+                  ElementType::BF16,
+                  scaled});
+  list.push_back(
+      {"no-slices", {}, {20, 20, 1, 1, 16}, ElementType::BF16, defaults});
   return list;
 }
 
@@ -236,8 +244,7 @@ std::vector<bool> emptyRows(const mask::Mask &mask, int64_t numQ) {
   return empty;
 }
 
-class ReferenceKernelEmulationTest
-    : public ::testing::TestWithParam<size_t> {};
+class ReferenceKernelEmulationTest : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(ReferenceKernelEmulationTest, MatchesTheCpuReferences) {
   Problem problem = problems()[GetParam()];
@@ -257,7 +264,8 @@ TEST_P(ReferenceKernelEmulationTest, MatchesTheCpuReferences) {
 
   // fp64: the same sums in another order, so equal up to rounding.
   for (size_t i = 0; i < refOut.size(); ++i)
-    ASSERT_NEAR(kernel.exactOut[i], refOut[i], 1e-12 * (1 + std::fabs(refOut[i])))
+    ASSERT_NEAR(kernel.exactOut[i], refOut[i],
+                1e-12 * (1 + std::fabs(refOut[i])))
         << "out element " << i;
   for (size_t i = 0; i < refLse.size(); ++i) {
     if (std::isinf(refLse[i]))
@@ -309,8 +317,10 @@ TEST_P(ReferenceKernelEmulationTest, MatchesTheCpuReferences) {
       continue;
     for (int64_t head = 0; head < shape.headsQ; ++head) {
       int64_t index = row * shape.headsQ + head;
-      EXPECT_EQ(kernel.exactLse[index], -std::numeric_limits<double>::infinity());
-      EXPECT_EQ(kernel.naiveLse[index], -std::numeric_limits<float>::infinity());
+      EXPECT_EQ(kernel.exactLse[index],
+                -std::numeric_limits<double>::infinity());
+      EXPECT_EQ(kernel.naiveLse[index],
+                -std::numeric_limits<float>::infinity());
       for (int64_t d = 0; d < shape.headDim; ++d) {
         EXPECT_EQ(kernel.exactOut[index * shape.headDim + d], 0.0);
         EXPECT_EQ(kernel.naiveOut[index * shape.headDim + d], 0.0f);

@@ -247,8 +247,7 @@ private:
 class DeviceBuffer {
 public:
   static std::optional<DeviceBuffer> allocate(const Driver &driver,
-                                              size_t bytes,
-                                              std::string *error);
+                                              size_t bytes, std::string *error);
   DeviceBuffer() = default;
   ~DeviceBuffer();
   DeviceBuffer(DeviceBuffer &&other) noexcept;
@@ -275,9 +274,8 @@ private:
 class Module {
 public:
   /// Errors: "PTX failed to load: <CUDA error>: <JIT error log>".
-  static std::optional<Module> loadPtx(const Driver &driver,
-                                       std::string_view ptx,
-                                       std::string *error);
+  static std::optional<Module>
+  loadPtx(const Driver &driver, std::string_view ptx, std::string *error);
   Module() = default;
   ~Module();
   Module(Module &&other) noexcept;

@@ -93,10 +93,9 @@ FATTN_API fattn_status fattn_kernel_load(const char *manifest_path,
    Buffers are checked first: NULL, misaligned or (where the driver knows the
    allocation) too small gives FATTN_STATUS_BAD_ARGUMENT. Faults during
    execution surface at the caller's next synchronization. */
-FATTN_API fattn_status fattn_kernel_launch(fattn_kernel *kernel,
-                                           const void *q, const void *k,
-                                           const void *v, void *out,
-                                           float *lse, void *stream);
+FATTN_API fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
+                                           const void *k, const void *v,
+                                           void *out, float *lse, void *stream);
 
 /* Fills *INFO. No GPU work. */
 FATTN_API fattn_status fattn_kernel_info(const fattn_kernel *kernel,
@@ -120,16 +119,12 @@ FATTN_API void fattn_kernel_destroy(fattn_kernel *kernel);
    (NUM_Q, NUM_K) first: FATTN_STATUS_BAD_ARGUMENT with the reason if it is
    invalid (out of bounds, reversed, two slices sharing a cell). */
 FATTN_API fattn_status fattn_mask_count_pairs(const int64_t *slices,
-                                              int64_t num_slices,
-                                              int64_t num_q, int64_t num_k,
-                                              int64_t *pairs);
+                                              int64_t num_slices, int64_t num_q,
+                                              int64_t num_k, int64_t *pairs);
 /* *SAME = 1 when both masks attend exactly the same (row, key) pairs. */
-FATTN_API fattn_status fattn_mask_same_pairs(const int64_t *slices_a,
-                                             int64_t num_slices_a,
-                                             const int64_t *slices_b,
-                                             int64_t num_slices_b,
-                                             int64_t num_q, int64_t num_k,
-                                             int *same);
+FATTN_API fattn_status fattn_mask_same_pairs(
+    const int64_t *slices_a, int64_t num_slices_a, const int64_t *slices_b,
+    int64_t num_slices_b, int64_t num_q, int64_t num_k, int *same);
 
 /* The calling thread's last error message ("" if none); valid until the
    thread's next fattn call. */
