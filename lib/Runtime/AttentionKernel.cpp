@@ -54,18 +54,13 @@ AttentionKernel::load(const cuda::Context &context, KernelManifest manifest,
   // A kernel whose parameters differ from the ABI would read garbage
   // pointers; where the driver can tell, refuse it up front.
   if (driver.cuFuncGetParamInfo) {
-    for (size_t index = 0; index <= kNumParams; ++index) {
+    // Only the five expected parameters are probed: asking for a sixth
+    // fails by design, and compute-sanitizer reports every failing driver
+    // call, so a kernel with extra parameters is left to the launch.
+    for (size_t index = 0; index < kNumParams; ++index) {
       size_t offset = 0, size = 0;
       cuda::CUresult result =
           driver.cuFuncGetParamInfo(*function, index, &offset, &size);
-      if (index == kNumParams) {
-        if (result == cuda::kSuccess)
-          return fail(error, Kind::Mismatch,
-                      "kernel " + name + " takes more than " +
-                          std::to_string(kNumParams) +
-                          " parameters; the manifest's ABI is 'q k v out lse'");
-        break;
-      }
       // A failure at index 0 says more about the driver than the kernel
       // (no kernel of the ABI takes no parameters): skip the check.
       if (result != cuda::kSuccess && index == 0)

@@ -143,9 +143,15 @@ private:
   }
 
   // Memory.
-  Value loadTable(Value table, Value index) {
-    Value address = LLVM::GEPOp::create(b, loc, globalPtr, i32, table,
+  /// Element `index` of the table starting at `table` in the kernel's one
+  /// constant table array: a single base pointer stays live across the key
+  /// loop instead of one per table.
+  Value loadTable(int64_t table, Value index) {
+    Value address = LLVM::GEPOp::create(b, loc, globalPtr, i32, tables,
                                         ArrayRef<LLVM::GEPArg>{index});
+    if (table)
+      address = LLVM::GEPOp::create(b, loc, globalPtr, i32, address,
+                                    ArrayRef<LLVM::GEPArg>{table});
     return LLVM::LoadOp::create(b, loc, i32, address);
   }
   Value byteAddress(Value base, Value byteOffset) {
@@ -200,8 +206,10 @@ private:
   void commitCopies() {
     ptx("cp.async.commit_group;", "~{memory}", {}, {}, true);
   }
-  void waitCopies() {
-    ptx("cp.async.wait_group 0;", "~{memory}", {}, {}, true);
+  /// Waits until at most `pending` copy groups are in flight.
+  void waitCopies(int64_t pending) {
+    ptx("cp.async.wait_group " + std::to_string(pending) + ";", "~{memory}", {},
+        {}, true);
   }
 
   /// Row, within the query tile, of value pair `half` (row g or g + 8) of
@@ -211,8 +219,9 @@ private:
                add(quadRow, c32(m * 16 + 8 * half)));
   }
 
-  Value globalTable(gpu::GPUModuleOp module, StringRef role,
-                    DenseElementsAttr values);
+  /// Concatenates the tile tables into one constant global and sets the
+  /// table offsets.
+  void emitTables(gpu::GPUModuleOp module);
   /// Key tile of the i-th visited tile of this query tile: full tiles first,
   /// then partial ones.
   Value keyTileAt(Value position);
@@ -229,23 +238,40 @@ private:
   /// This thread's copy row, chunk and swizzled shared offset in a tile.
   Value copyRow, copyChunk, copyTarget;
   Value fullBegin, numFull, partialBegin;
-  Value fullKTiles, partialKTiles, partialSliceOffsets, partialSlices, slices;
+  Value tables;
+  int64_t fullOffsets = 0, fullKTiles = 0, partialOffsets = 0,
+          partialKTiles = 0, partialSliceOffsets = 0, partialSlices = 0,
+          slices = 0;
 };
 
-Value FlashKernelEmitter::globalTable(gpu::GPUModuleOp module, StringRef role,
-                                      DenseElementsAttr values) {
-  std::string name = spec.name + "_" + role.str();
-  auto type = LLVM::LLVMArrayType::get(i32, values.getNumElements());
+void FlashKernelEmitter::emitTables(gpu::GPUModuleOp module) {
+  std::vector<int32_t> values;
+  auto append = [&](DenseElementsAttr table) {
+    int64_t offset = values.size();
+    for (APInt element : table.getValues<APInt>())
+      values.push_back(static_cast<int32_t>(element.getSExtValue()));
+    return offset;
+  };
+  fullOffsets = append(spec.fullOffsets);
+  fullKTiles = append(spec.fullKTiles);
+  partialOffsets = append(spec.partialOffsets);
+  partialKTiles = append(spec.partialKTiles);
+  partialSliceOffsets = append(spec.partialSliceOffsets);
+  partialSlices = append(spec.partialSlices);
+  slices = append(spec.slices);
+
+  std::string name = spec.name + "_tables";
+  int64_t count = values.size();
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
-    auto flat = values.reshape(RankedTensorType::get(
-        {values.getNumElements()}, values.getElementType()));
-    LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
-                           LLVM::Linkage::Internal, name, flat,
-                           /*alignment=*/4, /*addrSpace=*/1);
+    auto init = DenseElementsAttr::get(RankedTensorType::get({count}, i32),
+                                       ArrayRef<int32_t>(values));
+    LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i32, count),
+                           /*isConstant=*/true, LLVM::Linkage::Internal, name,
+                           init, /*alignment=*/4, /*addrSpace=*/1);
   }
-  return LLVM::AddressOfOp::create(b, loc, globalPtr, name);
+  tables = LLVM::AddressOfOp::create(b, loc, globalPtr, name);
 }
 
 void FlashKernelEmitter::copyTileAsync(Value sharedTile, Value global,
@@ -257,14 +283,27 @@ void FlashKernelEmitter::copyTileAsync(Value sharedTile, Value global,
   // thread has the same swizzle and its addresses differ by constants.
   int64_t rowsPerCopy = spec.threads() / chunksPerRow;
   int64_t copies = tileRows / rowsPerCopy;
-  Value tileElement =
-      mul(add(mul(toI64(firstRow), toI64(c32(heads))), toI64(headIndex)),
-          toI64(c32(spec.headDim)));
-  Value laneElement =
-      add(mul(toI64(copyRow), toI64(c32(heads * spec.headDim))),
-          toI64(shl(copyChunk, 3)));
-  Value laneSource =
-      byteAddress(global, mul(add(tileElement, laneElement), toI64(c32(2))));
+  // Offsets stay 32-bit where the whole buffer is under 2 GiB (shapes are
+  // static), so no 64-bit per-lane offset lives across the key loop.
+  bool narrow = limit * heads * spec.headDim * 2 < (int64_t(1) << 31);
+  Value laneSource;
+  if (narrow) {
+    Value byteOffset = shl(
+        add(mul(add(mul(firstRow, c32(heads)), headIndex), c32(spec.headDim)),
+            add(mul(copyRow, c32(heads * spec.headDim)), shl(copyChunk, 3))),
+        1);
+    laneSource = byteAddress(
+        global, arith::ExtUIOp::create(b, loc, i64, byteOffset).getResult());
+  } else {
+    Value tileElement =
+        mul(add(mul(toI64(firstRow), toI64(c32(heads))), toI64(headIndex)),
+            toI64(c32(spec.headDim)));
+    Value laneElement =
+        add(mul(toI64(copyRow), toI64(c32(heads * spec.headDim))),
+            toI64(shl(copyChunk, 3)));
+    laneSource =
+        byteAddress(global, mul(add(tileElement, laneElement), toI64(c32(2))));
+  }
   Value laneTarget = add(sharedTile, copyTarget);
   for (int64_t copy = 0; copy < copies; ++copy) {
     int64_t rowStep = copy * rowsPerCopy;
@@ -356,15 +395,7 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   copyTarget = add(mul(copyRow, c32(rowBytes)),
                    shl(xori(copyChunk, andi(copyRow, 7)), 4));
 
-  Value fullOffsets = globalTable(module, "full_offsets", spec.fullOffsets);
-  fullKTiles = globalTable(module, "full_k_tiles", spec.fullKTiles);
-  Value partialOffsets =
-      globalTable(module, "partial_offsets", spec.partialOffsets);
-  partialKTiles = globalTable(module, "partial_k_tiles", spec.partialKTiles);
-  partialSliceOffsets =
-      globalTable(module, "partial_slice_offsets", spec.partialSliceOffsets);
-  partialSlices = globalTable(module, "partial_slices", spec.partialSlices);
-  slices = globalTable(module, "slices", spec.slices);
+  emitTables(module);
 
   Value nextQueryTile = add(queryTile, c32(1));
   fullBegin = loadTable(fullOffsets, queryTile);
@@ -450,10 +481,25 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
     Value keyTile = keyTileAt(position);
     Value colOffset = mul(keyTile, c32(spec.blockK));
 
-    waitCopies();
+    // K_i has landed and every warp is done with iteration i - 1, whose
+    // stages V_i and K_{i+1} now overwrite. They form two copy groups, so the
+    // wait before P V can let K_{i+1} stay in flight.
+    waitCopies(0);
     barrier();
     copyTileAsync(valueStage, value, colOffset, spec.blockK, kvHead,
                   spec.headsK, spec.numK);
+    commitCopies();
+    {
+      Value next = add(position, c32(1));
+      Value hasNext = cmp(arith::CmpIPredicate::slt, next, numVisited);
+      auto ifOp = scf::IfOp::create(b, loc, hasNext, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard ifGuard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      Value otherStage = add(keySmem, mul(xori(stage, c32(1)), c32(kTileBytes)));
+      Value nextKey = mul(keyTileAt(next), c32(spec.blockK));
+      copyTileAsync(otherStage, key, nextKey, spec.blockK, kvHead,
+                    spec.headsK, spec.numK);
+    }
     commitCopies();
 
     // S = Q K^T for this warp's rows.
@@ -512,36 +558,44 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       Value colBase = add(colOffset, shl(quadCol, 1));
       using P = arith::CmpIPredicate;
 
-      // Keys [lo, lo + width) that slice `id` attends for each of this
-      // thread's rows (Slice::keysOfRow, SPEC.md §1 global form).
-      auto rowIntervals = [&](Value id) {
+      // Keys [lo, lo + width) that slice `id` attends, row by row
+      // (Slice::keysOfRow, SPEC.md §1 global form). The per-slice terms are
+      // computed once; each row costs a few integer ops.
+      struct SliceTerms {
+        Value qBegin, qEnd, kBegin, kEnd, boundedAbove, boundedBelow,
+            upperShift, lowerShift;
+      };
+      auto sliceTerms = [&](Value id) {
         Value fields = mul(id, c32(5));
-        Value qBegin = loadTable(slices, fields);
-        Value qEnd = loadTable(slices, add(fields, c32(1)));
-        Value kBegin = loadTable(slices, add(fields, c32(2)));
-        Value kEnd = loadTable(slices, add(fields, c32(3)));
+        SliceTerms t;
+        t.qBegin = loadTable(slices, fields);
+        t.qEnd = loadTable(slices, add(fields, c32(1)));
+        t.kBegin = loadTable(slices, add(fields, c32(2)));
+        t.kEnd = loadTable(slices, add(fields, c32(3)));
         Value kind = loadTable(slices, add(fields, c32(4)));
         // causal and bi_causal bound keys above, inv_causal and bi_causal
         // below.
-        Value boundedAbove = arith::OrIOp::create(
-            b, loc, cmp(P::eq, kind, c32(1)), cmp(P::eq, kind, c32(3)));
-        Value boundedBelow = arith::OrIOp::create(
-            b, loc, cmp(P::eq, kind, c32(2)), cmp(P::eq, kind, c32(3)));
-        SmallVector<std::pair<Value, Value>> intervals;
-        for (Value row : rows) {
-          Value inRows = arith::AndIOp::create(b, loc, cmp(P::sge, row, qBegin),
-                                               cmp(P::slt, row, qEnd));
-          Value upper = add(add(row, sub(kEnd, qEnd)), c32(1));
-          Value hi = select(boundedAbove,
-                            arith::MinSIOp::create(b, loc, kEnd, upper), kEnd);
-          Value lower = add(row, sub(kBegin, qBegin));
-          Value lo = select(boundedBelow,
-                            arith::MaxSIOp::create(b, loc, kBegin, lower),
-                            kBegin);
-          Value width = arith::MaxSIOp::create(b, loc, sub(hi, lo), c32(0));
-          intervals.push_back({lo, select(inRows, width, c32(0))});
-        }
-        return intervals;
+        t.boundedAbove = arith::OrIOp::create(b, loc, cmp(P::eq, kind, c32(1)),
+                                              cmp(P::eq, kind, c32(3)));
+        t.boundedBelow = arith::OrIOp::create(b, loc, cmp(P::eq, kind, c32(2)),
+                                              cmp(P::eq, kind, c32(3)));
+        t.upperShift = add(sub(t.kEnd, t.qEnd), c32(1));
+        t.lowerShift = sub(t.kBegin, t.qBegin);
+        return t;
+      };
+      auto rowInterval = [&](const SliceTerms &t, Value row) {
+        Value inRows = arith::AndIOp::create(b, loc, cmp(P::sge, row, t.qBegin),
+                                             cmp(P::slt, row, t.qEnd));
+        Value hi = select(t.boundedAbove,
+                          arith::MinSIOp::create(b, loc, t.kEnd,
+                                                 add(row, t.upperShift)),
+                          t.kEnd);
+        Value lo = select(t.boundedBelow,
+                          arith::MaxSIOp::create(b, loc, t.kBegin,
+                                                 add(row, t.lowerShift)),
+                          t.kBegin);
+        Value width = arith::MaxSIOp::create(b, loc, sub(hi, lo), c32(0));
+        return std::make_pair(lo, select(inRows, width, c32(0)));
       };
       // col in [lo, lo + width) as one unsigned compare.
       auto attends = [&](std::pair<Value, Value> interval, int64_t n,
@@ -558,15 +612,17 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
                                       singleSlice, /*withElseRegion=*/true);
       b.setInsertionPointToStart(&maskIf.getThenRegion().front());
       {
-        auto intervals = rowIntervals(loadTable(partialSlices, idsBegin));
+        SliceTerms terms = sliceTerms(loadTable(partialSlices, idsBegin));
         SmallVector<Value> masked(scores);
         for (int64_t m = 0; m < mTiles; ++m)
-          for (int64_t h = 0; h < 2; ++h)
+          for (int64_t h = 0; h < 2; ++h) {
+            auto interval = rowInterval(terms, rows[m * 2 + h]);
             for (int64_t n = 0; n < nTiles; ++n)
               for (int64_t j = 0; j < 2; ++j) {
                 Value &s = masked[(m * nTiles + n) * 4 + 2 * h + j];
-                s = select(attends(intervals[m * 2 + h], n, j), s, negInf);
+                s = select(attends(interval, n, j), s, negInf);
               }
+          }
         scf::YieldOp::create(b, loc, masked);
       }
       b.setInsertionPointToStart(&maskIf.getElseRegion().front());
@@ -576,15 +632,16 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       {
         OpBuilder::InsertionGuard sliceGuard(b);
         b.setInsertionPointToStart(sliceLoop.getBody());
-        auto intervals =
-            rowIntervals(loadTable(partialSlices, sliceLoop.getInductionVar()));
+        SliceTerms terms =
+            sliceTerms(loadTable(partialSlices, sliceLoop.getInductionVar()));
         SmallVector<Value> bits;
         for (int64_t r = 0, e = rows.size(); r < e; ++r) {
           Value rowBits = sliceLoop.getRegionIterArgs()[r];
+          auto interval = rowInterval(terms, rows[r]);
           for (int64_t n = 0; n < nTiles; ++n)
             for (int64_t j = 0; j < 2; ++j) {
               Value bit = shl(arith::ExtUIOp::create(
-                                  b, loc, i32, attends(intervals[r], n, j)),
+                                  b, loc, i32, attends(interval, n, j)),
                               2 * n + j);
               rowBits = arith::OrIOp::create(b, loc, rowBits, bit);
             }
@@ -646,21 +703,9 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
             accAt(m, d, 2 * h + j) = fmul(accAt(m, d, 2 * h + j), alpha);
       }
 
-    waitCopies();
+    // V_i has landed (K_{i+1} may still be in flight).
+    waitCopies(1);
     barrier();
-    // Prefetch the next K tile into the other stage while P V runs.
-    {
-      Value next = add(position, c32(1));
-      Value hasNext = cmp(arith::CmpIPredicate::slt, next, numVisited);
-      auto ifOp = scf::IfOp::create(b, loc, hasNext, /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard ifGuard(b);
-      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      Value otherStage = add(keySmem, mul(xori(stage, c32(1)), c32(kTileBytes)));
-      Value nextKey = mul(keyTileAt(next), c32(spec.blockK));
-      copyTileAsync(otherStage, key, nextKey, spec.blockK, kvHead,
-                    spec.headsK, spec.numK);
-    }
-    commitCopies();
 
     // acc += P V: the score accumulators are already in the A layout.
     for (int64_t kb = 0; kb < nTiles / 2; ++kb) {
@@ -692,7 +737,7 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
     yielded.append(rowSum);
     scf::YieldOp::create(b, loc, yielded);
   }
-  waitCopies();
+  waitCopies(0);
 
   // Epilogue: normalize and store the rows this thread holds.
   Value ln2 = cf32(M_LN2);
