@@ -33,10 +33,10 @@ struct FlashKernelSpec {
   double scale = 0;
   std::optional<double> softcap;
   /// Tile tables, as written by fattn-tile-attention (CSR over query tiles).
-  DenseElementsAttr fullOffsets, fullKTiles, partialOffsets, partialKTiles,
+  DenseElementsAttr qTileBegins, fullOffsets, fullKTiles, partialOffsets, partialKTiles,
       partialSliceOffsets, partialSlices, slices;
 
-  int64_t numQTiles() const { return (numQ + blockQ - 1) / blockQ; }
+  int64_t numQTiles() const { return qTileBegins.getNumElements() - 1; }
   int64_t threads() const { return warps * 32; }
   /// Q tile plus two stages each of K and V tiles.
   int64_t sharedBytes() const { return (blockQ + 4 * blockK) * headDim * 2; }

@@ -35,6 +35,10 @@ struct FattnToLLVMPipelineOptions
                          llvm::cl::init(64)};
   Option<int64_t> blockK{*this, "block-k", llvm::cl::desc("Key tile rows"),
                          llvm::cl::init(64)};
+  Option<bool> alignQueryTiles{
+      *this, "align-query-tiles",
+      llvm::cl::desc("Start query tiles at slice boundaries too"),
+      llvm::cl::init(false)};
 };
 
 /// Options of the `fattn-to-ptx` pipeline.
@@ -59,6 +63,10 @@ struct FattnToPTXPipelineOptions
 /// holding PTX (gpu-module-to-binary{format=isa}).
 void buildFattnToPTXPipeline(OpPassManager &pm,
                              const FattnToPTXPipelineOptions &options);
+
+/// Attribute fattn-tile-attention puts on its scf.forall: a dictionary from
+/// table role to the memref.global holding that table.
+inline constexpr llvm::StringLiteral kTileTablesAttrName = "fattn.tile_tables";
 
 /// Attribute fattn-tile-attention puts on its scf.forall: "whole" or
 /// "clipped", how key tiles past the key length were classified.

@@ -41,6 +41,9 @@ def FattnTileAttention : Pass<"fattn-tile-attention", "ModuleOp"> {
     Option<"wholeKeyTiles", "whole-key-tiles", "bool", /*default=*/"false",
            "Count a key tile that runs past the key length as partial, for "
            "kernels that always compute whole tiles">,
+    Option<"alignQueryTiles", "align-query-tiles", "bool", /*default=*/"false",
+           "Start a query tile at every slice boundary too, so that tiles of "
+           "varlen and block masks never straddle two documents">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -75,8 +75,37 @@ struct SliceSpan {
 
 } // namespace
 
+/// First rows of the query tiles, numQ last.
+static std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
+                                            int64_t tileRows,
+                                            QueryTiles queryTiles) {
+  std::vector<int64_t> cuts = {0, numQ};
+  if (queryTiles == QueryTiles::SliceAligned)
+    for (const Slice &slice : mask) {
+      if (slice.attendsNothing())
+        continue;
+      cuts.push_back(std::clamp<int64_t>(slice.qBegin, 0, numQ));
+      cuts.push_back(std::clamp<int64_t>(slice.qEnd, 0, numQ));
+    }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<int32_t> begins;
+  for (size_t segment = 0; segment + 1 < cuts.size(); ++segment)
+    for (int64_t row = cuts[segment]; row < cuts[segment + 1]; row += tileRows) {
+      // A sliver of a tile costs a whole tile's work: fold it into the
+      // previous tile when both fit.
+      int64_t end = std::min(row + tileRows, cuts[segment + 1]);
+      if (!begins.empty() && end - row < tileRows / 4 &&
+          end - begins.back() <= tileRows)
+        continue;
+      begins.push_back(static_cast<int32_t>(row));
+    }
+  begins.push_back(static_cast<int32_t>(numQ));
+  return begins;
+}
+
 TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
-                      TileSizes tile, KeyEdge keyEdge) {
+                      TileSizes tile, KeyEdge keyEdge, QueryTiles queryTiles) {
   TileMap map;
   map.numQ = numQ;
   map.numK = numK;
@@ -84,9 +113,11 @@ TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
   map.fullOffsets = {0};
   map.partialOffsets = {0};
   map.partialSliceOffsets = {0};
+  map.qTileBegins = {0};
   if (tile.q <= 0 || tile.k <= 0 || numQ < 0 || numK < 0)
     return map;
-  map.numQTiles = ceilDiv(numQ, tile.q);
+  map.qTileBegins = queryTileBegins(mask, numQ, tile.q, queryTiles);
+  map.numQTiles = static_cast<int64_t>(map.qTileBegins.size()) - 1;
   map.numKTiles = ceilDiv(numK, tile.k);
 
   // Slices of each query tile (CSR, mask order), clipped to the sequence so
@@ -99,8 +130,10 @@ TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
     if (rowBegin >= rowEnd ||
         std::max<int64_t>(slice.kBegin, 0) >= std::min(slice.kEnd, numK))
       return;
-    for (int64_t qTile = rowBegin / tile.q; qTile <= (rowEnd - 1) / tile.q;
-         ++qTile)
+    int64_t qTile = std::upper_bound(map.qTileBegins.begin(),
+                                     map.qTileBegins.end(), rowBegin) -
+                    map.qTileBegins.begin() - 1;
+    for (; qTile < map.numQTiles && map.qTileBegins[qTile] < rowEnd; ++qTile)
       callback(qTile);
   };
   for (const Slice &slice : mask)
@@ -121,8 +154,8 @@ TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
   QueryTileCounts counts(map.numKTiles);
   std::vector<SliceSpan> spans;
   for (int64_t qTile = 0; qTile < map.numQTiles; ++qTile) {
-    int64_t tileRowBegin = qTile * tile.q;
-    int64_t tileRowEnd = std::min(tileRowBegin + tile.q, numQ);
+    int64_t tileRowBegin = map.qTileBegins[qTile];
+    int64_t tileRowEnd = map.qTileBegins[qTile + 1];
 
     spans.clear();
     for (int64_t pos = slicesOfQTileOffsets[qTile];

@@ -239,7 +239,7 @@ private:
   Value copyRow, copyChunk, copyTarget;
   Value fullBegin, numFull, partialBegin;
   Value tables;
-  int64_t fullOffsets = 0, fullKTiles = 0, partialOffsets = 0,
+  int64_t qTileBegins = 0, fullOffsets = 0, fullKTiles = 0, partialOffsets = 0,
           partialKTiles = 0, partialSliceOffsets = 0, partialSlices = 0,
           slices = 0;
 };
@@ -252,6 +252,7 @@ void FlashKernelEmitter::emitTables(gpu::GPUModuleOp module) {
       values.push_back(static_cast<int32_t>(element.getSExtValue()));
     return offset;
   };
+  qTileBegins = append(spec.qTileBegins);
   fullOffsets = append(spec.fullOffsets);
   fullKTiles = append(spec.fullKTiles);
   partialOffsets = append(spec.partialOffsets);
@@ -389,13 +390,15 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   quadCol = andi(lane, 3); // columns 2t and 2t + 1 of each 8-wide tile
   kvHead = arith::DivUIOp::create(b, loc, head,
                                   c32(spec.headsQ / spec.headsK));
-  rowOffset = mul(queryTile, c32(spec.blockQ));
   copyRow = shr(tid, llvm::Log2_64(chunksPerRow));
   copyChunk = andi(tid, chunksPerRow - 1);
   copyTarget = add(mul(copyRow, c32(rowBytes)),
                    shl(xori(copyChunk, andi(copyRow, 7)), 4));
 
   emitTables(module);
+  // Query tiles may be shorter than blockQ (cut at slice boundaries): rows
+  // past rowEnd are computed alongside but belong to the next tile.
+  rowOffset = loadTable(qTileBegins, queryTile);
 
   Value nextQueryTile = add(queryTile, c32(1));
   fullBegin = loadTable(fullOffsets, queryTile);
@@ -551,10 +554,13 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       Value partial = add(partialBegin, sub(position, numFull));
       Value idsBegin = loadTable(partialSliceOffsets, partial);
       Value idsEnd = loadTable(partialSliceOffsets, add(partial, c32(1)));
+      // The tile's first row is reloaded rather than kept in a register
+      // through the whole key loop.
+      Value tileRow = loadTable(qTileBegins, queryTile);
       SmallVector<Value> rows;
       for (int64_t m = 0; m < mTiles; ++m)
         for (int64_t h = 0; h < 2; ++h)
-          rows.push_back(add(rowOffset, threadRow(m, h)));
+          rows.push_back(add(tileRow, threadRow(m, h)));
       Value colBase = add(colOffset, shl(quadCol, 1));
       using P = arith::CmpIPredicate;
 
@@ -739,7 +745,10 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   }
   waitCopies(0);
 
-  // Epilogue: normalize and store the rows this thread holds.
+  // Epilogue: normalize and store the rows this thread holds. The tile's end
+  // is loaded only now so that it holds no register through the key loop.
+  Value tileRowAfterLoop = loadTable(qTileBegins, queryTile);
+  Value rowEnd = loadTable(qTileBegins, add(queryTile, c32(1)));
   Value ln2 = cf32(M_LN2);
   for (int64_t m = 0; m < mTiles; ++m)
     for (int64_t h = 0; h < 2; ++h) {
@@ -751,8 +760,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
                                           sum, cf32(0));
       Value inverse = select(empty, cf32(0),
                              arith::DivFOp::create(b, loc, cf32(1), sum));
-      Value row = add(rowOffset, threadRow(m, h));
-      Value inside = cmp(arith::CmpIPredicate::slt, row, c32(spec.numQ));
+      Value row = add(tileRowAfterLoop, threadRow(m, h));
+      Value inside = cmp(arith::CmpIPredicate::slt, row, rowEnd);
       auto ifOp = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard ifGuard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());

@@ -97,29 +97,27 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
            << " and the tiles were classified clipped: tile with "
               "whole-key-tiles=1";
 
-  // The tables, by the role fattn-tile-attention recorded on each global.
+  // The tables, by the role fattn-tile-attention recorded on the loop.
+  auto tableSymbols = forall->getAttrOfType<DictionaryAttr>(kTileTablesAttrName);
+  if (!tableSymbols)
+    return forall.emitError("expected the tile tables of fattn-tile-attention");
   llvm::StringMap<DenseElementsAttr> tables;
-  forall.walk([&](Operation *op) {
-    for (Value operand : op->getOperands()) {
-      auto getGlobal = operand.getDefiningOp<memref::GetGlobalOp>();
-      if (!getGlobal)
-        continue;
-      auto global = symbols.lookup<memref::GlobalOp>(getGlobal.getName());
-      auto role = global ? global->getAttrOfType<StringAttr>(kTileTableAttrName)
-                         : StringAttr();
-      if (!role || !global.getInitialValue())
-        continue;
-      tables[role.getValue()] =
+  for (NamedAttribute entry : tableSymbols) {
+    auto symbol = dyn_cast<FlatSymbolRefAttr>(entry.getValue());
+    auto global =
+        symbol ? symbols.lookup<memref::GlobalOp>(symbol.getValue()) : nullptr;
+    if (global && global.getInitialValue())
+      tables[entry.getName().getValue()] =
           cast<DenseElementsAttr>(*global.getInitialValue());
-    }
-  });
+  }
   auto table = [&](StringRef role, DenseElementsAttr &into) -> LogicalResult {
     into = tables.lookup(role);
     if (!into)
       return forall.emitError("missing tile table '") << role << "'";
     return success();
   };
-  if (failed(table("full_offsets", spec.fullOffsets)) ||
+  if (failed(table("q_tile_begins", spec.qTileBegins)) ||
+      failed(table("full_offsets", spec.fullOffsets)) ||
       failed(table("full_k_tiles", spec.fullKTiles)) ||
       failed(table("partial_offsets", spec.partialOffsets)) ||
       failed(table("partial_k_tiles", spec.partialKTiles)) ||

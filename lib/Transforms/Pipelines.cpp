@@ -28,7 +28,8 @@ void mlir::fattn::buildFattnToLLVMPipeline(
       "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
       "fattn-tile-attention{block-q=" +
       std::to_string(options.blockQ) +
-      " block-k=" + std::to_string(options.blockK) +
+      " block-k=" + std::to_string(options.blockK) + " align-query-tiles=" +
+      (options.alignQueryTiles ? "1" : "0") +
       "},"
       "func.func(fattn-lower-tiles-to-loops,convert-linalg-to-loops),"
       "scf-forall-to-for,canonicalize,cse,"
@@ -53,7 +54,7 @@ void mlir::fattn::buildFattnToPTXPipeline(
       "fattn-tile-attention{block-q=" +
       std::to_string(options.blockQ) +
       " block-k=" + std::to_string(options.blockK) +
-      " whole-key-tiles=1},"
+      " whole-key-tiles=1 align-query-tiles=1},"
       "fattn-map-tiles-to-gpu{chip=" +
       options.chip.getValue() + " features=" + options.features.getValue() +
       " warps=" + std::to_string(options.warps) +

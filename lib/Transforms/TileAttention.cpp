@@ -59,13 +59,21 @@ public:
         /*constant=*/true, /*alignment=*/IntegerAttr());
     global->setAttr(kTileTableAttrName, moduleBuilder.getStringAttr(name));
     symbols.insert(global); // renames on collision
+    emitted.push_back(moduleBuilder.getNamedAttr(
+        name, FlatSymbolRefAttr::get(global.getSymNameAttr())));
     return memref::GetGlobalOp::create(b, loc, type, global.getSymName());
+  }
+
+  /// Role -> global of every table emitted so far.
+  DictionaryAttr tablesByRole(MLIRContext *context) const {
+    return DictionaryAttr::get(context, emitted);
   }
 
 private:
   ModuleOp module;
   SymbolTable &symbols;
   std::string prefix;
+  SmallVector<NamedAttribute> emitted;
 };
 
 /// Rank-reducing unit-stride subview.
@@ -89,9 +97,10 @@ Value loadIndex(OpBuilder &b, Location loc, Value table, ValueRange indices) {
 class AttentionTiler {
 public:
   AttentionTiler(AttentionOp op, TableEmitter &tables, int64_t blockQ,
-                 int64_t blockK, mask::KeyEdge keyEdge)
+                 int64_t blockK, mask::KeyEdge keyEdge,
+                 mask::QueryTiles queryTiles)
       : op(op), tables(tables), blockQ(blockQ), blockK(blockK),
-        keyEdge(keyEdge) {}
+        keyEdge(keyEdge), queryTiles(queryTiles) {}
 
   LogicalResult run();
 
@@ -107,6 +116,7 @@ private:
   TableEmitter &tables;
   int64_t blockQ, blockK;
   mask::KeyEdge keyEdge;
+  mask::QueryTiles queryTiles;
   Location loc = op.getLoc();
 
   // Per query-tile state, set while emitting the loop body.
@@ -176,9 +186,12 @@ LogicalResult AttentionTiler::run() {
 
   mask::Mask attended = op.getMask().getMask();
   mask::TileMap tiles =
-      mask::classifyTiles(attended, numQ, numK, {blockQ, blockK}, keyEdge);
+      mask::classifyTiles(attended, numQ, numK, {blockQ, blockK}, keyEdge,
+                          queryTiles);
 
   OpBuilder b(op);
+  Value queryTileBegins =
+      tables.emit(b, loc, "q_tile_begins", tiles.qTileBegins);
   Value fullOffsets = tables.emit(b, loc, "full_offsets", tiles.fullOffsets);
   Value fullKTiles = tables.emit(b, loc, "full_k_tiles", tiles.fullKTiles);
   Value partialOffsets =
@@ -204,6 +217,7 @@ LogicalResult AttentionTiler::run() {
   forall->setAttr(kKeyEdgeAttrName,
                   b.getStringAttr(keyEdge == mask::KeyEdge::Whole ? "whole"
                                                                   : "clipped"));
+  forall->setAttr(kTileTablesAttrName, tables.tablesByRole(b.getContext()));
   Value head = forall.getInductionVars()[0];
   Value queryTileIndex = forall.getInductionVars()[1];
   b.setInsertionPoint(forall.getBody()->getTerminator());
@@ -219,9 +233,19 @@ LogicalResult AttentionTiler::run() {
   Type f32 = b.getF32Type();
   kvHead = arith::DivUIOp::create(b, loc, head,
                                   arith::ConstantIndexOp::create(b, loc, group));
-  rowOffset = arith::MulIOp::create(
-      b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, blockQ));
-  std::tie(rows, staticRows) = tileExtent(b, rowOffset, blockQ, numQ);
+  if (queryTiles == mask::QueryTiles::Uniform) {
+    rowOffset = arith::MulIOp::create(
+        b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, blockQ));
+    std::tie(rows, staticRows) = tileExtent(b, rowOffset, blockQ, numQ);
+  } else {
+    rowOffset = loadIndex(b, loc, queryTileBegins, queryTileIndex);
+    Value next = arith::AddIOp::create(
+        b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, 1));
+    rows = arith::SubIOp::create(
+               b, loc, loadIndex(b, loc, queryTileBegins, next), rowOffset)
+               .getResult();
+    staticRows = ShapedType::kDynamic;
+  }
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult dim = b.getIndexAttr(headDim);
   queryTile = createSubview(b, loc, op.getQuery(), {rowOffset, head, zero},
@@ -300,7 +324,10 @@ struct FattnTileAttentionPass
       TableEmitter tables(module, symbols, prefix);
       auto keyEdge =
           wholeKeyTiles ? mask::KeyEdge::Whole : mask::KeyEdge::Clipped;
-      if (failed(AttentionTiler(op, tables, blockQ, blockK, keyEdge).run()))
+      auto queryTiles = alignQueryTiles ? mask::QueryTiles::SliceAligned
+                                        : mask::QueryTiles::Uniform;
+      if (failed(AttentionTiler(op, tables, blockQ, blockK, keyEdge, queryTiles)
+                     .run()))
         return signalPassFailure();
     }
   }

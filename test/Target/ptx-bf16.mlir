@@ -33,7 +33,7 @@
 //
 // REQUIRES: ptxas
 // RUN: %ptxas -arch=sm_90a -v %t/ptx-bf16.ptx -o %t/k.cubin 2>&1 | FileCheck %s --check-prefix=DEFAULT
-// DEFAULT: 28 bytes spill stores
+// DEFAULT: 72 bytes spill stores
 // RUN: rm -rf %t.w8 && fattn-run %s --target=gpu --emit-dir %t.w8 --warps=8
 // RUN: %ptxas -arch=sm_90a -v %t.w8/ptx-bf16.ptx -o %t.w8/k.cubin 2>&1 | FileCheck %s --check-prefix=WARPS8
 // WARPS8: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads

@@ -15,11 +15,12 @@
 // CHECK: gpu.module @fattn_kernels [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
 // 300 keys in tiles of 64: query tile 2 sees key tiles 0-3 fully, and key
 // tile 4, which crosses the end, partially. The tables are concatenated into
-// one global: full offsets [0, 0, 2, 6], full key tiles [0, 1, 0, 1, 2, 3],
+// one global: query tile rows [0, 128, 256, 300], full offsets [0, 0, 2, 6],
+// full key tiles [0, 1, 0, 1, 2, 3],
 // partial offsets [0, 2, 4, 5], partial key tiles [0, 1, 2, 3, 4], partial
 // slice offsets [0..5], partial slices [0 x5], the slice (0, 300, 0, 300,
 // causal).
-// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[0, 0, 2, 6, 0, 1, 0, 1, 2, 3, 0, 2, 4, 5, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 300, 0, 300, 1]> : tensor<35xi32>) {addr_space = 1 : i32
+// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[0, 128, 256, 300, 0, 0, 2, 6, 0, 1, 0, 1, 2, 3, 0, 2, 4, 5, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 300, 0, 300, 1]> : tensor<39xi32>) {addr_space = 1 : i32
 // CHECK-DAG: llvm.mlir.global external @fattn_shared_memory() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
 // CHECK: gpu.func @fattn_causal_0(%{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 // CHECK: cp.async.cg.shared.global

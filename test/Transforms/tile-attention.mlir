@@ -82,3 +82,20 @@ func.func @ragged(%q: memref<100x2x32xf32>, %k: memref<70x2x32xf32>, %v: memref<
   fattn.attention ins(%q, %k, %v : memref<100x2x32xf32>, memref<70x2x32xf32>, memref<70x2x32xf32>) outs(%o, %l : memref<100x2x32xf32>, memref<100x2xf32>) mask <full [0:100, 0:40], causal [50:100, 40:70]>
   return
 }
+
+// -----
+
+// align-query-tiles: tiles start at every document as well, so query tile
+// rows come from a table and are dynamic.
+// RUN: fattn-opt %s -split-input-file --fattn-tile-attention='block-q=64 block-k=64 align-query-tiles=1' | FileCheck %s --check-prefix=ALIGNED
+// ALIGNED-DAG: memref.global "private" constant @[[BEGINS:.+_q_tile_begins]] : memref<4xi32> = dense<[0, 40, 104, 120]>
+// ALIGNED-LABEL: func.func @documents
+// ALIGNED: %[[TABLE:.+]] = memref.get_global @[[BEGINS]]
+// ALIGNED: scf.forall (%{{.+}}, %[[QT:.+]]) in (1, 3)
+// ALIGNED: %[[ROW0:.+]] = arith.index_cast %{{.+}} : i32 to index
+// ALIGNED: %[[ROWS:.+]] = arith.subi %{{.+}}, %[[ROW0]] : index
+// ALIGNED: memref.subview %{{.+}}[%[[ROW0]], %{{.+}}, 0] [%[[ROWS]], 1, 16]
+func.func @documents(%q: memref<120x1x16xf32>, %k: memref<120x1x16xf32>, %v: memref<120x1x16xf32>, %o: memref<120x1x16xf32>, %l: memref<120x1xf32>) {
+  fattn.attention ins(%q, %k, %v : memref<120x1x16xf32>, memref<120x1x16xf32>, memref<120x1x16xf32>) outs(%o, %l : memref<120x1x16xf32>, memref<120x1xf32>) mask <causal [0:40, 0:40], causal [40:120, 40:120]>
+  return
+}

@@ -152,7 +152,12 @@ int main(int argc, char **argv) {
     blockQ = 128;
   mask::Mask normal = mask::normalize(program->mask);
   mask::TileMap tiles =
-      mask::classifyTiles(normal, shape.numQ, shape.numK, {blockQ, blockK});
+      target == Target::Gpu
+          ? mask::classifyTiles(normal, shape.numQ, shape.numK,
+                                {blockQ, blockK}, mask::KeyEdge::Whole,
+                                mask::QueryTiles::SliceAligned)
+          : mask::classifyTiles(normal, shape.numQ, shape.numK,
+                                {blockQ, blockK});
   int64_t pairs = mask::countAttendedPairs(program->mask);
   int64_t cells = shape.numQ * shape.numK;
   int64_t skipped = tiles.numQTiles * tiles.numKTiles - tiles.numFullTiles() -

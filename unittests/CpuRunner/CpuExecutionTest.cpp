@@ -34,6 +34,7 @@ struct ExecutionCase {
   runtime::AttentionShape shape;
   runtime::AttentionParams params = {};
   int64_t blockQ = 32, blockK = 32;
+  bool alignQueryTiles = false;
 };
 
 std::ostream &operator<<(std::ostream &os, const ExecutionCase &c) {
@@ -187,6 +188,24 @@ std::vector<ExecutionCase> allCases() {
   add("tiles_larger_than_sequence", mask::causalMask(20, 20), shapeOf(20, 20),
       runtime::AttentionParams(), 64, 64);
 
+  // Query tiles cut at slice boundaries (the GPU's tiling), on the CPU.
+  for (ExecutionCase aligned :
+       {ExecutionCase{"aligned_varlen_causal",
+                      *mask::varlenMask(cu, cu, true), shapeOf(128, 128)},
+        ExecutionCase{"aligned_varlen_full", *mask::varlenMask(cu, cu, false),
+                      shapeOf(128, 128)},
+        ExecutionCase{"aligned_shared_question",
+                      *mask::sharedQuestionMask(20, {30, 10, 40}),
+                      shapeOf(100, 100)},
+        ExecutionCase{"aligned_block_causal_ragged",
+                      *mask::blockCausalMask(100, 24), shapeOf(100, 100)},
+        ExecutionCase{"aligned_sliding_window",
+                      *mask::slidingWindowMask(96, 96, 20, 3),
+                      shapeOf(96, 96)}}) {
+    aligned.alignQueryTiles = true;
+    cases.push_back(aligned);
+  }
+
   // Random valid masks.
   std::mt19937_64 rng(20261122);
   for (int i = 0; i < 16; ++i) {
@@ -230,6 +249,7 @@ TEST_P(CpuExecutionTest, MatchesFp64Reference) {
   mlir::fattn::FattnToLLVMPipelineOptions options;
   options.blockQ = c.blockQ;
   options.blockK = c.blockK;
+  options.alignQueryTiles = c.alignQueryTiles;
   auto executable =
       mlir::fattn::CpuExecutable::compile(*module, *program, options);
   ASSERT_TRUE(succeeded(executable)) << source;

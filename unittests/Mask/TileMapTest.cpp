@@ -25,14 +25,18 @@ struct ExpectedTile {
 
 std::vector<std::vector<ExpectedTile>>
 countTiles(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
-           KeyEdge keyEdge = KeyEdge::Clipped) {
-  int64_t numQTiles = (numQ + tile.q - 1) / tile.q;
+           KeyEdge keyEdge, const std::vector<int32_t> &qTileBegins) {
+  int64_t numQTiles = (int64_t)qTileBegins.size() - 1;
   int64_t numKTiles = (numK + tile.k - 1) / tile.k;
   std::vector<std::vector<ExpectedTile>> tiles(
       numQTiles, std::vector<ExpectedTile>(numKTiles));
+  std::vector<int64_t> qTileOfRow(numQ);
+  for (int64_t qTile = 0; qTile < numQTiles; ++qTile)
+    for (int64_t row = qTileBegins[qTile]; row < qTileBegins[qTile + 1]; ++row)
+      qTileOfRow[row] = qTile;
   for (int64_t gi = 0; gi < numQ; ++gi)
     for (int64_t gj = 0; gj < numK; ++gj) {
-      ExpectedTile &expected = tiles[gi / tile.q][gj / tile.k];
+      ExpectedTile &expected = tiles[qTileOfRow[gi]][gj / tile.k];
       ++expected.area;
       for (size_t index = 0; index < mask.size(); ++index) {
         if (!oracle::attends(mask[index], gi, gj))
@@ -68,17 +72,61 @@ bool isCsrOffsets(const std::vector<int32_t> &offsets, size_t rows,
 }
 
 /// Compares every field of `map` with cell-by-cell counting.
+/// Query tile boundaries: strictly increasing from 0 to numQ, no tile longer
+/// than tile.q; uniform ones every tile.q rows; slice-aligned ones at every
+/// slice boundary that does not end a sliver folded into its predecessor.
+void expectValidQueryTiles(const std::vector<int32_t> &begins, const Mask &mask,
+                           int64_t numQ, TileSizes tile, QueryTiles queryTiles) {
+  ASSERT_FALSE(begins.empty());
+  EXPECT_EQ(begins.front(), 0);
+  EXPECT_EQ(begins.back(), numQ);
+  for (size_t i = 0; i + 1 < begins.size(); ++i) {
+    EXPECT_LT(begins[i], begins[i + 1]);
+    EXPECT_LE(begins[i + 1] - begins[i], tile.q);
+  }
+  if (queryTiles == QueryTiles::Uniform) {
+    for (size_t i = 0; i + 1 < begins.size(); ++i)
+      EXPECT_EQ(begins[i], (int64_t)i * tile.q);
+    return;
+  }
+  // Inside a tile, slice boundaries may only cut off slivers: pieces between
+  // consecutive boundaries (or the tile's end) shorter than tile.q / 4.
+  std::vector<int64_t> cuts;
+  for (const Slice &slice : mask)
+    if (!slice.attendsNothing())
+      for (int64_t cut : {slice.qBegin, slice.qEnd})
+        cuts.push_back(std::clamp<int64_t>(cut, 0, numQ));
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  for (size_t i = 0; i + 1 < begins.size(); ++i) {
+    std::vector<int64_t> inner;
+    for (int64_t cut : cuts)
+      if (cut > begins[i] && cut < begins[i + 1])
+        inner.push_back(cut);
+    inner.push_back(begins[i + 1]);
+    for (size_t j = 0; j + 1 < inner.size(); ++j)
+      EXPECT_LT(inner[j + 1] - inner[j], (tile.q + 3) / 4)
+          << "slice boundary " << inner[j] << " inside tile [" << begins[i]
+          << ", " << begins[i + 1] << ")";
+  }
+}
+
 void expectMatchesCells(const Mask &mask, int64_t numQ, int64_t numK,
-                        TileSizes tile, KeyEdge keyEdge = KeyEdge::Clipped) {
+                        TileSizes tile, KeyEdge keyEdge = KeyEdge::Clipped,
+                        QueryTiles queryTiles = QueryTiles::Uniform) {
   SCOPED_TRACE(oracle::describe(mask) + " over " + std::to_string(numQ) +
                " x " + std::to_string(numK) + ", tiles " +
                std::to_string(tile.q) + " x " + std::to_string(tile.k));
-  TileMap map = classifyTiles(mask, numQ, numK, tile, keyEdge);
+  TileMap map = classifyTiles(mask, numQ, numK, tile, keyEdge, queryTiles);
+  expectValidQueryTiles(map.qTileBegins, mask, numQ, tile, queryTiles);
+  if (::testing::Test::HasFatalFailure())
+    return;
   std::vector<std::vector<ExpectedTile>> expected =
-      countTiles(mask, numQ, numK, tile, keyEdge);
+      countTiles(mask, numQ, numK, tile, keyEdge, map.qTileBegins);
   ASSERT_EQ(map.numQ, numQ);
   ASSERT_EQ(map.numK, numK);
   ASSERT_EQ(map.numQTiles, (int64_t)expected.size());
+  ASSERT_EQ(map.qTileBegins.size(), (size_t)map.numQTiles + 1);
   ASSERT_EQ(map.numKTiles, (numK + tile.k - 1) / tile.k);
   ASSERT_TRUE(
       isCsrOffsets(map.fullOffsets, map.numQTiles, map.fullKTiles.size()));
@@ -210,6 +258,33 @@ TEST(TileMapTest, RandomMasksMatchCellCountingWholeKeyTiles) {
     if (HasFatalFailure())
       return;
   }
+}
+
+TEST(TileMapTest, RandomMasksMatchCellCountingSliceAlignedQueryTiles) {
+  std::mt19937_64 rng(9091);
+  for (int trial = 0; trial < 800; ++trial) {
+    int64_t numQ = 1 + (int64_t)(rng() % 90), numK = 1 + (int64_t)(rng() % 90);
+    TileSizes tile{1 + (int64_t)(rng() % 33), 1 + (int64_t)(rng() % 33)};
+    Mask mask = oracle::randomValidMask(rng, numQ, numK, 1 + trial % 6);
+    expectMatchesCells(mask, numQ, numK, tile,
+                       trial % 2 ? KeyEdge::Whole : KeyEdge::Clipped,
+                       QueryTiles::SliceAligned);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST(TileMapTest, SliceAlignedTilesFollowDocuments) {
+  // Documents of 300, 40 and 200 rows in tiles of 128: every document starts
+  // a tile, and the 44-row tail of the first one stays its own tile.
+  Mask mask = *varlenMask({0, 300, 340, 540}, {0, 300, 340, 540}, true);
+  TileMap map = classifyTiles(mask, 540, 540, {128, 64}, KeyEdge::Whole,
+                              QueryTiles::SliceAligned);
+  EXPECT_EQ(map.qTileBegins,
+            (std::vector<int32_t>{0, 128, 256, 300, 340, 468, 540}));
+  // Within one document no query tile visits another document's keys.
+  EXPECT_EQ(map.kindOf(3, 0), TileKind::Skip); // rows 300..339, keys 0..63
+  EXPECT_EQ(map.kindOf(0, 2), TileKind::Skip); // rows 0..127, keys 128..191
 }
 
 TEST(TileMapTest, DegenerateShapesGiveEmptyMaps) {

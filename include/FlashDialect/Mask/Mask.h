@@ -144,6 +144,9 @@ struct TileMap {
   TileSizes tile;
   int64_t numQTiles = 0, numKTiles = 0;
 
+  /// Query tile q covers rows [qTileBegins[q], qTileBegins[q + 1]), at most
+  /// tile.q of them: every tile.q rows, or also cut at slice boundaries.
+  std::vector<int32_t> qTileBegins; // numQTiles + 1
   std::vector<int32_t> fullOffsets;    // numQTiles + 1
   std::vector<int32_t> fullKTiles;     // key-tile indices
   std::vector<int32_t> partialOffsets; // numQTiles + 1
@@ -169,8 +172,16 @@ struct TileMap {
 /// compute whole tiles (the GPU path).
 enum class KeyEdge { Clipped, Whole };
 
+/// Where query tiles start. Uniform: every tile.q rows. SliceAligned: a tile
+/// also starts at every row where a slice starts or ends, so that a tile of a
+/// varlen or block mask never straddles two documents (FlashAttention's
+/// varlen tiling); tiles shorter than tile.q / 4 join their predecessor when
+/// the two fit in one tile.
+enum class QueryTiles { Uniform, SliceAligned };
+
 TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
-                      TileSizes tile, KeyEdge keyEdge = KeyEdge::Clipped);
+                      TileSizes tile, KeyEdge keyEdge = KeyEdge::Clipped,
+                      QueryTiles queryTiles = QueryTiles::Uniform);
 
 //===----------------------------------------------------------------------===//
 // Builders. Each returns nullopt and sets `error` on bad arguments.
