@@ -151,7 +151,7 @@ private:
                                         ArrayRef<LLVM::GEPArg>{index});
     if (table)
       address = LLVM::GEPOp::create(b, loc, globalPtr, i32, address,
-                                    ArrayRef<LLVM::GEPArg>{table});
+                                    ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(table)});
     return LLVM::LoadOp::create(b, loc, i32, address);
   }
   Value byteAddress(Value base, Value byteOffset) {
