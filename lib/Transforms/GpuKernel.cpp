@@ -21,8 +21,10 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::fattn;
@@ -239,6 +241,7 @@ private:
   Value copyRow, copyChunk, copyTarget;
   Value fullBegin, numFull, partialBegin;
   Value tables;
+  int64_t queryTileOrder = 0;
   int64_t qTileBegins = 0, fullOffsets = 0, fullKTiles = 0, partialOffsets = 0,
           partialKTiles = 0, partialSliceOffsets = 0, partialSlices = 0,
           slices = 0;
@@ -260,6 +263,26 @@ void FlashKernelEmitter::emitTables(gpu::GPUModuleOp module) {
   partialSliceOffsets = append(spec.partialSliceOffsets);
   partialSlices = append(spec.partialSlices);
   slices = append(spec.slices);
+
+  // Launch order: query tiles by visited key tiles, most first (stable).
+  auto offsets = [&](DenseElementsAttr table) {
+    std::vector<int64_t> result;
+    for (APInt element : table.getValues<APInt>())
+      result.push_back(element.getSExtValue());
+    return result;
+  };
+  std::vector<int64_t> full = offsets(spec.fullOffsets);
+  std::vector<int64_t> partial = offsets(spec.partialOffsets);
+  std::vector<int32_t> order(spec.numQTiles());
+  std::iota(order.begin(), order.end(), 0);
+  auto work = [&](int32_t tile) {
+    return full[tile + 1] - full[tile] + partial[tile + 1] - partial[tile];
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
+    return work(x) > work(y);
+  });
+  queryTileOrder = values.size();
+  values.insert(values.end(), order.begin(), order.end());
 
   std::string name = spec.name + "_tables";
   int64_t count = values.size();
@@ -379,11 +402,12 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
     return arith::IndexCastOp::create(b, loc, i32, index).getResult();
   };
   tid = indexToI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  // Launch the query tiles with the most keys first (the last ones, under
-  // causal-like masks), so that the short ones fill the tail of the grid.
-  queryTile = sub(c32(spec.numQTiles() - 1),
-                  indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x)));
-  head = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y));
+  // CTAs start in grid order, x fastest: blockIdx.x is the head and
+  // blockIdx.y walks the query tiles from the most visited key tiles to the
+  // fewest (longest-processing-time first), so that short tiles of every
+  // head fill the tail of the grid.
+  head = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value launchSlot = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y));
   lane = andi(tid, 31);
   warp = shr(tid, 5);
   quadRow = shr(lane, 2); // the mma "group": rows g and g + 8
@@ -396,6 +420,7 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
                    shl(xori(copyChunk, andi(copyRow, 7)), 4));
 
   emitTables(module);
+  queryTile = loadTable(queryTileOrder, launchSlot);
   // Query tiles may be shorter than blockQ (cut at slice boundaries): rows
   // past rowEnd are computed alongside but belong to the next tile.
   rowOffset = loadTable(qTileBegins, queryTile);

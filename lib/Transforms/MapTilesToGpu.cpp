@@ -191,7 +191,7 @@ struct FattnMapTilesToGpuPass
       auto constant = [&](int64_t value) -> Value {
         return arith::ConstantIndexOp::create(b, loc, value);
       };
-      gpu::KernelDim3 grid{constant(spec.numQTiles()), constant(spec.headsQ),
+      gpu::KernelDim3 grid{constant(spec.headsQ), constant(spec.numQTiles()),
                            constant(1)};
       gpu::KernelDim3 block{constant(spec.threads()), constant(1), constant(1)};
       Value sharedBytes = arith::ConstantIntOp::create(

@@ -8,7 +8,7 @@
 // RUN: FileCheck %s --input-file=%t/ptx-bf16.ptx --check-prefix=PTX
 // RUN: FileCheck %s --input-file=%t/ptx-bf16.manifest --check-prefix=MANIFEST
 //
-// TOOL: gpu: fattn_attention_0 for sm_90a, grid 4x8, 128 threads, 98304 B shared
+// TOOL: gpu: fattn_attention_0 for sm_90a, grid 8x4, 128 threads, 98304 B shared
 //
 // PTX: .target sm_90a
 // PTX: .visible .entry fattn_attention_0(
@@ -23,7 +23,7 @@
 // MANIFEST: fattn-manifest 1
 // MANIFEST-NEXT: kernel fattn_attention_0
 // MANIFEST-NEXT: ptx ptx-bf16.ptx
-// MANIFEST-NEXT: grid 4 8 1
+// MANIFEST-NEXT: grid 8 4 1
 // MANIFEST-NEXT: block 128 1 1
 // MANIFEST-NEXT: shared 98304
 // MANIFEST-NEXT: params q k v out lse
