@@ -183,6 +183,18 @@ private:
     return Fragment(ptx(text, "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f",
                         {f32, f32, f32, f32}, operands, false));
   }
+  /// acc(n, .) += A x B_n for n = first, first + 1, with the B fragments of
+  /// both 8-column tiles from one ldmatrix.x4.
+  void mmaPair(const Fragment &a, const Fragment &bFrag, int64_t first,
+               function_ref<Value &(int64_t, int64_t)> acc) {
+    for (int64_t half = 0; half < 2; ++half) {
+      int64_t n = first + half;
+      SmallVector<Value> c = {acc(n, 0), acc(n, 1), acc(n, 2), acc(n, 3)};
+      Fragment d = mma(a, {bFrag[2 * half], bFrag[2 * half + 1]}, c);
+      for (int64_t e = 0; e < 4; ++e)
+        acc(n, e) = d[e];
+    }
+  }
   /// Two f32 values as one register of two 16-bit values, `low` first.
   Value pack(Value low, Value high) {
     std::string text = spec.elementType.isBF16()
@@ -546,15 +558,10 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
         Fragment bFrag = loadMatrix(
             chunkPairAddress(keyStageTerm, k, np * 16), false);
         for (int64_t m = 0; m < mTiles; ++m)
-          for (int64_t half = 0; half < 2; ++half) {
-            int64_t n = 2 * np + half;
-            SmallVector<Value> c = {scoreAt(m, n, 0), scoreAt(m, n, 1),
-                                    scoreAt(m, n, 2), scoreAt(m, n, 3)};
-            Fragment d = mma(aFrags[m], {bFrag[2 * half], bFrag[2 * half + 1]},
-                             c);
-            for (int64_t e = 0; e < 4; ++e)
-              scoreAt(m, n, e) = d[e];
-          }
+          mmaPair(aFrags[m], bFrag, 2 * np,
+                  [&](int64_t n, int64_t e) -> Value & {
+                    return scoreAt(m, n, e);
+                  });
       }
     }
 
@@ -751,15 +758,10 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
         Fragment bFrag = loadMatrix(
             chunkPairAddress(valueStageTerm, dp, kb * 16), true);
         for (int64_t m = 0; m < mTiles; ++m)
-          for (int64_t half = 0; half < 2; ++half) {
-            int64_t d = 2 * dp + half;
-            SmallVector<Value> c = {accAt(m, d, 0), accAt(m, d, 1),
-                                    accAt(m, d, 2), accAt(m, d, 3)};
-            Fragment result =
-                mma(aFrags[m], {bFrag[2 * half], bFrag[2 * half + 1]}, c);
-            for (int64_t e = 0; e < 4; ++e)
-              accAt(m, d, e) = result[e];
-          }
+          mmaPair(aFrags[m], bFrag, 2 * dp,
+                  [&](int64_t d, int64_t e) -> Value & {
+                    return accAt(m, d, e);
+                  });
       }
     }
 
