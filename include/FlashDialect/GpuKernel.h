@@ -38,8 +38,15 @@ struct FlashKernelSpec {
 
   int64_t numQTiles() const { return qTileBegins.getNumElements() - 1; }
   int64_t threads() const { return warps * 32; }
-  /// Q tile plus two stages each of K and V tiles.
-  int64_t sharedBytes() const { return (blockQ + 4 * blockK) * headDim * 2; }
+  /// Q tile, two stages each of K and V tiles, and the running row sums.
+  int64_t sharedBytes() const {
+    return (blockQ + 4 * blockK) * headDim * 2 + rowSumBytes();
+  }
+  /// Each thread's running sums (one per row it holds) live in shared memory:
+  /// at 32 rows a warp every register goes to the accumulators and scores,
+  /// and a sum is touched once per key tile. (Moving the maxima too made
+  /// ptxas spill more, not less.)
+  int64_t rowSumBytes() const { return threads() * (blockQ / warps / 8) * 4; }
 };
 
 /// Why a spec cannot be compiled for the GPU, or nullopt.

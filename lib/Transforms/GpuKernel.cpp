@@ -251,11 +251,12 @@ private:
   Value tid, lane, warp, quadRow, quadCol, queryTile, head, kvHead, rowOffset;
   /// This thread's copy row, chunk and swizzled shared offset in a tile.
   Value copyRow, copyChunk, copyTarget;
-  Value fullBegin, numFull, partialBegin;
+  /// This query tile's visited key tiles are visitKTiles[visitBegin + i].
+  Value visitBegin;
   Value tables;
-  int64_t queryTileOrder = 0;
-  int64_t qTileBegins = 0, fullOffsets = 0, fullKTiles = 0, partialOffsets = 0,
-          partialKTiles = 0, partialSliceOffsets = 0, partialSlices = 0,
+  int64_t queryTileOrder = 0, visitOffsets = 0, visitKTiles = 0,
+          visitPartial = 0;
+  int64_t qTileBegins = 0, partialSliceOffsets = 0, partialSlices = 0,
           slices = 0;
 };
 
@@ -268,33 +269,60 @@ void FlashKernelEmitter::emitTables(gpu::GPUModuleOp module) {
     return offset;
   };
   qTileBegins = append(spec.qTileBegins);
-  fullOffsets = append(spec.fullOffsets);
-  fullKTiles = append(spec.fullKTiles);
-  partialOffsets = append(spec.partialOffsets);
-  partialKTiles = append(spec.partialKTiles);
   partialSliceOffsets = append(spec.partialSliceOffsets);
   partialSlices = append(spec.partialSlices);
   slices = append(spec.slices);
 
-  // Launch order: query tiles by visited key tiles, most first (stable).
-  auto offsets = [&](DenseElementsAttr table) {
-    std::vector<int64_t> result;
-    for (APInt element : table.getValues<APInt>())
-      result.push_back(element.getSExtValue());
-    return result;
-  };
-  std::vector<int64_t> full = offsets(spec.fullOffsets);
-  std::vector<int64_t> partial = offsets(spec.partialOffsets);
-  std::vector<int32_t> order(spec.numQTiles());
-  std::iota(order.begin(), order.end(), 0);
-  auto work = [&](int32_t tile) {
-    return full[tile + 1] - full[tile] + partial[tile + 1] - partial[tile];
-  };
-  std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
-    return work(x) > work(y);
-  });
-  queryTileOrder = values.size();
-  values.insert(values.end(), order.begin(), order.end());
+  // The key tiles each query tile visits, full ones first, in one list:
+  // the key loop then reads one table with one base instead of choosing
+  // between the full and the partial list every iteration.
+  {
+    auto read = [&](DenseElementsAttr table) {
+      std::vector<int32_t> result;
+      for (APInt element : table.getValues<APInt>())
+        result.push_back(static_cast<int32_t>(element.getSExtValue()));
+      return result;
+    };
+    std::vector<int32_t> fullOff = read(spec.fullOffsets),
+                         fullList = read(spec.fullKTiles),
+                         partialOff = read(spec.partialOffsets),
+                         partialList = read(spec.partialKTiles);
+    // visitPartial[v] is the partial-tile index of visit v (for its slice
+    // list), or -1 for a full tile.
+    std::vector<int32_t> visitOff = {0}, visitList, visitPartialList;
+    for (int64_t tile = 0; tile < spec.numQTiles(); ++tile) {
+      for (int32_t f = fullOff[tile]; f < fullOff[tile + 1]; ++f) {
+        visitList.push_back(fullList[f]);
+        visitPartialList.push_back(-1);
+      }
+      for (int32_t p = partialOff[tile]; p < partialOff[tile + 1]; ++p) {
+        visitList.push_back(partialList[p]);
+        visitPartialList.push_back(p);
+      }
+      visitOff.push_back(static_cast<int32_t>(visitList.size()));
+    }
+    visitOffsets = values.size();
+    values.insert(values.end(), visitOff.begin(), visitOff.end());
+    visitKTiles = values.size();
+    values.insert(values.end(), visitList.begin(), visitList.end());
+    visitPartial = values.size();
+    values.insert(values.end(), visitPartialList.begin(),
+                  visitPartialList.end());
+
+    // Launch order: query tiles by visited key tiles, most first (stable).
+    std::vector<int32_t> order(spec.numQTiles());
+    std::iota(order.begin(), order.end(), 0);
+    auto work = [&](int32_t tile) {
+      return visitOff[tile + 1] - visitOff[tile];
+    };
+    std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
+      return work(x) > work(y);
+    });
+    queryTileOrder = values.size();
+    values.insert(values.end(), order.begin(), order.end());
+  }
+
+
 
   std::string name = spec.name + "_tables";
   int64_t count = values.size();
@@ -360,19 +388,7 @@ void FlashKernelEmitter::copyTileAsync(Value sharedTile, Value global,
 }
 
 Value FlashKernelEmitter::keyTileAt(Value position) {
-  Value isFull = cmp(arith::CmpIPredicate::slt, position, numFull);
-  auto ifOp = scf::IfOp::create(b, loc, TypeRange{i32}, isFull,
-                                /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    scf::YieldOp::create(b, loc,
-                         loadTable(fullKTiles, add(fullBegin, position)));
-    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-    Value partial = add(partialBegin, sub(position, numFull));
-    scf::YieldOp::create(b, loc, loadTable(partialKTiles, partial));
-  }
-  return ifOp.getResult(0);
+  return loadTable(visitKTiles, add(visitBegin, position));
 }
 
 gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
@@ -409,27 +425,57 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   Value querySmem = sharedBase;
   Value keySmem = add(sharedBase, c32(qTileBytes));
   Value valueSmem = add(keySmem, c32(2 * kTileBytes));
+  Value rowSumSmem = add(valueSmem, c32(2 * kTileBytes));
 
   auto indexToI32 = [&](Value index) {
     return arith::IndexCastOp::create(b, loc, i32, index).getResult();
   };
-  tid = indexToI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
   // CTAs start in grid order, x fastest: blockIdx.x is the head and
   // blockIdx.y walks the query tiles from the most visited key tiles to the
   // fewest (longest-processing-time first), so that short tiles of every
   // head fill the tail of the grid.
-  head = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
   Value launchSlot = indexToI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y));
-  lane = andi(tid, 31);
-  warp = shr(tid, 5);
-  quadRow = shr(lane, 2); // the mma "group": rows g and g + 8
-  quadCol = andi(lane, 3); // columns 2t and 2t + 1 of each 8-wide tile
-  kvHead = arith::DivUIOp::create(b, loc, head,
-                                  c32(spec.headsQ / spec.headsK));
-  copyRow = shr(tid, llvm::Log2_64(chunksPerRow));
-  copyChunk = andi(tid, chunksPerRow - 1);
-  copyTarget = add(mul(copyRow, c32(rowBytes)),
-                   shl(xori(copyChunk, andi(copyRow, 7)), 4));
+  // Per-thread indices and addresses are cheap to rederive from %tid.x and
+  // %ctaid.x, and holding them through the key loop costs registers the
+  // accumulators need: they are recomputed at the top of every iteration
+  // and in the epilogue (the special-register reads are volatile, so LLVM
+  // does not hoist them back out of the loop).
+  Value laneLow, laneMid, laneHigh, queryTerm, keyTerm, valueTerm;
+  auto deriveThreadValues = [&]() {
+    tid = ptx("mov.u32 $0, %tid.x;", "=r", {i32}, {}, true).front();
+    head = ptx("mov.u32 $0, %ctaid.x;", "=r", {i32}, {}, true).front();
+    lane = andi(tid, 31);
+    warp = shr(tid, 5);
+    quadRow = shr(lane, 2); // the mma "group": rows g and g + 8
+    quadCol = andi(lane, 3); // columns 2t and 2t + 1 of each 8-wide tile
+    kvHead = arith::DivUIOp::create(b, loc, head,
+                                    c32(spec.headsQ / spec.headsK));
+    copyRow = shr(tid, llvm::Log2_64(chunksPerRow));
+    copyChunk = andi(tid, chunksPerRow - 1);
+    copyTarget = add(mul(copyRow, c32(rowBytes)),
+                     shl(xori(copyChunk, andi(copyRow, 7)), 4));
+    // Per-lane ldmatrix row and chunk offsets; see the fragment layouts of
+    // mma.m16n8k16 (A row-major, B column-major) in the PTX ISA. Every
+    // ldmatrix row of this lane has (row & 7) == laneLow, and chunk 2j + hi
+    // of it is stored at chunk (2j + hi) ^ laneLow = 2j ^ (hi ^ laneLow).
+    // Tile bases and row offsets are multiples of 128 bytes, so one
+    // per-lane term (row address | ((hi ^ laneLow) << 4)) serves every
+    // k-step: XOR (j mod 4) * 32 and add (j / 4) * 128.
+    laneLow = andi(lane, 7);
+    laneMid = andi(shr(lane, 3), 1);
+    laneHigh = shr(lane, 4);
+    Value aRow =
+        add(mul(warp, c32(rowsPerWarp)), add(laneLow, shl(laneMid, 3)));
+    Value kRow = add(laneLow, shl(laneHigh, 3));
+    Value vRow = add(laneLow, shl(laneMid, 3));
+    auto laneTerm = [&](Value row, Value hi) {
+      return add(mul(row, c32(rowBytes)), shl(xori(hi, laneLow), 4));
+    };
+    queryTerm = add(querySmem, laneTerm(aRow, laneHigh));
+    keyTerm = laneTerm(kRow, laneMid);
+    valueTerm = laneTerm(vRow, laneHigh);
+  };
+  deriveThreadValues();
 
   emitTables(module);
   queryTile = loadTable(queryTileOrder, launchSlot);
@@ -438,11 +484,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   rowOffset = loadTable(qTileBegins, queryTile);
 
   Value nextQueryTile = add(queryTile, c32(1));
-  fullBegin = loadTable(fullOffsets, queryTile);
-  numFull = sub(loadTable(fullOffsets, nextQueryTile), fullBegin);
-  partialBegin = loadTable(partialOffsets, queryTile);
-  Value numPartial = sub(loadTable(partialOffsets, nextQueryTile), partialBegin);
-  Value numVisited = add(numFull, numPartial);
+  visitBegin = loadTable(visitOffsets, queryTile);
+  Value numVisited = sub(loadTable(visitOffsets, nextQueryTile), visitBegin);
 
   // Prologue: the Q tile and the first K tile in flight together.
   copyTileAsync(querySmem, query, rowOffset, spec.blockQ, head, spec.headsQ,
@@ -468,32 +511,27 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   int64_t accCount = initial.size();
   for (int64_t r = 0; r < 2 * mTiles; ++r)
     initial.push_back(negInf);
-  for (int64_t r = 0; r < 2 * mTiles; ++r)
-    initial.push_back(cf32(0));
-
-  // Per-lane ldmatrix row and chunk offsets; see the fragment layouts of
-  // mma.m16n8k16 (A row-major, B column-major) in the PTX ISA.
-  Value laneLow = andi(lane, 7);
-  Value laneMid = andi(shr(lane, 3), 1);
-  Value laneHigh = shr(lane, 4);
-  Value aRow = add(mul(warp, c32(rowsPerWarp)), add(laneLow, shl(laneMid, 3)));
-  Value kRow = add(laneLow, shl(laneHigh, 3));
-  Value vRow = add(laneLow, shl(laneMid, 3));
-  // Every ldmatrix row of this lane has (row & 7) == laneLow, and chunk
-  // 2j + hi of it is stored at chunk (2j + hi) ^ laneLow = 2j ^ (hi ^
-  // laneLow). Tile bases and row offsets are multiples of 128 bytes, so one
-  // per-lane term (row address | ((hi ^ laneLow) << 4)) serves every k-step:
-  // XOR (j mod 4) * 32 and add (j / 4) * 128.
-  auto laneTerm = [&](Value row, Value hi) {
-    return add(mul(row, c32(rowBytes)), shl(xori(hi, laneLow), 4));
+  // Row sums: slot r of thread t at rowSumSmem + (r * threads + t) * 4, so a
+  // warp's accesses hit 32 consecutive words.
+  auto sumAddress = [&](int64_t row) {
+    return add(rowSumSmem, shl(add(tid, c32(row * spec.threads())), 2));
   };
+  auto loadSum = [&](int64_t row) {
+    return ptx("ld.shared.f32 $0, [$1];", "=f,r,~{memory}", {f32},
+               sumAddress(row), true)
+        .front();
+  };
+  auto storeSum = [&](int64_t row, Value value) {
+    ptx("st.shared.f32 [$0], $1;", "r,f,~{memory}", {},
+        ValueRange{sumAddress(row), value}, true);
+  };
+  for (int64_t r = 0; r < 2 * mTiles; ++r)
+    storeSum(r, cf32(0));
+
   auto chunkPairAddress = [&](Value term, int64_t pair, int64_t rowStep) {
     Value rowAddress = add(term, c32(rowStep * rowBytes));
     return add(xori(rowAddress, c32((pair % 4) * 32)), c32((pair / 4) * 128));
   };
-  Value queryTerm = add(querySmem, laneTerm(aRow, laneHigh));
-  Value keyTerm = laneTerm(kRow, laneMid);
-  Value valueTerm = laneTerm(vRow, laneHigh);
 
   // Multiplies a score to get base-2 units: scale * log2(e), or 1 when the
   // softcap already produced base-2 scores. Max and sum stay in score units.
@@ -505,14 +543,13 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
     Value position = loop.getInductionVar();
     ValueRange carried = loop.getRegionIterArgs();
     SmallVector<Value> acc(carried.begin(), carried.begin() + accCount);
-    SmallVector<Value> rowMax(carried.begin() + accCount,
-                              carried.begin() + accCount + 2 * mTiles);
-    SmallVector<Value> rowSum(carried.begin() + accCount + 2 * mTiles,
-                              carried.end());
+    SmallVector<Value> rowMax(carried.begin() + accCount, carried.end());
+
     auto accAt = [&](int64_t m, int64_t d, int64_t e) -> Value & {
       return acc[(m * dTiles + d) * 4 + e];
     };
 
+    deriveThreadValues();
     Value stage = andi(position, 1);
     Value keyStage = add(keySmem, mul(stage, c32(kTileBytes)));
     Value valueStage = add(valueSmem, mul(stage, c32(kTileBytes)));
@@ -574,7 +611,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       }
 
     // Partial tiles only: keep the cells one of the tile's slices attends.
-    Value isPartial = cmp(arith::CmpIPredicate::sge, position, numFull);
+    Value partial = loadTable(visitPartial, add(visitBegin, position));
+    Value isPartial = cmp(arith::CmpIPredicate::sge, partial, c32(0));
     {
       auto ifOp = scf::IfOp::create(b, loc, TypeRange(ValueRange(scores)),
                                     isPartial, /*withElseRegion=*/true);
@@ -583,7 +621,6 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       scf::YieldOp::create(b, loc, scores);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
 
-      Value partial = add(partialBegin, sub(position, numFull));
       Value idsBegin = loadTable(partialSliceOffsets, partial);
       Value idsEnd = loadTable(partialSliceOffsets, add(partial, c32(1)));
       // The tile's first row is reloaded rather than kept in a register
@@ -733,8 +770,7 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
             s = exp2(fma(s, scoreScale, negPivot));
             localSum = fadd(localSum, s);
           }
-        Value &runningSum = rowSum[m * 2 + h];
-        runningSum = fma(runningSum, alpha, localSum);
+        storeSum(m * 2 + h, fma(loadSum(m * 2 + h), alpha, localSum));
         runningMax = newMax;
         for (int64_t d = 0; d < dTiles; ++d)
           for (int64_t j = 0; j < 2; ++j)
@@ -767,11 +803,15 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
 
     SmallVector<Value> yielded(acc);
     yielded.append(rowMax);
-    yielded.append(rowSum);
+
     scf::YieldOp::create(b, loc, yielded);
   }
   waitCopies(0);
 
+  deriveThreadValues();
+  queryTile = loadTable(
+      queryTileOrder,
+      ptx("mov.u32 $0, %ctaid.y;", "=r", {i32}, {}, true).front());
   // Epilogue: normalize and store the rows this thread holds. The tile's end
   // is loaded only now so that it holds no register through the key loop.
   Value tileRowAfterLoop = loadTable(qTileBegins, queryTile);
@@ -779,7 +819,7 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
   Value ln2 = cf32(M_LN2);
   for (int64_t m = 0; m < mTiles; ++m)
     for (int64_t h = 0; h < 2; ++h) {
-      Value sum = loop.getResult(accCount + 2 * mTiles + m * 2 + h);
+      Value sum = loadSum(m * 2 + h);
       Value max = loop.getResult(accCount + m * 2 + h);
       sum = fadd(sum, shuffleXor(sum, 1));
       sum = fadd(sum, shuffleXor(sum, 2));

@@ -2,7 +2,8 @@
 
 // The tiled loop nest becomes one launch: a CTA per (head, query tile), 8
 // warps, the Q tile plus two stages each of K and V in shared memory
-// ((128 + 4 * 64) * 128 * 2 bytes). The tile tables move into the kernel
+// ((128 + 4 * 64) * 128 * 2 bytes) and each thread's two row sums
+// (256 * 2 * 4 bytes). The tile tables move into the kernel
 // module; the host keeps none.
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK-NOT: memref.global
@@ -11,17 +12,17 @@
 // CHECK-NOT: scf.forall
 // CHECK-DAG: %[[QI:.+]] = memref.extract_aligned_pointer_as_index %[[Q]]
 // CHECK-DAG: %[[LI:.+]] = memref.extract_aligned_pointer_as_index %[[L]]
-// CHECK: gpu.launch_func @fattn_kernels::@fattn_causal_0 blocks in (%c8, %c3, %c1) threads in (%c256, %c1{{.*}}, %c1{{.*}}) dynamic_shared_memory_size %c98304_i32 args(%{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>)
+// CHECK: gpu.launch_func @fattn_kernels::@fattn_causal_0 blocks in (%c8, %c3, %c1) threads in (%c256, %c1{{.*}}, %c1{{.*}}) dynamic_shared_memory_size %c100352_i32 args(%{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>, %{{.+}} : !llvm.ptr<1>)
 // CHECK: gpu.module @fattn_kernels [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
 // 300 keys in tiles of 64: query tile 2 sees key tiles 0-3 fully, and key
-// tile 4, which crosses the end, partially. The tables are concatenated into
-// one global: query tile rows [0, 128, 256, 300], full offsets [0, 0, 2, 6],
-// full key tiles [0, 1, 0, 1, 2, 3],
-// partial offsets [0, 2, 4, 5], partial key tiles [0, 1, 2, 3, 4], partial
-// slice offsets [0..5], partial slices [0 x5], the slice (0, 300, 0, 300,
-// causal), and the launch order of the query tiles, most key tiles first
-// [2, 1, 0].
-// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[0, 128, 256, 300, 0, 0, 2, 6, 0, 1, 0, 1, 2, 3, 0, 2, 4, 5, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 300, 0, 300, 1, 2, 1, 0]> : tensor<42xi32>) {addr_space = 1 : i32
+// tile 4, which crosses the end, partially. The kernel's tables are one
+// global: query tile rows [0, 128, 256, 300], partial slice offsets [0..5],
+// partial slices [0 x5], the slice (0, 300, 0, 300, causal), then the
+// visit lists: offsets [0, 2, 6, 11], key tiles, full first [0, 1 | 0, 1,
+// 2, 3 | 0, 1, 2, 3, 4], their partial-tile indices (-1 for full) [0, 1 |
+// -1, -1, 2, 3 | -1, -1, -1, -1, 4], and the launch order of the query
+// tiles, most key tiles first [2, 1, 0].
+// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[0, 128, 256, 300, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 300, 0, 300, 1, 0, 2, 6, 11, 0, 1, 0, 1, 2, 3, 0, 1, 2, 3, 4, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 2, 1, 0]> : tensor<49xi32>) {addr_space = 1 : i32
 // CHECK-DAG: llvm.mlir.global external @fattn_shared_memory() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
 // CHECK: gpu.func @fattn_causal_0(%{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 // CHECK: cp.async.cg.shared.global
