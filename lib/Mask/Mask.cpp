@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <tuple>
 
 namespace fattn::mask {
 
@@ -185,6 +186,35 @@ int64_t countAttendedPairs(const Mask &mask) {
   for (const Slice &slice : mask)
     pairs += slice.countPairs();
   return pairs;
+}
+
+/// Each row's attended keys as maximal intervals, ordered by (row, begin):
+/// equal lists mean equal attended sets.
+static std::vector<std::tuple<int64_t, int64_t, int64_t>>
+attendedIntervals(const Mask &mask) {
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> intervals;
+  for (const Slice &slice : mask)
+    for (int64_t row = slice.qBegin; row < slice.qEnd; ++row) {
+      Range keys = slice.keysOfRow(row);
+      if (!keys.empty())
+        intervals.emplace_back(row, keys.begin, keys.end);
+    }
+  std::sort(intervals.begin(), intervals.end());
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> merged;
+  for (const auto &interval : intervals) {
+    if (!merged.empty() && std::get<0>(merged.back()) == std::get<0>(interval) &&
+        std::get<2>(merged.back()) == std::get<1>(interval))
+      std::get<2>(merged.back()) = std::get<2>(interval);
+    else
+      merged.push_back(interval);
+  }
+  return merged;
+}
+
+bool sameAttendedPairs(const Mask &a, const Mask &b) {
+  // Cheap test first: different pair counts cannot be the same set.
+  return countAttendedPairs(a) == countAttendedPairs(b) &&
+         attendedIntervals(a) == attendedIntervals(b);
 }
 
 } // namespace fattn::mask

@@ -73,31 +73,6 @@ std::optional<mask::Mask> readSlices(const int64_t *slices, int64_t count,
   return result;
 }
 
-/// Every (row, key interval) the mask attends, merged per row into maximal
-/// intervals and sorted: two valid masks attend the same pairs exactly when
-/// these lists are equal.
-std::vector<std::tuple<int64_t, int64_t, int64_t>>
-attendedIntervals(const mask::Mask &mask) {
-  std::vector<std::tuple<int64_t, int64_t, int64_t>> intervals;
-  for (const mask::Slice &slice : mask)
-    for (int64_t row = slice.qBegin; row < slice.qEnd; ++row) {
-      mask::Range keys = slice.keysOfRow(row);
-      if (!keys.empty())
-        intervals.emplace_back(row, keys.begin, keys.end);
-    }
-  std::sort(intervals.begin(), intervals.end());
-  std::vector<std::tuple<int64_t, int64_t, int64_t>> merged;
-  for (const auto &interval : intervals) {
-    if (!merged.empty() &&
-        std::get<0>(merged.back()) == std::get<0>(interval) &&
-        std::get<2>(merged.back()) == std::get<1>(interval))
-      std::get<2>(merged.back()) = std::get<2>(interval);
-    else
-      merged.push_back(interval);
-  }
-  return merged;
-}
-
 } // namespace
 
 extern "C" {
@@ -281,9 +256,7 @@ fattn_status fattn_mask_same_pairs(const int64_t *slices_a,
     return failure(FATTN_STATUS_BAD_ARGUMENT, "first mask: " + *problem);
   if (auto problem = mask::validate(*b, num_q, num_k))
     return failure(FATTN_STATUS_BAD_ARGUMENT, "second mask: " + *problem);
-  // Cheap test first: different pair counts cannot be the same set.
-  *same = mask::countAttendedPairs(*a) == mask::countAttendedPairs(*b) &&
-          attendedIntervals(*a) == attendedIntervals(*b);
+  *same = mask::sameAttendedPairs(*a, *b);
   return success();
 }
 

@@ -489,3 +489,15 @@ TEST(NormalizeTest, BlockCausalIsOneFullSlicePerBlock) {
 }
 
 } // namespace
+
+TEST(MaskTest, SameAttendedPairsIgnoresHowTheMaskIsCut) {
+  Mask blocks = *blockCausalMask(300, 64);
+  EXPECT_TRUE(sameAttendedPairs(blocks, normalize(blocks)));
+  EXPECT_TRUE(sameAttendedPairs(causalMask(50, 50),
+                                {Slice{0, 20, 0, 20, SliceKind::Causal},
+                                 Slice{20, 50, 0, 50, SliceKind::Causal}}));
+  EXPECT_FALSE(sameAttendedPairs(causalMask(50, 50), fullMask(50, 50)));
+  // Same pair count, different pairs.
+  EXPECT_FALSE(sameAttendedPairs({Slice{0, 1, 0, 2, SliceKind::Full}},
+                                 {Slice{0, 1, 1, 3, SliceKind::Full}}));
+}

@@ -116,6 +116,10 @@ std::optional<std::string> validate(const Mask &mask, int64_t numQ,
 /// Attended pairs of a valid (non-overlapping) mask.
 int64_t countAttendedPairs(const Mask &mask);
 
+/// Whether two valid masks attend exactly the same (row, key) pairs, however
+/// they are cut into slices. Linear in the attended rows.
+bool sameAttendedPairs(const Mask &a, const Mask &b);
+
 /// Same attended set, canonical form: each slice tightened to the rows and
 /// keys it attends (and to the simplest kind that describes them), slices
 /// attending nothing dropped, neighbours that together form one slice merged
