@@ -57,6 +57,12 @@ struct FattnToPTXPipelineOptions
                         llvm::cl::init(4)};
 };
 
+/// How fattn-to-ptx tiles: the kernels always compute whole key tiles, and
+/// query tiles follow slice boundaries. Tools that report the GPU's tiles
+/// read these rather than repeat the choice.
+inline constexpr bool kGpuWholeKeyTiles = true;
+inline constexpr bool kGpuAlignQueryTiles = true;
+
 /// Tensor-level fattn programs to PTX: the CPU pipeline's front half (mask
 /// normalization, bufferization, tiling with whole key tiles), then
 /// fattn-map-tiles-to-gpu and the NVVM lowering, ending in a gpu.binary

@@ -63,7 +63,7 @@ void mlir::fattn::buildFattnToPTXPipeline(
   parseBuiltinPipeline(
       pm, "fattn-to-ptx",
       tiledAttentionPipeline(options.blockQ, options.blockK,
-                             /*wholeKeyTiles=*/true, /*alignQueryTiles=*/true) +
+                             kGpuWholeKeyTiles, kGpuAlignQueryTiles) +
           ",fattn-map-tiles-to-gpu{chip=" + options.chip.getValue() +
           " features=" + options.features.getValue() +
           " warps=" + std::to_string(options.warps) +

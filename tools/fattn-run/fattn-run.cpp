@@ -153,9 +153,13 @@ int main(int argc, char **argv) {
   mask::Mask normal = mask::normalize(program->mask);
   mask::TileMap tiles =
       target == Target::Gpu
-          ? mask::classifyTiles(normal, shape.numQ, shape.numK,
-                                {blockQ, blockK}, mask::KeyEdge::Whole,
-                                mask::QueryTiles::SliceAligned)
+          ? mask::classifyTiles(
+                normal, shape.numQ, shape.numK, {blockQ, blockK},
+                mlir::fattn::kGpuWholeKeyTiles ? mask::KeyEdge::Whole
+                                               : mask::KeyEdge::Clipped,
+                mlir::fattn::kGpuAlignQueryTiles
+                    ? mask::QueryTiles::SliceAligned
+                    : mask::QueryTiles::Uniform)
           : mask::classifyTiles(normal, shape.numQ, shape.numK,
                                 {blockQ, blockK});
   int64_t pairs = mask::countAttendedPairs(program->mask);
