@@ -22,7 +22,10 @@ description of the mask (cu_seqlens, window, block size, Flex mask_mod) is
 checked to attend exactly the kernel's pairs before it is timed.
 
 Missing or failing peers are reported as "-" with the reason; nothing stops
-the run. Without --kernels only the peers are measured.
+the run. Without --kernels only the peers are measured. The last column is
+the time fattn-run took to compile each kernel through the whole pipeline
+(mask to PTX, on the compiler machine), read from DIR/compile-seconds.txt,
+which scripts/stage-device.sh writes.
 
   python3 bench/bench.py --kernels STAGED/kernels --lib build-rt/lib/libfattn_runtime.so --json out.json
   python3 bench/bench.py --list-cases
@@ -55,6 +58,22 @@ FULL, CAUSAL, INV_CAUSAL, BI_CAUSAL = 0, 1, 2, 3
 
 def kernel_name(family, seqlen):
     return f"bench-{family}-{seqlen}"
+
+
+def read_compile_seconds(kernels_dir):
+    """NAME -> seconds from the 'NAME SECONDS' lines stage-device.sh writes."""
+    seconds = {}
+    path = os.path.join(kernels_dir, "compile-seconds.txt") if kernels_dir else None
+    if path and os.path.exists(path):
+        with open(path) as file:
+            for line in file:
+                fields = line.split()
+                if len(fields) == 2:
+                    try:
+                        seconds[fields[0]] = float(fields[1])
+                    except ValueError:
+                        pass
+    return seconds
 
 
 # ---------------------------------------------------------------------------
@@ -519,6 +538,7 @@ def main():
         print("bench: --kernels given but the runtime library is missing",
               file=sys.stderr)
 
+    compile_seconds = read_compile_seconds(args.kernels)
     timer = Timer(torch, args.iters, args.warmup)
     peers = Peers(torch)
     stream = torch.cuda.current_stream().cuda_stream
@@ -639,7 +659,8 @@ def main():
         handle, info, _ = kernel
         entry = {"registers": info.num_registers,
                  "grid": list(info.grid), "block": list(info.block),
-                 "shared_bytes": info.shared_bytes}
+                 "shared_bytes": info.shared_bytes,
+                 "compile_s": compile_seconds.get(case.name)}
         row["results"]["fattn"] = entry
         if context_lost:
             entry["error"] = "not run: " + context_lost
@@ -694,7 +715,7 @@ def main():
     labels = ["fattn", "FA2", "cuDNN", "Flex"]
     header = (f"{'mask':<15} {'S':>6} {'fattn':>7} {'FA2':>7} {'cuDNN':>7} "
               f"{'Flex':>7} {'/FA2':>6} {'/cuDNN':>6} {'/Flex':>6} "
-              f"{'max|fattn-ref|':>15}")
+              f"{'max|fattn-ref|':>15} {'compile s':>9}")
     print(f"\nforward TFLOP/s (4*pairs*Hq*D / median time), {device_name}, "
           f"bf16 Hq={HEADS_Q} Hk={HEADS_K} D={HEAD_DIM}, median of "
           f"{args.iters} after {args.warmup} warm-up, L2 flushed")
@@ -716,7 +737,8 @@ def main():
               f"{fmt(ratio(tflops['fattn'], tflops['FA2']), 2):>6} "
               f"{fmt(ratio(tflops['fattn'], tflops['cuDNN']), 2):>6} "
               f"{fmt(ratio(tflops['fattn'], tflops['Flex']), 2):>6} "
-              f"{fmt(diff, 4):>15}")
+              f"{fmt(diff, 4):>15} "
+              f"{fmt(fattn.get('compile_s'), 2):>9}")
         for label in labels:
             error = row["results"].get(label, {}).get("error")
             if error:

@@ -8,7 +8,9 @@
 # Compiles each PROGRAM with
 #   BUILD_DIR/bin/fattn-run PROGRAM --target=gpu --emit-dir STAGED_DIR/kernels
 # which writes STAGED_DIR/kernels/NAME.ptx and NAME.manifest (NAME is the
-# program's file name without .mlir). With --bench it first writes the
+# program's file name without .mlir), and records the compile time fattn-run
+# reports as a "NAME SECONDS" line of STAGED_DIR/kernels/compile-seconds.txt
+# (bench.py prints it). With --bench it first writes the
 # benchmark's programs, STAGED_DIR/programs/bench-<family>-<S>.mlir for every
 # case that `bench/bench.py --list-cases` lists, with BUILD_DIR/bin/fattn-synth
 # (Hq = Hk = 16, D = 128, bf16, sliding window 1024, blocks of 2048), and
@@ -71,20 +73,29 @@ fi
 
 ok=0
 failed=()
+TIMES=$STAGED_DIR/kernels/compile-seconds.txt
+touch "$TIMES"
 for program in "${PROGRAMS[@]}"; do
   name=$(basename "$program" .mlir)
-  start=$(date +%s)
+  log=$(mktemp)
   # shellcheck disable=SC2086 # FATTN_RUN_FLAGS is a list of flags
   if "$FATTN_RUN" "$program" --target=gpu --emit-dir "$STAGED_DIR/kernels" \
-    $FATTN_RUN_FLAGS; then
+    $FATTN_RUN_FLAGS >"$log" 2>&1; then
     if [ -f "$STAGED_DIR/kernels/$name.manifest" ] &&
       [ -f "$STAGED_DIR/kernels/$name.ptx" ]; then
       ok=$((ok + 1))
-      echo "staged $name ($(($(date +%s) - start)) s)"
+      seconds=$(sed -n 's/.*compiled in \([0-9.]*\) s.*/\1/p' "$log" | head -1)
+      grep -v "^$name " "$TIMES" >"$TIMES.new"
+      echo "$name ${seconds:-?}" >>"$TIMES.new"
+      mv "$TIMES.new" "$TIMES"
+      echo "staged $name (compiled in ${seconds:-?} s)"
+      rm -f "$log"
       continue
     fi
     echo "stage-device.sh: fattn-run wrote no $name.manifest/.ptx" >&2
   fi
+  cat "$log" >&2
+  rm -f "$log"
   failed+=("$name")
 done
 

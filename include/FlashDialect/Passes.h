@@ -55,6 +55,10 @@ struct FattnToPTXPipelineOptions
                          llvm::cl::init(64)};
   Option<int64_t> warps{*this, "warps", llvm::cl::desc("Warps per CTA"),
                         llvm::cl::init(4)};
+  Option<int64_t> stages{
+      *this, "stages",
+      llvm::cl::desc("Shared-memory buffers for K and for V (2 or more)"),
+      llvm::cl::init(2)};
 };
 
 /// How fattn-to-ptx tiles: the kernels always compute whole key tiles, and

@@ -61,7 +61,7 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
     the `@fattn_kernels` gpu.module: one CTA per (query tile, head), warps
     owning 16-row mma tiles, Q K^T and P V on tensor cores (mma.sync
     m16n8k16 with ldmatrix operands, f32 accumulation), K and V staged in
-    shared memory by cp.async in two stages, the online softmax in
+    shared memory by cp.async in `stages` buffers, the online softmax in
     registers, masking only in the partial tiles from the tile tables. The
     tables move into the gpu.module as constant globals. Operands must be
     bf16 or f16 with head dim 64 or 128, and tiled with whole-key-tiles
@@ -74,6 +74,9 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
            "PTX features of the target">,
     Option<"warps", "warps", "int64_t", /*default=*/"4",
            "Warps per CTA; block-q must be a multiple of 16 x warps">,
+    Option<"stages", "stages", "int64_t", /*default=*/"2",
+           "Shared-memory buffers for K and for V: tiles i + 1 .. i + "
+           "stages - 1 are copied while tile i is computed">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -170,6 +170,7 @@ struct FattnMapTilesToGpuPass
         return signalPassFailure();
       FlashKernelSpec &spec = tiled->spec;
       spec.warps = warps;
+      spec.stages = stages;
       spec.name = "fattn_attention_" + std::to_string(index);
       if (auto func = forall->getParentOfType<FunctionOpInterface>())
         spec.name = "fattn_" + func.getName().str() + "_" + std::to_string(index);

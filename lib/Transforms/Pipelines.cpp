@@ -67,6 +67,7 @@ void mlir::fattn::buildFattnToPTXPipeline(
           ",fattn-map-tiles-to-gpu{chip=" + options.chip.getValue() +
           " features=" + options.features.getValue() +
           " warps=" + std::to_string(options.warps) +
+          " stages=" + std::to_string(options.stages) +
           "},"
           "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse,"
           "reconcile-unrealized-casts),"

@@ -1,19 +1,19 @@
 // The PTX of a bf16 kernel has the tensor-core, ldmatrix and cp.async
-// instructions, and ptxas for sm_90a compiles it. With 8 warps of 16 rows it
-// has no spills; the default 4 warps of 32 rows (faster) still spills one
-// word at D = 128 (255 registers), which the second check pins so that any
-// growth shows.
+// instructions, and ptxas for sm_90a compiles it without local-memory spills
+// at D = 128: the default 4 warps of 32 rows (255 registers), 8 warps of 16
+// rows, and three or four K/V stages.
 //
 // RUN: rm -rf %t && fattn-run %s --target=gpu --emit-dir %t | FileCheck %s --check-prefix=TOOL
 // RUN: FileCheck %s --input-file=%t/ptx-bf16.ptx --check-prefix=PTX
 // RUN: FileCheck %s --input-file=%t/ptx-bf16.manifest --check-prefix=MANIFEST
 //
-// TOOL: gpu: fattn_attention_0 for sm_90a, grid 8x4, 128 threads, 100352 B shared
+// TOOL: gpu: fattn_attention_0 for sm_90a, grid 8x4, 128 threads, 83968 B shared
 //
 // PTX: .target sm_90a
 // PTX: .visible .entry fattn_attention_0(
 // PTX-DAG: cp.async.cg.shared.global
 // PTX-DAG: cp.async.wait_group 0
+// PTX-DAG: cp.async.wait_group 1
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
@@ -25,7 +25,7 @@
 // MANIFEST-NEXT: ptx ptx-bf16.ptx
 // MANIFEST-NEXT: grid 8 4 1
 // MANIFEST-NEXT: block 128 1 1
-// MANIFEST-NEXT: shared 100352
+// MANIFEST-NEXT: shared 83968
 // MANIFEST-NEXT: params q k v out lse
 // MANIFEST-NEXT: dtype bf16
 // MANIFEST-NEXT: shape 500 500 8 2 128
@@ -33,10 +33,16 @@
 //
 // REQUIRES: ptxas
 // RUN: %ptxas -arch=sm_90a -v %t/ptx-bf16.ptx -o %t/k.cubin 2>&1 | FileCheck %s --check-prefix=DEFAULT
-// DEFAULT: 4 bytes spill stores
+// DEFAULT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // RUN: rm -rf %t.w8 && fattn-run %s --target=gpu --emit-dir %t.w8 --warps=8
 // RUN: %ptxas -arch=sm_90a -v %t.w8/ptx-bf16.ptx -o %t.w8/k.cubin 2>&1 | FileCheck %s --check-prefix=WARPS8
 // WARPS8: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// RUN: rm -rf %t.s3 && fattn-run %s --target=gpu --emit-dir %t.s3 --stages=3 | FileCheck %s --check-prefix=STAGES3
+// STAGES3: grid 8x4, 128 threads, 116736 B shared
+// RUN: %ptxas -arch=sm_90a -v %t.s3/ptx-bf16.ptx -o %t.s3/k.cubin 2>&1 | FileCheck %s --check-prefix=NOSPILL
+// RUN: rm -rf %t.s4 && fattn-run %s --target=gpu --emit-dir %t.s4 --stages=4
+// RUN: %ptxas -arch=sm_90a -v %t.s4/ptx-bf16.ptx -o %t.s4/k.cubin 2>&1 | FileCheck %s --check-prefix=NOSPILL
+// NOSPILL: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 func.func @attention(%q: tensor<500x8x128xbf16>, %k: tensor<500x2x128xbf16>, %v: tensor<500x2x128xbf16>) -> (tensor<500x8x128xbf16>, tensor<500x8xf32>) {
   %out = tensor.empty() : tensor<500x8x128xbf16>
   %lse = tensor.empty() : tensor<500x8xf32>

@@ -52,6 +52,10 @@ static llvm::cl::opt<std::string> chip("chip", llvm::cl::desc("GPU target"),
 static llvm::cl::opt<int64_t> warps("warps", llvm::cl::desc("Warps per CTA"),
                                     llvm::cl::init(4));
 static llvm::cl::opt<int64_t>
+    stages("stages",
+           llvm::cl::desc("GPU: shared-memory buffers for K and for V"),
+           llvm::cl::init(2));
+static llvm::cl::opt<int64_t>
     blockQ("block-q",
            llvm::cl::desc("Query tile rows (default 64 on the CPU, 128 on the GPU)"),
            llvm::cl::init(64));
@@ -83,6 +87,7 @@ static int emitGpuKernel(ModuleOp module,
   options.blockQ = blockQ;
   options.blockK = blockK;
   options.warps = warps;
+  options.stages = stages;
   auto compileStart = Clock::now();
   FailureOr<mlir::fattn::GpuKernelArtifacts> artifacts =
       mlir::fattn::compileForGpu(module, program, options, name + ".ptx");

@@ -34,8 +34,11 @@ struct Tolerance {
   /// Max-abs error always accepted, however exact the naive result is.
   double floor = 1e-6;
   /// At most this fraction of elements may fail the element-wise test, even
-  /// when the naive result fails more.
-  double maxFailFraction = 0.03;
+  /// when the naive result fails more: SPEC.md §4's "never more than a few
+  /// percent". (The bf16 naive attention itself leaves up to 7% of out
+  /// elements outside rtol 0.05, the near-zero ones; the fattn kernels at
+  /// most 2.1% on the device suite.)
+  double maxFailFraction = 0.05;
 };
 
 /// SPEC.md §4: max|ours - ref| <= max(floor, 2 * max|naive - ref|), and the

@@ -1,0 +1,18 @@
+// Out-of-range K/V stage counts, and stages that need more shared memory
+// than a CTA has, are rejected with the reason.
+//
+// RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=1' 2>&1 | FileCheck %s --check-prefix=ONE
+// ONE: error: cannot map to the GPU: stages must be between 2 and 8, got 1
+// RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=9' 2>&1 | FileCheck %s --check-prefix=NINE
+// NINE: error: cannot map to the GPU: stages must be between 2 and 8, got 9
+// RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=7' 2>&1 | FileCheck %s --check-prefix=SHARED
+// SHARED: error: cannot map to the GPU: tiles need more shared memory than a CTA has: 247808
+// RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=6' | FileCheck %s --check-prefix=SIX
+// SIX: gpu.launch_func
+// SIX-SAME: dynamic_shared_memory_size %{{.*}}
+// SIX: cp.async.wait_group 8;
+// SIX: cp.async.wait_group 9;
+func.func @causal(%q: memref<128x2x128xbf16>, %k: memref<128x2x128xbf16>, %v: memref<128x2x128xbf16>, %o: memref<128x2x128xbf16>, %l: memref<128x2xf32>) {
+  fattn.attention ins(%q, %k, %v : memref<128x2x128xbf16>, memref<128x2x128xbf16>, memref<128x2x128xbf16>) outs(%o, %l : memref<128x2x128xbf16>, memref<128x2xf32>) mask <causal [0:128, 0:128]>
+  return
+}
