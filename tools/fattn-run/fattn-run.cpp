@@ -4,9 +4,16 @@
 // inputs, compares out and lse with the fp64 reference computed from the same
 // mask and prints the error. Exit status: 0 pass, 1 mismatch, 2 error.
 //
-// fattn-run FILE.mlir --target=gpu --emit-dir DIR: compiles the program to a
-// tensor-core PTX kernel and writes DIR/NAME.ptx and DIR/NAME.manifest for
-// the runtime (fattn-launch) on a machine with a GPU.
+// fattn-run FILE.mlir --target=gpu [--emit-dir DIR] [--time]: compiles the
+// program to a tensor-core PTX kernel, writes DIR/NAME.ptx and
+// DIR/NAME.manifest (a temporary folder without --emit-dir), and where a GPU
+// is present loads, runs and checks it against the GPU fp64 reference by
+// SPEC.md §4 (and times it with --time) exactly as fattn-launch does. Where
+// there is none, the written kernel is the result: it says why it did not
+// run and exits 0 (2 without --emit-dir, as nothing was produced).
+//
+// fattn-run NAME.manifest [--time]: loads, runs and checks a kernel compiled
+// earlier.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +21,7 @@
 #include "FlashDialect/GpuCompiler.h"
 #include "FlashDialect/Mask/Mask.h"
 #include "FlashDialect/Runtime/Check.h"
+#include "FlashDialect/Runtime/KernelRun.h"
 #include "FlashDialect/Runtime/Manifest.h"
 #include "FlashDialect/Runtime/Reference.h"
 
@@ -34,9 +42,10 @@ using namespace mlir;
 namespace mask = ::fattn::mask;
 namespace runtime = ::fattn::runtime;
 
-static llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
-                                            llvm::cl::desc("<program.mlir>"),
-                                            llvm::cl::Required);
+static llvm::cl::opt<std::string>
+    inputFile(llvm::cl::Positional,
+              llvm::cl::desc("<program.mlir | kernel.manifest>"),
+              llvm::cl::Required);
 enum class Target { Cpu, Gpu };
 static llvm::cl::opt<Target> target(
     "target", llvm::cl::desc("Where the program runs"),
@@ -63,6 +72,14 @@ static llvm::cl::opt<int64_t> blockK("block-k", llvm::cl::desc("Key tile rows"),
                                      llvm::cl::init(64));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::desc("Input seed"),
                                     llvm::cl::init(1));
+static llvm::cl::opt<bool>
+    timeKernel("time", llvm::cl::desc("GPU: also time the kernel (median of "
+                                      "--iters launches, L2 flushed)"),
+               llvm::cl::init(false));
+static llvm::cl::opt<int> iters("iters", llvm::cl::desc("GPU: timed launches"),
+                                llvm::cl::init(20));
+static llvm::cl::opt<int> device("device", llvm::cl::desc("GPU: CUDA device"),
+                                 llvm::cl::init(0));
 static llvm::cl::opt<double> rtol("rtol",
                                   llvm::cl::desc("Relative tolerance (f32)"),
                                   llvm::cl::init(1e-5));
@@ -74,12 +91,55 @@ double secondsSince(Clock::time_point start) {
 }
 } // namespace
 
-/// Compiles for the GPU and writes NAME.ptx and NAME.manifest into --emit-dir.
+/// Loads, runs, checks and (with --time) times a compiled kernel, with the
+/// runtime's report on stdout.
+static int runOnGpu(const std::string &manifestPath) {
+  llvm::outs().flush();
+  runtime::KernelRunOptions options;
+  options.manifestPath = manifestPath;
+  options.check = true;
+  options.time = timeKernel;
+  options.iters = iters;
+  options.seed = seed;
+  options.device = device;
+  options.toolName = "fattn-run";
+  if (iters < 1) {
+    llvm::errs() << "fattn-run: --iters must be >= 1\n";
+    return 2;
+  }
+  std::fflush(stdout);
+  return runtime::runKernel(options);
+}
+
+/// A folder that is removed when it goes out of scope.
+struct TemporaryDirectory {
+  SmallString<128> path;
+  ~TemporaryDirectory() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+};
+
+/// Compiles for the GPU, writes NAME.ptx and NAME.manifest into --emit-dir
+/// (else a temporary folder), and runs the kernel where a GPU is present.
 static int emitGpuKernel(ModuleOp module,
                          const mlir::fattn::AttentionProgram &program) {
-  if (emitDir.empty()) {
-    llvm::errs() << "fattn-run: --target=gpu needs --emit-dir DIR\n";
+  std::optional<std::string> noGpu = runtime::whyNoGpu(device);
+  if (noGpu && emitDir.empty()) {
+    llvm::errs() << "fattn-run: cannot run the kernel here (" << *noGpu
+                 << "); give --emit-dir DIR to compile it for another machine\n";
     return 2;
+  }
+  TemporaryDirectory scratch;
+  std::string directory = emitDir;
+  if (directory.empty()) {
+    if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+            "fattn-run", scratch.path)) {
+      llvm::errs() << "fattn-run: cannot create a temporary folder: "
+                   << ec.message() << "\n";
+      return 2;
+    }
+    directory = scratch.path.str().str();
   }
   std::string name = llvm::sys::path::stem(inputFile).str();
   mlir::fattn::FattnToPTXPipelineOptions options;
@@ -94,13 +154,13 @@ static int emitGpuKernel(ModuleOp module,
   if (failed(artifacts))
     return 2;
   double compileSeconds = secondsSince(compileStart);
-  if (std::error_code ec = llvm::sys::fs::create_directories(emitDir)) {
-    llvm::errs() << "fattn-run: cannot create " << emitDir << ": "
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory)) {
+    llvm::errs() << "fattn-run: cannot create " << directory << ": "
                  << ec.message() << "\n";
     return 2;
   }
   auto write = [&](StringRef fileName, StringRef contents) {
-    SmallString<256> path(emitDir);
+    SmallString<256> path(directory);
     llvm::sys::path::append(path, fileName);
     std::error_code ec;
     llvm::raw_fd_ostream os(path, ec);
@@ -122,14 +182,25 @@ static int emitGpuKernel(ModuleOp module,
                << manifest.block[0] << " threads, " << manifest.sharedBytes
                << " B shared, compiled in "
                << llvm::format("%.3f", compileSeconds) << " s\n";
-  llvm::outs() << "  wrote " << emitDir << "/" << name << ".{ptx,manifest}\n";
-  return 0;
+  SmallString<256> manifestPath(directory);
+  llvm::sys::path::append(manifestPath, name + ".manifest");
+  if (!emitDir.empty())
+    llvm::outs() << "  wrote " << emitDir << "/" << name
+                 << ".{ptx,manifest}\n";
+  if (noGpu) {
+    llvm::outs() << "  gpu: not run here: " << *noGpu << "\n";
+    return 0;
+  }
+  return runOnGpu(manifestPath.str().str());
 }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "fattn-run: compile, run and check\n");
+
+  if (StringRef(inputFile).ends_with(".manifest"))
+    return runOnGpu(inputFile);
 
   DialectRegistry registry;
   mlir::fattn::registerFattnCompilerDialects(registry);

@@ -148,6 +148,67 @@ TEST_F(FattnLaunchTest, NoDriverIsACleanError) {
       << selfTest.output;
 }
 
+#ifdef FATTN_RUN_PATH
+// Without a GPU, fattn-run --target=gpu keeps the kernel it compiled when
+// given --emit-dir, says why it did not run it, and exits 0; without
+// --emit-dir nothing would come of the call, which is an error.
+TEST_F(FattnLaunchTest, FattnRunWithoutGpuCompilesOnly) {
+  if (systemHasCudaDriver())
+    GTEST_SKIP() << "libcuda.so.1 is installed here";
+  std::string program = path("causal.mlir");
+  std::ofstream(program)
+      << "func.func @f(%q: tensor<128x2x64xbf16>, %k: tensor<128x2x64xbf16>, "
+         "%v: tensor<128x2x64xbf16>) -> (tensor<128x2x64xbf16>, "
+         "tensor<128x2xf32>) {\n"
+         "  %o0 = tensor.empty() : tensor<128x2x64xbf16>\n"
+         "  %l0 = tensor.empty() : tensor<128x2xf32>\n"
+         "  %o, %l = fattn.attention ins(%q, %k, %v : tensor<128x2x64xbf16>, "
+         "tensor<128x2x64xbf16>, tensor<128x2x64xbf16>) outs(%o0, %l0 : "
+         "tensor<128x2x64xbf16>, tensor<128x2xf32>) mask <causal [0:128, "
+         "0:128]> -> tensor<128x2x64xbf16>, tensor<128x2xf32>\n"
+         "  return %o, %l : tensor<128x2x64xbf16>, tensor<128x2xf32>\n}\n";
+  auto fattnRun = [&](const std::string &arguments) {
+    Result result;
+    std::string command = std::string("'") + FATTN_RUN_PATH + "' " +
+                          arguments + " 2>&1";
+    std::FILE *pipe = popen(command.c_str(), "r");
+    char buffer[4096];
+    size_t count;
+    while (pipe && (count = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+      result.output.append(buffer, count);
+    int status = pipe ? pclose(pipe) : -1;
+    if (WIFEXITED(status))
+      result.exitCode = WEXITSTATUS(status);
+    return result;
+  };
+
+  std::string kernels = path("kernels");
+  Result kept = fattnRun(program + " --target=gpu --emit-dir " + kernels);
+  EXPECT_EQ(kept.exitCode, 0) << kept.output;
+  EXPECT_TRUE(contains(kept.output, "gpu: not run here: no CUDA driver"))
+      << kept.output;
+  EXPECT_TRUE(std::ifstream(kernels + "/causal.manifest").good());
+  EXPECT_TRUE(std::ifstream(kernels + "/causal.ptx").good());
+
+  Result lost = fattnRun(program + " --target=gpu");
+  EXPECT_EQ(lost.exitCode, 2) << lost.output;
+  EXPECT_TRUE(contains(lost.output,
+                       "fattn-run: cannot run the kernel here (no CUDA "
+                       "driver"))
+      << lost.output;
+
+  Result manifestRun = fattnRun(kernels + "/causal.manifest");
+  EXPECT_EQ(manifestRun.exitCode, 2) << manifestRun.output;
+  EXPECT_TRUE(contains(manifestRun.output, "fattn-run: no CUDA driver"))
+      << manifestRun.output;
+
+  for (const char *file : {"/causal.manifest", "/causal.ptx"})
+    std::remove((kernels + file).c_str());
+  std::remove(kernels.c_str());
+  std::remove(program.c_str());
+}
+#endif
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -290,6 +351,29 @@ TEST_F(MockDriverTest, F32KernelIsJudgedExactly) {
   EXPECT_TRUE(contains(result.output, "outside atol=1e-06 + rtol=1e-05*|ref|"))
       << result.output;
 }
+
+#ifdef FATTN_RUN_PATH
+// fattn-run runs a compiled kernel as fattn-launch --check does: always
+// checked, timed when asked.
+TEST_F(MockDriverTest, FattnRunRunsAManifestLikeFattnLaunch) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  std::string good = manifest("good", "mock_good");
+  Result result = run(good + " --time --iters=3", good, "", FATTN_RUN_PATH);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  for (const char *line :
+       {"mock_good on Mock GPU (sm_90)", "written: PASS", "out: PASS",
+        "lse: PASS", "reference-crosscheck: PASS", "over 3 launches",
+        "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+
+  std::string bad = manifest("bad", "mock_bad");
+  Result failing = run(bad, bad, "", FATTN_RUN_PATH);
+  EXPECT_EQ(failing.exitCode, 1) << failing.output;
+  EXPECT_TRUE(contains(failing.output, "out: FAIL")) << failing.output;
+  EXPECT_FALSE(contains(failing.output, "time: median")) << failing.output;
+}
+#endif
 
 TEST_F(MockDriverTest, WrongOutputFails) {
   if (!FATTN_TEST_HAVE_NVCC)

@@ -1,0 +1,70 @@
+//===- KernelRun.h - Load, run, check and time a compiled kernel -*- C++ -*-===//
+//
+// The GPU half of fattn-run and all of fattn-launch: given NAME.manifest
+// (and the NAME.ptx it names), load the kernel in a fresh context, run it
+// once on random inputs of its dtype (seeds as fattn-run's CPU path: q seed,
+// k seed + 1, v seed + 2) with out and lse poisoned (NaN bit patterns), and
+//  - always: report unwritten (NaN) output elements as a failure;
+//  - check: judge out and lse against the GPU fp64 reference by SPEC.md §4
+//    (bf16/f16: against the naive low-precision attention, out rtol 0.05,
+//    lse rtol 0.001, at most maxFailFraction of elements outside; f32:
+//    1e-5 relative), and on small problems the GPU reference against the
+//    CPU one;
+//  - time: median and min of `iters` CUDA-event timed launches after
+//    `warmup`, L2 flushed before each, in TFLOP/s over attended pairs.
+// Reports go to stdout, errors to stderr prefixed with toolName. No MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FATTN_RUNTIME_KERNELRUN_H
+#define FATTN_RUNTIME_KERNELRUN_H
+
+#include "FlashDialect/Runtime/Check.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace fattn::runtime {
+
+/// Exit statuses: everything passed; a check failed (or the kernel faulted
+/// or left outputs unwritten); an error (bad manifest, no driver, no GPU,
+/// PTX that does not load).
+inline constexpr int kRunPass = 0;
+inline constexpr int kRunFail = 1;
+inline constexpr int kRunError = 2;
+
+struct KernelRunOptions {
+  std::string manifestPath;
+  bool check = false;
+  bool time = false;
+  int iters = 20;
+  int warmup = 3;
+  uint64_t seed = 1;
+  int device = 0;
+  double maxFailFraction = Tolerance().maxFailFraction;
+  /// Written with every figure when not empty.
+  std::string jsonPath;
+  /// Prefix of error messages.
+  std::string toolName = "fattn";
+};
+
+/// Why kernels cannot run on device `ordinal` here ("no CUDA driver (...)",
+/// "no CUDA device (...)"), or nullopt when they can. Cheap: no context is
+/// created.
+std::optional<std::string> whyNoGpu(int ordinal);
+
+/// Loads, runs, and (as asked) checks and times the manifest's kernel.
+int runKernel(const KernelRunOptions &options);
+
+/// Prints what the manifest says (kernel, launch shape, problem, pairs);
+/// needs no GPU.
+int printKernelInfo(const KernelRunOptions &options);
+
+/// The GPU reference kernel against the CPU reference on masks of every
+/// kind; needs no compiled kernel.
+int runReferenceSelfTest(const KernelRunOptions &options);
+
+} // namespace fattn::runtime
+
+#endif // FATTN_RUNTIME_KERNELRUN_H

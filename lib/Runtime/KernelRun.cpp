@@ -1,0 +1,778 @@
+//===- KernelRun.cpp - Load, run, check and time a compiled kernel --------===//
+//
+// What fattn-launch and fattn-run --target=gpu do with a manifest: load the
+// PTX, run the kernel once on random inputs of its dtype with out and lse
+// poisoned (NaN bit patterns), judge the outputs against the GPU fp64
+// reference (cross-checked against the CPU one on small problems), and time
+// it. See KernelRun.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/Runtime/KernelRun.h"
+
+#include "FlashDialect/Mask/Mask.h"
+#include "FlashDialect/Runtime/AttentionKernel.h"
+#include "FlashDialect/Runtime/Check.h"
+#include "FlashDialect/Runtime/CudaDriver.h"
+#include "FlashDialect/Runtime/Elements.h"
+#include "FlashDialect/Runtime/GpuReference.h"
+#include "FlashDialect/Runtime/Manifest.h"
+#include "FlashDialect/Runtime/Reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+using namespace fattn;
+using namespace fattn::runtime;
+
+namespace {
+
+constexpr int kExitPass = kRunPass;
+constexpr int kExitFail = kRunFail;
+constexpr int kExitError = kRunError;
+
+/// Problems up to this many (numQ * numK * headsQ * headDim) also run the
+/// CPU reference, as a cross-check of the GPU one.
+constexpr int64_t kCpuCrossCheckLimit = int64_t(1) << 26;
+
+int error(const KernelRunOptions &options, const std::string &message) {
+  std::fprintf(stderr, "%s: %s\n", options.toolName.c_str(), message.c_str());
+  return kExitError;
+}
+
+__attribute__((format(printf, 1, 2))) std::string format(const char *pattern,
+                                                         ...) {
+  char buffer[1024];
+  va_list args;
+  va_start(args, pattern);
+  std::vsnprintf(buffer, sizeof(buffer), pattern, args);
+  va_end(args);
+  return buffer;
+}
+
+//===----------------------------------------------------------------------===//
+// JSON output (flat enough to write by hand)
+//===----------------------------------------------------------------------===//
+
+class Json {
+public:
+  void field(const std::string &key, const std::string &value) {
+    raw(key, "\"" + escape(value) + "\"");
+  }
+  void field(const std::string &key, double value) {
+    raw(key, std::isfinite(value) ? format("%.17g", value) : "null");
+  }
+  void field(const std::string &key, int64_t value) {
+    raw(key, std::to_string(value));
+  }
+  void field(const std::string &key, bool value) {
+    raw(key, value ? "true" : "false");
+  }
+  void object(const std::string &key, const Json &value) {
+    raw(key, value.str());
+  }
+  void array(const std::string &key, const std::vector<Json> &values) {
+    std::string text = "[";
+    for (size_t i = 0; i < values.size(); ++i)
+      text += (i ? ", " : "") + values[i].str();
+    raw(key, text + "]");
+  }
+  std::string str() const { return "{" + body + "}"; }
+
+private:
+  void raw(const std::string &key, const std::string &value) {
+    body += (body.empty() ? "\"" : ", \"") + escape(key) + "\": " + value;
+  }
+  static std::string escape(const std::string &text) {
+    std::string escaped;
+    for (char c : text) {
+      if (c == '"' || c == '\\')
+        escaped += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        escaped += format("\\u%04x", c);
+        continue;
+      }
+      escaped += c;
+    }
+    return escaped;
+  }
+  std::string body;
+};
+
+bool writeJson(const std::string &path, const Json &json) {
+  std::FILE *file = std::fopen(path.c_str(), "w");
+  if (!file)
+    return false;
+  std::string text = json.str() + "\n";
+  bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  return std::fclose(file) == 0 && ok;
+}
+
+Json verdictJson(const Verdict &verdict) {
+  Json json;
+  json.field("pass", verdict.pass);
+  json.field("max_abs", verdict.ours.maxAbsError);
+  json.field("max_rel", verdict.ours.maxRelError);
+  json.field("frac_out_of_tol", verdict.ours.fractionOutsideTolerance());
+  json.field("non_finite", verdict.ours.numNonFinite);
+  json.field("naive_max_abs", verdict.naive.maxAbsError);
+  json.field("naive_frac_out_of_tol", verdict.naive.fractionOutsideTolerance());
+  json.field("summary", verdict.summary);
+  return json;
+}
+
+//===----------------------------------------------------------------------===//
+// Device work shared by the modes
+//===----------------------------------------------------------------------===//
+
+/// Everything that needs the driver, acquired in order.
+struct Gpu {
+  const cuda::Driver *driver = nullptr;
+  std::optional<cuda::Context> context;
+  std::optional<cuda::Stream> stream;
+};
+
+std::optional<Gpu> openGpu(int device, std::string *problem) {
+  Gpu gpu;
+  gpu.driver = cuda::Driver::get(problem);
+  if (!gpu.driver)
+    return std::nullopt;
+  gpu.context = cuda::Context::acquire(*gpu.driver, device, problem);
+  if (!gpu.context)
+    return std::nullopt;
+  gpu.stream = cuda::Stream::create(*gpu.driver, problem);
+  if (!gpu.stream)
+    return std::nullopt;
+  return gpu;
+}
+
+std::optional<cuda::DeviceBuffer> upload(const cuda::Driver &driver,
+                                         const std::vector<uint8_t> &bytes,
+                                         std::string *problem) {
+  std::optional<cuda::DeviceBuffer> buffer =
+      cuda::DeviceBuffer::allocate(driver, bytes.size(), problem);
+  if (!buffer)
+    return std::nullopt;
+  if (cuda::Status status = buffer->upload(bytes.data(), bytes.size());
+      !status) {
+    *problem = status.message;
+    return std::nullopt;
+  }
+  return buffer;
+}
+
+template <typename T>
+bool download(const cuda::DeviceBuffer &buffer, std::vector<T> &values,
+              std::string *problem) {
+  values.resize(buffer.size() / sizeof(T));
+  cuda::Status status = buffer.download(values.data(), buffer.size());
+  if (!status)
+    *problem = status.message;
+  return status.ok;
+}
+
+/// Random q, k, v of a shape, as float (for the CPU) and on the device in
+/// the element type (for the kernels). Seeds follow fattn-run: q seed, k
+/// seed + 1, v seed + 2.
+struct Inputs {
+  std::vector<float> q, k, v;
+  std::optional<cuda::DeviceBuffer> qDevice, kDevice, vDevice;
+};
+
+std::optional<Inputs> makeInputs(const cuda::Driver &driver,
+                                 const AttentionShape &shape, ElementType type,
+                                 uint64_t seed, std::string *problem) {
+  Inputs inputs;
+  inputs.q = randomTensor(shape.qElements(), seed, type);
+  inputs.k = randomTensor(shape.kvElements(), seed + 1, type);
+  inputs.v = randomTensor(shape.kvElements(), seed + 2, type);
+  inputs.qDevice =
+      upload(driver, encodeElements(type, inputs.q.data(), shape.qElements()),
+             problem);
+  if (!inputs.qDevice)
+    return std::nullopt;
+  inputs.kDevice =
+      upload(driver, encodeElements(type, inputs.k.data(), shape.kvElements()),
+             problem);
+  if (!inputs.kDevice)
+    return std::nullopt;
+  inputs.vDevice =
+      upload(driver, encodeElements(type, inputs.v.data(), shape.kvElements()),
+             problem);
+  if (!inputs.vDevice)
+    return std::nullopt;
+  return inputs;
+}
+
+/// Both GPU references of one problem, downloaded.
+struct GpuReferenceResult {
+  std::vector<double> exactOut, exactLse;
+  std::vector<float> naiveOut, naiveLse;
+};
+
+std::optional<GpuReferenceResult>
+runGpuReference(const Gpu &gpu, const GpuReference &reference,
+                const mask::Mask &mask, const AttentionShape &shape,
+                const AttentionParams &params, ElementType type,
+                const Inputs &inputs, std::string *problem) {
+  const cuda::Driver &driver = *gpu.driver;
+  auto allocate = [&](size_t bytes) {
+    return cuda::DeviceBuffer::allocate(driver, bytes, problem);
+  };
+  size_t outCount = size_t(shape.qElements());
+  size_t lseCount = size_t(shape.lseElements());
+  std::optional<cuda::DeviceBuffer> exactOut = allocate(8 * outCount);
+  std::optional<cuda::DeviceBuffer> exactLse = allocate(8 * lseCount);
+  std::optional<cuda::DeviceBuffer> naiveOut = allocate(4 * outCount);
+  std::optional<cuda::DeviceBuffer> naiveLse = allocate(4 * lseCount);
+  if (!exactOut || !exactLse || !naiveOut || !naiveLse)
+    return std::nullopt;
+  // Poisoned like the kernel's outputs, so that an unwritten reference
+  // element shows up as a NaN rather than as a plausible zero.
+  for (const auto *buffer : {&*exactOut, &*exactLse, &*naiveOut, &*naiveLse})
+    if (cuda::Status status = buffer->fill(0xff); !status) {
+      *problem = status.message;
+      return std::nullopt;
+    }
+  struct Run {
+    ReferenceMode mode;
+    const cuda::DeviceBuffer &out, &lse;
+  } runs[] = {{ReferenceMode::Exact, *exactOut, *exactLse},
+              {ReferenceMode::Naive, *naiveOut, *naiveLse}};
+  for (const Run &run : runs) {
+    cuda::Status status = reference.run(
+        run.mode, mask, shape, params, type, inputs.qDevice->pointer(),
+        inputs.kDevice->pointer(), inputs.vDevice->pointer(), run.out.pointer(),
+        run.lse.pointer(), gpu.stream->handle());
+    if (!status) {
+      *problem = status.message;
+      return std::nullopt;
+    }
+  }
+  GpuReferenceResult result;
+  if (!download(*exactOut, result.exactOut, problem) ||
+      !download(*exactLse, result.exactLse, problem) ||
+      !download(*naiveOut, result.naiveOut, problem) ||
+      !download(*naiveLse, result.naiveLse, problem))
+    return std::nullopt;
+  return result;
+}
+
+/// The CPU references of a problem.
+struct CpuReferenceResult {
+  std::vector<double> exactOut, exactLse;
+  std::vector<float> naiveOut, naiveLse;
+};
+
+CpuReferenceResult runCpuReference(const mask::Mask &mask,
+                                   const AttentionShape &shape,
+                                   const AttentionParams &params,
+                                   ElementType type, const Inputs &inputs) {
+  CpuReferenceResult result;
+  result.exactOut.resize(shape.qElements());
+  result.exactLse.resize(shape.lseElements());
+  result.naiveOut.resize(shape.qElements());
+  result.naiveLse.resize(shape.lseElements());
+  referenceAttention(mask, shape, params, inputs.q.data(), inputs.k.data(),
+                     inputs.v.data(), result.exactOut.data(),
+                     result.exactLse.data());
+  naiveAttention(mask, shape, params, type, inputs.q.data(), inputs.k.data(),
+                 inputs.v.data(), result.naiveOut.data(),
+                 result.naiveLse.data());
+  return result;
+}
+
+/// Largest |a - b| / (1 + |b|) over two fp64 arrays; matching infinities
+/// count as equal, anything else non-finite as infinitely different.
+double maxScaledDifference(const std::vector<double> &a,
+                           const std::vector<double> &b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i])
+      continue;
+    double difference = std::fabs(a[i] - b[i]) / (1.0 + std::fabs(b[i]));
+    worst = std::isnan(difference) ? std::numeric_limits<double>::infinity()
+                                   : std::max(worst, difference);
+  }
+  return worst;
+}
+
+/// Max abs error of `values` against `reference` (finite elements only) and
+/// whether the infinities and NaNs match those of the reference.
+struct Deviation {
+  double maxAbs = 0;
+  bool finitePatternMatches = true;
+};
+Deviation deviation(const std::vector<float> &values,
+                    const std::vector<double> &reference) {
+  ErrorStats stats = measureError(values.data(), reference.data(),
+                                  int64_t(values.size()), 0, 0);
+  return {stats.maxAbsError, stats.numNonFinite == 0};
+}
+
+/// The GPU references against the CPU ones. The fp64 results must agree to
+/// rounding; the two naive results round at the same points but sum in
+/// different orders, so their errors against the fp64 reference must be of
+/// the same size (for f32, both tiny).
+struct CrossCheck {
+  bool pass = false;
+  std::string summary;
+  Json json;
+};
+
+CrossCheck crossCheck(const GpuReferenceResult &gpu,
+                      const CpuReferenceResult &cpu, ElementType type) {
+  CrossCheck check;
+  double exactOut = maxScaledDifference(gpu.exactOut, cpu.exactOut);
+  double exactLse = maxScaledDifference(gpu.exactLse, cpu.exactLse);
+  bool exactOk = exactOut <= 1e-10 && exactLse <= 1e-10;
+
+  auto naiveOk = [&](const Deviation &ours, const Deviation &theirs,
+                     double floor) {
+    if (!ours.finitePatternMatches || !theirs.finitePatternMatches)
+      return false;
+    if (type == ElementType::F32)
+      return ours.maxAbs <= floor;
+    return ours.maxAbs <= 2.0 * theirs.maxAbs + floor &&
+           ours.maxAbs >= 0.5 * theirs.maxAbs - floor;
+  };
+  Deviation gpuOut = deviation(gpu.naiveOut, cpu.exactOut);
+  Deviation cpuOut = deviation(cpu.naiveOut, cpu.exactOut);
+  Deviation gpuLse = deviation(gpu.naiveLse, cpu.exactLse);
+  Deviation cpuLse = deviation(cpu.naiveLse, cpu.exactLse);
+  bool naiveOutOk = naiveOk(gpuOut, cpuOut, 1e-4);
+  // Rounded at the same points, the two naive outputs agree bit for bit on
+  // nearly every element; a rounding left out on one side moves a third of
+  // them (measured with the emulated kernel).
+  int64_t identical = 0;
+  for (size_t i = 0; i < gpu.naiveOut.size(); ++i)
+    identical += gpu.naiveOut[i] == cpu.naiveOut[i];
+  double identicalFraction =
+      gpu.naiveOut.empty() ? 1.0 : double(identical) / gpu.naiveOut.size();
+  if (type != ElementType::F32 && identicalFraction < 0.95)
+    naiveOutOk = false;
+  bool naiveLseOk = naiveOk(gpuLse, cpuLse, 1e-4);
+  check.pass = exactOk && naiveOutOk && naiveLseOk;
+  check.summary =
+      format("%s fp64 gpu-vs-cpu max_scaled_diff out=%.3g lse=%.3g%s; naive "
+             "max_abs_err gpu/cpu out=%.3g/%.3g (%.2f%% identical)%s "
+             "lse=%.3g/%.3g%s",
+             check.pass ? "PASS" : "FAIL", exactOut, exactLse,
+             exactOk ? "" : " EXCEEDED 1e-10", gpuOut.maxAbs, cpuOut.maxAbs,
+             100.0 * identicalFraction, naiveOutOk ? "" : " MISMATCH",
+             gpuLse.maxAbs, cpuLse.maxAbs, naiveLseOk ? "" : " MISMATCH");
+  check.json.field("pass", check.pass);
+  check.json.field("exact_out_max_scaled_diff", exactOut);
+  check.json.field("exact_lse_max_scaled_diff", exactLse);
+  check.json.field("naive_out_max_abs_gpu", gpuOut.maxAbs);
+  check.json.field("naive_out_max_abs_cpu", cpuOut.maxAbs);
+  check.json.field("naive_out_identical_fraction", identicalFraction);
+  check.json.field("naive_lse_max_abs_gpu", gpuLse.maxAbs);
+  check.json.field("naive_lse_max_abs_cpu", cpuLse.maxAbs);
+  return check;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+//===----------------------------------------------------------------------===//
+// --info
+//===----------------------------------------------------------------------===//
+
+int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
+  const AttentionShape &shape = manifest.shape;
+  int64_t pairs = mask::countAttendedPairs(manifest.mask);
+  int64_t work = shape.numQ * shape.numK * shape.headsQ * shape.headDim;
+  std::printf("%s: kernel=%s ptx=%s grid=%ux%ux%u block=%ux%ux%u shared=%u "
+              "dtype=%s shape=%lldx%lldx%lldx%lldx%lld scale=%.9g softcap=%g "
+              "slices=%zu pairs=%lld flops=%.6g work=%lld\n",
+              options.manifestPath.c_str(), manifest.kernel.c_str(),
+              manifest.ptxFile.c_str(), manifest.grid[0], manifest.grid[1],
+              manifest.grid[2], manifest.block[0], manifest.block[1],
+              manifest.block[2], manifest.sharedBytes,
+              std::string(stringifyElementType(manifest.dtype)).c_str(),
+              (long long)shape.numQ, (long long)shape.numK,
+              (long long)shape.headsQ, (long long)shape.headsK,
+              (long long)shape.headDim, manifest.params.scale,
+              manifest.params.softcap, manifest.mask.size(), (long long)pairs,
+              4.0 * double(pairs) * double(shape.headsQ * shape.headDim),
+              (long long)work);
+  return kExitPass;
+}
+
+//===----------------------------------------------------------------------===//
+// Launching a manifest
+//===----------------------------------------------------------------------===//
+
+} // namespace
+
+int fattn::runtime::runKernel(const KernelRunOptions &options) {
+  std::string problem;
+  std::optional<KernelManifest> manifest =
+      readManifest(options.manifestPath, &problem);
+  if (!manifest)
+    return error(options, problem);
+  std::string ptxPath = resolvePtxPath(options.manifestPath, *manifest);
+  std::optional<std::string> ptx = readTextFile(ptxPath, &problem);
+  if (!ptx)
+    return error(options, options.manifestPath + ": PTX: " + problem);
+
+  std::optional<Gpu> gpu = openGpu(options.device, &problem);
+  if (!gpu)
+    return error(options, problem);
+  const cuda::Driver &driver = *gpu->driver;
+  KernelLoadError loadError;
+  std::optional<AttentionKernel> kernel =
+      AttentionKernel::load(*gpu->context, *manifest, *ptx, &loadError);
+  if (!kernel)
+    return error(options, options.manifestPath + ": " + loadError.message);
+
+  const AttentionShape &shape = manifest->shape;
+  const ElementType type = manifest->dtype;
+  const cuda::DeviceInfo &device = gpu->context->info();
+  std::printf(
+      "%s: %s on %s (sm_%d%d): grid %ux%ux%u block %ux%ux%u shared "
+      "%u, %d registers, %d bytes local; %s Sq=%lld Sk=%lld Hq=%lld "
+      "Hk=%lld D=%lld, %zu slices, %lld attended pairs\n",
+      options.manifestPath.c_str(), manifest->kernel.c_str(),
+      device.name.c_str(), device.computeMajor, device.computeMinor,
+      manifest->grid[0], manifest->grid[1], manifest->grid[2],
+      manifest->block[0], manifest->block[1], manifest->block[2],
+      manifest->sharedBytes, kernel->numRegisters(), kernel->localBytes(),
+      std::string(stringifyElementType(type)).c_str(), (long long)shape.numQ,
+      (long long)shape.numK, (long long)shape.headsQ, (long long)shape.headsK,
+      (long long)shape.headDim, manifest->mask.size(),
+      (long long)kernel->attendedPairs());
+
+  Json json;
+  json.field("manifest", options.manifestPath);
+  json.field("kernel", manifest->kernel);
+  json.field("device", device.name);
+  json.field("dtype", std::string(stringifyElementType(type)));
+  json.field("num_q", shape.numQ);
+  json.field("num_k", shape.numK);
+  json.field("heads_q", shape.headsQ);
+  json.field("heads_k", shape.headsK);
+  json.field("head_dim", shape.headDim);
+  json.field("attended_pairs", kernel->attendedPairs());
+  json.field("registers", int64_t(kernel->numRegisters()));
+  json.field("local_bytes", int64_t(kernel->localBytes()));
+  auto finish = [&](int code) {
+    json.field("exit_code", int64_t(code));
+    if (!options.jsonPath.empty() && !writeJson(options.jsonPath, json)) {
+      std::fprintf(stderr, "%s: cannot write %s\n", options.toolName.c_str(),
+                   options.jsonPath.c_str());
+      return kExitError;
+    }
+    return code;
+  };
+
+  std::optional<Inputs> inputs =
+      makeInputs(driver, shape, type, options.seed, &problem);
+  if (!inputs)
+    return error(options, problem);
+  std::optional<cuda::DeviceBuffer> out =
+      cuda::DeviceBuffer::allocate(driver, kernel->outBytes(), &problem);
+  if (!out)
+    return error(options, problem);
+  std::optional<cuda::DeviceBuffer> lse =
+      cuda::DeviceBuffer::allocate(driver, kernel->lseBytes(), &problem);
+  if (!lse)
+    return error(options, problem);
+  // All-ones bytes are NaN in bf16, f16 and f32 alike: an element the kernel
+  // never writes cannot pass.
+  for (const cuda::DeviceBuffer *buffer : {&*out, &*lse})
+    if (cuda::Status status = buffer->fill(0xff); !status)
+      return error(options, status.message);
+  AttentionBuffers buffers;
+  buffers.q = inputs->qDevice->pointer();
+  buffers.k = inputs->kDevice->pointer();
+  buffers.v = inputs->vDevice->pointer();
+  buffers.out = out->pointer();
+  buffers.lse = lse->pointer();
+
+  cuda::CUstream stream = gpu->stream->handle();
+  if (cuda::Status status = kernel->launch(buffers, stream); !status)
+    return error(options, status.message);
+  if (cuda::Status status = gpu->stream->synchronize(); !status) {
+    // The kernel under test faulted: a failure of the kernel, not of the
+    // tool. The context is unusable from here on.
+    std::printf("FAIL: kernel %s faulted: %s\n", manifest->kernel.c_str(),
+                status.message.c_str());
+    json.field("fault", status.message);
+    return finish(kExitFail);
+  }
+
+  std::vector<uint8_t> outBytes(kernel->outBytes());
+  std::vector<float> outValues(shape.qElements()), lseValues;
+  if (cuda::Status status = out->download(outBytes.data(), outBytes.size());
+      !status)
+    return error(options, status.message);
+  decodeElements(type, outBytes.data(), shape.qElements(), outValues.data());
+  if (!download(*lse, lseValues, &problem))
+    return error(options, problem);
+
+  bool allPass = true;
+  // Unwritten elements, whatever else is asked: NaN is never a valid output
+  // (empty rows give 0 and -inf).
+  int64_t nanOut = std::count_if(outValues.begin(), outValues.end(),
+                                 [](float x) { return std::isnan(x); });
+  int64_t nanLse = std::count_if(lseValues.begin(), lseValues.end(),
+                                 [](float x) { return std::isnan(x); });
+  bool written = nanOut == 0 && nanLse == 0;
+  std::printf("written: %s %lld of %zu out and %lld of %zu lse elements NaN\n",
+              written ? "PASS" : "FAIL", (long long)nanOut, outValues.size(),
+              (long long)nanLse, lseValues.size());
+  json.field("nan_out", nanOut);
+  json.field("nan_lse", nanLse);
+  allPass &= written;
+
+  if (options.check) {
+    std::optional<GpuReference> reference =
+        GpuReference::load(*gpu->context, &problem);
+    if (!reference)
+      return error(options, problem);
+    std::optional<GpuReferenceResult> gpuReference =
+        runGpuReference(*gpu, *reference, manifest->mask, shape,
+                        manifest->params, type, *inputs, &problem);
+    if (!gpuReference)
+      return error(options, problem);
+    Verdict outVerdict, lseVerdict;
+    if (type == ElementType::F32) {
+      outVerdict =
+          judgeExact("out", outValues.data(), gpuReference->exactOut.data(),
+                     shape.qElements(), 1e-5);
+      lseVerdict =
+          judgeExact("lse", lseValues.data(), gpuReference->exactLse.data(),
+                     shape.lseElements(), 1e-5);
+    } else {
+      Tolerance outTolerance, lseTolerance;
+      outTolerance.rtol = 0.05;
+      lseTolerance.rtol = 0.001;
+      outTolerance.maxFailFraction = options.maxFailFraction;
+      lseTolerance.maxFailFraction = options.maxFailFraction;
+      outVerdict = judgeAgainstNaive(
+          "out", outValues.data(), gpuReference->naiveOut.data(),
+          gpuReference->exactOut.data(), shape.qElements(), outTolerance);
+      lseVerdict = judgeAgainstNaive(
+          "lse", lseValues.data(), gpuReference->naiveLse.data(),
+          gpuReference->exactLse.data(), shape.lseElements(), lseTolerance);
+    }
+    std::printf("%s\n%s\n", outVerdict.summary.c_str(),
+                lseVerdict.summary.c_str());
+    json.object("out", verdictJson(outVerdict));
+    json.object("lse", verdictJson(lseVerdict));
+    allPass &= outVerdict.pass && lseVerdict.pass;
+
+    int64_t work = shape.numQ * shape.numK * shape.headsQ * shape.headDim;
+    if (work <= kCpuCrossCheckLimit) {
+      CpuReferenceResult cpuReference = runCpuReference(
+          manifest->mask, shape, manifest->params, type, *inputs);
+      CrossCheck check = crossCheck(*gpuReference, cpuReference, type);
+      std::printf("reference-crosscheck: %s\n", check.summary.c_str());
+      json.object("reference_crosscheck", check.json);
+      allPass &= check.pass;
+    } else {
+      std::printf("reference-crosscheck: skipped (Sq*Sk*Hq*D = %lld > 2^26)\n",
+                  (long long)work);
+    }
+  }
+
+  if (options.time) {
+    // Twice the L2, at least 256 MiB: rewriting it evicts the inputs, so
+    // every timed launch reads them from memory as a cold first call would.
+    size_t flushBytes =
+        std::max<size_t>(size_t(256) << 20, 2 * size_t(device.l2Bytes));
+    std::optional<cuda::DeviceBuffer> flush =
+        cuda::DeviceBuffer::allocate(driver, flushBytes, &problem);
+    if (!flush)
+      return error(options, problem);
+    std::optional<cuda::Event> start = cuda::Event::create(driver, &problem);
+    std::optional<cuda::Event> stop = cuda::Event::create(driver, &problem);
+    if (!start || !stop)
+      return error(options, problem);
+    for (int i = 0; i < options.warmup; ++i)
+      if (cuda::Status status = kernel->launch(buffers, stream, false); !status)
+        return error(options, status.message);
+    std::vector<double> milliseconds;
+    for (int i = 0; i < options.iters; ++i) {
+      cuda::Status status =
+          driver.check(driver.cuMemsetD8Async(flush->pointer(), uint8_t(i),
+                                              flushBytes, stream),
+                       "cuMemsetD8Async (L2 flush)");
+      if (status)
+        status = start->record(stream);
+      if (status)
+        status = kernel->launch(buffers, stream, false);
+      if (status)
+        status = stop->record(stream);
+      if (status)
+        status = stop->synchronize();
+      if (!status)
+        return error(options, status.message);
+      std::optional<float> elapsed = stop->millisecondsSince(*start, &problem);
+      if (!elapsed)
+        return error(options, problem);
+      milliseconds.push_back(*elapsed);
+    }
+    double medianMs = median(milliseconds);
+    double minMs = *std::min_element(milliseconds.begin(), milliseconds.end());
+    double tflops = kernel->flops() / (medianMs * 1e-3) / 1e12;
+    std::printf("time: median %.4f ms, min %.4f ms over %d launches (L2 "
+                "flushed, %d warm-up), %.1f TFLOP/s at the median (%.1f at "
+                "the min)\n",
+                medianMs, minMs, options.iters, options.warmup, tflops,
+                kernel->flops() / (minMs * 1e-3) / 1e12);
+    Json timing;
+    timing.field("median_ms", medianMs);
+    timing.field("min_ms", minMs);
+    timing.field("iters", int64_t(options.iters));
+    timing.field("warmup", int64_t(options.warmup));
+    timing.field("flops", kernel->flops());
+    timing.field("tflops_median", tflops);
+    json.object("time", timing);
+  }
+
+  std::printf("%s\n", allPass ? "PASS" : "FAIL");
+  json.field("pass", allPass);
+  return finish(allPass ? kExitPass : kExitFail);
+}
+
+//===----------------------------------------------------------------------===//
+// --self-test
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct SelfTestCase {
+  const char *name;
+  mask::Mask mask;
+  AttentionShape shape;
+  ElementType type;
+  AttentionParams params;
+};
+
+std::vector<SelfTestCase> selfTestCases() {
+  using mask::Slice;
+  using mask::SliceKind;
+  std::vector<SelfTestCase> cases;
+  auto add = [&](const char *name, mask::Mask mask, AttentionShape shape,
+                 ElementType type, AttentionParams params = {}) {
+    cases.push_back({name, std::move(mask), shape, type, params});
+  };
+  // Sq > Sk: the first rows of a bottom-right causal slice are empty.
+  add("causal-tall-gqa", mask::causalMask(37, 29), {37, 29, 4, 2, 64},
+      ElementType::BF16);
+  AttentionParams capped;
+  capped.softcap = 5.0;
+  add("all-kinds-softcap",
+      {Slice{0, 20, 0, 30, SliceKind::InvCausal},
+       Slice{20, 40, 0, 25, SliceKind::BiCausal},
+       Slice{20, 40, 40, 50, SliceKind::Full},
+       Slice{40, 50, 10, 50, SliceKind::Causal}},
+      {50, 50, 3, 1, 40}, ElementType::F16, capped);
+  add("block-causal-overlapping-q", *mask::blockCausalMask(100, 32),
+      {100, 100, 2, 2, 128}, ElementType::F32);
+  // Rows 20..39 and 60..63 attend nothing: out 0, lse -inf.
+  add("empty-rows",
+      {Slice{0, 20, 0, 20, SliceKind::Causal},
+       Slice{40, 60, 30, 64, SliceKind::Full}},
+      {64, 64, 2, 1, 64}, ElementType::BF16);
+  AttentionParams scaled;
+  scaled.scale = 0.3;
+  add("sliding-window", *mask::slidingWindowMask(50, 70, 8, 3),
+      {50, 70, 2, 2, 96}, ElementType::BF16, scaled);
+  add("no-slices", {}, {20, 20, 1, 1, 64}, ElementType::BF16);
+  // Past the 48 KiB default of dynamic shared memory.
+  add("head-dim-256", *mask::sharedQuestionMask(30, {20, 25}),
+      {75, 75, 2, 1, 256}, ElementType::F16);
+  add("causal-1024", mask::causalMask(1024, 1024), {1024, 1024, 4, 4, 128},
+      ElementType::BF16);
+  return cases;
+}
+
+} // namespace
+
+int fattn::runtime::runReferenceSelfTest(const KernelRunOptions &options) {
+  std::string problem;
+  std::optional<Gpu> gpu = openGpu(options.device, &problem);
+  if (!gpu)
+    return error(options, problem);
+  std::optional<GpuReference> reference =
+      GpuReference::load(*gpu->context, &problem);
+  if (!reference)
+    return error(options, problem);
+  std::printf("self-test on %s: GPU reference kernel against the CPU "
+              "reference\n",
+              gpu->context->info().name.c_str());
+  std::vector<Json> results;
+  int passed = 0, total = 0;
+  for (const SelfTestCase &test : selfTestCases()) {
+    ++total;
+    std::optional<Inputs> inputs =
+        makeInputs(*gpu->driver, test.shape, test.type, options.seed, &problem);
+    if (!inputs)
+      return error(options, problem);
+    std::optional<GpuReferenceResult> gpuResult =
+        runGpuReference(*gpu, *reference, test.mask, test.shape, test.params,
+                        test.type, *inputs, &problem);
+    if (!gpuResult)
+      return error(options, std::string(test.name) + ": " + problem);
+    CpuReferenceResult cpuResult =
+        runCpuReference(test.mask, test.shape, test.params, test.type, *inputs);
+    CrossCheck check = crossCheck(*gpuResult, cpuResult, test.type);
+    passed += check.pass;
+    std::printf("self-test %s (%s): %s\n", test.name,
+                std::string(stringifyElementType(test.type)).c_str(),
+                check.summary.c_str());
+    check.json.field("name", std::string(test.name));
+    results.push_back(check.json);
+  }
+  bool pass = passed == total;
+  std::printf("self-test: %d of %d PASS\n%s\n", passed, total,
+              pass ? "PASS" : "FAIL");
+  if (!options.jsonPath.empty()) {
+    Json json;
+    json.array("cases", results);
+    json.field("pass", pass);
+    if (!writeJson(options.jsonPath, json))
+      return error(options, "cannot write " + options.jsonPath);
+  }
+  return pass ? kExitPass : kExitFail;
+}
+
+
+int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
+  std::string problem;
+  std::optional<KernelManifest> manifest =
+      readManifest(options.manifestPath, &problem);
+  if (!manifest)
+    return error(options, problem);
+  return printInfo(options, *manifest);
+}
+
+std::optional<std::string> fattn::runtime::whyNoGpu(int ordinal) {
+  std::string problem;
+  const cuda::Driver *driver = cuda::Driver::get(&problem);
+  if (!driver)
+    return problem;
+  if (cuda::CUresult result = driver->cuInit(0); result != 0)
+    return "no CUDA device (cuInit: " + driver->describe(result) + ")";
+  int count = 0;
+  if (cuda::Status status =
+          driver->check(driver->cuDeviceGetCount(&count), "cuDeviceGetCount");
+      !status)
+    return status.message;
+  if (ordinal < 0 || ordinal >= count)
+    return "no CUDA device " + std::to_string(ordinal) + " (the driver sees " +
+           std::to_string(count) + ")";
+  return std::nullopt;
+}
