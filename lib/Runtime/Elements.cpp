@@ -8,22 +8,10 @@ namespace fattn::runtime {
 
 namespace {
 
-uint32_t bitsOf(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return bits;
-}
-
-float floatOf(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof(value));
-  return value;
-}
-
 /// Bits of a float that is exactly representable in binary16 (roundTo has
 /// made it so), which keeps this a repacking rather than a second rounding.
 uint16_t packHalf(float value) {
-  uint32_t bits = bitsOf(value);
+  uint32_t bits = floatBits(value);
   uint16_t sign = uint16_t((bits >> 16) & 0x8000u);
   uint32_t magnitude = bits & 0x7fffffffu;
   if (magnitude > 0x7f800000u)
@@ -37,7 +25,7 @@ uint16_t packHalf(float value) {
     return sign | uint16_t((exponent + 15) << 10) |
            uint16_t((magnitude & 0x007fffffu) >> 13);
   // Subnormal: an exact multiple of 2^-24 below 2^-14.
-  return sign | uint16_t(floatOf(magnitude) * 0x1p24f);
+  return sign | uint16_t(floatFromBits(magnitude) * 0x1p24f);
 }
 
 float unpackHalf(uint16_t bits) {
@@ -45,12 +33,12 @@ float unpackHalf(uint16_t bits) {
   uint32_t exponent = (bits >> 10) & 0x1fu;
   uint32_t mantissa = bits & 0x3ffu;
   if (exponent == 0x1f)
-    return floatOf(sign | 0x7f800000u | (mantissa << 13));
+    return floatFromBits(sign | 0x7f800000u | (mantissa << 13));
   if (exponent == 0) {
     float magnitude = float(mantissa) * 0x1p-24f; // exact
-    return floatOf(sign | bitsOf(magnitude));
+    return floatFromBits(sign | floatBits(magnitude));
   }
-  return floatOf(sign | ((exponent + 112) << 23) | (mantissa << 13));
+  return floatFromBits(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
 
 } // namespace
@@ -70,7 +58,7 @@ std::vector<uint8_t> encodeElements(ElementType type, const float *values,
       break;
     case ElementType::BF16: {
       // bf16 is the upper half of a float whose lower half roundTo cleared.
-      uint16_t bits = uint16_t(bitsOf(value) >> 16);
+      uint16_t bits = uint16_t(floatBits(value) >> 16);
       std::memcpy(&bytes[2 * i], &bits, 2);
       break;
     }
@@ -95,7 +83,7 @@ void decodeElements(ElementType type, const void *data, int64_t count,
     case ElementType::BF16: {
       uint16_t bits;
       std::memcpy(&bits, &bytes[2 * i], 2);
-      values[i] = floatOf(uint32_t(bits) << 16);
+      values[i] = floatFromBits(uint32_t(bits) << 16);
       break;
     }
     case ElementType::F16: {

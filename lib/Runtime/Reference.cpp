@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashDialect/Runtime/Reference.h"
+#include "FlashDialect/Runtime/Elements.h"
 
 #include <algorithm>
 #include <cassert>
@@ -42,18 +43,6 @@ std::optional<ElementType> parseElementType(std::string_view name) {
   return std::nullopt;
 }
 
-static uint32_t bitsOf(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return bits;
-}
-
-static float floatOf(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof(value));
-  return value;
-}
-
 /// Rounds away the low `droppedBits` of the bit pattern, ties to even. On a
 /// float's bit pattern this is round-to-nearest-even of the value whenever the
 /// target format shares float's exponent range: a mantissa carry moves into
@@ -66,15 +55,15 @@ static uint32_t roundBitsToEven(uint32_t bits, int droppedBits) {
 }
 
 static float roundToBFloat16(float value) {
-  uint32_t bits = bitsOf(value);
+  uint32_t bits = floatBits(value);
   if ((bits & 0x7fffffffu) > 0x7f800000u)
     // Keep it a NaN after truncation: set the quiet bit, which bf16 keeps.
-    return floatOf((bits | 0x00400000u) & 0xffff0000u);
-  return floatOf(roundBitsToEven(bits, 16));
+    return floatFromBits((bits | 0x00400000u) & 0xffff0000u);
+  return floatFromBits(roundBitsToEven(bits, 16));
 }
 
 static float roundToFloat16(float value) {
-  uint32_t bits = bitsOf(value);
+  uint32_t bits = floatBits(value);
   uint32_t sign = bits & 0x80000000u;
   uint32_t magnitude = bits & 0x7fffffffu;
   if (magnitude >= 0x7f800000u)
@@ -87,14 +76,14 @@ static float roundToFloat16(float value) {
     uint32_t rounded = roundBitsToEven(magnitude, 13);
     if (rounded >= kHalfOverflow)
       rounded = 0x7f800000u;
-    return floatOf(sign | rounded);
+    return floatFromBits(sign | rounded);
   }
 
   // Subnormal fp16: multiples of 2^-24. Float subnormals lie far below half
   // of that quantum and round to zero.
   uint32_t exponent = magnitude >> 23;
   if (exponent == 0)
-    return floatOf(sign);
+    return floatFromBits(sign);
   uint32_t mantissa = (magnitude & 0x007fffffu) | 0x00800000u;
   // value = mantissa * 2^(exponent - 150), so in units of 2^-24 it is
   // mantissa >> (126 - exponent).
@@ -108,7 +97,7 @@ static float roundToFloat16(float value) {
       ++units;
   }
   // units <= 1024 and the scale is a power of two: the product is exact.
-  return floatOf(sign | bitsOf(float(units) * 0x1p-24f));
+  return floatFromBits(sign | floatBits(float(units) * 0x1p-24f));
 }
 
 float roundTo(ElementType type, float value) {

@@ -13,9 +13,23 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace fattn::runtime {
+
+/// A float's IEEE-754 bit pattern, and the float of a bit pattern: the
+/// rounding and packing code works on bits.
+inline uint32_t floatBits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return bits;
+}
+inline float floatFromBits(uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
 
 /// Bytes of one element: 2 for bf16 and f16, 4 for f32.
 size_t elementBytes(ElementType type);
