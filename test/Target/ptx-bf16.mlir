@@ -1,7 +1,7 @@
 // The PTX of a bf16 kernel has the tensor-core, ldmatrix and cp.async
 // instructions, and ptxas for sm_90a compiles it without local-memory spills
 // at D = 128: the default 4 warps of 32 rows (255 registers), 8 warps of 16
-// rows, and three or four K/V stages.
+// rows, three or four K/V stages, and for sm_80 as for sm_90a.
 //
 // RUN: rm -rf %t && fattn-run %s --target=gpu --emit-dir %t | FileCheck %s --check-prefix=TOOL
 // RUN: FileCheck %s --input-file=%t/ptx-bf16.ptx --check-prefix=PTX
@@ -42,6 +42,10 @@
 // RUN: %ptxas -arch=sm_90a -v %t.s3/ptx-bf16.ptx -o %t.s3/k.cubin 2>&1 | FileCheck %s --check-prefix=NOSPILL
 // RUN: rm -rf %t.s4 && fattn-run %s --target=gpu --emit-dir %t.s4 --stages=4
 // RUN: %ptxas -arch=sm_90a -v %t.s4/ptx-bf16.ptx -o %t.s4/k.cubin 2>&1 | FileCheck %s --check-prefix=NOSPILL
+// RUN: rm -rf %t.a100 && fattn-run %s --target=gpu --emit-dir %t.a100 --chip=sm_80
+// RUN: FileCheck %s --input-file=%t.a100/ptx-bf16.ptx --check-prefix=SM80
+// SM80: .target sm_80
+// RUN: %ptxas -arch=sm_80 -v %t.a100/ptx-bf16.ptx -o %t.a100/k.cubin 2>&1 | FileCheck %s --check-prefix=NOSPILL
 // NOSPILL: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 func.func @attention(%q: tensor<500x8x128xbf16>, %k: tensor<500x2x128xbf16>, %v: tensor<500x2x128xbf16>) -> (tensor<500x8x128xbf16>, tensor<500x8xf32>) {
   %out = tensor.empty() : tensor<500x8x128xbf16>
