@@ -3,8 +3,9 @@
 
 One process, one GPU, the same inputs for everyone (SPEC.md §5):
 
-  fattn   compiled kernels (NAME.manifest + NAME.ptx), launched through
-          libfattn_runtime.so with ctypes on torch tensors
+  fattn   compiled kernels (NAME.manifest + NAME.ptx), launched on torch
+          tensors through the fattn package (python/fattn: ctypes over
+          libfattn_runtime.so)
   FA2     torch.ops.aten._flash_attention_forward (dense, varlen, windowed)
   cuDNN   scaled_dot_product_attention with the cuDNN backend (full, causal)
   Flex    torch.compile(flex_attention) with a BlockMask of the same mask
@@ -32,7 +33,6 @@ which scripts/stage-device.sh writes.
 """
 
 import argparse
-import ctypes
 import json
 import math
 import os
@@ -41,6 +41,13 @@ import statistics
 import sys
 import time
 import traceback
+
+# The fattn package lives in <repo>/python, next to this script's folder.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "python"))
+
+import fattn  # noqa: E402
+from fattn import BI_CAUSAL, CAUSAL, FULL, INV_CAUSAL  # noqa: E402
 
 FAMILIES = ["full", "causal", "varlen-full", "varlen-causal", "sliding-window",
             "block-causal"]
@@ -52,8 +59,6 @@ WINDOW = 1024  # sliding window: keys before each query, itself included
 BLOCK = 2048   # block-causal block size
 MIN_DOC, MAX_DOC = 256, 4096
 DOC_SEED = 1
-
-FULL, CAUSAL, INV_CAUSAL, BI_CAUSAL = 0, 1, 2, 3
 
 
 def kernel_name(family, seqlen):
@@ -159,109 +164,6 @@ class Case:
         # the kernel's mask; `expected` is that description as slices.
         self.expected = expected
         self.slices = slices if slices is not None else expected
-
-
-# ---------------------------------------------------------------------------
-# libfattn_runtime.so
-# ---------------------------------------------------------------------------
-
-class KernelInfo(ctypes.Structure):
-    _fields_ = [("kernel_name", ctypes.c_char_p),
-                ("grid", ctypes.c_uint * 3),
-                ("block", ctypes.c_uint * 3),
-                ("shared_bytes", ctypes.c_uint),
-                ("dtype", ctypes.c_int),
-                ("num_q", ctypes.c_int64), ("num_k", ctypes.c_int64),
-                ("heads_q", ctypes.c_int64), ("heads_k", ctypes.c_int64),
-                ("head_dim", ctypes.c_int64),
-                ("scale", ctypes.c_double), ("softcap", ctypes.c_double),
-                ("num_slices", ctypes.c_int64),
-                ("attended_pairs", ctypes.c_int64),
-                ("flops", ctypes.c_double),
-                ("q_bytes", ctypes.c_int64), ("kv_bytes", ctypes.c_int64),
-                ("out_bytes", ctypes.c_int64), ("lse_bytes", ctypes.c_int64),
-                ("num_registers", ctypes.c_int)]
-
-
-DTYPE_NAMES = {0: "f32", 1: "f16", 2: "bf16"}
-
-
-class Runtime:
-    def __init__(self, path):
-        self.lib = ctypes.CDLL(path)
-        lib = self.lib
-        lib.fattn_kernel_load.argtypes = [ctypes.c_char_p,
-                                          ctypes.POINTER(ctypes.c_void_p)]
-        lib.fattn_kernel_launch.argtypes = [ctypes.c_void_p] * 7
-        lib.fattn_kernel_info.argtypes = [ctypes.c_void_p,
-                                          ctypes.POINTER(KernelInfo)]
-        lib.fattn_kernel_slices.argtypes = [
-            ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64,
-            ctypes.POINTER(ctypes.c_int64)]
-        lib.fattn_kernel_destroy.argtypes = [ctypes.c_void_p]
-        lib.fattn_kernel_destroy.restype = None
-        lib.fattn_mask_count_pairs.argtypes = [
-            ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64,
-            ctypes.c_int64, ctypes.POINTER(ctypes.c_int64)]
-        lib.fattn_mask_same_pairs.argtypes = [
-            ctypes.POINTER(ctypes.c_int64), ctypes.c_int64,
-            ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64,
-            ctypes.c_int64, ctypes.POINTER(ctypes.c_int)]
-        lib.fattn_last_error.restype = ctypes.c_char_p
-        lib.fattn_status_name.restype = ctypes.c_char_p
-
-    def error(self, status):
-        return "%s: %s" % (self.lib.fattn_status_name(status).decode(),
-                           self.lib.fattn_last_error().decode())
-
-    @staticmethod
-    def _array(slices):
-        flat = [value for s in slices for value in s]
-        return (ctypes.c_int64 * max(1, len(flat)))(*flat)
-
-    def count_pairs(self, slices, num_q, num_k):
-        pairs = ctypes.c_int64()
-        status = self.lib.fattn_mask_count_pairs(
-            self._array(slices), len(slices), num_q, num_k,
-            ctypes.byref(pairs))
-        if status:
-            raise RuntimeError(self.error(status))
-        return pairs.value
-
-    def same_pairs(self, a, b, num_q, num_k):
-        same = ctypes.c_int()
-        status = self.lib.fattn_mask_same_pairs(
-            self._array(a), len(a), self._array(b), len(b), num_q, num_k,
-            ctypes.byref(same))
-        if status:
-            raise RuntimeError(self.error(status))
-        return bool(same.value)
-
-    def load(self, manifest_path):
-        handle = ctypes.c_void_p()
-        status = self.lib.fattn_kernel_load(manifest_path.encode(),
-                                            ctypes.byref(handle))
-        if status:
-            raise RuntimeError(self.error(status))
-        info = KernelInfo()
-        status = self.lib.fattn_kernel_info(handle, ctypes.byref(info))
-        if status:
-            raise RuntimeError(self.error(status))
-        count = ctypes.c_int64()
-        values = (ctypes.c_int64 * (5 * max(1, info.num_slices)))()
-        status = self.lib.fattn_kernel_slices(handle, values, info.num_slices,
-                                              ctypes.byref(count))
-        if status:
-            raise RuntimeError(self.error(status))
-        slices = [tuple(values[5 * i:5 * i + 5]) for i in range(count.value)]
-        return handle, info, slices
-
-    def launch(self, handle, q, k, v, out, lse, stream):
-        status = self.lib.fattn_kernel_launch(
-            handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
-            lse.data_ptr(), stream)
-        if status:
-            raise RuntimeError(self.error(status))
 
 
 def count_pairs_fallback(slices):
@@ -479,6 +381,7 @@ def main():
                         ".manifest/.ptx files (omit to time the peers only)")
     parser.add_argument("--lib", default=None,
                         help="libfattn_runtime.so (default: "
+                             "$FATTN_RUNTIME_LIB, then "
                              "build-rt/lib/libfattn_runtime.so, then "
                              "build/lib/libfattn_runtime.so)")
     parser.add_argument("--json", help="write every number here")
@@ -518,19 +421,10 @@ def main():
     device_name = torch.cuda.get_device_name(0)
 
     runtime, runtime_error = None, None
-    lib_candidates = ([args.lib] if args.lib else
-                      ["build-rt/lib/libfattn_runtime.so",
-                       "build/lib/libfattn_runtime.so"])
-    for path in lib_candidates:
-        if os.path.exists(path):
-            try:
-                runtime = Runtime(os.path.abspath(path))
-                break
-            except OSError as error:
-                runtime_error = short(error)
-    if runtime is None and runtime_error is None:
-        runtime_error = "libfattn_runtime.so not found in " + \
-            ", ".join(lib_candidates)
+    try:
+        runtime = fattn.load_library(args.lib)
+    except fattn.FattnError as error:
+        runtime_error = str(error)
     if runtime is None:
         print(f"bench: {runtime_error}; fattn kernels are skipped and pairs "
               "are counted by the numpy fallback", file=sys.stderr)
@@ -562,9 +456,10 @@ def main():
             row["results"]["fattn"] = {"error": runtime_error}
         elif manifest:
             try:
-                handle, info, slices = runtime.load(manifest)
+                loaded = fattn.Kernel.load(manifest, library=runtime)
+                info = loaded.info
                 shape = (info.num_q, info.num_k, info.heads_q, info.heads_k,
-                         info.head_dim, DTYPE_NAMES.get(info.dtype))
+                         info.head_dim, info.dtype)
                 wanted = (seqlen, seqlen, HEADS_Q, HEADS_K, HEAD_DIM, "bf16")
                 if shape != wanted:
                     raise RuntimeError(f"kernel shape {shape}, bench needs "
@@ -574,14 +469,15 @@ def main():
                     raise RuntimeError(f"kernel scale {info.scale} softcap "
                                        f"{info.softcap}; peers use the "
                                        "defaults")
-                kernel = (handle, info, slices)
+                kernel = loaded
             except Exception as error:  # noqa: BLE001
                 row["results"]["fattn"] = {"error": short(error)}
-        case = Case(family, seqlen, kernel[2] if kernel else None)
+        case = Case(family, seqlen, kernel.slices if kernel else None)
         row["mask_source"] = case.mask_source
         row["num_slices"] = len(case.slices)
         try:
-            pairs = (runtime.count_pairs(case.slices, seqlen, seqlen)
+            pairs = (fattn.count_pairs(case.slices, seqlen, seqlen,
+                                       library=runtime)
                      if runtime else count_pairs_fallback(case.slices))
         except Exception as error:  # noqa: BLE001
             row["notes"].append("mask rejected: " + short(error))
@@ -592,8 +488,9 @@ def main():
         description_ok = case.expected is not None
         if description_ok and runtime and case.mask_source == "kernel":
             try:
-                description_ok = runtime.same_pairs(case.slices, case.expected,
-                                                    seqlen, seqlen)
+                description_ok = fattn.same_pairs(case.slices, case.expected,
+                                                  seqlen, seqlen,
+                                                  library=runtime)
             except Exception as error:  # noqa: BLE001
                 description_ok = False
                 row["notes"].append(short(error))
@@ -656,7 +553,7 @@ def main():
             cases:
         if kernel is None:
             continue
-        handle, info, _ = kernel
+        info = kernel.info
         entry = {"registers": info.num_registers,
                  "grid": list(info.grid), "block": list(info.block),
                  "shared_bytes": info.shared_bytes,
@@ -672,7 +569,7 @@ def main():
         lse.fill_(float("nan"))
         try:
             def run():
-                runtime.launch(handle, q, k, v, out, lse, stream)
+                kernel.launch(q, k, v, out, lse, stream=stream)
                 return out
             run()
             torch.cuda.synchronize()
@@ -725,12 +622,13 @@ def main():
     for row in rows:
         tflops = {label: row["results"].get(label, {}).get("tflops")
                   for label in labels}
-        fattn = row["results"].get("fattn", {})
-        diff = next((value for key, value in fattn.items()
+        fattn_entry = row["results"].get("fattn", {})
+        diff = next((value for key, value in fattn_entry.items()
                      if key.startswith("max_abs_diff_vs_")), None)
         # '!': timed, but its output failed the check.
         fattn_text = fmt(tflops["fattn"]) + (
-            "!" if str(fattn.get("check", "")).startswith("FAIL") else "")
+            "!" if str(fattn_entry.get("check", "")).startswith("FAIL")
+            else "")
         print(f"{row['mask']:<15} {row['S']:>6} {fattn_text:>7} "
               f"{fmt(tflops['FA2']):>7} {fmt(tflops['cuDNN']):>7} "
               f"{fmt(tflops['Flex']):>7} "
@@ -738,7 +636,7 @@ def main():
               f"{fmt(ratio(tflops['fattn'], tflops['cuDNN']), 2):>6} "
               f"{fmt(ratio(tflops['fattn'], tflops['Flex']), 2):>6} "
               f"{fmt(diff, 4):>15} "
-              f"{fmt(fattn.get('compile_s'), 2):>9}")
+              f"{fmt(fattn_entry.get('compile_s'), 2):>9}")
         for label in labels:
             error = row["results"].get(label, {}).get("error")
             if error:
@@ -757,8 +655,13 @@ def main():
                        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "rows": rows}, file, indent=1)
     for _, _, kernel, *_ in cases:
-        if kernel is not None and not context_lost:
-            runtime.lib.fattn_kernel_destroy(kernel[0])
+        if kernel is None:
+            continue
+        # After a fault the context is gone; unloading would only touch it.
+        if context_lost:
+            kernel.detach()
+        else:
+            kernel.close()
     return 0
 
 

@@ -14,13 +14,15 @@
 #   check     fattn-launch --check on every STAGED_DIR/kernels/*.manifest
 #   sanitize  compute-sanitizer memcheck on the kernels whose name contains
 #             "sanitize", else on the $SANITIZE_COUNT smallest
+#   python    the Python package's tests (python/tests) on the GPU, with the
+#             kernels of STAGED_DIR/python-kernels (stage-device.sh --python)
 #   bench     bench/bench.py with the staged kernels (peers only if none)
 #
 # LOG_DIR receives at most 8 files (what a device call can bring back):
-# build.log selftest.log check.log check.jsonl sanitize.log bench.log
-# bench.json summary.txt. The summary is printed last.
+# build.log check.log (self-test first) check.jsonl sanitize.log python.log
+# bench.log bench.json summary.txt. The summary is printed last.
 #
-# Environment: STAGES (default build,selftest,check,sanitize,bench),
+# Environment: STAGES (default build,selftest,check,sanitize,python,bench),
 # BUILD_DIR (build-rt), JOBS (nproc), SANITIZE_COUNT (3), CHECK_TIMEOUT
 # (180 s a kernel), BENCH_TIMEOUT (420 s), BENCH_ARGS (extra bench.py
 # arguments, e.g. "--seqlens 4096 --iters 10").
@@ -37,7 +39,7 @@ if [ $# -ne 2 ]; then
 fi
 STAGED_DIR=$1
 LOG_DIR=$2
-STAGES=${STAGES:-build,selftest,check,sanitize,bench}
+STAGES=${STAGES:-build,selftest,check,sanitize,python,bench}
 BUILD_DIR=${BUILD_DIR:-build-rt}
 JOBS=${JOBS:-$(nproc)}
 SANITIZE_COUNT=${SANITIZE_COUNT:-3}
@@ -106,26 +108,30 @@ if [ ! -x "$LAUNCH" ]; then
 fi
 
 #===--- selftest ------------------------------------------------------------===#
+SELFTEST_LOG=$LOG_DIR/selftest.tmp
 if wants selftest; then
-  "$LAUNCH" --self-test >"$LOG_DIR/selftest.log" 2>&1
+  "$LAUNCH" --self-test >"$SELFTEST_LOG" 2>&1
   rc=$?
   case $rc in
-  0) say "selftest: PASS ($(grep -c '^self-test .*: PASS' "$LOG_DIR/selftest.log") cases)" ;;
+  0) say "selftest: PASS ($(grep -c '^self-test .*: PASS' "$SELFTEST_LOG") cases)" ;;
   1)
     say "selftest: FAIL (GPU reference disagrees with the CPU one):"
-    grep '^self-test .*FAIL' "$LOG_DIR/selftest.log" | tee -a "$SUMMARY"
+    grep '^self-test .*FAIL' "$SELFTEST_LOG" | tee -a "$SUMMARY"
     STATUS=1
     ;;
   *)
-    say "selftest: ERROR $rc: $(tail -1 "$LOG_DIR/selftest.log")"
+    say "selftest: ERROR $rc: $(tail -1 "$SELFTEST_LOG")"
     STATUS=1
     ;;
   esac
+  # One log fewer to bring back: the self-test opens check.log.
+  { echo "=== self-test"; cat "$SELFTEST_LOG"; } >"$LOG_DIR/check.log"
+  rm -f "$SELFTEST_LOG"
 fi
 
 #===--- check ---------------------------------------------------------------===#
 if wants check; then
-  : >"$LOG_DIR/check.log"
+  wants selftest || : >"$LOG_DIR/check.log"
   : >"$LOG_DIR/check.jsonl"
   pass=0 fail=0 error=0
   failed=()
@@ -215,6 +221,28 @@ if wants sanitize; then
       say "sanitize $name: $verdict"
       rm -f "$log"
     done
+  fi
+fi
+
+#===--- python --------------------------------------------------------------===#
+if wants python; then
+  start=$(seconds)
+  kernels_env=()
+  if [ -d "$STAGED_DIR/python-kernels" ]; then
+    kernels_env=(FATTN_TEST_KERNELS="$STAGED_DIR/python-kernels")
+  fi
+  env FATTN_RUNTIME_LIB="$BUILD_DIR/lib/libfattn_runtime.so" "${kernels_env[@]}" \
+    timeout 600 python3 -m unittest discover -s python/tests -v \
+    >"$LOG_DIR/python.log" 2>&1
+  rc=$?
+  ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' "$LOG_DIR/python.log" | tail -1)
+  skipped=$(grep -c ' \.\.\. skipped' "$LOG_DIR/python.log")
+  if [ $rc -eq 0 ]; then
+    say "python: OK ($ran tests, $skipped skipped, $(($(seconds) - start)) s)"
+  else
+    say "python: FAILED (exit $rc); last lines of python.log:"
+    tail -15 "$LOG_DIR/python.log" | tee -a "$SUMMARY"
+    STATUS=1
   fi
 fi
 

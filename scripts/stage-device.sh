@@ -3,7 +3,7 @@
 #
 # Run on the compiler machine (LLVM/MLIR, no GPU), from the repository root:
 #
-#   bash scripts/stage-device.sh [--bench] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]
+#   bash scripts/stage-device.sh [--bench] [--python] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]
 #
 # Compiles each PROGRAM with
 #   BUILD_DIR/bin/fattn-run PROGRAM --target=gpu --emit-dir STAGED_DIR/kernels
@@ -14,7 +14,10 @@
 # benchmark's programs, STAGED_DIR/programs/bench-<family>-<S>.mlir for every
 # case that `bench/bench.py --list-cases` lists, with BUILD_DIR/bin/fattn-synth
 # (Hq = Hk = 16, D = 128, bf16, sliding window 1024, blocks of 2048), and
-# compiles them too; bench.py finds its kernels by those names.
+# compiles them too; bench.py finds its kernels by those names. With --python
+# it also compiles the Python package's GPU test programs into
+# STAGED_DIR/python-kernels (python/tests/gpu_programs.py), which
+# device-run.sh's python stage hands to the tests.
 #
 # Then hand STAGED_DIR to the GPU machine with the repository and run
 # `bash scripts/device-run.sh STAGED_DIR LOG_DIR` there (scripts/README.md).
@@ -27,12 +30,14 @@
 set -u -o pipefail
 
 BENCH=0
-if [ "${1:-}" = "--bench" ]; then
-  BENCH=1
+PYTHON=0
+while [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--python" ]; do
+  [ "$1" = "--bench" ] && BENCH=1
+  [ "$1" = "--python" ] && PYTHON=1
   shift
-fi
+done
 if [ $# -lt 2 ]; then
-  echo "usage: bash scripts/stage-device.sh [--bench] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]" >&2
+  echo "usage: bash scripts/stage-device.sh [--bench] [--python] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]" >&2
   exit 2
 fi
 BUILD_DIR=$1
@@ -46,8 +51,8 @@ if [ ! -x "$FATTN_RUN" ]; then
   echo "stage-device.sh: $FATTN_RUN not found; build first (ninja -C $BUILD_DIR)" >&2
   exit 2
 fi
-if [ $BENCH -eq 0 ] && [ $# -eq 0 ]; then
-  echo "stage-device.sh: no programs given (and no --bench)" >&2
+if [ $BENCH -eq 0 ] && [ $PYTHON -eq 0 ] && [ $# -eq 0 ]; then
+  echo "stage-device.sh: no programs given (and no --bench or --python)" >&2
   exit 2
 fi
 mkdir -p "$STAGED_DIR/kernels"
@@ -98,6 +103,15 @@ for program in "${PROGRAMS[@]}"; do
   rm -f "$log"
   failed+=("$name")
 done
+
+if [ $PYTHON -eq 0 ]; then
+  :
+elif FATTN_RUN=$FATTN_RUN FATTN_SYNTH=$FATTN_SYNTH \
+  python3 python/tests/gpu_programs.py "$STAGED_DIR/python-kernels"; then
+  echo "stage-device.sh: Python test kernels staged in $STAGED_DIR/python-kernels"
+else
+  failed+=("python-kernels")
+fi
 
 size=$(du -sm "$STAGED_DIR" | cut -f1)
 echo "stage-device.sh: $ok of ${#PROGRAMS[@]} programs staged in $STAGED_DIR/kernels (${size} MiB)"

@@ -1,0 +1,280 @@
+"""Compiled kernels (NAME.manifest + NAME.ptx) launched on torch tensors.
+
+A kernel is specialized to one shape, dtype and mask at compile time, and the
+C API only sees raw device pointers; a mismatched tensor would be read out of
+bounds or misinterpreted rather than rejected. So every launch checks the
+tensors against the kernel's own description first and raises ValueError
+naming the culprit. torch is imported only where tensors are allocated, so
+that loading and inspecting kernels works without it.
+"""
+
+import ctypes
+import dataclasses
+import os
+import sys
+import weakref
+
+from .library import DTYPE_NAMES, KernelInfoStruct, load_library
+from .masks import Slice
+
+# Kernel dtype names to str(torch dtype): comparing names keeps the checks
+# free of a torch import and lets tensor-like objects with torch's dtype
+# spelling through.
+TORCH_DTYPE_NAMES = {"f32": "torch.float32", "f16": "torch.float16",
+                     "bf16": "torch.bfloat16"}
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelInfo:
+    """fattn_kernel_info_t in Python types; dtype is "f32", "f16" or "bf16".
+
+    scale is the effective softmax scale (1/sqrt(head_dim) unless the program
+    set one), softcap 0 means none, flops = 4 * attended_pairs * heads_q *
+    head_dim, and the *_bytes fields are the buffer sizes the kernel reads
+    and writes.
+    """
+
+    kernel_name: str
+    grid: tuple
+    block: tuple
+    shared_bytes: int
+    dtype: str
+    num_q: int
+    num_k: int
+    heads_q: int
+    heads_k: int
+    head_dim: int
+    scale: float
+    softcap: float
+    num_slices: int
+    attended_pairs: int
+    flops: float
+    q_bytes: int
+    kv_bytes: int
+    out_bytes: int
+    lse_bytes: int
+    num_registers: int
+
+    @property
+    def q_shape(self):
+        """Shape of q and out: (num_q, heads_q, head_dim)."""
+        return (self.num_q, self.heads_q, self.head_dim)
+
+    @property
+    def kv_shape(self):
+        """Shape of k and v: (num_k, heads_k, head_dim)."""
+        return (self.num_k, self.heads_k, self.head_dim)
+
+    @property
+    def lse_shape(self):
+        """Shape of lse (float32): (num_q, heads_q)."""
+        return (self.num_q, self.heads_q)
+
+    @classmethod
+    def from_struct(cls, raw):
+        return cls(kernel_name=(raw.kernel_name or b"").decode(),
+                   grid=tuple(raw.grid), block=tuple(raw.block),
+                   shared_bytes=raw.shared_bytes,
+                   dtype=DTYPE_NAMES.get(raw.dtype, f"dtype{raw.dtype}"),
+                   num_q=raw.num_q, num_k=raw.num_k, heads_q=raw.heads_q,
+                   heads_k=raw.heads_k, head_dim=raw.head_dim,
+                   scale=raw.scale, softcap=raw.softcap,
+                   num_slices=raw.num_slices,
+                   attended_pairs=raw.attended_pairs, flops=raw.flops,
+                   q_bytes=raw.q_bytes, kv_bytes=raw.kv_bytes,
+                   out_bytes=raw.out_bytes, lse_bytes=raw.lse_bytes,
+                   num_registers=raw.num_registers)
+
+
+def _check_tensor(name, tensor, shape, dtype_name, device):
+    """Raises ValueError unless TENSOR is a contiguous CUDA tensor of SHAPE
+    and DTYPE_NAME on DEVICE (when given)."""
+    if not callable(getattr(tensor, "data_ptr", None)):
+        raise TypeError(f"{name} is a {type(tensor).__name__}, not a tensor "
+                        "(an object with data_ptr())")
+    tensor_device = getattr(tensor, "device", None)
+    if getattr(tensor_device, "type", None) != "cuda":
+        raise ValueError(f"{name} is on {tensor_device}, not on a CUDA "
+                         "device")
+    if device is not None and tensor_device != device:
+        raise ValueError(f"{name} is on {tensor_device}, q on {device}; all "
+                         "tensors must be on one device")
+    if str(tensor.dtype) != dtype_name:
+        raise ValueError(f"{name} has dtype {tensor.dtype}; the kernel takes "
+                         f"{dtype_name}")
+    if tuple(tensor.shape) != shape:
+        raise ValueError(f"{name} has shape {tuple(tensor.shape)}; the kernel "
+                         f"takes {shape}")
+    if not tensor.is_contiguous():
+        raise ValueError(f"{name} is not contiguous (strides "
+                         f"{tuple(tensor.stride())}); the kernel reads "
+                         "packed rows: pass .contiguous()")
+
+
+def _stream_handle(stream, device):
+    """The CUstream to launch on, as an int, or None for the legacy default
+    stream.
+
+    Without an explicit STREAM this is torch's current stream of the
+    tensors' device when torch is in use, so that the launch is ordered after
+    the work that produced the inputs and before the work that reads the
+    outputs, exactly as a torch operator would be.
+    """
+    if stream is None:
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return None
+        return torch.cuda.current_stream(device).cuda_stream or None
+    if isinstance(stream, int):
+        return stream or None
+    handle = getattr(stream, "cuda_stream", None)
+    if not isinstance(handle, int):
+        raise TypeError(f"stream is a {type(stream).__name__}; pass a "
+                        "torch.cuda.Stream, a CUstream handle (int) or None")
+    return handle or None
+
+
+class Kernel:
+    """A loaded kernel. Create it with Kernel.load(manifest_path).
+
+    The module is unloaded by close(), by leaving a `with` block, or when the
+    object is garbage collected; not at interpreter exit, where the CUDA
+    driver and PyTorch may already have torn down the context it lives in
+    (the process exit reclaims it anyway).
+    """
+
+    def __init__(self, library, handle, manifest_path):
+        """Takes ownership of HANDLE (a fattn_kernel *); use Kernel.load."""
+        self.library = library
+        self.manifest_path = manifest_path
+        self._handle = handle
+        self._finalizer = weakref.finalize(
+            self, library.lib.fattn_kernel_destroy, ctypes.c_void_p(handle))
+        self._finalizer.atexit = False
+        try:
+            raw = KernelInfoStruct()
+            library.check(library.lib.fattn_kernel_info(
+                handle, ctypes.byref(raw)))
+            self.info = KernelInfo.from_struct(raw)
+            self.slices = self._read_slices()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def load(cls, manifest_path, library=None):
+        """Loads MANIFEST_PATH and the PTX it names, JIT-compiled for the
+        CUDA context current on this thread (torch's, once torch has used
+        the device), else device 0's primary context.
+
+        Raises FattnError: FATTN_STATUS_BAD_MANIFEST for a missing or
+        malformed manifest or PTX, FATTN_STATUS_NO_DRIVER without libcuda,
+        FATTN_STATUS_NO_DEVICE, FATTN_STATUS_PTX_LOAD_FAILED, ...
+        """
+        library = library or load_library()
+        handle = ctypes.c_void_p()
+        library.check(library.lib.fattn_kernel_load(
+            os.fsencode(manifest_path), ctypes.byref(handle)))
+        return cls(library, handle.value, manifest_path)
+
+    def _read_slices(self):
+        count = ctypes.c_int64()
+        capacity = self.info.num_slices
+        values = (ctypes.c_int64 * (5 * max(1, capacity)))()
+        self.library.check(self.library.lib.fattn_kernel_slices(
+            self._handle, values, capacity, ctypes.byref(count)))
+        return [Slice(*values[5 * i:5 * i + 5]) for i in range(count.value)]
+
+    def _check_open(self):
+        if self._handle is None:
+            raise ValueError(f"kernel {self.manifest_path} is closed")
+
+    @property
+    def handle(self):
+        """The fattn_kernel * as an int, for calling the C API directly."""
+        self._check_open()
+        return self._handle
+
+    @property
+    def closed(self):
+        """True after close() or detach(): the handle is gone."""
+        return self._handle is None
+
+    def close(self):
+        """Unloads the module (fattn_kernel_destroy). Idempotent."""
+        self._finalizer()
+        self._handle = None
+
+    def detach(self):
+        """Gives up ownership without unloading and returns the handle.
+
+        For when the CUDA context is known to be lost (a kernel faulted):
+        unloading would then only touch a dead context. The object is closed
+        afterwards.
+        """
+        handle = self.handle
+        self._finalizer.detach()
+        self._handle = None
+        return handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        if self.closed:
+            return f"<fattn.Kernel {self.manifest_path} (closed)>"
+        info = self.info
+        return (f"<fattn.Kernel {info.kernel_name} from {self.manifest_path}:"
+                f" {info.dtype} q{info.q_shape} kv{info.kv_shape}, "
+                f"{len(self.slices)} slices>")
+
+    def check_arguments(self, q, k, v, out, lse):
+        """Raises ValueError (TypeError for non-tensors) unless the five
+        tensors are what the kernel reads and writes: contiguous CUDA
+        tensors on one device, q and out (num_q, heads_q, head_dim), k and v
+        (num_k, heads_k, head_dim) of the kernel's dtype, lse (num_q,
+        heads_q) float32."""
+        info = self.info
+        dtype_name = TORCH_DTYPE_NAMES.get(info.dtype, info.dtype)
+        _check_tensor("q", q, info.q_shape, dtype_name, None)
+        device = q.device
+        _check_tensor("k", k, info.kv_shape, dtype_name, device)
+        _check_tensor("v", v, info.kv_shape, dtype_name, device)
+        _check_tensor("out", out, info.q_shape, dtype_name, device)
+        _check_tensor("lse", lse, info.lse_shape, "torch.float32", device)
+
+    def launch(self, q, k, v, out, lse, stream=None):
+        """Enqueues the kernel: out and lse receive the attention of q over
+        k, v under the kernel's mask. Asynchronous, on STREAM (a
+        torch.cuda.Stream, a CUstream int, or None for torch's current
+        stream; see _stream_handle). Checks the tensors first
+        (check_arguments); a failure of the launch itself raises FattnError.
+        """
+        handle = self.handle
+        self.check_arguments(q, k, v, out, lse)
+        self.library.check(self.library.lib.fattn_kernel_launch(
+            handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
+            lse.data_ptr(), _stream_handle(stream, q.device)))
+
+    def attention(self, q, k, v, stream=None):
+        """Returns (out, lse), freshly allocated with torch and computed by
+        launch() on STREAM. Rows with no attended key get out 0 and lse
+        -inf (SPEC section 1)."""
+        import torch
+
+        self._check_open()  # Before anything is allocated.
+        info = self.info
+        dtype_name = TORCH_DTYPE_NAMES.get(info.dtype, info.dtype)
+        # Checked before allocating: a q that is not a CUDA tensor would
+        # otherwise fail inside torch.empty, with torch's message, not ours.
+        _check_tensor("q", q, info.q_shape, dtype_name, None)
+        out = torch.empty(info.q_shape, dtype=q.dtype, device=q.device)
+        lse = torch.empty(info.lse_shape, dtype=torch.float32,
+                          device=q.device)
+        self.launch(q, k, v, out, lse, stream=stream)
+        return out, lse
+
+    __call__ = attention
