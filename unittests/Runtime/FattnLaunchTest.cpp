@@ -24,11 +24,10 @@ struct Result {
   std::string output; // stdout and stderr together
 };
 
-Result runLaunch(const std::string &arguments) {
-  std::string command =
-      std::string("'") + FATTN_LAUNCH_PATH + "' " + arguments + " 2>&1";
+/// Runs a shell command line; its stdout and stderr together.
+Result runCommand(const std::string &command) {
   Result result;
-  std::FILE *pipe = popen(command.c_str(), "r");
+  std::FILE *pipe = popen((command + " 2>&1").c_str(), "r");
   if (!pipe)
     return result;
   char buffer[4096];
@@ -39,6 +38,10 @@ Result runLaunch(const std::string &arguments) {
   if (WIFEXITED(status))
     result.exitCode = WEXITSTATUS(status);
   return result;
+}
+
+Result runLaunch(const std::string &arguments) {
+  return runCommand(std::string("'") + FATTN_LAUNCH_PATH + "' " + arguments);
 }
 
 bool systemHasCudaDriver() {
@@ -168,18 +171,7 @@ TEST_F(FattnLaunchTest, FattnRunWithoutGpuCompilesOnly) {
          "0:128]> -> tensor<128x2x64xbf16>, tensor<128x2xf32>\n"
          "  return %o, %l : tensor<128x2x64xbf16>, tensor<128x2xf32>\n}\n";
   auto fattnRun = [&](const std::string &arguments) {
-    Result result;
-    std::string command = std::string("'") + FATTN_RUN_PATH + "' " +
-                          arguments + " 2>&1";
-    std::FILE *pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t count;
-    while (pipe && (count = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-      result.output.append(buffer, count);
-    int status = pipe ? pclose(pipe) : -1;
-    if (WIFEXITED(status))
-      result.exitCode = WEXITSTATUS(status);
-    return result;
+    return runCommand(std::string("'") + FATTN_RUN_PATH + "' " + arguments);
   };
 
   std::string kernels = path("kernels");
@@ -270,22 +262,10 @@ protected:
   Result run(const std::string &arguments, const std::string &manifestPath,
              const std::string &environment = "",
              const std::string &program = FATTN_LAUNCH_PATH) {
-    std::string command = "env LD_LIBRARY_PATH='" FATTN_MOCK_CUDA_DIR
-                          "' FATTN_MOCK_MANIFEST='" +
-                          manifestPath + "' " + environment + " '" + program +
-                          "' " + arguments + " 2>&1";
-    Result result;
-    std::FILE *pipe = popen(command.c_str(), "r");
-    if (!pipe)
-      return result;
-    char buffer[4096];
-    size_t count;
-    while ((count = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-      result.output.append(buffer, count);
-    int status = pclose(pipe);
-    if (WIFEXITED(status))
-      result.exitCode = WEXITSTATUS(status);
-    return result;
+    return runCommand("env LD_LIBRARY_PATH='" FATTN_MOCK_CUDA_DIR
+                      "' FATTN_MOCK_MANIFEST='" +
+                      manifestPath + "' " + environment + " '" + program +
+                      "' " + arguments);
   }
 
   std::string directory;
