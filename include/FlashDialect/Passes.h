@@ -57,7 +57,8 @@ struct FattnToPTXPipelineOptions
                         llvm::cl::init(4)};
   Option<int64_t> stages{
       *this, "stages",
-      llvm::cl::desc("Shared-memory buffers for K and for V (2 or more)"),
+      llvm::cl::desc("K/V copy stages, 2 to 8 (K runs stages - 1 tiles "
+                     "ahead, V stages - 2)"),
       llvm::cl::init(2)};
 };
 

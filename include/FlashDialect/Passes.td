@@ -75,8 +75,9 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
     Option<"warps", "warps", "int64_t", /*default=*/"4",
            "Warps per CTA; block-q must be a multiple of 16 x warps">,
     Option<"stages", "stages", "int64_t", /*default=*/"2",
-           "Shared-memory buffers for K and for V: tiles i + 1 .. i + "
-           "stages - 1 are copied while tile i is computed">,
+           "K/V copy stages, 2 to 8: while key tile i is computed, K "
+           "tiles up to i + stages - 1 and V tiles up to i + stages - 2 "
+           "are in flight (stages K buffers, stages - 1 V buffers)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

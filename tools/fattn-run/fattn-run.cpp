@@ -62,7 +62,8 @@ static llvm::cl::opt<int64_t> warps("warps", llvm::cl::desc("Warps per CTA"),
                                     llvm::cl::init(4));
 static llvm::cl::opt<int64_t>
     stages("stages",
-           llvm::cl::desc("GPU: shared-memory buffers for K and for V"),
+           llvm::cl::desc("GPU: K/V copy stages (K runs stages - 1 tiles "
+                          "ahead, V stages - 2)"),
            llvm::cl::init(2));
 static llvm::cl::opt<int64_t>
     blockQ("block-q",
