@@ -166,23 +166,6 @@ class Case:
         self.slices = slices if slices is not None else expected
 
 
-def count_pairs_fallback(slices):
-    """Only when libfattn_runtime.so is absent (peers alone): the pairs of a
-    valid mask, per slice and row, with the interval formula of SPEC.md §1."""
-    import numpy as np
-    total = 0
-    for q_begin, q_end, k_begin, k_end, kind in slices:
-        rows = np.arange(q_begin, q_end, dtype=np.int64)
-        lo = np.full_like(rows, k_begin)
-        hi = np.full_like(rows, k_end)
-        if kind in (CAUSAL, BI_CAUSAL):
-            hi = np.minimum(hi, rows + (k_end - q_end) + 1)
-        if kind in (INV_CAUSAL, BI_CAUSAL):
-            lo = np.maximum(lo, rows + (k_begin - q_begin))
-        total += int(np.maximum(hi - lo, 0).sum())
-    return total
-
-
 # ---------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------
@@ -420,17 +403,14 @@ def main():
     torch.zeros(1, device="cuda")
     device_name = torch.cuda.get_device_name(0)
 
-    runtime, runtime_error = None, None
+    # Attended pairs (the FLOP count of every implementation) come from the
+    # mask library through the runtime, the one implementation of the mask
+    # semantics, so the library is needed even to time the peers alone.
     try:
         runtime = fattn.load_library(args.lib)
     except fattn.FattnError as error:
-        runtime_error = str(error)
-    if runtime is None:
-        print(f"bench: {runtime_error}; fattn kernels are skipped and pairs "
-              "are counted by the numpy fallback", file=sys.stderr)
-    if args.kernels and runtime is None:
-        print("bench: --kernels given but the runtime library is missing",
-              file=sys.stderr)
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
 
     compile_seconds = read_compile_seconds(args.kernels)
     timer = Timer(torch, args.iters, args.warmup)
@@ -452,8 +432,6 @@ def main():
                                  ".manifest") if args.kernels else None)
         if manifest and not os.path.exists(manifest):
             row["results"]["fattn"] = {"error": f"no {os.path.basename(manifest)}"}
-        elif manifest and runtime is None:
-            row["results"]["fattn"] = {"error": runtime_error}
         elif manifest:
             try:
                 loaded = fattn.Kernel.load(manifest, library=runtime)
@@ -476,9 +454,8 @@ def main():
         row["mask_source"] = case.mask_source
         row["num_slices"] = len(case.slices)
         try:
-            pairs = (fattn.count_pairs(case.slices, seqlen, seqlen,
-                                       library=runtime)
-                     if runtime else count_pairs_fallback(case.slices))
+            pairs = fattn.count_pairs(case.slices, seqlen, seqlen,
+                                      library=runtime)
         except Exception as error:  # noqa: BLE001
             row["notes"].append("mask rejected: " + short(error))
             pairs = None
@@ -486,7 +463,7 @@ def main():
         # The peers are told cu_seqlens / window / block; that must be the
         # kernel's mask, else they would be timed on different work.
         description_ok = case.expected is not None
-        if description_ok and runtime and case.mask_source == "kernel":
+        if description_ok and case.mask_source == "kernel":
             try:
                 description_ok = fattn.same_pairs(case.slices, case.expected,
                                                   seqlen, seqlen,

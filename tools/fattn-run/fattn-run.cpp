@@ -108,7 +108,6 @@ static int runOnGpu(const std::string &manifestPath) {
     llvm::errs() << "fattn-run: --iters must be >= 1\n";
     return 2;
   }
-  std::fflush(stdout);
   return runtime::runKernel(options);
 }
 

@@ -9,9 +9,10 @@
 
 #include "FlashDialect/Mask/Mask.h"
 
+#include "DriverPresence.h"
+
 #include "gtest/gtest.h"
 
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <fstream>
@@ -21,14 +22,6 @@
 namespace mask = fattn::mask;
 
 namespace {
-
-bool systemHasCudaDriver() {
-  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!library)
-    return false;
-  dlclose(library);
-  return true;
-}
 
 std::string lastError() { return fattn_last_error(); }
 

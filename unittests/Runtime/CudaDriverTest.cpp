@@ -11,23 +11,16 @@
 
 #include "ReferenceKernelPtx.h"
 
+#include "DriverPresence.h"
+
 #include "gtest/gtest.h"
 
-#include <dlfcn.h>
 
 #include <string>
 
 using namespace fattn::runtime;
 
 namespace {
-
-bool systemHasCudaDriver() {
-  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!library)
-    return false;
-  dlclose(library);
-  return true;
-}
 
 bool startsWith(const std::string &text, const std::string &prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;

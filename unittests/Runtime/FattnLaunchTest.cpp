@@ -6,9 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DriverPresence.h"
+
 #include "gtest/gtest.h"
 
-#include <dlfcn.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -42,14 +43,6 @@ Result runCommand(const std::string &command) {
 
 Result runLaunch(const std::string &arguments) {
   return runCommand(std::string("'") + FATTN_LAUNCH_PATH + "' " + arguments);
-}
-
-bool systemHasCudaDriver() {
-  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!library)
-    return false;
-  dlclose(library);
-  return true;
 }
 
 bool contains(const std::string &text, const std::string &part) {
