@@ -14,7 +14,7 @@ esac
 
 LLVM_PREFIX=/usr/lib/llvm-22
 PACKAGES=(cmake ninja-build g++ python3 llvm-22-dev libmlir-22-dev mlir-22-tools
-          llvm-22-tools libgtest-dev)
+          llvm-22-tools libgtest-dev clang-22 libclang-rt-22-dev)
 
 install_missing_packages() {
   local missing=()
@@ -39,6 +39,18 @@ build() {
   ninja -C build -j"${FATTN_JOBS:-2}"
 }
 
+# ASan + UBSan over the mask library, the dialect, the runtime's CPU parts,
+# their unit tests and the libFuzzer targets (CMakeLists.txt, FATTN_SANITIZE).
+build_sanitized() {
+  if [ ! -f build-sanitize/build.ninja ]; then
+    CC=clang-22 CXX=clang++-22 cmake -S . -B build-sanitize -G Ninja \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFATTN_SANITIZE=ON \
+      -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
+      -DLLVM_EXTERNAL_LIT="$LLVM_PREFIX/bin/lit"
+  fi
+  ninja -C build-sanitize -j"${FATTN_JOBS:-2}"
+}
+
 install_missing_packages
 build
 
@@ -53,5 +65,8 @@ case "$job" in
     ;;
   test)
     ctest --test-dir build --output-on-failure -j"${FATTN_JOBS:-2}"
+    build_sanitized
+    # Unit tests under the sanitizers, then a bounded run of each fuzz target.
+    ctest --test-dir build-sanitize --output-on-failure -j"${FATTN_JOBS:-2}"
     ;;
 esac

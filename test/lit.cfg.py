@@ -22,7 +22,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.fattn_tools_dir, config.llvm_tools_dir]
-tools = ["fattn-opt", "fattn-run", "not", "split-file", "count"]
+tools = ["fattn-opt", "fattn-run", "fattn-synth", "not", "split-file", "count"]
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 

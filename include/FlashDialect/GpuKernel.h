@@ -33,6 +33,8 @@ struct FlashKernelSpec {
   /// K buffers; K tiles i + 1 .. i + stages - 1 and V tiles i .. i + stages
   /// - 2 are in flight while tile i is computed, in stages - 1 V buffers.
   int64_t stages = 2;
+  /// The target's dynamic shared memory per CTA (GpuTarget).
+  int64_t maxSharedBytes = 0;
   double scale = 0;
   std::optional<double> softcap;
   /// Tile tables, as written by fattn-tile-attention (CSR over query tiles).

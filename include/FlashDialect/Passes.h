@@ -44,11 +44,14 @@ struct FattnToLLVMPipelineOptions
 /// Options of the `fattn-to-ptx` pipeline.
 struct FattnToPTXPipelineOptions
     : public PassPipelineOptions<FattnToPTXPipelineOptions> {
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("Target GPU"),
-                           llvm::cl::init("sm_90a")};
-  Option<std::string> features{*this, "features",
-                               llvm::cl::desc("PTX features"),
-                               llvm::cl::init("+ptx80")};
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("Target GPU, sm_80 or newer (see fattn-map-tiles-to-gpu)"),
+      llvm::cl::init("sm_90a")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX version as +ptxNN; empty: the chip's own"),
+      llvm::cl::init("")};
   Option<int64_t> blockQ{*this, "block-q", llvm::cl::desc("Query tile rows"),
                          llvm::cl::init(128)};
   Option<int64_t> blockK{*this, "block-k", llvm::cl::desc("Key tile rows"),

@@ -69,9 +69,11 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
-           "Target GPU (sm_80 or newer)">,
-    Option<"features", "features", "std::string", /*default=*/"\"+ptx80\"",
-           "PTX features of the target">,
+           "Target GPU: sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, sm_100, "
+           "sm_100a, sm_103, sm_103a, sm_120, sm_120a, sm_121 or sm_121a">,
+    Option<"features", "features", "std::string", /*default=*/"\"\"",
+           "PTX version as +ptxNN (+ptx70 to +ptx90); empty: the chip's own, "
+           "at least 8.0">,
     Option<"warps", "warps", "int64_t", /*default=*/"4",
            "Warps per CTA; block-q must be a multiple of 16 x warps">,
     Option<"stages", "stages", "int64_t", /*default=*/"2",

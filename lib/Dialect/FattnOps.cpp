@@ -2,6 +2,8 @@
 
 #include "FlashDialect/FattnOps.h"
 
+#include "FlashDialect/Limits.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -49,6 +51,36 @@ double AttentionOp::getSoftcapValue() {
   if (std::optional<APFloat> softcap = getSoftcap())
     return softcap->convertToDouble();
   return 0.0;
+}
+
+/// Static sizes past what the kernels index (FlashDialect/Limits.h). Every
+/// extent is checked here, where the program enters, so that no later step
+/// meets them.
+static LogicalResult verifyLimits(AttentionOp op, ShapedType query,
+                                  ShapedType key) {
+  namespace limits = ::fattn::limits;
+  int64_t headDim = query.getShape()[2];
+  if (!ShapedType::isDynamic(headDim) && headDim <= 0)
+    return op.emitOpError("head dim must be positive, got ") << headDim;
+  for (auto [name, type] : {std::pair{"query", query}, std::pair{"key", key}}) {
+    int64_t tokens = type.getShape()[0], heads = type.getShape()[1];
+    if (!ShapedType::isDynamic(tokens) && tokens > limits::kMaxTokens)
+      return op.emitOpError() << name << " length " << tokens << " exceeds "
+                              << limits::kMaxTokens
+                              << " (2^31 - 1), the most tokens kernels index";
+    if (!ShapedType::isDynamic(heads) && heads > limits::kMaxHeads)
+      return op.emitOpError() << name << " heads " << heads
+                              << " exceed the limit of " << limits::kMaxHeads;
+    // Tokens and heads are bounded by now, so their product is too; the
+    // quotient keeps the head dim's factor from overflowing.
+    if (type.hasStaticShape() && tokens * heads > 0 &&
+        headDim > limits::kMaxTensorElements / (tokens * heads))
+      return op.emitOpError()
+             << name << " has " << tokens << " x " << heads << " x "
+             << headDim << " elements, more than 2^40 (beyond any device's "
+             << "memory)";
+  }
+  return success();
 }
 
 LogicalResult AttentionOp::verify() {
@@ -132,15 +164,17 @@ LogicalResult AttentionOp::verify() {
            << (ShapedType::isDynamic(q[1]) ? std::string("?")
                                            : std::to_string(q[1]));
 
-  if (std::optional<APFloat> scale = getScale()) {
-    double value = scale->convertToDouble();
-    if (!std::isfinite(value) || value <= 0)
-      return emitOpError("scale must be positive and finite, got ") << value;
-  }
-  if (std::optional<APFloat> softcap = getSoftcap()) {
-    double value = softcap->convertToDouble();
-    if (!std::isfinite(value) || value <= 0)
-      return emitOpError("softcap must be positive and finite, got ") << value;
+  if (failed(verifyLimits(*this, queryType, keyType)))
+    return failure();
+  for (auto [name, attr] : {std::pair{"scale", getScale()},
+                            std::pair{"softcap", getSoftcap()}}) {
+    if (!attr)
+      continue;
+    double value = attr->convertToDouble();
+    if (!std::isfinite(value) || value <= 0 ||
+        value > ::fattn::limits::kMaxScoreScale)
+      return emitOpError() << name << " must be positive, finite and at most "
+                           << "2^64 (fp32 scores stay finite), got " << value;
   }
 
   auto knownOrUnknown = [](int64_t extent) {
@@ -193,9 +227,12 @@ LogicalResult TileScoresOp::verify() {
       failed(checkSameExtent(*this, "scores", scores, 0, "query", query, 0)) ||
       failed(checkSameExtent(*this, "scores", scores, 1, "key", key, 0)))
     return failure();
-  if (std::optional<APFloat> softcap = getSoftcap())
-    if (!(softcap->convertToDouble() > 0))
-      return emitOpError("softcap must be positive");
+  if (std::optional<APFloat> softcap = getSoftcap()) {
+    double value = softcap->convertToDouble();
+    if (!(value > 0 && value <= ::fattn::limits::kMaxScoreScale))
+      return emitOpError("softcap must be positive and at most 2^64, got ")
+             << value;
+  }
   return success();
 }
 

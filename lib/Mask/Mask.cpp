@@ -1,12 +1,36 @@
 //===- Mask.cpp - Slices, validation, pair counting -----------------------===//
 
 #include "FlashDialect/Mask/Mask.h"
+#include "Geometry.h"
 
 #include <algorithm>
-#include <numeric>
+#include <array>
 #include <tuple>
 
 namespace fattn::mask {
+
+using detail::boundsAbove;
+using detail::boundsBelow;
+
+std::string formatPairCount(PairCount count) {
+  if (count == 0)
+    return "0";
+  bool negative = count < 0;
+  std::string digits;
+  for (; count != 0; count /= 10) {
+    int digit = static_cast<int>(count % 10);
+    digits.push_back(static_cast<char>('0' + (digit < 0 ? -digit : digit)));
+  }
+  if (negative)
+    digits.push_back('-');
+  return std::string(digits.rbegin(), digits.rend());
+}
+
+std::optional<int64_t> pairCountToInt64(PairCount count) {
+  if (count > INT64_MAX || count < INT64_MIN)
+    return std::nullopt;
+  return static_cast<int64_t>(count);
+}
 
 std::string_view stringifySliceKind(SliceKind kind) {
   switch (kind) {
@@ -37,13 +61,6 @@ std::optional<SliceKind> sliceKindFromCode(int64_t code) {
   return static_cast<SliceKind>(code);
 }
 
-static bool boundsAbove(SliceKind kind) {
-  return kind == SliceKind::Causal || kind == SliceKind::BiCausal;
-}
-static bool boundsBelow(SliceKind kind) {
-  return kind == SliceKind::InvCausal || kind == SliceKind::BiCausal;
-}
-
 Range Slice::keysOfRow(int64_t row) const {
   if (row < qBegin || row >= qEnd)
     return {};
@@ -62,11 +79,84 @@ bool Slice::contains(int64_t row, int64_t key) const {
   return key >= keys.begin && key < keys.end;
 }
 
-int64_t Slice::countPairs() const {
-  int64_t pairs = 0;
-  for (int64_t row = qBegin; row < qEnd; ++row)
-    pairs += keysOfRow(row).size();
-  return pairs;
+Range Slice::attendedRows() const {
+  if (qBegin >= qEnd || kBegin >= kEnd)
+    return {};
+  int64_t keys = kEnd - kBegin;
+  switch (kind) {
+  case SliceKind::Full:
+    return {qBegin, qEnd};
+  case SliceKind::Causal: // row i reaches key kEnd - (qEnd - i)
+    return {std::max(qBegin, qEnd - keys), qEnd};
+  case SliceKind::InvCausal: // row i starts at key kBegin + (i - qBegin)
+    return {qBegin, std::min(qEnd, qBegin + keys)};
+  case SliceKind::BiCausal: // every row keys - rows + 1 wide
+    return keys - (qEnd - qBegin) + 1 > 0 ? Range{qBegin, qEnd} : Range{};
+  }
+  return {};
+}
+
+namespace {
+/// The sum over i in [0, n) of max(0, first + slope * i), slope in -1..1.
+PairCount sumPositive(int64_t first, int64_t slope, int64_t n) {
+  if (n <= 0)
+    return 0;
+  if (slope == 0)
+    return first > 0 ? static_cast<PairCount>(first) * n : 0;
+  int64_t terms, last;
+  if (slope > 0) {
+    int64_t skipped = first > 0 ? 0 : 1 - first;
+    if (skipped >= n)
+      return 0;
+    terms = n - skipped;
+    first += skipped;
+    last = first + terms - 1;
+  } else {
+    terms = std::min(n, std::max<int64_t>(first, 0));
+    last = first - terms + 1;
+  }
+  return (static_cast<PairCount>(first) + last) * terms / 2;
+}
+} // namespace
+
+PairCount Slice::countCellsIn(Range rows, Range keys) const {
+  int64_t rowBegin = std::max(rows.begin, qBegin);
+  int64_t rowEnd = std::min(rows.end, qEnd);
+  int64_t keyBegin = std::max(keys.begin, kBegin);
+  int64_t keyEnd = std::min(keys.end, kEnd);
+  if (rowBegin >= rowEnd || keyBegin >= keyEnd)
+    return 0;
+  // Clipped to the box, a line bound gives way to the box edge at one row;
+  // between those rows the width is linear, and sums in closed form.
+  auto low = [&](int64_t row) {
+    return boundsBelow(kind) ? std::max(keyBegin, kBegin + (row - qBegin))
+                             : keyBegin;
+  };
+  auto high = [&](int64_t row) {
+    return boundsAbove(kind) ? std::min(keyEnd, kEnd - (qEnd - 1 - row))
+                             : keyEnd;
+  };
+  std::array<int64_t, 4> cuts = {rowBegin, rowEnd, rowBegin, rowBegin};
+  if (boundsBelow(kind))
+    cuts[2] = std::clamp(qBegin + (keyBegin - kBegin), rowBegin, rowEnd);
+  if (boundsAbove(kind))
+    cuts[3] = std::clamp(qEnd - (kEnd - keyEnd), rowBegin, rowEnd);
+  std::sort(cuts.begin(), cuts.end());
+  PairCount cells = 0;
+  for (size_t piece = 0; piece + 1 < cuts.size(); ++piece) {
+    int64_t first = cuts[piece], rowsInPiece = cuts[piece + 1] - first;
+    if (rowsInPiece <= 0)
+      continue;
+    int64_t width = high(first) - low(first);
+    int64_t slope =
+        rowsInPiece > 1 ? high(first + 1) - low(first + 1) - width : 0;
+    cells += sumPositive(width, slope, rowsInPiece);
+  }
+  return cells;
+}
+
+PairCount Slice::countPairs() const {
+  return countCellsIn(qRange(), kRange());
 }
 
 std::string formatSlice(const Slice &slice) {
@@ -91,6 +181,8 @@ static std::optional<std::string> checkRange(const char *axis, int64_t begin,
     return prefix + " is reversed";
   if (length >= 0 && end > length)
     return prefix + " exceeds " + lengthName + " " + std::to_string(length);
+  if (end > kMaxIndex)
+    return prefix + " exceeds the largest index a mask may hold, 2^62";
   return std::nullopt;
 }
 
@@ -112,26 +204,9 @@ std::optional<Cell> findSharedCell(const Slice &a, const Slice &b) {
       std::max(a.kBegin, b.kBegin) >= std::min(a.kEnd, b.kEnd))
     return std::nullopt;
 
-  // Each bound of a row interval is a constant or `row + offset`; the width of
-  // the intersection is piecewise linear in the row with breaks only where a
-  // constant meets a line, so its maximum lies at a break or an end.
-  std::vector<int64_t> constants = {a.kBegin, a.kEnd, b.kBegin, b.kEnd};
-  std::vector<int64_t> offsets;
-  for (const Slice *s : {&a, &b}) {
-    if (boundsAbove(s->kind))
-      offsets.push_back(s->kEnd - s->qEnd + 1);
-    if (boundsBelow(s->kind))
-      offsets.push_back(s->kBegin - s->qBegin);
-  }
-  std::vector<int64_t> rows = {rowBegin, rowEnd - 1};
-  for (int64_t c : constants)
-    for (int64_t offset : offsets)
-      for (int64_t delta : {-1, 0, 1}) {
-        int64_t row = c - offset + delta;
-        if (row >= rowBegin && row < rowEnd)
-          rows.push_back(row);
-      }
-  for (int64_t row : rows) {
+  // The width of the intersection is linear between break rows, so its
+  // maximum lies at one of them.
+  for (int64_t row : detail::breakRows({&a, &b}, {rowBegin, rowEnd})) {
     Range ka = a.keysOfRow(row), kb = b.keysOfRow(row);
     int64_t lo = std::max(ka.begin, kb.begin);
     int64_t hi = std::min(ka.end, kb.end);
@@ -141,35 +216,36 @@ std::optional<Cell> findSharedCell(const Slice &a, const Slice &b) {
   return std::nullopt;
 }
 
-std::optional<Overlap> findOverlap(const Mask &mask) {
-  std::vector<size_t> order(mask.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    return mask[x].qBegin < mask[y].qBegin;
+/// Whether two of the first `count` slices share a cell.
+static bool overlapAmongFirst(const Mask &mask, size_t count) {
+  return detail::forEachNeighbourPair(mask, count, [&](size_t x, size_t y) {
+    return findSharedCell(mask[x], mask[y]).has_value();
   });
-  std::optional<Overlap> best;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const Slice &first = mask[order[i]];
-    for (size_t j = i + 1; j < order.size(); ++j) {
-      const Slice &second = mask[order[j]];
-      if (second.qBegin >= first.qEnd)
-        break;
-      size_t lo = std::min(order[i], order[j]);
-      size_t hi = std::max(order[i], order[j]);
-      if (best &&
-          std::make_pair(lo, hi) >= std::make_pair(best->first, best->second))
-        continue;
-      // In index order, so that the reported cell does not depend on how
-      // slices with equal qBegin happened to sort.
-      if (auto cell = findSharedCell(mask[lo], mask[hi]))
-        best = Overlap{lo, hi, *cell};
-    }
+}
+
+std::optional<Overlap> findOverlap(const Mask &mask) {
+  if (!overlapAmongFirst(mask, mask.size()))
+    return std::nullopt;
+  // The shortest prefix with an overlap ends at the first slice overlapping
+  // an earlier one.
+  size_t without = 1, with = mask.size();
+  while (with - without > 1) {
+    size_t middle = without + (with - without) / 2;
+    (overlapAmongFirst(mask, middle) ? with : without) = middle;
   }
-  return best;
+  size_t second = with - 1;
+  for (size_t first = 0; first < second; ++first)
+    if (std::optional<Cell> cell = findSharedCell(mask[first], mask[second]))
+      return Overlap{first, second, *cell};
+  return std::nullopt;
 }
 
 std::optional<std::string> validate(const Mask &mask, int64_t numQ,
                                     int64_t numK) {
+  for (auto [name, length] : {std::pair{"query", numQ}, {"key", numK}})
+    if (length > kMaxIndex)
+      return std::string(name) + " length " + std::to_string(length) +
+             " exceeds the largest a mask may describe, 2^62";
   for (size_t i = 0; i < mask.size(); ++i)
     if (auto error = checkSlice(mask[i], numQ, numK))
       return "slice " + std::to_string(i) + ": " + *error;
@@ -181,8 +257,8 @@ std::optional<std::string> validate(const Mask &mask, int64_t numQ,
   return std::nullopt;
 }
 
-int64_t countAttendedPairs(const Mask &mask) {
-  int64_t pairs = 0;
+PairCount countAttendedPairs(const Mask &mask) {
+  PairCount pairs = 0;
   for (const Slice &slice : mask)
     pairs += slice.countPairs();
   return pairs;

@@ -1,84 +1,139 @@
 //===- TileMap.cpp - Which (query tile, key tile) blocks a kernel visits --===//
 //
-// classifyTiles() counts the attended cells of every tile row by row: each
-// row of each slice adds its key interval to the tiles it crosses, in O(1)
-// per row (the tiles it covers entirely go into a difference array), and a
-// sweep over the touched key tiles turns counts into Full / Partial / Skip.
+// classifyTiles() works per query tile and slice, in closed form. A slice's
+// bounds never decrease from row to row, so within one query tile it touches
+// one run of key tiles, and the tiles of that run that every one of its rows
+// covers hold (rows x tile width) of its cells. Only the tiles at the two
+// ends of the run, where a bound moves through, need Slice::countCellsIn.
+// Each slice thus contributes a few pieces (tile runs with cells per tile),
+// and a sweep over the pieces of a query tile sums them per key tile.
 //
 //===----------------------------------------------------------------------===//
 
 #include "FlashDialect/Mask/Mask.h"
 
 #include <algorithm>
-#include <limits>
+#include <set>
 
 namespace fattn::mask {
 namespace {
 
 int64_t ceilDiv(int64_t numerator, int64_t denominator) {
-  return (numerator + denominator - 1) / denominator;
+  return numerator / denominator + (numerator % denominator != 0);
 }
 
-/// Scratch state of one query tile, indexed by key tile. Only the range of
-/// key tiles the query tile touched is read and reset.
-struct QueryTileCounts {
-  explicit QueryTileCounts(int64_t numKTiles)
-      : edgeCells(numKTiles, 0), coveringRowsDelta(numKTiles + 1, 0),
-        touchingSlicesDelta(numKTiles + 1, 0), partialCursor(numKTiles, -1) {}
+/// Key tiles [first, end) holding `cells` cells of `slice` each.
+struct Piece {
+  int64_t first, end;
+  int64_t cells;
+  int32_t slice;
+};
 
-  /// Cells from rows that start or end inside the key tile.
-  std::vector<int64_t> edgeCells;
-  /// Difference array: rows that cover the whole key tile.
-  std::vector<int64_t> coveringRowsDelta;
-  /// Difference array: slices attending at least one cell of the key tile.
-  std::vector<int64_t> touchingSlicesDelta;
-  /// Next write position in TileMap::partialSlices; -1 unless Partial.
-  std::vector<int64_t> partialCursor;
-  int64_t firstTouched = std::numeric_limits<int64_t>::max();
-  int64_t lastTouched = -1;
+/// What one query tile is being classified with.
+struct QueryTile {
+  Range rows;
+  int64_t numK;
+  int64_t tileK;
+  KeyEdge keyEdge;
 
-  void addRow(Range keys, int64_t tileK) {
-    int64_t first = keys.begin / tileK, last = (keys.end - 1) / tileK;
-    firstTouched = std::min(firstTouched, first);
-    lastTouched = std::max(lastTouched, last);
-    if (first == last) {
-      edgeCells[first] += keys.size();
-      return;
-    }
-    edgeCells[first] += (first + 1) * tileK - keys.begin;
-    edgeCells[last] += keys.end - last * tileK;
-    ++coveringRowsDelta[first + 1];
-    --coveringRowsDelta[last];
+  Range keysOf(int64_t kTile) const {
+    return {kTile * tileK, std::min((kTile + 1) * tileK, numK)};
   }
+  /// Cells a Full tile has: whole tiles count their padding past numK.
+  int64_t area(int64_t kTile) const {
+    int64_t keys = keyEdge == KeyEdge::Whole ? tileK : keysOf(kTile).size();
+    return rows.size() * keys;
+  }
+};
 
-  void reset() {
-    if (lastTouched < 0)
-      return;
-    for (int64_t kTile = firstTouched; kTile <= lastTouched + 1; ++kTile) {
-      coveringRowsDelta[kTile] = 0;
-      touchingSlicesDelta[kTile] = 0;
-      if (kTile <= lastTouched) {
-        edgeCells[kTile] = 0;
-        partialCursor[kTile] = -1;
+/// The pieces of `slice` in query tile `tile`, appended to `pieces`.
+void addPieces(const Slice &slice, int32_t index, const QueryTile &tile,
+               std::vector<Piece> &pieces) {
+  Range attended = slice.attendedRows();
+  Range rows{std::max(tile.rows.begin, attended.begin),
+             std::min(tile.rows.end, attended.end)};
+  if (rows.empty())
+    return;
+  Range firstKeys = slice.keysOfRow(rows.begin);
+  Range lastKeys = slice.keysOfRow(rows.end - 1);
+  int64_t keyBegin = std::max<int64_t>(firstKeys.begin, 0);
+  int64_t keyEnd = std::min(lastKeys.end, tile.numK);
+  if (keyBegin >= keyEnd)
+    return;
+  int64_t first = keyBegin / tile.tileK, last = (keyEnd - 1) / tile.tileK;
+  // Tiles every row covers: past the last row's first key, before the first
+  // row's end, and never the tile crossing numK (its width differs).
+  int64_t coveredFirst = ceilDiv(lastKeys.begin, tile.tileK);
+  int64_t coveredEnd =
+      std::min(firstKeys.end, tile.numK - tile.numK % tile.tileK) / tile.tileK;
+  coveredFirst = std::clamp(coveredFirst, first, last + 1);
+  coveredEnd = std::clamp(coveredEnd, coveredFirst, last + 1);
+  auto addEdgeTiles = [&](int64_t begin, int64_t end) {
+    for (int64_t kTile = begin; kTile < end; ++kTile) {
+      PairCount cells = slice.countCellsIn(rows, tile.keysOf(kTile));
+      if (cells > 0)
+        pieces.push_back({kTile, kTile + 1, static_cast<int64_t>(cells), index});
+    }
+  };
+  addEdgeTiles(first, coveredFirst);
+  if (coveredFirst < coveredEnd)
+    pieces.push_back(
+        {coveredFirst, coveredEnd, rows.size() * tile.tileK, index});
+  addEdgeTiles(coveredEnd, last + 1);
+}
+
+/// Sweeps the pieces of one query tile into the map's lists. Returns false
+/// once the map holds more than `maxEntries` visited tiles.
+bool emitQueryTile(const std::vector<Piece> &pieces, const QueryTile &tile,
+                   int64_t maxEntries, TileMap &map) {
+  // (key tile, piece + 1) where a piece starts, (key tile, -(piece + 1))
+  // where it ends; ends sort first.
+  std::vector<std::pair<int64_t, int64_t>> events;
+  events.reserve(2 * pieces.size());
+  for (size_t index = 0; index < pieces.size(); ++index) {
+    events.emplace_back(pieces[index].first, int64_t(index) + 1);
+    events.emplace_back(pieces[index].end, -(int64_t(index) + 1));
+  }
+  std::sort(events.begin(), events.end());
+  std::set<int32_t> touching;
+  int64_t cells = 0;
+  for (size_t next = 0; next < events.size();) {
+    int64_t kTile = events[next].first;
+    for (; next < events.size() && events[next].first == kTile; ++next) {
+      const Piece &piece = pieces[std::abs(events[next].second) - 1];
+      if (events[next].second > 0) {
+        cells += piece.cells;
+        touching.insert(piece.slice);
+      } else {
+        cells -= piece.cells;
+        touching.erase(piece.slice);
       }
     }
-    firstTouched = std::numeric_limits<int64_t>::max();
-    lastTouched = -1;
+    if (touching.empty() || next == events.size())
+      continue;
+    // Every tile up to the next event has the same pieces.
+    int64_t end = events[next].first;
+    if (map.numFullTiles() + map.numPartialTiles() + (end - kTile) > maxEntries)
+      return false;
+    for (; kTile < end; ++kTile) {
+      if (cells == tile.area(kTile)) {
+        map.fullKTiles.push_back(static_cast<int32_t>(kTile));
+        continue;
+      }
+      map.partialKTiles.push_back(static_cast<int32_t>(kTile));
+      // A slice has one piece per tile, and the set runs in mask order.
+      map.partialSlices.insert(map.partialSlices.end(), touching.begin(),
+                               touching.end());
+      map.partialSliceOffsets.push_back(
+          static_cast<int32_t>(map.partialSlices.size()));
+    }
   }
-};
-
-/// Key tiles [first, last] that one slice touches within one query tile.
-struct SliceSpan {
-  int32_t slice;
-  int64_t first, last;
-};
-
-} // namespace
+  return true;
+}
 
 /// First rows of the query tiles, numQ last.
-static std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
-                                            int64_t tileRows,
-                                            QueryTiles queryTiles) {
+std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
+                                     int64_t tileRows, QueryTiles queryTiles) {
   std::vector<int64_t> cuts = {0, numQ};
   if (queryTiles == QueryTiles::SliceAligned)
     for (const Slice &slice : mask) {
@@ -104,8 +159,34 @@ static std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
   return begins;
 }
 
-TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
-                      TileSizes tile, KeyEdge keyEdge, QueryTiles queryTiles) {
+} // namespace
+
+std::optional<std::string> checkTileMapShape(int64_t numQ, int64_t numK,
+                                             TileSizes tile) {
+  if (tile.q <= 0 || tile.k <= 0)
+    return "tile sizes must be positive, got " + std::to_string(tile.q) +
+           " x " + std::to_string(tile.k);
+  for (auto [name, length] : {std::pair{"query", numQ}, {"key", numK}}) {
+    if (length < 0)
+      return std::string(name) + " length " + std::to_string(length) +
+             " is negative";
+    if (length > kMaxKernelTokens)
+      return std::string(name) + " length " + std::to_string(length) +
+             " exceeds " + std::to_string(kMaxKernelTokens) +
+             " (2^31 - 1), the most tokens tile tables index";
+  }
+  return std::nullopt;
+}
+
+std::optional<TileMap> classifyTiles(const Mask &mask, int64_t numQ,
+                                     int64_t numK, TileSizes tile,
+                                     KeyEdge keyEdge, QueryTiles queryTiles,
+                                     int64_t maxEntries) {
+  if (checkTileMapShape(numQ, numK, tile))
+    return std::nullopt;
+  // Query tiles come from every tile.q rows and from two cuts per slice.
+  if (ceilDiv(numQ, tile.q) + 2 * int64_t(mask.size()) > maxEntries)
+    return std::nullopt;
   TileMap map;
   map.numQ = numQ;
   map.numK = numK;
@@ -113,113 +194,44 @@ TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
   map.fullOffsets = {0};
   map.partialOffsets = {0};
   map.partialSliceOffsets = {0};
-  map.qTileBegins = {0};
-  if (tile.q <= 0 || tile.k <= 0 || numQ < 0 || numK < 0)
-    return map;
   map.qTileBegins = queryTileBegins(mask, numQ, tile.q, queryTiles);
   map.numQTiles = static_cast<int64_t>(map.qTileBegins.size()) - 1;
   map.numKTiles = ceilDiv(numK, tile.k);
 
-  // Slices of each query tile (CSR, mask order), clipped to the sequence so
-  // that a slice past the bounds can never index outside the scratch arrays.
-  std::vector<int64_t> slicesOfQTileOffsets(map.numQTiles + 1, 0);
-  std::vector<int32_t> slicesOfQTile;
-  auto forEachQTileOfSlice = [&](const Slice &slice, auto callback) {
-    int64_t rowBegin = std::max<int64_t>(slice.qBegin, 0);
-    int64_t rowEnd = std::min(slice.qEnd, numQ);
-    if (rowBegin >= rowEnd ||
-        std::max<int64_t>(slice.kBegin, 0) >= std::min(slice.kEnd, numK))
-      return;
+  // The slices crossing each query tile, as (first query tile, slice).
+  std::vector<std::pair<int64_t, int32_t>> arrivals;
+  for (size_t index = 0; index < mask.size(); ++index) {
+    Range rows = mask[index].attendedRows();
+    if (rows.empty() || rows.begin >= numQ || rows.end <= 0)
+      continue;
     int64_t qTile = std::upper_bound(map.qTileBegins.begin(),
-                                     map.qTileBegins.end(), rowBegin) -
+                                     map.qTileBegins.end(), rows.begin) -
                     map.qTileBegins.begin() - 1;
-    for (; qTile < map.numQTiles && map.qTileBegins[qTile] < rowEnd; ++qTile)
-      callback(qTile);
-  };
-  for (const Slice &slice : mask)
-    forEachQTileOfSlice(
-        slice, [&](int64_t qTile) { ++slicesOfQTileOffsets[qTile + 1]; });
-  for (int64_t qTile = 0; qTile < map.numQTiles; ++qTile)
-    slicesOfQTileOffsets[qTile + 1] += slicesOfQTileOffsets[qTile];
-  slicesOfQTile.resize(slicesOfQTileOffsets.back());
-  {
-    std::vector<int64_t> cursor(slicesOfQTileOffsets.begin(),
-                                slicesOfQTileOffsets.end() - 1);
-    for (size_t index = 0; index < mask.size(); ++index)
-      forEachQTileOfSlice(mask[index], [&](int64_t qTile) {
-        slicesOfQTile[cursor[qTile]++] = static_cast<int32_t>(index);
-      });
+    arrivals.emplace_back(std::max<int64_t>(qTile, 0), int32_t(index));
   }
-
-  QueryTileCounts counts(map.numKTiles);
-  std::vector<SliceSpan> spans;
+  std::sort(arrivals.begin(), arrivals.end());
+  std::set<int32_t> crossing; // slices whose rows reach the current tile
+  std::vector<Piece> pieces;
+  size_t nextArrival = 0;
   for (int64_t qTile = 0; qTile < map.numQTiles; ++qTile) {
-    int64_t tileRowBegin = map.qTileBegins[qTile];
-    int64_t tileRowEnd = map.qTileBegins[qTile + 1];
-
-    spans.clear();
-    for (int64_t pos = slicesOfQTileOffsets[qTile];
-         pos < slicesOfQTileOffsets[qTile + 1]; ++pos) {
-      int32_t index = slicesOfQTile[pos];
-      const Slice &slice = mask[index];
-      int64_t keyBegin = std::numeric_limits<int64_t>::max(), keyEnd = -1;
-      for (int64_t row = std::max(tileRowBegin, slice.qBegin),
-                   rowEnd = std::min(tileRowEnd, slice.qEnd);
-           row < rowEnd; ++row) {
-        Range keys = slice.keysOfRow(row);
-        keys.begin = std::max<int64_t>(keys.begin, 0);
-        keys.end = std::min(keys.end, numK);
-        if (keys.empty())
-          continue;
-        counts.addRow(keys, tile.k);
-        keyBegin = std::min(keyBegin, keys.begin);
-        keyEnd = std::max(keyEnd, keys.end);
-      }
-      if (keyBegin >= keyEnd)
-        continue;
-      // The rows of one slice attend overlapping or touching key intervals
-      // (each kind moves its bounds by at most one key per row and keeps
-      // every non-empty row at least one key wide), so the keys it attends in
-      // this query tile form one interval: it touches exactly the key tiles
-      // spanning that interval.
-      SliceSpan span{index, keyBegin / tile.k, (keyEnd - 1) / tile.k};
-      ++counts.touchingSlicesDelta[span.first];
-      --counts.touchingSlicesDelta[span.last + 1];
-      spans.push_back(span);
+    QueryTile current{{map.qTileBegins[qTile], map.qTileBegins[qTile + 1]},
+                      numK, tile.k, keyEdge};
+    for (; nextArrival < arrivals.size() &&
+           arrivals[nextArrival].first == qTile;
+         ++nextArrival)
+      crossing.insert(arrivals[nextArrival].second);
+    pieces.clear();
+    for (auto it = crossing.begin(); it != crossing.end();) {
+      const Slice &slice = mask[*it];
+      addPieces(slice, *it, current, pieces);
+      it = slice.attendedRows().end <= current.rows.end ? crossing.erase(it)
+                                                         : std::next(it);
     }
-
-    int64_t coveringRows = 0, touchingSlices = 0;
-    int64_t tileRows = tileRowEnd - tileRowBegin;
-    for (int64_t kTile = std::max<int64_t>(counts.firstTouched, 0);
-         kTile <= counts.lastTouched; ++kTile) {
-      coveringRows += counts.coveringRowsDelta[kTile];
-      touchingSlices += counts.touchingSlicesDelta[kTile];
-      int64_t tileKeys = keyEdge == KeyEdge::Whole
-                             ? tile.k
-                             : std::min(tile.k, numK - kTile * tile.k);
-      int64_t attended = counts.edgeCells[kTile] + coveringRows * tile.k;
-      if (attended == 0)
-        continue;
-      if (attended == tileRows * tileKeys) {
-        map.fullKTiles.push_back(static_cast<int32_t>(kTile));
-        continue;
-      }
-      map.partialKTiles.push_back(static_cast<int32_t>(kTile));
-      counts.partialCursor[kTile] = map.partialSlices.size();
-      map.partialSlices.resize(map.partialSlices.size() + touchingSlices);
-      map.partialSliceOffsets.push_back(
-          static_cast<int32_t>(map.partialSlices.size()));
-    }
-    // Spans come in mask order, so each partial tile's list is ascending.
-    for (const SliceSpan &span : spans)
-      for (int64_t kTile = span.first; kTile <= span.last; ++kTile)
-        if (counts.partialCursor[kTile] >= 0)
-          map.partialSlices[counts.partialCursor[kTile]++] = span.slice;
-
+    if (!emitQueryTile(pieces, current, maxEntries, map))
+      return std::nullopt;
     map.fullOffsets.push_back(static_cast<int32_t>(map.fullKTiles.size()));
     map.partialOffsets.push_back(
         static_cast<int32_t>(map.partialKTiles.size()));
-    counts.reset();
   }
   return map;
 }

@@ -117,7 +117,8 @@ AttentionKernel::load(const cuda::Context &context, KernelManifest manifest,
       !status)
     return fail(error, Kind::Unsupported, status.message);
 
-  kernel.pairs = mask::countAttendedPairs(manifest.mask);
+  // The manifest's lengths are at most 2^31 - 1, so the count fits.
+  kernel.pairs = static_cast<int64_t>(mask::countAttendedPairs(manifest.mask));
   kernel.spec = std::move(manifest);
   return kernel;
 }

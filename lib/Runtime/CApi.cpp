@@ -13,6 +13,7 @@
 #include "FlashDialect/Runtime/Manifest.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -232,7 +233,14 @@ fattn_status fattn_mask_count_pairs(const int64_t *slices, int64_t num_slices,
     return failure(FATTN_STATUS_BAD_ARGUMENT, error);
   if (auto problem = mask::validate(*mask, num_q, num_k))
     return failure(FATTN_STATUS_BAD_ARGUMENT, *problem);
-  *pairs = mask::countAttendedPairs(*mask);
+  mask::PairCount count = mask::countAttendedPairs(*mask);
+  std::optional<int64_t> narrow = mask::pairCountToInt64(count);
+  if (!narrow)
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_mask_count_pairs: the mask attends " +
+                       mask::formatPairCount(count) +
+                       " pairs, more than int64 holds");
+  *pairs = *narrow;
   return success();
 }
 
@@ -256,6 +264,17 @@ fattn_status fattn_mask_same_pairs(const int64_t *slices_a,
     return failure(FATTN_STATUS_BAD_ARGUMENT, "first mask: " + *problem);
   if (auto problem = mask::validate(*b, num_q, num_k))
     return failure(FATTN_STATUS_BAD_ARGUMENT, "second mask: " + *problem);
+  // The comparison walks attended rows; bound it like a tile table.
+  mask::PairCount rows = 0;
+  for (const mask::Mask *m : {&*a, &*b})
+    for (const mask::Slice &slice : *m)
+      rows += slice.attendedRows().size();
+  if (rows > mask::kMaxTileMapEntries)
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_mask_same_pairs: the masks attend " +
+                       mask::formatPairCount(rows) +
+                       " slice rows, more than the 2^26 the comparison, "
+                       "linear in rows, takes");
   *same = mask::sameAttendedPairs(*a, *b);
   return success();
 }
@@ -263,7 +282,11 @@ fattn_status fattn_mask_same_pairs(const int64_t *slices_a,
 const char *fattn_last_error(void) { return lastError.c_str(); }
 
 const char *fattn_status_name(fattn_status status) {
-  switch (status) {
+  // C callers may pass any int; reading it as the enum would be undefined
+  // for values no enumerator has, so the bits are read as an int.
+  int code;
+  std::memcpy(&code, &status, sizeof(code));
+  switch (code) {
   case FATTN_STATUS_SUCCESS:
     return "FATTN_STATUS_SUCCESS";
   case FATTN_STATUS_NULL_POINTER:

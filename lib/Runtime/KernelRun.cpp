@@ -389,11 +389,14 @@ double median(std::vector<double> values) {
 
 int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
   const AttentionShape &shape = manifest.shape;
-  int64_t pairs = mask::countAttendedPairs(manifest.mask);
-  int64_t work = shape.numQ * shape.numK * shape.headsQ * shape.headDim;
+  // Exact in 128 bits: 2^31 tokens each way, 65535 heads and a large head
+  // dim overflow int64.
+  mask::PairCount pairs = mask::countAttendedPairs(manifest.mask);
+  mask::PairCount perPair = mask::PairCount(shape.headsQ) * shape.headDim;
+  mask::PairCount work = mask::PairCount(shape.numQ) * shape.numK * perPair;
   std::printf("%s: kernel=%s ptx=%s grid=%ux%ux%u block=%ux%ux%u shared=%u "
               "dtype=%s shape=%lldx%lldx%lldx%lldx%lld scale=%.9g softcap=%g "
-              "slices=%zu pairs=%lld flops=%.6g work=%lld\n",
+              "slices=%zu pairs=%s flops=%.6g work=%s\n",
               options.manifestPath.c_str(), manifest.kernel.c_str(),
               manifest.ptxFile.c_str(), manifest.grid[0], manifest.grid[1],
               manifest.grid[2], manifest.block[0], manifest.block[1],
@@ -402,9 +405,10 @@ int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
               (long long)shape.numQ, (long long)shape.numK,
               (long long)shape.headsQ, (long long)shape.headsK,
               (long long)shape.headDim, manifest.params.scale,
-              manifest.params.softcap, manifest.mask.size(), (long long)pairs,
-              4.0 * double(pairs) * double(shape.headsQ * shape.headDim),
-              (long long)work);
+              manifest.params.softcap, manifest.mask.size(),
+              mask::formatPairCount(pairs).c_str(),
+              4.0 * double(pairs) * double(perPair),
+              mask::formatPairCount(work).c_str());
   return kExitPass;
 }
 

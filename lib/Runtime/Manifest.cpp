@@ -192,16 +192,28 @@ Parser::parseDims(const std::vector<std::string_view> &fields,
 std::optional<std::string>
 Parser::parseRecord(const std::vector<std::string_view> &fields) {
   std::string_view key = fields[0];
-  if (key == "kernel") {
-    manifest.kernel = std::string(fields[1]);
+  if (key == "kernel" || key == "ptx") {
+    // Names go into driver calls, file paths and messages: printable ASCII.
+    for (char c : fields[1])
+      if (c < 0x21 || c > 0x7e)
+        return quoted(key) + " value must be printable ASCII, got a byte " +
+               std::to_string(static_cast<unsigned char>(c));
+    (key == "kernel" ? manifest.kernel : manifest.ptxFile) =
+        std::string(fields[1]);
     return std::nullopt;
   }
-  if (key == "ptx") {
-    manifest.ptxFile = std::string(fields[1]);
+  if (key == "grid") {
+    if (auto problem = parseDims(fields, manifest.grid))
+      return problem;
+    if (manifest.grid[0] > limits::kMaxGridX ||
+        manifest.grid[1] > limits::kMaxGridYZ ||
+        manifest.grid[2] > limits::kMaxGridYZ)
+      return "grid " + std::to_string(manifest.grid[0]) + "x" +
+             std::to_string(manifest.grid[1]) + "x" +
+             std::to_string(manifest.grid[2]) +
+             " exceeds CUDA's limits of 2^31 - 1 in x and 65535 in y and z";
     return std::nullopt;
   }
-  if (key == "grid")
-    return parseDims(fields, manifest.grid);
   if (key == "block") {
     if (auto problem = parseDims(fields, manifest.block))
       return problem;
@@ -209,7 +221,7 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
     // never launch, whatever the kernel.
     uint64_t threads =
         uint64_t(manifest.block[0]) * manifest.block[1] * manifest.block[2];
-    if (threads > 1024)
+    if (threads > uint64_t(limits::kMaxBlockThreads))
       return "block of " + std::to_string(threads) +
              " threads exceeds the CUDA limit of 1024";
     return std::nullopt;
@@ -218,6 +230,9 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
     if (!parseInteger(fields[1], manifest.sharedBytes))
       return "'shared' value " + quoted(fields[1]) +
              " is not a non-negative integer";
+    if (manifest.sharedBytes > uint64_t(limits::kMaxSharedBytesAnyGpu))
+      return "shared memory of " + std::to_string(manifest.sharedBytes) +
+             " bytes exceeds 232448 (227 KiB), the most any GPU gives a CTA";
     return std::nullopt;
   }
   if (key == "params") {
@@ -253,19 +268,20 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
   }
   if (key == "scale") {
     double scale;
-    if (!parseDouble(fields[1], scale) || !std::isfinite(scale) || scale <= 0)
+    if (!parseDouble(fields[1], scale) || !std::isfinite(scale) ||
+        scale <= 0 || scale > limits::kMaxScoreScale)
       return "scale " + quoted(fields[1]) +
-             " is not a positive finite number (write the effective scale, "
-             "e.g. 0.125 for head dim 64)";
+             " is not a positive finite number up to 2^64 (write the "
+             "effective scale, e.g. 0.125 for head dim 64)";
     manifest.params.scale = scale;
     return std::nullopt;
   }
   if (key == "softcap") {
     double softcap;
     if (!parseDouble(fields[1], softcap) || !std::isfinite(softcap) ||
-        softcap < 0)
+        softcap < 0 || softcap > limits::kMaxScoreScale)
       return "softcap " + quoted(fields[1]) +
-             " is not a finite number >= 0 (0 means none)";
+             " is not a finite number in [0, 2^64] (0 means none)";
     manifest.params.softcap = softcap;
     return std::nullopt;
   }

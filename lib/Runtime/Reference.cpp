@@ -8,10 +8,12 @@
 
 #include "FlashDialect/Runtime/Reference.h"
 #include "FlashDialect/Runtime/Elements.h"
+#include "FlashDialect/Limits.h"
 
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -135,10 +137,47 @@ std::optional<std::string> checkShape(const AttentionShape &shape) {
     if (size.value <= 0)
       return std::string(size.name) + " must be positive, got " +
              std::to_string(size.value);
+  for (NamedSize size : {NamedSize{"query length", shape.numQ},
+                         NamedSize{"key length", shape.numK}})
+    if (size.value > limits::kMaxTokens)
+      return std::string(size.name) + " " + std::to_string(size.value) +
+             " exceeds " + std::to_string(limits::kMaxTokens) +
+             " (2^31 - 1), the most tokens the kernels index";
+  for (NamedSize size : {NamedSize{"query heads", shape.headsQ},
+                         NamedSize{"key/value heads", shape.headsK}})
+    if (size.value > limits::kMaxHeads)
+      return std::string(size.name) + " " + std::to_string(size.value) +
+             " exceeds the limit of " + std::to_string(limits::kMaxHeads);
   if (shape.headsQ % shape.headsK != 0)
     return "query heads " + std::to_string(shape.headsQ) +
            " is not a multiple of key/value heads " +
            std::to_string(shape.headsK);
+  // Tokens and heads are bounded, so only the head dim can push a tensor
+  // past the limit; the quotient avoids the overflowing product.
+  for (NamedSize size : {NamedSize{"query", shape.numQ * shape.headsQ},
+                         NamedSize{"key/value", shape.numK * shape.headsK}})
+    if (shape.headDim > limits::kMaxTensorElements / size.value)
+      return std::string(size.name) + " tensors of " +
+             std::to_string(size.value) + " x " +
+             std::to_string(shape.headDim) +
+             " elements exceed 2^40 elements, more than any device holds";
+  return std::nullopt;
+}
+
+static std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
+std::optional<std::string> checkParams(const AttentionParams &params) {
+  for (auto [name, value] :
+       {std::pair{"scale", params.scale}, {"softcap", params.softcap}})
+    if (!(value == 0 ||
+          (std::isfinite(value) && value > 0 && value <= limits::kMaxScoreScale)))
+      return std::string(name) + " " + formatNumber(value) +
+             " must be 0 (the default) or in (0, 2^64]: finite, positive and "
+             "small enough that fp32 scores stay finite";
   return std::nullopt;
 }
 

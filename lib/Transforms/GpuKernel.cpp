@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashDialect/GpuKernel.h"
+#include "FlashDialect/Limits.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -38,7 +39,9 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
     return std::string("GPU kernels take bf16 or f16 operands");
   if (spec.headDim != 64 && spec.headDim != 128)
     return text("GPU kernels support head dims 64 and 128, got", spec.headDim);
-  if (spec.warps <= 0 || spec.blockQ % (16 * spec.warps) != 0)
+  if (spec.warps <= 0 || spec.warps > 32)
+    return text("warps must be in [1, 32], got", spec.warps);
+  if (spec.blockQ % (16 * spec.warps) != 0)
     return text("block-q must be a multiple of 16 x warps, got", spec.blockQ);
   if (spec.stages < 2 || spec.stages > 8)
     return text("stages must be between 2 and 8, got", spec.stages);
@@ -48,11 +51,18 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
   if ((spec.blockQ * chunks) % spec.threads() != 0 ||
       (spec.blockK * chunks) % spec.threads() != 0)
     return std::string("tiles must split evenly into 16-byte copies per thread");
-  if (spec.sharedBytes() > 227 * 1024)
-    return text("tiles need more shared memory than a CTA has:",
-                spec.sharedBytes());
+  if (spec.sharedBytes() > spec.maxSharedBytes)
+    return "tiles need " + std::to_string(spec.sharedBytes()) +
+           " bytes of shared memory, more than the " +
+           std::to_string(spec.maxSharedBytes) + " a CTA has on the target";
   if (spec.headsK <= 0 || spec.headsQ % spec.headsK != 0)
     return std::string("query heads must be a multiple of key/value heads");
+  // The grid is (query heads, query tiles).
+  if (spec.headsQ > ::fattn::limits::kMaxGridX ||
+      spec.numQTiles() > ::fattn::limits::kMaxGridYZ)
+    return text("query tiles form the grid's y dimension, which CUDA limits "
+                "to 65535; got",
+                spec.numQTiles());
   return std::nullopt;
 }
 

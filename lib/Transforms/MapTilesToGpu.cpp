@@ -9,6 +9,7 @@
 
 #include "FlashDialect/FattnOps.h"
 #include "FlashDialect/GpuKernel.h"
+#include "FlashDialect/GpuTarget.h"
 #include "FlashDialect/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -158,6 +159,14 @@ struct FattnMapTilesToGpuPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Before anything reaches NVPTX, which aborts on a chip it cannot pair
+    // with the PTX version.
+    GpuTarget target;
+    if (std::optional<std::string> problem =
+            resolveGpuTarget(chip, features, target)) {
+      module.emitError("fattn-map-tiles-to-gpu: ") << *problem;
+      return signalPassFailure();
+    }
     SymbolTable symbols(module);
     SmallVector<scf::ForallOp> tiledLoops;
     module.walk([&](scf::ForallOp forall) {
@@ -171,6 +180,7 @@ struct FattnMapTilesToGpuPass
       FlashKernelSpec &spec = tiled->spec;
       spec.warps = warps;
       spec.stages = stages;
+      spec.maxSharedBytes = target.maxSharedBytes;
       spec.name = "fattn_attention_" + std::to_string(index);
       if (auto func = forall->getParentOfType<FunctionOpInterface>())
         spec.name = "fattn_" + func.getName().str() + "_" + std::to_string(index);
@@ -179,7 +189,8 @@ struct FattnMapTilesToGpuPass
         return signalPassFailure();
       }
 
-      gpu::GPUModuleOp kernels = getOrCreateKernelModule(module, chip, features);
+      gpu::GPUModuleOp kernels =
+          getOrCreateKernelModule(module, target.chip, target.features);
       OpBuilder b(forall);
       gpu::GPUFuncOp kernel = emitFlashKernel(b, kernels, spec);
 

@@ -60,18 +60,23 @@ void mlir::fattn::buildFattnToLLVMPipeline(
 
 void mlir::fattn::buildFattnToPTXPipeline(
     OpPassManager &pm, const FattnToPTXPipelineOptions &options) {
+  parseBuiltinPipeline(pm, "fattn-to-ptx",
+                       tiledAttentionPipeline(options.blockQ, options.blockK,
+                                              kGpuWholeKeyTiles,
+                                              kGpuAlignQueryTiles));
+  // Built, not spliced into the text: a chip or features string can then
+  // never be read as further options.
+  FattnMapTilesToGpuOptions gpu;
+  gpu.chip = options.chip;
+  gpu.features = options.features;
+  gpu.warps = options.warps;
+  gpu.stages = options.stages;
+  pm.addPass(createFattnMapTilesToGpu(gpu));
   parseBuiltinPipeline(
       pm, "fattn-to-ptx",
-      tiledAttentionPipeline(options.blockQ, options.blockK,
-                             kGpuWholeKeyTiles, kGpuAlignQueryTiles) +
-          ",fattn-map-tiles-to-gpu{chip=" + options.chip.getValue() +
-          " features=" + options.features.getValue() +
-          " warps=" + std::to_string(options.warps) +
-          " stages=" + std::to_string(options.stages) +
-          "},"
-          "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse,"
-          "reconcile-unrealized-casts),"
-          "gpu-module-to-binary{format=isa}");
+      "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse,"
+      "reconcile-unrealized-casts),"
+      "gpu-module-to-binary{format=isa}");
 }
 
 void mlir::fattn::registerFattnPassesAndPipelines() {

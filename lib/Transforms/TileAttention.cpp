@@ -105,6 +105,8 @@ public:
   LogicalResult run();
 
 private:
+  /// Tile sizes the tables and one tile's buffers can hold.
+  LogicalResult checkTileSizes();
   /// Rows of the tile starting at `offset`: `block`, or fewer at the end.
   /// Static when every tile is whole, so that tile types stay static.
   std::pair<OpFoldResult, int64_t> tileExtent(OpBuilder &b, Value offset,
@@ -126,6 +128,25 @@ private:
   OpFoldResult rows;
   int64_t staticRows = 0;
 };
+
+LogicalResult AttentionTiler::checkTileSizes() {
+  constexpr int64_t kMaxBlock = 65536;
+  if (blockQ <= 0 || blockK <= 0 || blockQ > kMaxBlock || blockK > kMaxBlock)
+    return op.emitOpError("tile sizes must be in [1, ")
+           << kMaxBlock << "], got block-q=" << blockQ << " block-k=" << blockK;
+  if (std::optional<std::string> problem =
+          mask::checkTileMapShape(numQ, numK, {blockQ, blockK}))
+    return op.emitOpError("cannot tile: ") << *problem;
+  // Scores, accumulator, running max and sum of one tile, in f32.
+  int64_t bytes = 4 * blockQ * (blockK + headDim + 2);
+  if (bytes > ::fattn::limits::kMaxCpuTileBytes)
+    return op.emitOpError("one tile's buffers take ")
+           << bytes << " bytes at block-q=" << blockQ << " block-k=" << blockK
+           << " and head dim " << headDim << ", more than the "
+           << ::fattn::limits::kMaxCpuTileBytes
+           << " a tile may keep on a thread's stack";
+  return success();
+}
 
 std::pair<OpFoldResult, int64_t>
 AttentionTiler::tileExtent(OpBuilder &b, Value offset, int64_t block,
@@ -174,20 +195,24 @@ LogicalResult AttentionTiler::run() {
     if (!cast<MemRefType>(operand.getType()).hasStaticShape())
       return op.emitOpError("fattn-tile-attention needs static shapes, got ")
              << operand.getType();
-  if (blockQ <= 0 || blockK <= 0)
-    return op.emitOpError("tile sizes must be positive, got block-q=")
-           << blockQ << " block-k=" << blockK;
-
   numQ = queryType.getShape()[0];
   numK = keyType.getShape()[0];
   headDim = queryType.getShape()[2];
   int64_t headsQ = queryType.getShape()[1];
   int64_t group = headsQ / keyType.getShape()[1];
+  if (failed(checkTileSizes()))
+    return failure();
 
   mask::Mask attended = op.getMask().getMask();
-  mask::TileMap tiles =
+  std::optional<mask::TileMap> classified =
       mask::classifyTiles(attended, numQ, numK, {blockQ, blockK}, keyEdge,
                           queryTiles);
+  if (!classified)
+    return op.emitOpError("tile tables at block-q=")
+           << blockQ << " block-k=" << blockK << " would hold more than "
+           << mask::kMaxTileMapEntries
+           << " entries (query tiles plus visited tiles); use larger tiles";
+  const mask::TileMap &tiles = *classified;
 
   OpBuilder b(op);
   Value queryTileBegins =

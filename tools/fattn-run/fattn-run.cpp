@@ -37,6 +37,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
 
 using namespace mlir;
 namespace mask = ::fattn::mask;
@@ -104,10 +105,6 @@ static int runOnGpu(const std::string &manifestPath) {
   options.seed = seed;
   options.device = device;
   options.toolName = "fattn-run";
-  if (iters < 1) {
-    llvm::errs() << "fattn-run: --iters must be >= 1\n";
-    return 2;
-  }
   return runtime::runKernel(options);
 }
 
@@ -194,10 +191,91 @@ static int emitGpuKernel(ModuleOp module,
   return runOnGpu(manifestPath.str().str());
 }
 
+/// Flags out of range, before any work: the passes check tile sizes again
+/// against the problem and the target.
+static std::optional<std::string> checkFlags() {
+  if (!(std::isfinite(rtol) && rtol > 0))
+    return "--rtol must be positive and finite, got " + std::to_string(rtol);
+  if (blockQ < 1 || blockQ > 65536 || blockK < 1 || blockK > 65536)
+    return "--block-q and --block-k must be in [1, 65536], got " +
+           std::to_string(blockQ) + " and " + std::to_string(blockK);
+  if (warps < 1 || warps > 32 || stages < 2 || stages > 8)
+    return "--warps must be in [1, 32] and --stages in [2, 8], got " +
+           std::to_string(warps) + " and " + std::to_string(stages);
+  if (iters < 1 || device < 0)
+    return "--iters must be >= 1 and --device >= 0";
+  return std::nullopt;
+}
+
+/// The CPU run checks against an fp64 reference that costs a multiply-add
+/// per attended pair, head and head-dim element; past these it would run for
+/// minutes or exhaust memory, so it is refused up front.
+static std::optional<std::string>
+checkCpuProblem(const mlir::fattn::AttentionProgram &program) {
+  constexpr int64_t kMaxElements = int64_t(1) << 28; // 1 GiB of f32
+  constexpr int64_t kMaxWork = int64_t(1) << 34;
+  const runtime::AttentionShape &shape = program.shape;
+  if (shape.qElements() > kMaxElements || shape.kvElements() > kMaxElements)
+    return "the CPU check holds at most 2^28 elements per tensor; this "
+           "program has " +
+           std::to_string(std::max(shape.qElements(), shape.kvElements())) +
+           " (compile it with --target=gpu)";
+  mask::PairCount work = mask::countAttendedPairs(program.mask) *
+                         shape.headsQ * shape.headDim;
+  if (work > kMaxWork)
+    return "the CPU check's fp64 reference would take " +
+           mask::formatPairCount(work) +
+           " multiply-adds, more than the 2^34 it allows (compile it with "
+           "--target=gpu)";
+  return std::nullopt;
+}
+
+/// The problem, its mask and the tiles the chosen target would visit.
+static void printSummary(const mlir::fattn::AttentionProgram &program) {
+  const runtime::AttentionShape &shape = program.shape;
+  mask::Mask normal = mask::normalize(program.mask);
+  bool gpu = target == Target::Gpu;
+  std::optional<mask::TileMap> tiles = mask::classifyTiles(
+      normal, shape.numQ, shape.numK, {blockQ, blockK},
+      gpu && mlir::fattn::kGpuWholeKeyTiles ? mask::KeyEdge::Whole
+                                            : mask::KeyEdge::Clipped,
+      gpu && mlir::fattn::kGpuAlignQueryTiles ? mask::QueryTiles::SliceAligned
+                                              : mask::QueryTiles::Uniform);
+  mask::PairCount pairs = mask::countAttendedPairs(program.mask);
+  mask::PairCount cells = mask::PairCount(shape.numQ) * shape.numK;
+
+  llvm::outs() << inputFile << ": @" << program.functionName << " Sq="
+               << shape.numQ << " Sk=" << shape.numK << " Hq=" << shape.headsQ
+               << " Hk=" << shape.headsK << " D=" << shape.headDim << " "
+               << runtime::stringifyElementType(program.elementType) << "\n";
+  llvm::outs() << "  mask: " << program.mask.size() << " slices ("
+               << normal.size() << " after normalization), attended pairs "
+               << mask::formatPairCount(pairs) << " of "
+               << mask::formatPairCount(cells) << " ("
+               << llvm::format("%.2f", cells ? 100.0 * double(pairs) /
+                                                   double(cells)
+                                             : 0.0)
+               << "%)\n";
+  llvm::outs() << "  tiles " << blockQ << "x" << blockK << ": ";
+  if (!tiles) {
+    llvm::outs() << "more than " << mask::kMaxTileMapEntries << "\n";
+    return;
+  }
+  int64_t skipped = tiles->numQTiles * tiles->numKTiles -
+                    tiles->numFullTiles() - tiles->numPartialTiles();
+  llvm::outs() << tiles->numFullTiles() << " full, "
+               << tiles->numPartialTiles() << " partial, " << skipped
+               << " skipped\n";
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "fattn-run: compile, run and check\n");
+  if (std::optional<std::string> problem = checkFlags()) {
+    llvm::errs() << "fattn-run: " << *problem << "\n";
+    return 2;
+  }
 
   if (StringRef(inputFile).ends_with(".manifest"))
     return runOnGpu(inputFile);
@@ -226,35 +304,12 @@ int main(int argc, char **argv) {
   const runtime::AttentionShape &shape = program->shape;
   if (target == Target::Gpu && blockQ.getNumOccurrences() == 0)
     blockQ = 128;
-  mask::Mask normal = mask::normalize(program->mask);
-  mask::TileMap tiles =
-      target == Target::Gpu
-          ? mask::classifyTiles(
-                normal, shape.numQ, shape.numK, {blockQ, blockK},
-                mlir::fattn::kGpuWholeKeyTiles ? mask::KeyEdge::Whole
-                                               : mask::KeyEdge::Clipped,
-                mlir::fattn::kGpuAlignQueryTiles
-                    ? mask::QueryTiles::SliceAligned
-                    : mask::QueryTiles::Uniform)
-          : mask::classifyTiles(normal, shape.numQ, shape.numK,
-                                {blockQ, blockK});
-  int64_t pairs = mask::countAttendedPairs(program->mask);
-  int64_t cells = shape.numQ * shape.numK;
-  int64_t skipped = tiles.numQTiles * tiles.numKTiles - tiles.numFullTiles() -
-                    tiles.numPartialTiles();
-
-  llvm::outs() << inputFile << ": @" << program->functionName << " Sq="
-               << shape.numQ << " Sk=" << shape.numK << " Hq=" << shape.headsQ
-               << " Hk=" << shape.headsK << " D=" << shape.headDim << " "
-               << runtime::stringifyElementType(program->elementType) << "\n";
-  llvm::outs() << "  mask: " << program->mask.size() << " slices ("
-               << normal.size() << " after normalization), attended pairs "
-               << pairs << " of " << cells << " ("
-               << llvm::format("%.2f", cells ? 100.0 * pairs / cells : 0.0)
-               << "%)\n";
-  llvm::outs() << "  tiles " << blockQ << "x" << blockK << ": "
-               << tiles.numFullTiles() << " full, " << tiles.numPartialTiles()
-               << " partial, " << skipped << " skipped\n";
+  if (target == Target::Cpu)
+    if (std::optional<std::string> problem = checkCpuProblem(*program)) {
+      llvm::errs() << "fattn-run: " << *problem << "\n";
+      return 2;
+    }
+  printSummary(*program);
 
   if (target == Target::Gpu)
     return emitGpuKernel(*module, *program);

@@ -127,6 +127,10 @@ int main(int argc, char **argv) {
   }
   runtime::AttentionParams params;
   params.softcap = softcap;
+  if (std::optional<std::string> problem = runtime::checkParams(params)) {
+    llvm::errs() << "fattn-synth: --" << *problem << "\n";
+    return 2;
+  }
   std::string program = mlir::fattn::formatAttentionProgram(
       *built, shape, params, "attention", *elementType);
 

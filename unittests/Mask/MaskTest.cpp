@@ -217,15 +217,17 @@ TEST(ValidateTest, FindSharedCellOnThinDiagonals) {
   EXPECT_FALSE(findSharedCell(diagonal, upper));
 }
 
-TEST(ValidateTest, FindOverlapReportsTheFirstPair) {
+TEST(ValidateTest, FindOverlapReportsTheFirstSliceOverlappingAnEarlierOne) {
   std::mt19937_64 rng(2);
   for (int trial = 0; trial < 3000; ++trial) {
     Mask mask;
     for (int64_t count = oracle::uniform(rng, 0, 6); count > 0; --count)
       mask.push_back(oracle::randomSlice(rng, 12, 12));
+    // The first slice sharing a cell with an earlier one, and the earliest
+    // slice it shares one with.
     std::optional<std::pair<size_t, size_t>> expected;
-    for (size_t i = 0; i < mask.size() && !expected; ++i)
-      for (size_t j = i + 1; j < mask.size() && !expected; ++j)
+    for (size_t j = 1; j < mask.size() && !expected; ++j)
+      for (size_t i = 0; i < j && !expected; ++i)
         if (shareCellBruteForce(mask[i], mask[j]))
           expected = {i, j};
     std::optional<Overlap> overlap = findOverlap(mask);
@@ -501,3 +503,70 @@ TEST(MaskTest, SameAttendedPairsIgnoresHowTheMaskIsCut) {
   EXPECT_FALSE(sameAttendedPairs({Slice{0, 1, 0, 2, SliceKind::Full}},
                                  {Slice{0, 1, 1, 3, SliceKind::Full}}));
 }
+
+//===----------------------------------------------------------------------===//
+// Cost follows the slices, not the lengths in them. These would run for
+// minutes (or exhaust memory) if any step walked rows or compared all pairs;
+// ctest's timeout turns that into a failure.
+//===----------------------------------------------------------------------===//
+
+TEST(ScaleTest, HundredThousandSlicesValidateAndNormalize) {
+  constexpr int64_t kSlices = 100000;
+  // One row each, stacked into a causal triangle: one slice after merging.
+  Mask rows, stripes, blocks;
+  for (int64_t row = 0; row < kSlices; ++row)
+    rows.push_back(makeSlice(SliceKind::Full, row, row + 1, 0, row + 1));
+  // One key each over the same rows: side by side, one full slice.
+  for (int64_t key = 0; key < kSlices; ++key)
+    stripes.push_back(makeSlice(SliceKind::Full, 0, kSlices, key, key + 1));
+  // Diagonal blocks that touch only at corners: nothing merges.
+  for (int64_t block = 0; block < kSlices; ++block)
+    blocks.push_back(makeSlice(SliceKind::Full, 2 * block, 2 * block + 2,
+                               2 * block, 2 * block + 2));
+  EXPECT_EQ(validate(rows, kSlices, kSlices), std::nullopt);
+  EXPECT_EQ(normalize(rows),
+            (Mask{makeSlice(SliceKind::Causal, 0, kSlices, 0, kSlices)}));
+  EXPECT_EQ(validate(stripes, kSlices, kSlices), std::nullopt);
+  EXPECT_EQ(normalize(stripes),
+            (Mask{makeSlice(SliceKind::Full, 0, kSlices, 0, kSlices)}));
+  EXPECT_EQ(validate(blocks, 2 * kSlices, 2 * kSlices), std::nullopt);
+  EXPECT_EQ(normalize(blocks), blocks);
+  // The same stripes, one of them a key too wide: found, and named.
+  stripes[kSlices / 2].kEnd += 1;
+  EXPECT_EQ(validate(stripes, kSlices, kSlices),
+            "slices 50000 and 50001 both attend (q 0, k 50001)");
+}
+
+TEST(ScaleTest, LengthsUpToTheLimitCostNothing) {
+  int64_t rows = kMaxKernelTokens, huge = kMaxIndex;
+  Mask causal = causalMask(rows, rows);
+  EXPECT_EQ(validate(causal, rows, rows), std::nullopt);
+  EXPECT_EQ(countAttendedPairs(causal), PairCount(rows) * (rows + 1) / 2);
+  EXPECT_EQ(normalize(causal), causal);
+  // 2^62 x 2^62: 2^123 + 2^61 pairs, beyond int64 but exact.
+  Mask vast = causalMask(huge, huge);
+  EXPECT_EQ(validate(vast, huge, huge), std::nullopt);
+  EXPECT_EQ(formatPairCount(countAttendedPairs(vast)),
+            "10633823966279326985536299491456450560");
+  EXPECT_EQ(pairCountToInt64(countAttendedPairs(vast)), std::nullopt);
+  // Two thin diagonals a long way apart, crossing once near the end.
+  Mask crossing = {makeSlice(SliceKind::BiCausal, 0, huge, 0, huge),
+                   makeSlice(SliceKind::Full, huge - 7, huge - 6, 0, huge)};
+  EXPECT_EQ(validate(crossing, huge, huge),
+            "slices 0 and 1 both attend (q " + std::to_string(huge - 7) +
+                ", k " + std::to_string(huge - 7) + ")");
+}
+
+TEST(ScaleTest, BoundsBeyondTheLimitAreRejected) {
+  int64_t past = kMaxIndex + 1;
+  EXPECT_EQ(validate({makeSlice(SliceKind::Full, 0, past, 0, 1)}, -1, -1),
+            "slice 0: q range [0, " + std::to_string(past) +
+                ") exceeds the largest index a mask may hold, 2^62");
+  EXPECT_EQ(validate({}, past, 1),
+            "query length " + std::to_string(past) +
+                " exceeds the largest a mask may describe, 2^62");
+  EXPECT_EQ(formatPairCount(-PairCount(12)), "-12");
+  EXPECT_EQ(pairCountToInt64(PairCount(INT64_MAX)), INT64_MAX);
+  EXPECT_EQ(pairCountToInt64(PairCount(INT64_MAX) + 1), std::nullopt);
+}
+

@@ -117,7 +117,7 @@ void expectMatchesCells(const Mask &mask, int64_t numQ, int64_t numK,
   SCOPED_TRACE(oracle::describe(mask) + " over " + std::to_string(numQ) +
                " x " + std::to_string(numK) + ", tiles " +
                std::to_string(tile.q) + " x " + std::to_string(tile.k));
-  TileMap map = classifyTiles(mask, numQ, numK, tile, keyEdge, queryTiles);
+  TileMap map = *classifyTiles(mask, numQ, numK, tile, keyEdge, queryTiles);
   expectValidQueryTiles(map.qTileBegins, mask, numQ, tile, queryTiles);
   if (::testing::Test::HasFatalFailure())
     return;
@@ -203,7 +203,7 @@ TEST(TileMapTest, BuilderMasksMatchCellCounting) {
 }
 
 TEST(TileMapTest, CausalSquare) {
-  TileMap map = classifyTiles(causalMask(128, 128), 128, 128, {64, 64});
+  TileMap map = *classifyTiles(causalMask(128, 128), 128, 128, {64, 64});
   EXPECT_EQ(map.numQTiles, 2);
   EXPECT_EQ(map.numKTiles, 2);
   EXPECT_EQ(map.kindOf(0, 0), TileKind::Partial);
@@ -226,7 +226,7 @@ TEST(TileMapTest, CausalSquare) {
 
 TEST(TileMapTest, EdgeTilesAreClipped) {
   // 70 x 70 full: the edge tiles are 6 wide and still Full.
-  TileMap map = classifyTiles(fullMask(70, 70), 70, 70, {64, 64});
+  TileMap map = *classifyTiles(fullMask(70, 70), 70, 70, {64, 64});
   for (int64_t qTile = 0; qTile < 2; ++qTile)
     for (int64_t kTile = 0; kTile < 2; ++kTile)
       EXPECT_EQ(map.kindOf(qTile, kTile), TileKind::Full);
@@ -237,14 +237,14 @@ TEST(TileMapTest, WholeKeyTilesCrossingTheEndArePartial) {
   // 70 x 70 full in whole 64 x 64 tiles: key tile 1 holds 58 padding
   // columns, so it needs the mask.
   TileMap map =
-      classifyTiles(fullMask(70, 70), 70, 70, {64, 64}, KeyEdge::Whole);
+      *classifyTiles(fullMask(70, 70), 70, 70, {64, 64}, KeyEdge::Whole);
   for (int64_t qTile = 0; qTile < 2; ++qTile) {
     EXPECT_EQ(map.kindOf(qTile, 0), TileKind::Full);
     EXPECT_EQ(map.kindOf(qTile, 1), TileKind::Partial);
   }
   // Lengths that are multiples of the tile are unaffected.
   TileMap aligned =
-      classifyTiles(fullMask(128, 128), 128, 128, {64, 64}, KeyEdge::Whole);
+      *classifyTiles(fullMask(128, 128), 128, 128, {64, 64}, KeyEdge::Whole);
   EXPECT_EQ(aligned.numPartialTiles(), 0);
 }
 
@@ -278,7 +278,7 @@ TEST(TileMapTest, SliceAlignedTilesFollowDocuments) {
   // Documents of 300, 40 and 200 rows in tiles of 128: every document starts
   // a tile, and the 44-row tail of the first one stays its own tile.
   Mask mask = *varlenMask({0, 300, 340, 540}, {0, 300, 340, 540}, true);
-  TileMap map = classifyTiles(mask, 540, 540, {128, 64}, KeyEdge::Whole,
+  TileMap map = *classifyTiles(mask, 540, 540, {128, 64}, KeyEdge::Whole,
                               QueryTiles::SliceAligned);
   EXPECT_EQ(map.qTileBegins,
             (std::vector<int32_t>{0, 128, 256, 300, 340, 468, 540}));
@@ -299,14 +299,14 @@ TEST(TileMapTest, DegenerateShapesGiveEmptyMaps) {
     EXPECT_EQ(map.kindOf(0, 0), TileKind::Skip);
   };
   Mask mask = fullMask(10, 10);
-  expectEmpty(classifyTiles(mask, 10, 10, {0, 64}), 0);
-  expectEmpty(classifyTiles(mask, 10, 10, {64, 0}), 0);
-  expectEmpty(classifyTiles(mask, 10, 10, {-3, -3}), 0);
-  expectEmpty(classifyTiles({}, 0, 10, {4, 4}), 0);
-  TileMap noKeys = classifyTiles({}, 10, 0, {4, 4});
+  EXPECT_FALSE(classifyTiles(mask, 10, 10, {0, 64}));
+  EXPECT_FALSE(classifyTiles(mask, 10, 10, {64, 0}));
+  EXPECT_FALSE(classifyTiles(mask, 10, 10, {-3, -3}));
+  expectEmpty(*classifyTiles({}, 0, 10, {4, 4}), 0);
+  TileMap noKeys = *classifyTiles({}, 10, 0, {4, 4});
   expectEmpty(noKeys, 3);
   EXPECT_EQ(noKeys.numKTiles, 0);
-  expectEmpty(classifyTiles({}, 10, 10, {4, 4}), 3);
+  expectEmpty(*classifyTiles({}, 10, 10, {4, 4}), 3);
   EXPECT_EQ(TileMap{}.kindOf(0, 0), TileKind::Skip);
 }
 
@@ -314,7 +314,7 @@ TEST(TileMapTest, SlicesPastTheBoundsNeverIndexOutside) {
   // Not a valid mask; classifyTiles rejects nothing but must stay in bounds.
   Mask mask = {Slice{-5, 200, -7, 300, SliceKind::Full},
                Slice{3, 9, 40, 50, SliceKind::Causal}};
-  TileMap map = classifyTiles(mask, 10, 12, {4, 4});
+  TileMap map = *classifyTiles(mask, 10, 12, {4, 4});
   EXPECT_EQ(map.numQTiles, 3);
   EXPECT_EQ(map.numFullTiles(), 9);
 }
@@ -322,7 +322,7 @@ TEST(TileMapTest, SlicesPastTheBoundsNeverIndexOutside) {
 TEST(TileMapTest, LargeMaskIsLinearInRows) {
   // 64k x 64k cells would take seconds cell by cell.
   int64_t length = 1 << 16;
-  TileMap map = classifyTiles(*slidingWindowMask(length, length, 1000, 0),
+  TileMap map = *classifyTiles(*slidingWindowMask(length, length, 1000, 0),
                               length, length, {128, 128});
   EXPECT_EQ(map.numQTiles, 512);
   // Each query tile sees its diagonal tile partially, the window's lower
@@ -336,3 +336,30 @@ TEST(TileMapTest, LargeMaskIsLinearInRows) {
 }
 
 } // namespace
+
+TEST(TileMapTest, CostFollowsTheTilesProducedNotTheLengths) {
+  // 16 queries against 2^31 - 1 keys: 2^27 key tiles of 16, all full, more
+  // than a map may hold; refused before a single tile is written.
+  int64_t keys = kMaxKernelTokens;
+  EXPECT_FALSE(classifyTiles(fullMask(16, keys), 16, keys, {16, 16}));
+  // The same keys under a window: a handful of tiles, and no memory per key
+  // tile.
+  Mask window = *slidingWindowMask(64, keys, 100, 0);
+  std::optional<TileMap> map = classifyTiles(window, 64, keys, {64, 64});
+  ASSERT_TRUE(map);
+  EXPECT_EQ(map->numKTiles, (keys + 63) / 64);
+  EXPECT_EQ(map->numFullTiles() + map->numPartialTiles(), 3);
+  // Lengths past what int32 tables index are refused, with the reason.
+  EXPECT_FALSE(classifyTiles(fullMask(4, kMaxIndex), 4, kMaxIndex, {64, 64}));
+  EXPECT_EQ(checkTileMapShape(4, kMaxKernelTokens + 1, {64, 64}),
+            "key length 2147483648 exceeds 2147483647 (2^31 - 1), the most "
+            "tokens tile tables index");
+  EXPECT_EQ(checkTileMapShape(4, 4, {0, 64}),
+            "tile sizes must be positive, got 0 x 64");
+  // A small cap is honoured exactly.
+  Mask causal = causalMask(256, 256);
+  EXPECT_TRUE(classifyTiles(causal, 256, 256, {64, 64}, KeyEdge::Clipped,
+                            QueryTiles::Uniform, /*maxEntries=*/10));
+  EXPECT_FALSE(classifyTiles(causal, 256, 256, {64, 64}, KeyEdge::Clipped,
+                             QueryTiles::Uniform, /*maxEntries=*/9));
+}

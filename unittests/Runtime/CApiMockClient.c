@@ -21,6 +21,7 @@
 #include <string.h>
 
 typedef int (*MemAlloc)(unsigned long long *, size_t);
+typedef int (*MemFree)(unsigned long long);
 
 static int failures = 0;
 
@@ -81,6 +82,7 @@ int main(int argc, char **argv) {
 
   void *driver = dlopen("libcuda.so.1", RTLD_NOW);
   MemAlloc memAlloc = driver ? (MemAlloc)dlsym(driver, "cuMemAlloc_v2") : NULL;
+  MemFree memFree = driver ? (MemFree)dlsym(driver, "cuMemFree_v2") : NULL;
   if (!memAlloc) {
     printf("FAILED: no cuMemAlloc_v2 in the (mock) driver\n");
     return 1;
@@ -126,6 +128,10 @@ int main(int argc, char **argv) {
          "misaligned out rejected");
 
   fattn_kernel_destroy(kernel);
+  void *buffers[] = {q, k, v, out, lse, shortK};
+  for (size_t i = 0; memFree && i < sizeof(buffers) / sizeof(buffers[0]); ++i)
+    if (buffers[i])
+      memFree((unsigned long long)(size_t)buffers[i]);
   printf("%s\n", failures ? "FAIL" : "PASS");
   return failures ? 1 : 0;
 }

@@ -417,13 +417,15 @@ TEST_F(MockDriverTest, LoadErrorsAreClearAndExitTwo) {
                 ": kernel mock_four_params takes 4 parameters; the "
                 "manifest's ABI 'q k v out lse' needs 5\n");
 
+  // More than any GPU has is refused when the manifest is read, before the
+  // driver is asked.
   std::string shared = manifest("shared", "mock_good", "bf16", 300000);
   result = run(shared, shared);
   EXPECT_EQ(result.exitCode, 2) << result.output;
   EXPECT_EQ(result.output,
             "fattn-launch: " + shared +
-                ": kernel mock_good needs 300000 bytes of dynamic and 0 bytes "
-                "of static shared memory per block; Mock GPU allows 232448\n");
+                ": line 6: shared memory of 300000 bytes exceeds 232448 (227 "
+                "KiB), the most any GPU gives a CTA\n");
 }
 
 TEST_F(MockDriverTest, NoDeviceIsACleanError) {

@@ -256,13 +256,13 @@ TEST(ManifestErrorTest, ScaleAndSoftcap) {
   for (const char *bad : {"0", "-0.125", "nan", "inf", "1/8"})
     EXPECT_EQ(errorWithLine(9, std::string("scale ") + bad),
               std::string("line 10: scale '") + bad +
-                  "' is not a positive finite number (write the effective "
+                  "' is not a positive finite number up to 2^64 (write the effective "
                   "scale, e.g. 0.125 for head dim 64)");
   EXPECT_EQ(errorWithLine(10, "softcap -1"),
-            "line 11: softcap '-1' is not a finite number >= 0 (0 means "
+            "line 11: softcap '-1' is not a finite number in [0, 2^64] (0 means "
             "none)");
   EXPECT_EQ(errorWithLine(10, "softcap none"),
-            "line 11: softcap 'none' is not a finite number >= 0 (0 means "
+            "line 11: softcap 'none' is not a finite number in [0, 2^64] (0 means "
             "none)");
 }
 

@@ -16,6 +16,8 @@
 #ifndef FATTN_MASK_MASK_H
 #define FATTN_MASK_MASK_H
 
+#include "FlashDialect/Limits.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +25,20 @@
 #include <vector>
 
 namespace fattn::mask {
+
+/// Every bound a slice or a sequence length may carry, inclusive: 2^62, so
+/// that the sum or difference of two bounds never leaves int64. Counts of
+/// cells, which can reach 2^124, are PairCounts. Kernels and tile tables
+/// index tokens with int32 and accept less (kMaxKernelTokens).
+constexpr int64_t kMaxIndex = int64_t(1) << 62;
+constexpr int64_t kMaxKernelTokens = limits::kMaxTokens;
+
+/// A number of (query, key) cells: wide enough for any mask within kMaxIndex.
+using PairCount = __int128;
+/// Decimal text of a count ("170141183460469231731687303715884105727").
+std::string formatPairCount(PairCount count);
+/// The count as int64, or nullopt when it does not fit.
+std::optional<int64_t> pairCountToInt64(PairCount count);
 
 enum class SliceKind : uint8_t {
   Full = 0,     // every (i, j)
@@ -60,11 +76,17 @@ struct Slice {
   Range kRange() const { return {kBegin, kEnd}; }
 
   /// Keys attended by global query row `row`; empty outside the q range.
+  /// Within the q range both bounds are non-decreasing in the row and move
+  /// by 0 or 1 per row: every algorithm of this library rests on that.
   Range keysOfRow(int64_t row) const;
   bool contains(int64_t row, int64_t key) const;
-  /// Number of attended (row, key) cells.
-  int64_t countPairs() const;
-  bool attendsNothing() const { return countPairs() == 0; }
+  /// The rows attending at least one key: one interval, computed in O(1).
+  Range attendedRows() const;
+  /// Attended cells inside rows x keys, in O(1).
+  PairCount countCellsIn(Range rows, Range keys) const;
+  /// Number of attended (row, key) cells, in O(1).
+  PairCount countPairs() const;
+  bool attendsNothing() const { return attendedRows().empty(); }
 
   bool operator==(const Slice &other) const {
     return qBegin == other.qBegin && qEnd == other.qEnd &&
@@ -84,8 +106,10 @@ std::string formatSlice(const Slice &slice);
 //===----------------------------------------------------------------------===//
 
 /// Problems of one slice on its own: negative or reversed ranges, ranges past
-/// `numQ` / `numK`. A bound of -1 means "unknown" (dynamic) and is not
-/// checked. Returns a message without the "slice N: " prefix.
+/// `numQ` / `numK` or past kMaxIndex. A bound of -1 means "unknown" (dynamic)
+/// and is not checked. Returns a message without the "slice N: " prefix.
+/// Every other function here requires slices that pass this check (they may
+/// overlap where a function says so).
 std::optional<std::string> checkSlice(const Slice &slice, int64_t numQ,
                                       int64_t numK);
 
@@ -100,12 +124,16 @@ struct Overlap {
   size_t first, second; // indices into the mask, first < second
   Cell cell;
 };
-/// First pair of slices (in index order of `first`) sharing a cell.
+/// A pair of slices sharing a cell, if any: of the slices that share a cell
+/// with an earlier one, the first (`second`), and the earliest slice it
+/// shares one with (`first`). O(N log N) for a valid mask (one row sweep),
+/// O(N log^2 N) when there is an overlap.
 std::optional<Overlap> findOverlap(const Mask &mask);
 
 /// Everything the verifier and the runtime reject, as one message prefixed
 /// with the offending slice index ("slice 3: k range [0, 5000) exceeds key
 /// length 4096"; "slices 1 and 4 both attend (q 17, k 3)"). nullopt when valid.
+/// Lengths above kMaxIndex are rejected; O(N log N) in slices.
 std::optional<std::string> validate(const Mask &mask, int64_t numQ,
                                     int64_t numK);
 
@@ -113,18 +141,20 @@ std::optional<std::string> validate(const Mask &mask, int64_t numQ,
 // Pair counting and normalization
 //===----------------------------------------------------------------------===//
 
-/// Attended pairs of a valid (non-overlapping) mask.
-int64_t countAttendedPairs(const Mask &mask);
+/// Attended pairs of a valid (non-overlapping) mask, in O(N).
+PairCount countAttendedPairs(const Mask &mask);
 
 /// Whether two valid masks attend exactly the same (row, key) pairs, however
-/// they are cut into slices. Linear in the attended rows.
+/// they are cut into slices. Linear in the attended rows: a test oracle, not
+/// for masks of unbounded length.
 bool sameAttendedPairs(const Mask &a, const Mask &b);
 
 /// Same attended set, canonical form: each slice tightened to the rows and
 /// keys it attends (and to the simplest kind that describes them), slices
 /// attending nothing dropped, neighbours that together form one slice merged
 /// (those sharing a q range first), and the result ordered by (qBegin, kBegin,
-/// qEnd, kEnd, kind). Idempotent. Requires a valid mask.
+/// qEnd, kEnd, kind). Idempotent. Requires a valid mask. Each round of merges
+/// costs O(N log N) in slices; rounds repeat only while they merge something.
 Mask normalize(const Mask &mask);
 
 //===----------------------------------------------------------------------===//
@@ -165,9 +195,6 @@ struct TileMap {
   int64_t numPartialTiles() const { return (int64_t)partialKTiles.size(); }
 };
 
-/// Classifies every tile of a valid mask. Cost is linear in the attended rows
-/// times slices, not in cells. Tile sizes <= 0 give an empty map
-/// (numQTiles = 0).
 /// How a key tile that runs past numK is judged. Clipped: Full when its
 /// cells inside the sequence are all attended, for kernels that clip their
 /// loops at numK (the CPU path). Whole: Full only when all `tile.k` columns
@@ -183,9 +210,28 @@ enum class KeyEdge { Clipped, Whole };
 /// the two fit in one tile.
 enum class QueryTiles { Uniform, SliceAligned };
 
-TileMap classifyTiles(const Mask &mask, int64_t numQ, int64_t numK,
-                      TileSizes tile, KeyEdge keyEdge = KeyEdge::Clipped,
-                      QueryTiles queryTiles = QueryTiles::Uniform);
+/// Why no tile map exists for these lengths and tile sizes: a tile size <= 0,
+/// a length below 0 or above kMaxKernelTokens (the tables hold int32).
+/// nullopt when a map can be built.
+std::optional<std::string> checkTileMapShape(int64_t numQ, int64_t numK,
+                                             TileSizes tile);
+
+/// The most query tiles plus visited tiles a map may hold by default: 2^26
+/// int32 entries per table, beyond which tables baked into a kernel stop
+/// being practical.
+constexpr int64_t kMaxTileMapEntries = int64_t(1) << 26;
+
+/// Classifies every tile of a mask (a valid one; overlapping slices stay in
+/// bounds, their cells simply add up). Costs O(N log N) in slices plus the
+/// query tiles each slice crosses plus the tiles produced, with no memory per
+/// key tile, so key lengths cost nothing. nullopt when checkTileMapShape
+/// fails or the map would hold more than `maxEntries` query tiles or visited
+/// tiles.
+std::optional<TileMap>
+classifyTiles(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
+              KeyEdge keyEdge = KeyEdge::Clipped,
+              QueryTiles queryTiles = QueryTiles::Uniform,
+              int64_t maxEntries = kMaxTileMapEntries);
 
 //===----------------------------------------------------------------------===//
 // Builders. Each returns nullopt and sets `error` on bad arguments.

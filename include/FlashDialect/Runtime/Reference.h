@@ -40,14 +40,19 @@ struct AttentionShape {
 
 struct AttentionParams {
   double scale = 0;   // 0 means 1/sqrt(headDim)
-  double softcap = 0; // <= 0 disables it
+  double softcap = 0; // 0 disables it
 
   double effectiveScale(const AttentionShape &shape) const;
 };
 
-/// Shape problems in words (heads not divisible, non-positive sizes), or
-/// nullopt.
+/// Shape problems in words (heads not divisible, non-positive sizes, sizes
+/// past FlashDialect/Limits.h), or nullopt.
 std::optional<std::string> checkShape(const AttentionShape &shape);
+
+/// Scale and softcap problems in words: each must be 0 (the default: 1/sqrt
+/// of the head dim; no softcap) or positive, finite and at most
+/// limits::kMaxScoreScale. nullopt when fine.
+std::optional<std::string> checkParams(const AttentionParams &params);
 
 /// fp64 accumulation from the slice semantics. Rows with no attended key get
 /// out 0 and lse -inf. The mask must be valid for the shape.
