@@ -83,7 +83,8 @@ void addPieces(const Slice &slice, int32_t index, const QueryTile &tile,
 }
 
 /// Sweeps the pieces of one query tile into the map's lists. Returns false
-/// once the map holds more than `maxEntries` visited tiles.
+/// once the map would hold more than `maxEntries` visited tiles or slice
+/// references of partial tiles.
 bool emitQueryTile(const std::vector<Piece> &pieces, const QueryTile &tile,
                    int64_t maxEntries, TileMap &map) {
   // (key tile, piece + 1) where a piece starts, (key tile, -(piece + 1))
@@ -96,7 +97,8 @@ bool emitQueryTile(const std::vector<Piece> &pieces, const QueryTile &tile,
   }
   std::sort(events.begin(), events.end());
   std::set<int32_t> touching;
-  int64_t cells = 0;
+  // Overlapping slices of an invalid mask may add up past any tile's area.
+  PairCount cells = 0;
   for (size_t next = 0; next < events.size();) {
     int64_t kTile = events[next].first;
     for (; next < events.size() && events[next].first == kTile; ++next) {
@@ -120,6 +122,8 @@ bool emitQueryTile(const std::vector<Piece> &pieces, const QueryTile &tile,
         map.fullKTiles.push_back(static_cast<int32_t>(kTile));
         continue;
       }
+      if (int64_t(map.partialSlices.size() + touching.size()) > maxEntries)
+        return false;
       map.partialKTiles.push_back(static_cast<int32_t>(kTile));
       // A slice has one piece per tile, and the set runs in mask order.
       map.partialSlices.insert(map.partialSlices.end(), touching.begin(),
@@ -163,9 +167,11 @@ std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
 
 std::optional<std::string> checkTileMapShape(int64_t numQ, int64_t numK,
                                              TileSizes tile) {
-  if (tile.q <= 0 || tile.k <= 0)
-    return "tile sizes must be positive, got " + std::to_string(tile.q) +
-           " x " + std::to_string(tile.k);
+  // Bounding tiles like tokens keeps rows x keys of a tile inside int64.
+  if (tile.q <= 0 || tile.k <= 0 || tile.q > kMaxKernelTokens ||
+      tile.k > kMaxKernelTokens)
+    return "tile sizes must be in [1, 2^31 - 1], got " +
+           std::to_string(tile.q) + " x " + std::to_string(tile.k);
   for (auto [name, length] : {std::pair{"query", numQ}, {"key", numK}}) {
     if (length < 0)
       return std::string(name) + " length " + std::to_string(length) +

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 using namespace fattn;
 using namespace fattn::runtime;
 
@@ -184,9 +186,31 @@ struct Inputs {
   std::optional<cuda::DeviceBuffer> qDevice, kDevice, vDevice;
 };
 
+/// A run keeps its inputs in f32 and their encoding on the host, and a check
+/// the fp64 and naive results beside the kernel's: refuse up front what this
+/// machine's memory cannot hold, rather than die in an allocation.
+std::optional<std::string> checkHostMemory(const AttentionShape &shape) {
+  double inputs = double(shape.qElements()) + 2.0 * double(shape.kvElements());
+  double bytes = 6.0 * inputs + 26.0 * double(shape.qElements());
+  double physical =
+      double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && bytes <= 0.75 * physical)
+    return std::nullopt;
+  char text[160];
+  std::snprintf(text, sizeof(text),
+                "the run needs about %.3g GiB of host memory for its inputs and "
+                "checks; this machine has %.3g GiB",
+                bytes / (1 << 30), physical / (1 << 30));
+  return std::string(text);
+}
+
 std::optional<Inputs> makeInputs(const cuda::Driver &driver,
                                  const AttentionShape &shape, ElementType type,
                                  uint64_t seed, std::string *problem) {
+  if (std::optional<std::string> tooLarge = checkHostMemory(shape)) {
+    *problem = *tooLarge;
+    return std::nullopt;
+  }
   Inputs inputs;
   inputs.q = randomTensor(shape.qElements(), seed, type);
   inputs.k = randomTensor(shape.kvElements(), seed + 1, type);

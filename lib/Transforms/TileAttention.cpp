@@ -211,7 +211,8 @@ LogicalResult AttentionTiler::run() {
     return op.emitOpError("tile tables at block-q=")
            << blockQ << " block-k=" << blockK << " would hold more than "
            << mask::kMaxTileMapEntries
-           << " entries (query tiles plus visited tiles); use larger tiles";
+           << " entries (query tiles, visited tiles or the slice lists of "
+              "partial tiles); use larger tiles";
   const mask::TileMap &tiles = *classified;
 
   OpBuilder b(op);

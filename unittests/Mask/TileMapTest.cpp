@@ -355,7 +355,7 @@ TEST(TileMapTest, CostFollowsTheTilesProducedNotTheLengths) {
             "key length 2147483648 exceeds 2147483647 (2^31 - 1), the most "
             "tokens tile tables index");
   EXPECT_EQ(checkTileMapShape(4, 4, {0, 64}),
-            "tile sizes must be positive, got 0 x 64");
+            "tile sizes must be in [1, 2^31 - 1], got 0 x 64");
   // A small cap is honoured exactly.
   Mask causal = causalMask(256, 256);
   EXPECT_TRUE(classifyTiles(causal, 256, 256, {64, 64}, KeyEdge::Clipped,

@@ -127,6 +127,38 @@ TEST_F(FattnLaunchTest, InfoNeedsNoGpu) {
   EXPECT_TRUE(contains(info.output, " work=4194304")) << info.output;
 }
 
+TEST_F(FattnLaunchTest, InfoCountsPastInt64Exactly) {
+  // 2^31 - 1 tokens each way, causal, 64 heads of 8: the work count is about
+  // 2^71, past int64; the pair count is n(n+1)/2.
+  std::ofstream(path("huge.manifest"))
+      << "fattn-manifest 1\nkernel k0\nptx k.ptx\ngrid 1 1 1\n"
+         "block 128 1 1\nshared 0\nparams q k v out lse\ndtype bf16\n"
+         "shape 2147483647 2147483647 64 64 8\nscale 0.125\n"
+         "softcap 0\nslice 0 2147483647 0 2147483647 1\n";
+  Result info = runLaunch(path("huge.manifest") + " --info");
+  EXPECT_EQ(info.exitCode, 0) << info.output;
+  EXPECT_TRUE(contains(info.output, " pairs=2305843008139952128 "))
+      << info.output;
+  EXPECT_TRUE(contains(info.output, " work=2361183239235799351808"))
+      << info.output;
+}
+
+TEST_F(FattnLaunchTest, InfoOnAHundredThousandSlices) {
+  // One-row slices in a manifest: read, validated and counted in O(N log N)
+  // (ctest's timeout catches a return of the quadratic overlap check).
+  std::ofstream out(path("rows.manifest"));
+  out << "fattn-manifest 1\nkernel k0\nptx k.ptx\ngrid 1 1 1\n"
+         "block 128 1 1\nshared 0\nparams q k v out lse\ndtype bf16\n"
+         "shape 100000 100000 1 1 64\nscale 0.125\nsoftcap 0\n";
+  for (int row = 0; row < 100000; ++row)
+    out << "slice " << row << " " << row + 1 << " 0 " << row + 1 << " 0\n";
+  out.close();
+  Result info = runLaunch(path("rows.manifest") + " --info");
+  EXPECT_EQ(info.exitCode, 0) << info.output;
+  EXPECT_TRUE(contains(info.output, " slices=100000 pairs=5000050000 "))
+      << info.output;
+}
+
 TEST_F(FattnLaunchTest, NoDriverIsACleanError) {
   if (systemHasCudaDriver())
     GTEST_SKIP() << "libcuda.so.1 is installed here";
@@ -426,6 +458,25 @@ TEST_F(MockDriverTest, LoadErrorsAreClearAndExitTwo) {
             "fattn-launch: " + shared +
                 ": line 6: shared memory of 300000 bytes exceeds 232448 (227 "
                 "KiB), the most any GPU gives a CTA\n");
+}
+
+TEST_F(MockDriverTest, InputsPastHostMemoryAreRefusedNotAllocated) {
+  // 2^31 - 1 tokens of 64 heads x 8: 2^40 elements a tensor, tens of TiB of
+  // inputs and checks; an attempt to allocate them would abort.
+  std::string path = manifest("huge", "mock_good");
+  std::string text;
+  {
+    std::ifstream in(path);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.replace(text.find("shape 70 90 4 2 32"), 18,
+               "shape 2147483647 2147483647 64 64 8");
+  std::ofstream(path) << text;
+  Result result = run(path + " --check", path);
+  EXPECT_EQ(result.exitCode, 2) << result.output;
+  EXPECT_TRUE(contains(result.output, "GiB of host memory for its inputs and "
+                                      "checks; this machine has"))
+      << result.output;
 }
 
 TEST_F(MockDriverTest, NoDeviceIsACleanError) {

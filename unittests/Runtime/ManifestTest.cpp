@@ -230,6 +230,31 @@ TEST(ManifestErrorTest, LaunchDimensions) {
             "line 6: 'shared' value '4KiB' is not a non-negative integer");
 }
 
+TEST(ManifestErrorTest, LaunchLimitsOfCuda) {
+  EXPECT_EQ(errorWithLine(3, "grid 2 65536 1"),
+            "line 4: grid 2x65536x1 exceeds CUDA's limits of 2^31 - 1 in x and "
+            "65535 in y and z");
+  EXPECT_EQ(errorWithLine(3, "grid 2147483648 1 1"),
+            "line 4: grid 2147483648x1x1 exceeds CUDA's limits of 2^31 - 1 in "
+            "x and 65535 in y and z");
+  EXPECT_EQ(errorWithLine(5, "shared 232449"),
+            "line 6: shared memory of 232449 bytes exceeds 232448 (227 KiB), "
+            "the most any GPU gives a CTA");
+  // The limits themselves are accepted.
+  std::vector<std::string> lines = validLines();
+  lines[3] = "grid 2147483647 65535 65535";
+  lines[5] = "shared 232448";
+  std::string error;
+  EXPECT_TRUE(parseManifest(join(lines), &error)) << error;
+}
+
+TEST(ManifestErrorTest, NamesArePrintableAscii) {
+  EXPECT_EQ(errorWithLine(1, "kernel k\r0"),
+            "line 2: 'kernel' value must be printable ASCII, got a byte 13");
+  EXPECT_EQ(errorWithLine(2, "ptx k\xc3\xa9.ptx"),
+            "line 3: 'ptx' value must be printable ASCII, got a byte 195");
+}
+
 TEST(ManifestErrorTest, ParamsMustBeTheAbi) {
   EXPECT_EQ(errorWithLine(6, "params q v k out lse"),
             "line 7: params must be 'q k v out lse' (the only kernel ABI of "
@@ -250,10 +275,19 @@ TEST(ManifestErrorTest, Shape) {
             "shape: key length must be positive, got -1");
   EXPECT_EQ(errorWithLine(8, "shape 128 128 6 4 64"),
             "shape: query heads 6 is not a multiple of key/value heads 4");
+  // Limits: int32 tokens, 65535 heads, 2^40 elements a tensor.
+  EXPECT_EQ(errorWithLine(8, "shape 2147483648 128 4 2 64"),
+            "shape: query length 2147483648 exceeds 2147483647 (2^31 - 1), the "
+            "most tokens the kernels index");
+  EXPECT_EQ(errorWithLine(8, "shape 128 128 65536 2 64"),
+            "shape: query heads 65536 exceeds the limit of 65535");
+  EXPECT_EQ(errorWithLine(8, "shape 2147483647 128 1024 2 1024"),
+            "shape: query tensors of 2199023254528 x 1024 elements exceed 2^40 "
+            "elements, more than any device holds");
 }
 
 TEST(ManifestErrorTest, ScaleAndSoftcap) {
-  for (const char *bad : {"0", "-0.125", "nan", "inf", "1/8"})
+  for (const char *bad : {"0", "-0.125", "nan", "inf", "1/8", "3e38"})
     EXPECT_EQ(errorWithLine(9, std::string("scale ") + bad),
               std::string("line 10: scale '") + bad +
                   "' is not a positive finite number up to 2^64 (write the effective "
@@ -261,6 +295,9 @@ TEST(ManifestErrorTest, ScaleAndSoftcap) {
   EXPECT_EQ(errorWithLine(10, "softcap -1"),
             "line 11: softcap '-1' is not a finite number in [0, 2^64] (0 means "
             "none)");
+  EXPECT_EQ(errorWithLine(10, "softcap 1e20"),
+            "line 11: softcap '1e20' is not a finite number in [0, 2^64] (0 "
+            "means none)");
   EXPECT_EQ(errorWithLine(10, "softcap none"),
             "line 11: softcap 'none' is not a finite number in [0, 2^64] (0 means "
             "none)");

@@ -225,8 +225,8 @@ constexpr int64_t kMaxTileMapEntries = int64_t(1) << 26;
 /// bounds, their cells simply add up). Costs O(N log N) in slices plus the
 /// query tiles each slice crosses plus the tiles produced, with no memory per
 /// key tile, so key lengths cost nothing. nullopt when checkTileMapShape
-/// fails or the map would hold more than `maxEntries` query tiles or visited
-/// tiles.
+/// fails or the map would hold more than `maxEntries` query tiles, visited
+/// tiles or slice references of partial tiles.
 std::optional<TileMap>
 classifyTiles(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
               KeyEdge keyEdge = KeyEdge::Clipped,
