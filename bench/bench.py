@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Forward-attention benchmark: fattn kernels against PyTorch's peers.
 
-One process, one GPU, the same inputs for everyone (SPEC.md §5):
+One process, one GPU, the same inputs for everyone (docs/spec.md §4):
 
   fattn   compiled kernels (NAME.manifest + NAME.ptx), launched on torch
           tensors through the fattn package (python/fattn: ctypes over
@@ -82,7 +82,7 @@ def read_compile_seconds(kernels_dir):
 
 
 # ---------------------------------------------------------------------------
-# Masks as slices (q_begin, q_end, k_begin, k_end, kind), SPEC.md §1
+# Masks as slices (q_begin, q_end, k_begin, k_end, kind), docs/spec.md §1
 # ---------------------------------------------------------------------------
 
 def default_documents(seqlen):

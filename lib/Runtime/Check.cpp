@@ -1,4 +1,4 @@
-//===- Check.cpp - The correctness yardstick of SPEC.md §4 ---------------===//
+//===- Check.cpp - The correctness yardstick (docs/spec.md §3) ------------===//
 
 #include "FlashDialect/Runtime/Check.h"
 

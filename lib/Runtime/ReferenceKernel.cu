@@ -1,8 +1,8 @@
 //===- ReferenceKernel.cu - Attention straight from the slices, on the GPU ===//
 //
 // The GPU counterpart of Reference.cpp, sharing no code with the generated
-// kernels: it reads the mask as the list of slices (SPEC.md §1) and decides
-// every (row, key) cell with the same interval formula as
+// kernels: it reads the mask as the list of slices (docs/spec.md §1) and
+// decides every (row, key) cell with the same interval formula as
 // mask::Slice::keysOfRow. Two modes:
 //
 // - exact: scores, softmax and both products in fp64 (online softmax over

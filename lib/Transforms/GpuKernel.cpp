@@ -9,7 +9,7 @@
 //
 // Tensor-core, ldmatrix and cp.async instructions are emitted as inline PTX
 // (the register-fragment forms FlashAttention needs are not all reachable
-// through the nvvm ops of MLIR 22, see SPEC.md §6); everything else is
+// through the nvvm ops of MLIR 22, see docs/spec.md §5); everything else is
 // arith/scf/llvm and is lowered by the standard conversions.
 //
 //===----------------------------------------------------------------------===//
@@ -665,8 +665,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       using P = arith::CmpIPredicate;
 
       // Keys [lo, lo + width) that slice `id` attends, row by row
-      // (Slice::keysOfRow, SPEC.md §1 global form). The per-slice terms are
-      // computed once; each row costs a few integer ops.
+      // (Slice::keysOfRow, docs/spec.md §1 global form). The per-slice terms
+      // are computed once; each row costs a few integer ops.
       struct SliceTerms {
         Value qBegin, qEnd, kBegin, kEnd, boundedAbove, boundedBelow,
             upperShift, lowerShift;

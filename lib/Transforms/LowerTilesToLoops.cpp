@@ -153,7 +153,7 @@ void lowerMask(TileMaskOp op, OpBuilder &b) {
                 both(both(cmp(P::sge, row, qBegin), cmp(P::slt, row, qEnd)),
                      both(cmp(P::sge, key, kBegin), cmp(P::slt, key, kEnd)));
             // causal: key <= row + (kEnd - qEnd); inv_causal: key >= row +
-            // (kBegin - qBegin); bi_causal both (SPEC.md §1, global form).
+            // (kBegin - qBegin); bi_causal both (docs/spec.md §1, global form).
             Value upper = arith::AddIOp::create(
                 b, loc, row, arith::SubIOp::create(b, loc, kEnd, qEnd));
             Value lower = arith::AddIOp::create(

@@ -1,4 +1,4 @@
-"""Range masks as slices (SPEC.md section 1), checked by the C runtime.
+"""Range masks as slices (docs/spec.md section 1), checked by the C runtime.
 
 A mask is a list of slices (q_begin, q_end, k_begin, k_end, kind) with
 half-open global ranges. The pair counting and comparison are delegated to

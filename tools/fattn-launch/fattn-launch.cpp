@@ -8,7 +8,8 @@
 //
 // Loads the manifest and its PTX, runs the kernel once on random inputs of
 // its dtype with out and lse poisoned (NaN bit patterns), and
-//  --check  compares out and lse with the GPU fp64 reference by the SPEC.md
+//  --check  compares out and lse with the GPU fp64 reference by the
+//  docs/spec.md
 //           §4 yardstick (bf16/f16: against the naive low-precision
 //           attention, out rtol 0.05, lse rtol 0.001; f32: 1e-5 relative),
 //           and for small problems also checks the GPU reference against

@@ -8,8 +8,8 @@
 // program to a tensor-core PTX kernel, writes DIR/NAME.ptx and
 // DIR/NAME.manifest (a temporary folder without --emit-dir), and where a GPU
 // is present loads, runs and checks it against the GPU fp64 reference by
-// SPEC.md §4 (and times it with --time) exactly as fattn-launch does. Where
-// there is none, the written kernel is the result: it says why it did not
+// docs/spec.md §3 (and times it with --time) exactly as fattn-launch does.
+// Where there is none, the written kernel is the result: it says why it did not
 // run and exits 0 (2 without --emit-dir, as nothing was produced).
 //
 // fattn-run NAME.manifest [--time]: loads, runs and checks a kernel compiled

@@ -2,7 +2,7 @@
 //
 // Each case builds a tensor-level program from a mask, lowers it through the
 // fattn-to-llvm pipeline, runs it through the JIT and compares out and lse
-// with the fp64 reference to 1e-5 relative (SPEC.md §4 for fp32 CPU runs).
+// with the fp64 reference to 1e-5 relative (docs/spec.md §3 for fp32 CPU runs).
 //
 //===----------------------------------------------------------------------===//
 

@@ -65,7 +65,7 @@ TEST(SliceTest, KeysOfRowMatchesSpecForAllKindsAndShapes) {
           }
 }
 
-// The consequences SPEC.md §1 spells out, with Sq < Sk and Sq > Sk.
+// The consequences docs/spec.md §1 spells out, with Sq < Sk and Sq > Sk.
 TEST(SliceTest, SpecExamplesWithUnequalLengths) {
   auto rows = [](const Slice &slice) {
     std::vector<std::pair<int64_t, int64_t>> result;
@@ -363,8 +363,8 @@ TEST(NormalizeTest, RandomMasksReachNormalForm) {
 }
 
 /// Rows [qBegin, row) and [row, qEnd) of `slice`, each as a slice of the same
-/// kind, from the global forms in SPEC.md §1: the row bound of a piece moves
-/// and the key bound tied to it by the diagonal moves with it.
+/// kind, from the global forms in docs/spec.md §1: the row bound of a piece
+/// moves and the key bound tied to it by the diagonal moves with it.
 std::pair<Slice, Slice> splitRows(const Slice &slice, int64_t row) {
   Slice top = slice, bottom = slice;
   top.qEnd = row;

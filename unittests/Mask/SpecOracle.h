@@ -1,7 +1,7 @@
 //===- SpecOracle.h - Cell-by-cell reference for the mask tests -*- C++ -*-===//
 //
-// The tests' independent reading of SPEC.md §1: each slice evaluated cell by
-// cell from the table's local formulas, never through Slice::keysOfRow, so a
+// The tests' independent reading of docs/spec.md §1: each slice evaluated cell
+// by cell from the table's local formulas, never through Slice::keysOfRow, so a
 // mistake in the library cannot hide in its own reference.
 //
 //===----------------------------------------------------------------------===//
@@ -17,7 +17,7 @@
 
 namespace fattn::mask::oracle {
 
-/// SPEC.md §1 table, local form.
+/// docs/spec.md §1 table, local form.
 inline bool attends(const Slice &slice, int64_t gi, int64_t gj) {
   if (gi < slice.qBegin || gi >= slice.qEnd || gj < slice.kBegin ||
       gj >= slice.kEnd)

@@ -1,8 +1,8 @@
 //===- ReferenceTest.cpp - Tests of the fp64 and naive attentions ---------===//
 //
 // The reference is checked against a second, deliberately dumb attention
-// written here: a dense boolean mask filled cell by cell from the SPEC.md §1
-// formulas (not through Slice::keysOfRow) and a long double softmax.
+// written here: a dense boolean mask filled cell by cell from the docs/spec.md
+// §1 formulas (not through Slice::keysOfRow) and a long double softmax.
 //
 //===----------------------------------------------------------------------===//
 
@@ -208,7 +208,7 @@ TEST(RandomTensorTest, DeterministicNormalAndRounded) {
 // The independent dense attention
 //===----------------------------------------------------------------------===//
 
-/// Cell by cell from the table of SPEC.md §1, in local coordinates.
+/// Cell by cell from the table of docs/spec.md §1, in local coordinates.
 std::vector<bool> denseMask(const Mask &mask, int64_t numQ, int64_t numK) {
   std::vector<bool> attends(numQ * numK, false);
   for (const Slice &slice : mask) {

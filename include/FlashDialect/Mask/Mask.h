@@ -6,7 +6,7 @@
 // tile or pair logic. Plain C++: no MLIR or LLVM types in the interface, so
 // the runtime can use it on machines without LLVM.
 //
-// Semantics follow SPEC.md §1. A slice is (q range, k range, kind) with
+// Semantics follow docs/spec.md §1. A slice is (q range, k range, kind) with
 // half-open global ranges. For a query row `gi` inside the q range, the keys a
 // slice attends always form one contiguous interval, which is what every
 // algorithm below relies on.
@@ -51,7 +51,8 @@ constexpr int64_t kNumSliceKinds = 4;
 /// "full", "causal", "inv_causal", "bi_causal".
 std::string_view stringifySliceKind(SliceKind kind);
 std::optional<SliceKind> symbolizeSliceKind(std::string_view name);
-/// Kind from its integer code (SPEC.md §1 table); nullopt for unknown codes.
+/// Kind from its integer code (docs/spec.md §1 table); nullopt for unknown
+/// codes.
 std::optional<SliceKind> sliceKindFromCode(int64_t code);
 
 /// Half-open interval [begin, end) of global indices.

@@ -56,7 +56,7 @@ public:
 
   const KernelManifest &manifest() const { return spec; }
   int64_t attendedPairs() const { return pairs; }
-  /// SPEC.md §5: 4 * attended pairs * headsQ * headDim.
+  /// docs/spec.md §4: 4 * attended pairs * headsQ * headDim.
   double flops() const;
   /// Bytes of each buffer the ABI expects.
   size_t qBytes() const;

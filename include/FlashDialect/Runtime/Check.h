@@ -1,4 +1,4 @@
-//===- Check.h - The correctness yardstick of SPEC.md §4 ---------*- C++ -*-===//
+//===- Check.h - The correctness yardstick (docs/spec.md §3) ---*- C++ -*-===//
 
 #ifndef FATTN_RUNTIME_CHECK_H
 #define FATTN_RUNTIME_CHECK_H
@@ -34,16 +34,16 @@ struct Tolerance {
   /// Max-abs error always accepted, however exact the naive result is.
   double floor = 1e-6;
   /// At most this fraction of elements may fail the element-wise test, even
-  /// when the naive result fails more: SPEC.md §4's "never more than a few
+  /// when the naive result fails more: docs/spec.md §3's "never more than a few
   /// percent". (The bf16 naive attention itself leaves up to 7% of out
   /// elements outside rtol 0.05, the near-zero ones; the fattn kernels at
   /// most 2.1% on the device suite.)
   double maxFailFraction = 0.05;
 };
 
-/// SPEC.md §4: max|ours - ref| <= max(floor, 2 * max|naive - ref|), and the
-/// fraction of elements outside atol + rtol*|ref| is at most twice the naive
-/// one's and at most maxFailFraction. Non-finite mismatches always fail.
+/// docs/spec.md §3: max|ours - ref| <= max(floor, 2 * max|naive - ref|), and
+/// the fraction of elements outside atol + rtol*|ref| is at most twice the
+/// naive one's and at most maxFailFraction. Non-finite mismatches always fail.
 struct Verdict {
   bool pass = false;
   ErrorStats ours, naive;

@@ -9,8 +9,8 @@
 // - Exact: fp64 scores, softmax and products; out and lse as double.
 // - Naive: eager PyTorch's materialized-scores attention in the input dtype
 //   (fp32 accumulation, every result rounded to the dtype, fp32 softmax with
-//   rounded probabilities); out and lse as float. The yardstick of SPEC.md §4
-//   compares a kernel's error with this one's.
+//   rounded probabilities); out and lse as float. The yardstick of docs/spec.md
+//   §3 compares a kernel's error with this one's.
 //
 // Rows with no attended key get out 0 and lse -inf in both.
 //

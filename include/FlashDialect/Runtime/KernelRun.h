@@ -5,7 +5,7 @@
 // once on random inputs of its dtype (seeds as fattn-run's CPU path: q seed,
 // k seed + 1, v seed + 2) with out and lse poisoned (NaN bit patterns), and
 //  - always: report unwritten (NaN) output elements as a failure;
-//  - check: judge out and lse against the GPU fp64 reference by SPEC.md §4
+//  - check: judge out and lse against the GPU fp64 reference by docs/spec.md §3
 //    (bf16/f16: against the naive low-precision attention, out rtol 0.05,
 //    lse rtol 0.001, at most maxFailFraction of elements outside; f32:
 //    1e-5 relative), and on small problems the GPU reference against the

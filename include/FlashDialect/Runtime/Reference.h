@@ -1,8 +1,9 @@
 //===- Reference.h - Attention references computed from the mask -*- C++ -*-=//
 //
 // Independent of any generated code: a fp64 reference straight from the slice
-// semantics of SPEC.md §1, and the "naive low-precision" attention that the
-// correctness yardstick (SPEC.md §4) compares against. No MLIR dependency.
+// semantics of docs/spec.md §1, and the "naive low-precision" attention that
+// the correctness yardstick (docs/spec.md §3) compares against. No MLIR
+// dependency.
 //
 //===----------------------------------------------------------------------===//
 
