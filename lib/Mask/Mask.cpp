@@ -64,14 +64,11 @@ std::optional<SliceKind> sliceKindFromCode(int64_t code) {
 Range Slice::keysOfRow(int64_t row) const {
   if (row < qBegin || row >= qEnd)
     return {};
-  int64_t lo = kBegin, hi = kEnd;
-  if (boundsAbove(kind))
-    hi = std::min(hi, row + (kEnd - qEnd) + 1);
-  if (boundsBelow(kind))
-    lo = std::max(lo, row + (kBegin - qBegin));
-  if (hi <= lo)
+  KeyBounds<int64_t> keys =
+      rowKeys(HostRowKeys{}, kind, row, qBegin, qEnd, kBegin, kEnd);
+  if (keys.end <= keys.begin)
     return {};
-  return {lo, hi};
+  return {keys.begin, keys.end};
 }
 
 bool Slice::contains(int64_t row, int64_t key) const {

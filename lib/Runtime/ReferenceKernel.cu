@@ -27,6 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FlashDialect/Mask/RowKeys.h"
 #include "ReferenceKernelArgs.h"
 
 #ifndef FATTN_EMULATE_CUDA
@@ -93,25 +94,14 @@ __device__ __forceinline__ float roundToDtype(float value, int32_t dtype) {
   return value;
 }
 
-/// Keys [begin, end) a slice lets global row `row` attend, before clipping to
-/// the slice's k range and before the emptiness test: both bounds grow with
-/// the row, which is what lets a tile bound its key span by its first and
-/// last row. Same formula as mask::Slice::keysOfRow.
-struct KeyBounds {
-  int64_t begin, end;
-};
+/// Keys [begin, end) a slice lets global row `row` attend: the mask library's
+/// own formula (FlashDialect/Mask/RowKeys.h). Both bounds grow with the row,
+/// which is what lets a tile bound its key span by its first and last row.
+using KeyBounds = fattn::mask::KeyBounds<int64_t>;
 __device__ __forceinline__ KeyBounds rowBounds(const int64_t *slice,
                                                int64_t row) {
-  int64_t qEnd = slice[1], kBegin = slice[2], kEnd = slice[3];
-  int64_t qBegin = slice[0], kind = slice[4];
-  KeyBounds bounds{kBegin, kEnd};
-  bool boundedAbove = kind == 1 || kind == 3; // causal, bi_causal
-  bool boundedBelow = kind == 2 || kind == 3; // inv_causal, bi_causal
-  if (boundedAbove)
-    bounds.end = minimum(bounds.end, row + (kEnd - qEnd) + 1);
-  if (boundedBelow)
-    bounds.begin = maximum(bounds.begin, row + (kBegin - qBegin));
-  return bounds;
+  return fattn::mask::rowKeys(fattn::mask::HostRowKeys{}, slice[4], row,
+                              slice[0], slice[1], slice[2], slice[3]);
 }
 
 __device__ __forceinline__ bool attends(const int64_t *slice, int64_t row,

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/GpuKernel.h"
 #include "FlashDialect/Limits.h"
 
@@ -664,44 +665,29 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       Value colBase = add(colOffset, shl(quadCol, 1));
       using P = arith::CmpIPredicate;
 
-      // Keys [lo, lo + width) that slice `id` attends, row by row
-      // (Slice::keysOfRow, docs/spec.md §1 global form). The per-slice terms
-      // are computed once; each row costs a few integer ops.
-      struct SliceTerms {
-        Value qBegin, qEnd, kBegin, kEnd, boundedAbove, boundedBelow,
-            upperShift, lowerShift;
+      // Keys [lo, lo + width) that slice `id` attends, row by row, by the
+      // mask library's formula (mask::rowKeys); the per-slice terms fold
+      // into one computation per slice after CSE.
+      struct SliceFields {
+        Value qBegin, qEnd, kBegin, kEnd, kind;
       };
-      auto sliceTerms = [&](Value id) {
+      auto sliceFields = [&](Value id) {
         Value fields = mul(id, c32(5));
-        SliceTerms t;
-        t.qBegin = loadTable(slices, fields);
-        t.qEnd = loadTable(slices, add(fields, c32(1)));
-        t.kBegin = loadTable(slices, add(fields, c32(2)));
-        t.kEnd = loadTable(slices, add(fields, c32(3)));
-        Value kind = loadTable(slices, add(fields, c32(4)));
-        // causal and bi_causal bound keys above, inv_causal and bi_causal
-        // below.
-        t.boundedAbove = arith::OrIOp::create(b, loc, cmp(P::eq, kind, c32(1)),
-                                              cmp(P::eq, kind, c32(3)));
-        t.boundedBelow = arith::OrIOp::create(b, loc, cmp(P::eq, kind, c32(2)),
-                                              cmp(P::eq, kind, c32(3)));
-        t.upperShift = add(sub(t.kEnd, t.qEnd), c32(1));
-        t.lowerShift = sub(t.kBegin, t.qBegin);
-        return t;
+        return SliceFields{loadTable(slices, fields),
+                           loadTable(slices, add(fields, c32(1))),
+                           loadTable(slices, add(fields, c32(2))),
+                           loadTable(slices, add(fields, c32(3))),
+                           loadTable(slices, add(fields, c32(4)))};
       };
-      auto rowInterval = [&](const SliceTerms &t, Value row) {
+      auto rowInterval = [&](const SliceFields &t, Value row) {
         Value inRows = arith::AndIOp::create(b, loc, cmp(P::sge, row, t.qBegin),
                                              cmp(P::slt, row, t.qEnd));
-        Value hi = select(t.boundedAbove,
-                          arith::MinSIOp::create(b, loc, t.kEnd,
-                                                 add(row, t.upperShift)),
-                          t.kEnd);
-        Value lo = select(t.boundedBelow,
-                          arith::MaxSIOp::create(b, loc, t.kBegin,
-                                                 add(row, t.lowerShift)),
-                          t.kBegin);
-        Value width = arith::MaxSIOp::create(b, loc, sub(hi, lo), c32(0));
-        return std::make_pair(lo, select(inRows, width, c32(0)));
+        ::fattn::mask::KeyBounds<Value> keys =
+            ::fattn::mask::rowKeys(ArithRowKeys(b, loc), t.kind, row,
+                                   t.qBegin, t.qEnd, t.kBegin, t.kEnd);
+        Value width =
+            arith::MaxSIOp::create(b, loc, sub(keys.end, keys.begin), c32(0));
+        return std::make_pair(keys.begin, select(inRows, width, c32(0)));
       };
       // col in [lo, lo + width) as one unsigned compare.
       auto attends = [&](std::pair<Value, Value> interval, int64_t n,
@@ -718,7 +704,7 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
                                       singleSlice, /*withElseRegion=*/true);
       b.setInsertionPointToStart(&maskIf.getThenRegion().front());
       {
-        SliceTerms terms = sliceTerms(loadTable(partialSlices, idsBegin));
+        SliceFields terms = sliceFields(loadTable(partialSlices, idsBegin));
         SmallVector<Value> masked(scores);
         for (int64_t m = 0; m < mTiles; ++m)
           for (int64_t h = 0; h < 2; ++h) {
@@ -738,8 +724,8 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
       {
         OpBuilder::InsertionGuard sliceGuard(b);
         b.setInsertionPointToStart(sliceLoop.getBody());
-        SliceTerms terms =
-            sliceTerms(loadTable(partialSlices, sliceLoop.getInductionVar()));
+        SliceFields terms =
+            sliceFields(loadTable(partialSlices, sliceLoop.getInductionVar()));
         SmallVector<Value> bits;
         for (int64_t r = 0, e = rows.size(); r < e; ++r) {
           Value rowBits = sliceLoop.getRegionIterArgs()[r];

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/FattnOps.h"
 #include "FlashDialect/Passes.h"
 
@@ -149,27 +150,13 @@ void lowerMask(TileMaskOp op, OpBuilder &b) {
             };
             Value qBegin = field(0), qEnd = field(1);
             Value kBegin = field(2), kEnd = field(3), kind = field(4);
-            Value inside =
-                both(both(cmp(P::sge, row, qBegin), cmp(P::slt, row, qEnd)),
-                     both(cmp(P::sge, key, kBegin), cmp(P::slt, key, kEnd)));
-            // causal: key <= row + (kEnd - qEnd); inv_causal: key >= row +
-            // (kBegin - qBegin); bi_causal both (docs/spec.md §1, global form).
-            Value upper = arith::AddIOp::create(
-                b, loc, row, arith::SubIOp::create(b, loc, kEnd, qEnd));
-            Value lower = arith::AddIOp::create(
-                b, loc, row, arith::SubIOp::create(b, loc, kBegin, qBegin));
-            Value isCausal = cmp(P::eq, kind, e.index(1));
-            Value isInvCausal = cmp(P::eq, kind, e.index(2));
-            Value isBiCausal = cmp(P::eq, kind, e.index(3));
-            Value boundedAbove = either(isCausal, isBiCausal);
-            Value boundedBelow = either(isInvCausal, isBiCausal);
-            Value trueValue =
-                arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1);
-            Value notAbove = arith::XOrIOp::create(b, loc, boundedAbove, trueValue);
-            Value notBelow = arith::XOrIOp::create(b, loc, boundedBelow, trueValue);
-            Value upperOk = either(notAbove, cmp(P::sle, key, upper));
-            Value lowerOk = either(notBelow, cmp(P::sge, key, lower));
-            return either(found, both(inside, both(upperOk, lowerOk)));
+            Value inRows =
+                both(cmp(P::sge, row, qBegin), cmp(P::slt, row, qEnd));
+            ::fattn::mask::KeyBounds<Value> keys = ::fattn::mask::rowKeys(
+                ArithRowKeys(b, loc), kind, row, qBegin, qEnd, kBegin, kEnd);
+            Value inKeys =
+                both(cmp(P::sge, key, keys.begin), cmp(P::slt, key, keys.end));
+            return either(found, both(inRows, inKeys));
           });
       Value score = memref::LoadOp::create(b, loc, scores, ValueRange{i, j});
       Value kept = arith::SelectOp::create(b, loc, attended, score, negInf);

@@ -47,8 +47,14 @@ func.func @scores_no_softcap(%q: memref<?x64xf32>, %k: memref<?x64xf32>, %s: mem
 // CHECK:     %[[HIT:.+]] = scf.for %{{.+}} = %[[B]] to %[[E]] step %c1 iter_args(%[[FOUND:.+]] = %false) -> (i1)
 // CHECK:       memref.load %[[IDS]]
 // CHECK-COUNT-5: memref.load %[[T]]
-// CHECK:       arith.cmpi sle, %[[KEY]]
-// CHECK:       arith.cmpi sge, %[[KEY]]
+// The row's keys by mask::rowKeys: [max(kBegin, row + kBegin - qBegin),
+// min(kEnd, row + kEnd - qEnd + 1)), each bound taken where the kind has it.
+// CHECK:       %[[LINE_LO:.+]] = arith.maxsi
+// CHECK:       %[[LO:.+]] = arith.select %{{.+}}, %[[LINE_LO]]
+// CHECK:       %[[LINE_HI:.+]] = arith.minsi
+// CHECK:       %[[HI:.+]] = arith.select %{{.+}}, %[[LINE_HI]]
+// CHECK:       arith.cmpi slt, %[[KEY]], %[[HI]]
+// CHECK:       arith.cmpi sge, %[[KEY]], %[[LO]]
 // CHECK:       %[[ANY:.+]] = arith.ori %[[FOUND]]
 // CHECK:       scf.yield %[[ANY]]
 // CHECK:     %[[OLD:.+]] = memref.load %[[S]][%[[I]], %[[J]]]

@@ -17,6 +17,7 @@
 #define FATTN_MASK_MASK_H
 
 #include "FlashDialect/Limits.h"
+#include "FlashDialect/Mask/RowKeys.h"
 
 #include <cstdint>
 #include <optional>
@@ -39,14 +40,6 @@ using PairCount = __int128;
 std::string formatPairCount(PairCount count);
 /// The count as int64, or nullopt when it does not fit.
 std::optional<int64_t> pairCountToInt64(PairCount count);
-
-enum class SliceKind : uint8_t {
-  Full = 0,     // every (i, j)
-  Causal = 1,   // j <= i + (Sk - Sq): bottom-right aligned
-  InvCausal = 2, // j >= i: top-left aligned
-  BiCausal = 3, // both of the above
-};
-constexpr int64_t kNumSliceKinds = 4;
 
 /// "full", "causal", "inv_causal", "bi_causal".
 std::string_view stringifySliceKind(SliceKind kind);
