@@ -262,7 +262,7 @@ class Kernel:
     def attention(self, q, k, v, stream=None):
         """Returns (out, lse), freshly allocated with torch and computed by
         launch() on STREAM. Rows with no attended key get out 0 and lse
-        -inf (SPEC section 1)."""
+        -inf (docs/spec.md section 1)."""
         import torch
 
         self._check_open()  # Before anything is allocated.

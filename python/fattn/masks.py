@@ -12,7 +12,7 @@ from collections import namedtuple
 
 from .library import load_library
 
-# Kind codes, as in SPEC section 1 and the manifests.
+# Kind codes, as in docs/spec.md section 1 and the manifests.
 FULL = 0
 CAUSAL = 1  # bottom-right aligned: j <= i + (Sk - Sq)
 INV_CAUSAL = 2  # top-left aligned: j >= i

@@ -39,7 +39,7 @@ REPO_ROOT = fattn.library.REPO_ROOT
 # slices: written into the program text; None for fattn-synth programs.
 # synth_flags: fattn-synth's mask flags (--mask, --window, ...) otherwise.
 # attends(row, key) -> bool: the mask's definition, independent of slices
-# (None: take SPEC section 1 over `slices`).
+# (None: take docs/spec.md section 1 over `slices`).
 GpuProgram = namedtuple(
     "GpuProgram", "name dtype num_q num_k heads_q heads_k head_dim slices "
     "synth_flags attends scale softcap")

@@ -1,7 +1,7 @@
-"""fattn.count_pairs / same_pairs against a cell-by-cell oracle of SPEC §1.
+"""fattn.count_pairs / same_pairs against a cell-by-cell oracle of docs/spec.md §1.
 
 The oracle below enumerates every (row, key) cell and applies the table of
-SPEC section 1 literally (local indices, bottom-right aligned causal), with
+docs/spec.md section 1 literally (local indices, bottom-right aligned causal), with
 none of the interval arithmetic the runtime uses, so that agreement on
 hundreds of random masks means the two definitions agree, not that the code
 agrees with itself.
@@ -24,11 +24,11 @@ KINDS = (FULL, CAUSAL, INV_CAUSAL, BI_CAUSAL)
 
 
 # ---------------------------------------------------------------------------
-# Oracle, from SPEC §1
+# Oracle, from docs/spec.md §1
 # ---------------------------------------------------------------------------
 
 def attends(piece, row, key):
-    """Whether slice PIECE attends global cell (ROW, KEY): SPEC §1's table
+    """Whether slice PIECE attends global cell (ROW, KEY): docs/spec.md §1's table
     in local coordinates i = row - qs, j = key - ks."""
     qs, qe, ks, ke, kind = piece
     if not (qs <= row < qe and ks <= key < ke):
@@ -85,7 +85,7 @@ def random_range(rng, length):
 
 def random_valid_mask(rng, num_q, num_k, max_slices=8):
     """Random slices of random kinds, each kept only if the oracle says it
-    shares no cell with those kept before: a valid mask by SPEC §1 (which
+    shares no cell with those kept before: a valid mask by docs/spec.md §1 (which
     allows query rows in several slices when their keys are disjoint)."""
     slices, taken = [], set()
     for _ in range(rng.randint(1, max_slices) * 3):
@@ -140,7 +140,7 @@ class CountPairsTest(unittest.TestCase):
             "slice wider than tall", "shared query rows"})
 
     def test_spec_consequences(self):
-        # SPEC §1: bi_causal is empty when Sq > Sk; causal rows i < Sq - Sk
+        # docs/spec.md §1: bi_causal is empty when Sq > Sk; causal rows i < Sq - Sk
         # are empty then.
         self.assertEqual(fattn.count_pairs([(0, 6, 0, 4, BI_CAUSAL)], 6, 4),
                          0)
