@@ -415,7 +415,7 @@ void naiveAttention(const mask::Mask &mask, const AttentionShape &shape,
           }
 
         if (numScores == 0) {
-          // Where eager softmax would produce NaN, follow docs/spec.md §1 instead.
+          // Where eager softmax would produce NaN, follow docs/spec.md §1.
           std::fill(output, output + headDim, 0.0f);
           lse[index] = -std::numeric_limits<float>::infinity();
           continue;

@@ -4,8 +4,8 @@ reference. Needs PyTorch with a CUDA device; skipped elsewhere.
 The kernels are gpu_programs.PROGRAMS, taken from $FATTN_TEST_KERNELS (staged
 by `python3 python/tests/gpu_programs.py DIR` on the compiler machine) or
 compiled here when fattn-run is at hand. The reference builds its boolean
-mask from each program's own definition (docs/spec.md §1's table over the slices
-written into the program, or the family's formula for fattn-synth's), never
+mask from each program's own definition (docs/spec.md §1's table over the
+slices written into the program, or the family's formula for fattn-synth's), never
 from what the kernel reports, so a kernel that compiled the wrong mask fails.
 """
 
@@ -45,7 +45,7 @@ TANH_APPROX_RTOL = 2.0 ** -10.987
 
 
 def spec_mask(slices, num_q, num_k, device):
-    """The (num_q, num_k) boolean mask of SLICES, by docs/spec.md §1's global form."""
+    """The (num_q, num_k) boolean mask of SLICES (docs/spec.md §1, global)."""
     rows = torch.arange(num_q, device=device)[:, None]
     keys = torch.arange(num_k, device=device)[None, :]
     mask = torch.zeros(num_q, num_k, dtype=torch.bool, device=device)
@@ -71,8 +71,9 @@ def program_mask(program, device):
 
 def reference_attention(q, k, v, mask, scale, softcap):
     """fp64 attention in "thd" layout: returns out (Sq, Hq, D), lse (Sq, Hq)
-    and the capped scores (Hq, Sq, Sk), with docs/spec.md §1's conventions: GQA head
-    h reads kv head h // (Hq / Hk), empty rows give out 0 and lse -inf."""
+    and the capped scores (Hq, Sq, Sk), with docs/spec.md §1's conventions:
+    GQA head h reads kv head h // (Hq / Hk), empty rows give out 0 and lse
+    -inf."""
     group = q.shape[1] // k.shape[1]
     k64 = k.double().repeat_interleave(group, dim=1)
     v64 = v.double().repeat_interleave(group, dim=1)

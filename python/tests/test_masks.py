@@ -1,7 +1,8 @@
-"""fattn.count_pairs / same_pairs against a cell-by-cell oracle of docs/spec.md §1.
+"""fattn.count_pairs / same_pairs against a cell oracle of docs/spec.md §1.
 
 The oracle below enumerates every (row, key) cell and applies the table of
-docs/spec.md section 1 literally (local indices, bottom-right aligned causal), with
+docs/spec.md section 1 literally (local indices, bottom-right aligned
+causal), with
 none of the interval arithmetic the runtime uses, so that agreement on
 hundreds of random masks means the two definitions agree, not that the code
 agrees with itself.
@@ -28,8 +29,8 @@ KINDS = (FULL, CAUSAL, INV_CAUSAL, BI_CAUSAL)
 # ---------------------------------------------------------------------------
 
 def attends(piece, row, key):
-    """Whether slice PIECE attends global cell (ROW, KEY): docs/spec.md §1's table
-    in local coordinates i = row - qs, j = key - ks."""
+    """Whether slice PIECE attends global cell (ROW, KEY): docs/spec.md §1's
+    table in local coordinates i = row - qs, j = key - ks."""
     qs, qe, ks, ke, kind = piece
     if not (qs <= row < qe and ks <= key < ke):
         return False
@@ -85,8 +86,9 @@ def random_range(rng, length):
 
 def random_valid_mask(rng, num_q, num_k, max_slices=8):
     """Random slices of random kinds, each kept only if the oracle says it
-    shares no cell with those kept before: a valid mask by docs/spec.md §1 (which
-    allows query rows in several slices when their keys are disjoint)."""
+    shares no cell with those kept before: a valid mask by docs/spec.md §1
+    (which allows query rows in several slices when their keys are
+    disjoint)."""
     slices, taken = [], set()
     for _ in range(rng.randint(1, max_slices) * 3):
         if len(slices) == max_slices:
@@ -140,8 +142,8 @@ class CountPairsTest(unittest.TestCase):
             "slice wider than tall", "shared query rows"})
 
     def test_spec_consequences(self):
-        # docs/spec.md §1: bi_causal is empty when Sq > Sk; causal rows i < Sq - Sk
-        # are empty then.
+        # docs/spec.md §1: bi_causal is empty when Sq > Sk; causal rows
+        # i < Sq - Sk are empty then.
         self.assertEqual(fattn.count_pairs([(0, 6, 0, 4, BI_CAUSAL)], 6, 4),
                          0)
         self.assertEqual(fattn.count_pairs([(0, 6, 0, 4, CAUSAL)], 6, 4),

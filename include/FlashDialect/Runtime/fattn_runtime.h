@@ -102,7 +102,8 @@ FATTN_API fattn_status fattn_kernel_info(const fattn_kernel *kernel,
                                          fattn_kernel_info_t *info);
 
 /* Copies the kernel's mask: 5 int64 per slice (q_begin, q_end, k_begin,
-   k_end, kind code as in docs/spec.md §1) into SLICES, which holds CAPACITY slices;
+   k_end, kind code as in docs/spec.md §1) into SLICES, which holds CAPACITY
+   slices;
    *NUM_SLICES gets the count. SLICES may be NULL with CAPACITY 0 to ask for
    the count; a too small CAPACITY gives FATTN_STATUS_BAD_ARGUMENT with the
    count set. */
