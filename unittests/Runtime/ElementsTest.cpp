@@ -1,6 +1,7 @@
 //===- ElementsTest.cpp - Tests of bf16/f16/f32 packing -------------------===//
 
 #include "FlashDialect/Runtime/Elements.h"
+#include "FlashDialect/Runtime/Reference.h"
 
 #include "gtest/gtest.h"
 

@@ -9,7 +9,7 @@
 #ifndef FATTN_RUNTIME_ELEMENTS_H
 #define FATTN_RUNTIME_ELEMENTS_H
 
-#include "FlashDialect/Runtime/Reference.h"
+#include "FlashDialect/Runtime/Problem.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -34,7 +34,7 @@
 #define FATTN_RUNTIME_MANIFEST_H
 
 #include "FlashDialect/Mask/Mask.h"
-#include "FlashDialect/Runtime/Reference.h"
+#include "FlashDialect/Runtime/Problem.h"
 
 #include <array>
 #include <optional>

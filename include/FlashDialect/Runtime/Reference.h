@@ -11,6 +11,7 @@
 #define FATTN_RUNTIME_REFERENCE_H
 
 #include "FlashDialect/Mask/Mask.h"
+#include "FlashDialect/Runtime/Problem.h"
 
 #include <cstdint>
 #include <optional>
@@ -18,42 +19,6 @@
 #include <vector>
 
 namespace fattn::runtime {
-
-enum class ElementType { F32, F16, BF16 };
-std::string_view stringifyElementType(ElementType type);
-std::optional<ElementType> parseElementType(std::string_view name);
-
-/// Rounds `value` to the nearest value representable in `type` (ties to
-/// even), returned as float. F32 is the identity.
-float roundTo(ElementType type, float value);
-
-/// Packed "thd" layout: Q and O are (numQ, headsQ, headDim), K and V are
-/// (numK, headsK, headDim), lse is (numQ, headsQ); all contiguous.
-struct AttentionShape {
-  int64_t numQ = 0, numK = 0;
-  int64_t headsQ = 1, headsK = 1;
-  int64_t headDim = 64;
-
-  int64_t qElements() const { return numQ * headsQ * headDim; }
-  int64_t kvElements() const { return numK * headsK * headDim; }
-  int64_t lseElements() const { return numQ * headsQ; }
-};
-
-struct AttentionParams {
-  double scale = 0;   // 0 means 1/sqrt(headDim)
-  double softcap = 0; // 0 disables it
-
-  double effectiveScale(const AttentionShape &shape) const;
-};
-
-/// Shape problems in words (heads not divisible, non-positive sizes, sizes
-/// past FlashDialect/Limits.h), or nullopt.
-std::optional<std::string> checkShape(const AttentionShape &shape);
-
-/// Scale and softcap problems in words: each must be 0 (the default: 1/sqrt
-/// of the head dim; no softcap) or positive, finite and at most
-/// limits::kMaxScoreScale. nullopt when fine.
-std::optional<std::string> checkParams(const AttentionParams &params);
 
 /// fp64 accumulation from the slice semantics. Rows with no attended key get
 /// out 0 and lse -inf. The mask must be valid for the shape.
