@@ -66,7 +66,7 @@ def Fattn_AttentionOp : Fattn_Op<"attention", [
       type($value) `)`
     `outs` `(` $out `,` $lse `:` type($out) `,` type($lse) `)`
     `mask` $mask
-    attr-dict (`->` type($results)^)?
+    `` custom<AttrDictWithoutMask>(attr-dict) (`->` type($results)^)?
   }];
   let hasVerifier = 1;
 

@@ -63,6 +63,9 @@ struct FlashKernelSpec {
 
 /// Why a spec cannot be compiled for the GPU, or nullopt.
 std::optional<std::string> checkFlashKernelSpec(const FlashKernelSpec &spec);
+/// The launch options on their own, which the pass checks before it looks
+/// for anything to map.
+std::optional<std::string> checkWarpsAndStages(int64_t warps, int64_t stages);
 
 /// Adds the kernel (a `gpu.func` taking q, k, v, out, lse as global pointers)
 /// and its constant tables to `module`.

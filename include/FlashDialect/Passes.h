@@ -86,6 +86,10 @@ inline constexpr llvm::StringLiteral kTileTablesAttrName = "fattn.tile_tables";
 /// "clipped", how key tiles past the key length were classified.
 inline constexpr llvm::StringLiteral kKeyEdgeAttrName = "fattn.key_edge";
 
+/// Unit attribute marking the memref.alloca_scope that holds one tile's
+/// buffers (fattn-tile-attention); fattn-hoist-tile-buffers looks for it.
+inline constexpr llvm::StringLiteral kTileBuffersAttrName = "fattn.tile_buffers";
+
 /// Tensor-level fattn programs to the LLVM dialect for the CPU: normalize the
 /// mask, bufferize (functions become `(q, k, v, out, lse) -> ()` on memrefs),
 /// tile, lower tiles to loops, convert to LLVM.

@@ -107,4 +107,20 @@ def FattnLowerTilesToLoops : Pass<"fattn-lower-tiles-to-loops",
   ];
 }
 
+def FattnHoistTileBuffers : Pass<"fattn-hoist-tile-buffers", "func::FuncOp"> {
+  let summary = "Give a sequential tile loop one tile's stack (the CPU path)";
+  let description = [{
+    fattn-tile-attention scopes each tile's buffers (scores, accumulator,
+    row maximum and sum) to one iteration with a memref.alloca_scope. Once
+    scf-forall-to-for has made the loop sequential, upstream canonicalization
+    inlines that scope into the scf.for body, and LLVM allocas in a loop body
+    grow the stack every iteration: a long sequence then overflows it. This
+    pass moves the scope's static allocas to the function's entry and inlines
+    the scope, which is legal because every iteration initializes its
+    buffers before reading them. Scopes still inside a parallel loop are left
+    alone.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // FATTN_PASSES_TD

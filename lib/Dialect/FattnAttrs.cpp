@@ -42,8 +42,13 @@ static ParseResult parseSlice(AsmParser &parser, mask::Slice &slice) {
   return success();
 }
 
-Attribute MaskAttr::parse(AsmParser &parser, Type) {
+Attribute MaskAttr::parse(AsmParser &parser, Type type) {
   SMLoc loc = parser.getCurrentLocation();
+  // `#fattn.mask<...> : i32` would otherwise parse and drop the type.
+  if (type) {
+    parser.emitError(loc, "the mask attribute takes no type, got ") << type;
+    return {};
+  }
   SmallVector<mask::Slice> slices;
   if (parser.parseLess())
     return {};

@@ -13,6 +13,25 @@ using namespace mlir;
 using namespace mlir::fattn;
 namespace mask = ::fattn::mask;
 
+/// The attribute dictionary after `mask <...>`: scale, softcap and the
+/// discardable attributes. A `mask` entry there would silently replace the
+/// mask written before it, so it is an error.
+static ParseResult parseAttrDictWithoutMask(OpAsmParser &parser,
+                                            NamedAttrList &attributes) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseOptionalAttrDict(attributes))
+    return failure();
+  if (attributes.get("mask"))
+    return parser.emitError(loc, "the mask is written after `mask`, not in "
+                                 "the attribute dictionary");
+  return success();
+}
+
+static void printAttrDictWithoutMask(OpAsmPrinter &printer, Operation *op,
+                                     DictionaryAttr attributes) {
+  printer.printOptionalAttrDict(attributes.getValue(), {"mask"});
+}
+
 #define GET_OP_CLASSES
 #include "FlashDialect/FattnOps.cpp.inc"
 
@@ -227,6 +246,10 @@ LogicalResult TileScoresOp::verify() {
       failed(checkSameExtent(*this, "scores", scores, 0, "query", query, 0)) ||
       failed(checkSameExtent(*this, "scores", scores, 1, "key", key, 0)))
     return failure();
+  double scale = getScale().convertToDouble();
+  if (!(scale > 0 && scale <= ::fattn::limits::kMaxScoreScale))
+    return emitOpError("scale must be positive, finite and at most 2^64, got ")
+           << scale;
   if (std::optional<APFloat> softcap = getSoftcap()) {
     double value = softcap->convertToDouble();
     if (!(value > 0 && value <= ::fattn::limits::kMaxScoreScale))

@@ -31,6 +31,15 @@
 using namespace mlir;
 using namespace mlir::fattn;
 
+std::optional<std::string> mlir::fattn::checkWarpsAndStages(int64_t warps,
+                                                            int64_t stages) {
+  if (warps <= 0 || warps > 32)
+    return "warps must be in [1, 32], got " + std::to_string(warps);
+  if (stages < 2 || stages > 8)
+    return "stages must be between 2 and 8, got " + std::to_string(stages);
+  return std::nullopt;
+}
+
 std::optional<std::string>
 mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
   auto text = [](const char *what, int64_t value) {
@@ -40,12 +49,11 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
     return std::string("GPU kernels take bf16 or f16 operands");
   if (spec.headDim != 64 && spec.headDim != 128)
     return text("GPU kernels support head dims 64 and 128, got", spec.headDim);
-  if (spec.warps <= 0 || spec.warps > 32)
-    return text("warps must be in [1, 32], got", spec.warps);
+  if (std::optional<std::string> problem =
+          checkWarpsAndStages(spec.warps, spec.stages))
+    return problem;
   if (spec.blockQ % (16 * spec.warps) != 0)
     return text("block-q must be a multiple of 16 x warps, got", spec.blockQ);
-  if (spec.stages < 2 || spec.stages > 8)
-    return text("stages must be between 2 and 8, got", spec.stages);
   if (spec.blockK % 16 != 0 || spec.blockK > 128 || spec.blockK <= 0)
     return text("block-k must be a multiple of 16 up to 128, got", spec.blockK);
   int64_t chunks = spec.headDim / 8;
@@ -430,6 +438,21 @@ gpu::GPUFuncOp FlashKernelEmitter::emit(gpu::GPUModuleOp module) {
 
   Block &entry = func.getBody().front();
   b.setInsertionPointToStart(&entry);
+  // A launch wider than the problem, or with less dynamic shared memory than
+  // the tiles take (a hand-edited manifest), would read past the tables or
+  // the shared buffers: such CTAs leave at once, and a short allocation
+  // traps, which the runtime reports as a failed launch.
+  ptx("{ .reg .pred past; .reg .u32 bytes, cta;\n"
+      "mov.u32 cta, %ctaid.x;\n"
+      "setp.ge.u32 past, cta, " + std::to_string(spec.headsQ) + ";\n"
+      "@past exit;\n"
+      "mov.u32 cta, %ctaid.y;\n"
+      "setp.ge.u32 past, cta, " + std::to_string(spec.numQTiles()) + ";\n"
+      "@past exit;\n"
+      "mov.u32 bytes, %dynamic_smem_size;\n"
+      "setp.lt.u32 past, bytes, " + std::to_string(spec.sharedBytes()) + ";\n"
+      "@past trap; }",
+      "", {}, {}, true);
   auto sharedPtr = LLVM::LLVMPointerType::get(ctx, 3);
   Value sharedBase = LLVM::PtrToIntOp::create(
       b, loc, i32,

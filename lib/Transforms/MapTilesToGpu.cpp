@@ -20,6 +20,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringExtras.h"
 
 namespace mlir::fattn {
 #define GEN_PASS_DEF_FATTNMAPTILESTOGPU
@@ -144,6 +145,16 @@ gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module, StringRef chip,
   return gpuModule;
 }
 
+/// `name` with every character PTX identifiers (and the manifest) cannot
+/// hold replaced by '_': a function may be called @"a b" or @"a.b", and
+/// NVPTX aborts on names it cannot print.
+std::string ptxIdentifier(StringRef name) {
+  std::string identifier;
+  for (char c : name)
+    identifier += llvm::isAlnum(c) || c == '_' ? c : '_';
+  return identifier;
+}
+
 /// Global pointer to a memref's first element, as the kernel takes it.
 Value globalPointer(OpBuilder &b, Location loc, Value memref) {
   Value address =
@@ -167,6 +178,11 @@ struct FattnMapTilesToGpuPass
       module.emitError("fattn-map-tiles-to-gpu: ") << *problem;
       return signalPassFailure();
     }
+    if (std::optional<std::string> problem =
+            checkWarpsAndStages(warps, stages)) {
+      module.emitError("fattn-map-tiles-to-gpu: ") << *problem;
+      return signalPassFailure();
+    }
     SymbolTable symbols(module);
     SmallVector<scf::ForallOp> tiledLoops;
     module.walk([&](scf::ForallOp forall) {
@@ -183,7 +199,8 @@ struct FattnMapTilesToGpuPass
       spec.maxSharedBytes = target.maxSharedBytes;
       spec.name = "fattn_attention_" + std::to_string(index);
       if (auto func = forall->getParentOfType<FunctionOpInterface>())
-        spec.name = "fattn_" + func.getName().str() + "_" + std::to_string(index);
+        spec.name = "fattn_" + ptxIdentifier(func.getName()) + "_" +
+                    std::to_string(index);
       if (std::optional<std::string> problem = checkFlashKernelSpec(spec)) {
         forall.emitError("cannot map to the GPU: ") << *problem;
         return signalPassFailure();

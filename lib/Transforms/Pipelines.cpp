@@ -51,7 +51,7 @@ void mlir::fattn::buildFattnToLLVMPipeline(
       tiledAttentionPipeline(options.blockQ, options.blockK,
                              /*wholeKeyTiles=*/false, options.alignQueryTiles) +
           ",func.func(fattn-lower-tiles-to-loops,convert-linalg-to-loops),"
-          "scf-forall-to-for,canonicalize,cse,"
+          "scf-forall-to-for,func.func(fattn-hoist-tile-buffers),canonicalize,cse,"
           "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
           "convert-math-to-llvm,convert-math-to-libm,"
           "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"

@@ -251,6 +251,7 @@ LogicalResult AttentionTiler::run() {
   // Tile buffers are scoped to one iteration, so a CPU stack or GPU
   // registers hold exactly one tile's state at a time.
   auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  scope->setAttr(kTileBuffersAttrName, b.getUnitAttr());
   Block *scopeBody = b.createBlock(&scope.getBodyRegion());
   b.setInsertionPointToStart(scopeBody);
   memref::AllocaScopeReturnOp::create(b, loc);

@@ -68,3 +68,29 @@ func.func @bound_past_2_62(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v:
   %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) mask <full [0:4611686018427387905, 0:16]> -> tensor<16x2x64xf32>, tensor<16x2xf32>
   return
 }
+
+// -----
+
+// The mask attribute has no type; one written after it is not dropped.
+func.func @typed_mask(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>) {
+  // expected-error @+1 {{the mask attribute takes no type, got 'i32'}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) mask #fattn.mask<full [0:16, 0:16]> : i32 -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+// A mask in the attribute dictionary would replace the one written before it.
+func.func @mask_in_attr_dict(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>) {
+  // expected-error @+1 {{the mask is written after `mask`, not in the attribute dictionary}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) mask <causal [0:16, 0:16]> {mask = #fattn.mask<full [0:1, 0:1]>} -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @tile_scores_nan_scale(%q: memref<32x64xbf16>, %k: memref<16x64xbf16>, %s: memref<32x16xf32>) {
+  // expected-error @+1 {{'fattn.tile_scores' op scale must be positive, finite and at most 2^64, got nan}}
+  fattn.tile_scores %q, %k into %s {scale = 0x7FC00000 : f32} : memref<32x64xbf16>, memref<16x64xbf16>, memref<32x16xf32>
+  return
+}

@@ -39,12 +39,49 @@
 // RUN: not fattn-run %t/big.mlir 2>&1 | FileCheck %s --check-prefix=BIG
 // BIG: fattn-run: the CPU check's fp64 reference would take 137438953472 multiply-adds, more than the 2^34 it allows (compile it with --target=gpu)
 //
-// fattn-synth takes no softcap it cannot honour.
+// fattn-synth takes no softcap, window or size it cannot honour, and
+// refuses masks it would run out of memory building.
 // RUN: not fattn-synth --mask=causal --softcap=-1 2>&1 | FileCheck %s --check-prefix=SOFTCAP
 // SOFTCAP: fattn-synth: --softcap -1 must be 0 (the default) or in (0, 2^64]
+// RUN: not fattn-synth --mask=sliding-window --window=0 2>&1 | FileCheck %s --check-prefix=WINDOW
+// WINDOW: fattn-synth: --window must be at least 1 (the query itself), got 0
+// RUN: not fattn-synth --mask=shared-question --seq=300 --keys=100 2>&1 | FileCheck %s --check-prefix=KEYS
+// KEYS: fattn-synth: shared-question masks need --keys equal to --seq
+// RUN: not fattn-synth --mask=block-causal --seq=2147483647 --block=1 --heads-q=1 --head-dim=8 2>&1 | FileCheck %s --check-prefix=SLICES
+// SLICES: fattn-synth: the mask would have about 2147483647 slices, more than the 1048576 fattn-synth writes
+// RUN: not fattn-synth --mask=causal --seq=4611686018427387904 2>&1 | FileCheck %s --check-prefix=SEQ
+// SEQ: fattn-synth: query length 4611686018427387904 exceeds 2147483647 (2^31 - 1)
+// RUN: not fattn-synth --mask=causal -o /dev/full 2>&1 | FileCheck %s --check-prefix=FULL
+// FULL: fattn-synth: cannot write /dev/full: No space left on device
+//
+// Options are checked even when there is nothing to map.
+// RUN: not fattn-opt %t/empty.mlir --fattn-map-tiles-to-gpu='warps=0' 2>&1 | FileCheck %s --check-prefix=WARPS
+// WARPS: error: fattn-map-tiles-to-gpu: warps must be in [1, 32], got 0
+//
+// Names: a function called @"a b.c" gives a PTX identifier, and a file name
+// with a space a manifest the runtime reads.
+// RUN: rm -rf %t/k && cp %t/named.mlir "%t/file name.mlir" && fattn-run "%t/file name.mlir" --target=gpu --emit-dir %t/k | FileCheck %s --check-prefix=NAMES
+// NAMES: gpu: fattn_a_b_c_0 for sm_90a
+// NAMES: wrote {{.*}}/file_name.{ptx,manifest}
+// RUN: FileCheck %s --input-file=%t/k/file_name.manifest --check-prefix=MANIFEST
+// MANIFEST: kernel fattn_a_b_c_0
+// MANIFEST: ptx file_name.ptx
 
 //--- bf16.mlir
 func.func @f(%q: tensor<128x2x64xbf16>, %k: tensor<128x2x64xbf16>, %v: tensor<128x2x64xbf16>) -> (tensor<128x2x64xbf16>, tensor<128x2xf32>) {
+  %o = tensor.empty() : tensor<128x2x64xbf16>
+  %l = tensor.empty() : tensor<128x2xf32>
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<128x2x64xbf16>, tensor<128x2x64xbf16>, tensor<128x2x64xbf16>) outs(%o, %l : tensor<128x2x64xbf16>, tensor<128x2xf32>) mask <causal [0:128, 0:128]> -> tensor<128x2x64xbf16>, tensor<128x2xf32>
+  return %r#0, %r#1 : tensor<128x2x64xbf16>, tensor<128x2xf32>
+}
+
+//--- empty.mlir
+func.func @nothing() {
+  return
+}
+
+//--- named.mlir
+func.func @"a b.c"(%q: tensor<128x2x64xbf16>, %k: tensor<128x2x64xbf16>, %v: tensor<128x2x64xbf16>) -> (tensor<128x2x64xbf16>, tensor<128x2xf32>) {
   %o = tensor.empty() : tensor<128x2x64xbf16>
   %l = tensor.empty() : tensor<128x2xf32>
   %r:2 = fattn.attention ins(%q, %k, %v : tensor<128x2x64xbf16>, tensor<128x2x64xbf16>, tensor<128x2x64xbf16>) outs(%o, %l : tensor<128x2x64xbf16>, tensor<128x2xf32>) mask <causal [0:128, 0:128]> -> tensor<128x2x64xbf16>, tensor<128x2xf32>

@@ -11,6 +11,17 @@
 //
 // PTX: .target sm_90a
 // PTX: .visible .entry fattn_attention_0(
+// A launch wider than 8 heads x 4 query tiles leaves, and less shared memory
+// than the tiles take traps, before anything is read.
+// PTX: mov.u32 cta, %ctaid.x;
+// PTX-NEXT: setp.ge.u32 past, cta, 8;
+// PTX-NEXT: @past exit;
+// PTX-NEXT: mov.u32 cta, %ctaid.y;
+// PTX-NEXT: setp.ge.u32 past, cta, 4;
+// PTX-NEXT: @past exit;
+// PTX-NEXT: mov.u32 bytes, %dynamic_smem_size;
+// PTX-NEXT: setp.lt.u32 past, bytes, 83968;
+// PTX-NEXT: @past trap;
 // PTX-DAG: cp.async.cg.shared.global
 // PTX-DAG: cp.async.wait_group 0
 // PTX-DAG: cp.async.wait_group 1

@@ -2,9 +2,9 @@
 // than a CTA has, are rejected with the reason.
 //
 // RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=1' 2>&1 | FileCheck %s --check-prefix=ONE
-// ONE: error: cannot map to the GPU: stages must be between 2 and 8, got 1
+// ONE: error: fattn-map-tiles-to-gpu: stages must be between 2 and 8, got 1
 // RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=9' 2>&1 | FileCheck %s --check-prefix=NINE
-// NINE: error: cannot map to the GPU: stages must be between 2 and 8, got 9
+// NINE: error: fattn-map-tiles-to-gpu: stages must be between 2 and 8, got 9
 // RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=7' 2>&1 | FileCheck %s --check-prefix=SHARED
 // SHARED: error: cannot map to the GPU: tiles need 247808 bytes of shared memory, more than the 232448 a CTA has on the target
 // Each chip's own limit: what fits Hopper's 227 KiB does not fit an A100's 163.

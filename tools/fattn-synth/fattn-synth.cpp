@@ -61,6 +61,44 @@ static std::vector<int64_t> documentBoundaries(int64_t total) {
   return boundaries;
 }
 
+/// The most slices a synthesized mask may have: beyond it the program text
+/// alone would run to hundreds of megabytes.
+constexpr int64_t kMaxSlices = int64_t(1) << 20;
+
+/// Flag problems, before anything is built.
+static std::optional<std::string> checkFlags(int64_t numK) {
+  if (seq <= 0 || numK <= 0 || headsQ <= 0 || headDim <= 0 || minDoc <= 0 ||
+      maxDoc < minDoc)
+    return "sizes must be positive (and min-doc <= max-doc)";
+  runtime::AttentionShape shape;
+  shape.numQ = seq;
+  shape.numK = numK;
+  shape.headsQ = headsQ;
+  shape.headsK = headsK < 0 ? headsQ : headsK;
+  shape.headDim = headDim;
+  if (std::optional<std::string> problem = runtime::checkShape(shape))
+    return problem;
+  runtime::AttentionParams params;
+  params.softcap = softcap;
+  if (std::optional<std::string> problem = runtime::checkParams(params))
+    return "--" + *problem;
+  bool documents = family == "varlen-full" || family == "varlen-causal" ||
+                   family == "shared-question";
+  if ((documents || family == "block-causal") && numK != seq)
+    return family + " masks need --keys equal to --seq";
+  if (family == "sliding-window" && window < 1)
+    return "--window must be at least 1 (the query itself), got " +
+           std::to_string(window);
+  int64_t pieces = documents ? seq / minDoc
+                   : family == "block-causal" && block > 0 ? seq / block
+                                                           : 0;
+  if (pieces > kMaxSlices)
+    return "the mask would have about " + std::to_string(pieces) +
+           " slices, more than the " + std::to_string(kMaxSlices) +
+           " fattn-synth writes (raise --min-doc or --block)";
+  return std::nullopt;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::cl::ParseCommandLineOptions(argc, argv, "fattn-synth\n");
@@ -71,10 +109,8 @@ int main(int argc, char **argv) {
     llvm::errs() << "fattn-synth: unknown dtype '" << dtype << "'\n";
     return 2;
   }
-  if (seq <= 0 || numK <= 0 || headsQ <= 0 || headDim <= 0 ||
-      minDoc <= 0 || maxDoc < minDoc) {
-    llvm::errs() << "fattn-synth: sizes must be positive (and min-doc <= "
-                    "max-doc)\n";
+  if (std::optional<std::string> problem = checkFlags(numK)) {
+    llvm::errs() << "fattn-synth: " << *problem << "\n";
     return 2;
   }
 
@@ -85,20 +121,12 @@ int main(int argc, char **argv) {
   } else if (family == "causal") {
     built = mask::causalMask(seq, numK);
   } else if (family == "varlen-full" || family == "varlen-causal") {
-    if (numK != seq) {
-      llvm::errs() << "fattn-synth: varlen masks need --keys equal to --seq\n";
-      return 2;
-    }
     std::vector<int64_t> boundaries = documentBoundaries(seq);
     built = mask::varlenMask(boundaries, boundaries,
                              family == "varlen-causal", &error);
   } else if (family == "sliding-window") {
     built = mask::slidingWindowMask(seq, numK, window - 1, 0, &error);
   } else if (family == "block-causal") {
-    if (numK != seq) {
-      llvm::errs() << "fattn-synth: block-causal needs --keys equal to --seq\n";
-      return 2;
-    }
     built = mask::blockCausalMask(seq, block, &error);
   } else if (family == "shared-question") {
     std::vector<int64_t> boundaries = documentBoundaries(seq);
@@ -121,16 +149,8 @@ int main(int argc, char **argv) {
   shape.headsQ = headsQ;
   shape.headsK = headsK < 0 ? headsQ : headsK;
   shape.headDim = headDim;
-  if (std::optional<std::string> problem = runtime::checkShape(shape)) {
-    llvm::errs() << "fattn-synth: " << *problem << "\n";
-    return 2;
-  }
   runtime::AttentionParams params;
   params.softcap = softcap;
-  if (std::optional<std::string> problem = runtime::checkParams(params)) {
-    llvm::errs() << "fattn-synth: --" << *problem << "\n";
-    return 2;
-  }
   std::string program = mlir::fattn::formatAttentionProgram(
       *built, shape, params, "attention", *elementType);
 
@@ -146,5 +166,12 @@ int main(int argc, char **argv) {
      << " --heads-k=" << shape.headsK << " --head-dim=" << headDim
      << " --dtype=" << dtype << "\n"
      << program;
+  os.close();
+  if (os.has_error()) {
+    llvm::errs() << "fattn-synth: cannot write " << output << ": "
+                 << os.error().message() << "\n";
+    os.clear_error();
+    return 2;
+  }
   return 0;
 }
