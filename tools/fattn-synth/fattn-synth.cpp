@@ -65,17 +65,22 @@ static std::vector<int64_t> documentBoundaries(int64_t total) {
 /// alone would run to hundreds of megabytes.
 constexpr int64_t kMaxSlices = int64_t(1) << 20;
 
-/// Flag problems, before anything is built.
-static std::optional<std::string> checkFlags(int64_t numK) {
-  if (seq <= 0 || numK <= 0 || headsQ <= 0 || headDim <= 0 || minDoc <= 0 ||
-      maxDoc < minDoc)
-    return "sizes must be positive (and min-doc <= max-doc)";
+static runtime::AttentionShape shapeFromFlags(int64_t numK) {
   runtime::AttentionShape shape;
   shape.numQ = seq;
   shape.numK = numK;
   shape.headsQ = headsQ;
   shape.headsK = headsK < 0 ? headsQ : headsK;
   shape.headDim = headDim;
+  return shape;
+}
+
+/// Flag problems, before anything is built.
+static std::optional<std::string> checkFlags(int64_t numK) {
+  if (seq <= 0 || numK <= 0 || headsQ <= 0 || headDim <= 0 || minDoc <= 0 ||
+      maxDoc < minDoc)
+    return "sizes must be positive (and min-doc <= max-doc)";
+  runtime::AttentionShape shape = shapeFromFlags(numK);
   if (std::optional<std::string> problem = runtime::checkShape(shape))
     return problem;
   runtime::AttentionParams params;
@@ -143,12 +148,7 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  runtime::AttentionShape shape;
-  shape.numQ = seq;
-  shape.numK = numK;
-  shape.headsQ = headsQ;
-  shape.headsK = headsK < 0 ? headsQ : headsK;
-  shape.headDim = headDim;
+  runtime::AttentionShape shape = shapeFromFlags(numK);
   runtime::AttentionParams params;
   params.softcap = softcap;
   std::string program = mlir::fattn::formatAttentionProgram(
