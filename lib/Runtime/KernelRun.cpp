@@ -440,6 +440,138 @@ int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
 // Launching a manifest
 //===----------------------------------------------------------------------===//
 
+/// docs/spec.md §3 against the GPU reference (and, for small problems, the
+/// GPU reference against the CPU one). Whether everything passed; nullopt
+/// with `problem` set when the check itself could not run.
+std::optional<bool> checkOutputs(const KernelRunOptions &options, Gpu &gpu,
+                                 const KernelManifest &manifest,
+                                 const Inputs &inputs,
+                                 const std::vector<float> &outValues,
+                                 const std::vector<float> &lseValues,
+                                 Json &json, std::string *problem) {
+  const AttentionShape &shape = manifest.shape;
+  const ElementType type = manifest.dtype;
+  std::optional<GpuReference> reference =
+      GpuReference::load(*gpu.context, problem);
+  if (!reference)
+    return std::nullopt;
+  std::optional<GpuReferenceResult> gpuReference =
+      runGpuReference(gpu, *reference, manifest.mask, shape,
+                      manifest.params, type, inputs, problem);
+  if (!gpuReference)
+    return std::nullopt;
+  Verdict outVerdict, lseVerdict;
+  if (type == ElementType::F32) {
+    outVerdict =
+        judgeExact("out", outValues.data(), gpuReference->exactOut.data(),
+                   shape.qElements(), 1e-5);
+    lseVerdict =
+        judgeExact("lse", lseValues.data(), gpuReference->exactLse.data(),
+                   shape.lseElements(), 1e-5);
+  } else {
+    Tolerance outTolerance, lseTolerance;
+    outTolerance.rtol = 0.05;
+    lseTolerance.rtol = 0.001;
+    outTolerance.maxFailFraction = options.maxFailFraction;
+    lseTolerance.maxFailFraction = options.maxFailFraction;
+    outVerdict = judgeAgainstNaive(
+        "out", outValues.data(), gpuReference->naiveOut.data(),
+        gpuReference->exactOut.data(), shape.qElements(), outTolerance);
+    lseVerdict = judgeAgainstNaive(
+        "lse", lseValues.data(), gpuReference->naiveLse.data(),
+        gpuReference->exactLse.data(), shape.lseElements(), lseTolerance);
+  }
+  std::printf("%s\n%s\n", outVerdict.summary.c_str(),
+              lseVerdict.summary.c_str());
+  json.object("out", verdictJson(outVerdict));
+  json.object("lse", verdictJson(lseVerdict));
+  bool pass = outVerdict.pass && lseVerdict.pass;
+
+  int64_t work = shape.numQ * shape.numK * shape.headsQ * shape.headDim;
+  if (work <= kCpuCrossCheckLimit) {
+    CpuReferenceResult cpuReference = runCpuReference(
+        manifest.mask, shape, manifest.params, type, inputs);
+    CrossCheck check = crossCheck(*gpuReference, cpuReference, type);
+    std::printf("reference-crosscheck: %s\n", check.summary.c_str());
+    json.object("reference_crosscheck", check.json);
+    pass &= check.pass;
+  } else {
+    std::printf("reference-crosscheck: skipped (Sq*Sk*Hq*D = %lld > 2^26)\n",
+                (long long)work);
+  }
+  return pass;
+}
+
+/// Median and minimum of `options.iters` launches with L2 flushed before
+/// each, into `json` and stdout. False with `problem` set on a CUDA error.
+bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
+                  const AttentionKernel &kernel,
+                  const AttentionBuffers &buffers, Json &json,
+                  std::string *problem) {
+  const cuda::Driver &driver = *gpu.driver;
+  const cuda::DeviceInfo &device = gpu.context->info();
+  cuda::CUstream stream = gpu.stream->handle();
+  // Twice the L2, at least 256 MiB: rewriting it evicts the inputs, so
+  // every timed launch reads them from memory as a cold first call would.
+  size_t flushBytes =
+      std::max<size_t>(size_t(256) << 20, 2 * size_t(device.l2Bytes));
+  std::optional<cuda::DeviceBuffer> flush =
+      cuda::DeviceBuffer::allocate(driver, flushBytes, problem);
+  if (!flush)
+    return false;
+  std::optional<cuda::Event> start = cuda::Event::create(driver, problem);
+  std::optional<cuda::Event> stop = cuda::Event::create(driver, problem);
+  if (!start || !stop)
+    return false;
+  for (int i = 0; i < options.warmup; ++i)
+    if (cuda::Status status = kernel.launch(buffers, stream, false); !status)
+      {
+        *problem = status.message;
+        return false;
+      }
+  std::vector<double> milliseconds;
+  for (int i = 0; i < options.iters; ++i) {
+    cuda::Status status =
+        driver.check(driver.cuMemsetD8Async(flush->pointer(), uint8_t(i),
+                                            flushBytes, stream),
+                     "cuMemsetD8Async (L2 flush)");
+    if (status)
+      status = start->record(stream);
+    if (status)
+      status = kernel.launch(buffers, stream, false);
+    if (status)
+      status = stop->record(stream);
+    if (status)
+      status = stop->synchronize();
+    if (!status)
+      {
+        *problem = status.message;
+        return false;
+      }
+    std::optional<float> elapsed = stop->millisecondsSince(*start, problem);
+    if (!elapsed)
+      return false;
+    milliseconds.push_back(*elapsed);
+  }
+  double medianMs = median(milliseconds);
+  double minMs = *std::min_element(milliseconds.begin(), milliseconds.end());
+  double tflops = kernel.flops() / (medianMs * 1e-3) / 1e12;
+  std::printf("time: median %.4f ms, min %.4f ms over %d launches (L2 "
+              "flushed, %d warm-up), %.1f TFLOP/s at the median (%.1f at "
+              "the min)\n",
+              medianMs, minMs, options.iters, options.warmup, tflops,
+              kernel.flops() / (minMs * 1e-3) / 1e12);
+  Json timing;
+  timing.field("median_ms", medianMs);
+  timing.field("min_ms", minMs);
+  timing.field("iters", int64_t(options.iters));
+  timing.field("warmup", int64_t(options.warmup));
+  timing.field("flops", kernel.flops());
+  timing.field("tflops_median", tflops);
+  json.object("time", timing);
+  return true;
+}
+
 } // namespace
 
 int fattn::runtime::runKernel(const KernelRunOptions &options) {
@@ -564,110 +696,16 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   allPass &= written;
 
   if (options.check) {
-    std::optional<GpuReference> reference =
-        GpuReference::load(*gpu->context, &problem);
-    if (!reference)
+    std::optional<bool> checked =
+        checkOutputs(options, *gpu, *manifest, *inputs, outValues, lseValues,
+                     json, &problem);
+    if (!checked)
       return error(options, problem);
-    std::optional<GpuReferenceResult> gpuReference =
-        runGpuReference(*gpu, *reference, manifest->mask, shape,
-                        manifest->params, type, *inputs, &problem);
-    if (!gpuReference)
-      return error(options, problem);
-    Verdict outVerdict, lseVerdict;
-    if (type == ElementType::F32) {
-      outVerdict =
-          judgeExact("out", outValues.data(), gpuReference->exactOut.data(),
-                     shape.qElements(), 1e-5);
-      lseVerdict =
-          judgeExact("lse", lseValues.data(), gpuReference->exactLse.data(),
-                     shape.lseElements(), 1e-5);
-    } else {
-      Tolerance outTolerance, lseTolerance;
-      outTolerance.rtol = 0.05;
-      lseTolerance.rtol = 0.001;
-      outTolerance.maxFailFraction = options.maxFailFraction;
-      lseTolerance.maxFailFraction = options.maxFailFraction;
-      outVerdict = judgeAgainstNaive(
-          "out", outValues.data(), gpuReference->naiveOut.data(),
-          gpuReference->exactOut.data(), shape.qElements(), outTolerance);
-      lseVerdict = judgeAgainstNaive(
-          "lse", lseValues.data(), gpuReference->naiveLse.data(),
-          gpuReference->exactLse.data(), shape.lseElements(), lseTolerance);
-    }
-    std::printf("%s\n%s\n", outVerdict.summary.c_str(),
-                lseVerdict.summary.c_str());
-    json.object("out", verdictJson(outVerdict));
-    json.object("lse", verdictJson(lseVerdict));
-    allPass &= outVerdict.pass && lseVerdict.pass;
-
-    int64_t work = shape.numQ * shape.numK * shape.headsQ * shape.headDim;
-    if (work <= kCpuCrossCheckLimit) {
-      CpuReferenceResult cpuReference = runCpuReference(
-          manifest->mask, shape, manifest->params, type, *inputs);
-      CrossCheck check = crossCheck(*gpuReference, cpuReference, type);
-      std::printf("reference-crosscheck: %s\n", check.summary.c_str());
-      json.object("reference_crosscheck", check.json);
-      allPass &= check.pass;
-    } else {
-      std::printf("reference-crosscheck: skipped (Sq*Sk*Hq*D = %lld > 2^26)\n",
-                  (long long)work);
-    }
+    allPass &= *checked;
   }
-
-  if (options.time) {
-    // Twice the L2, at least 256 MiB: rewriting it evicts the inputs, so
-    // every timed launch reads them from memory as a cold first call would.
-    size_t flushBytes =
-        std::max<size_t>(size_t(256) << 20, 2 * size_t(device.l2Bytes));
-    std::optional<cuda::DeviceBuffer> flush =
-        cuda::DeviceBuffer::allocate(driver, flushBytes, &problem);
-    if (!flush)
-      return error(options, problem);
-    std::optional<cuda::Event> start = cuda::Event::create(driver, &problem);
-    std::optional<cuda::Event> stop = cuda::Event::create(driver, &problem);
-    if (!start || !stop)
-      return error(options, problem);
-    for (int i = 0; i < options.warmup; ++i)
-      if (cuda::Status status = kernel->launch(buffers, stream, false); !status)
-        return error(options, status.message);
-    std::vector<double> milliseconds;
-    for (int i = 0; i < options.iters; ++i) {
-      cuda::Status status =
-          driver.check(driver.cuMemsetD8Async(flush->pointer(), uint8_t(i),
-                                              flushBytes, stream),
-                       "cuMemsetD8Async (L2 flush)");
-      if (status)
-        status = start->record(stream);
-      if (status)
-        status = kernel->launch(buffers, stream, false);
-      if (status)
-        status = stop->record(stream);
-      if (status)
-        status = stop->synchronize();
-      if (!status)
-        return error(options, status.message);
-      std::optional<float> elapsed = stop->millisecondsSince(*start, &problem);
-      if (!elapsed)
-        return error(options, problem);
-      milliseconds.push_back(*elapsed);
-    }
-    double medianMs = median(milliseconds);
-    double minMs = *std::min_element(milliseconds.begin(), milliseconds.end());
-    double tflops = kernel->flops() / (medianMs * 1e-3) / 1e12;
-    std::printf("time: median %.4f ms, min %.4f ms over %d launches (L2 "
-                "flushed, %d warm-up), %.1f TFLOP/s at the median (%.1f at "
-                "the min)\n",
-                medianMs, minMs, options.iters, options.warmup, tflops,
-                kernel->flops() / (minMs * 1e-3) / 1e12);
-    Json timing;
-    timing.field("median_ms", medianMs);
-    timing.field("min_ms", minMs);
-    timing.field("iters", int64_t(options.iters));
-    timing.field("warmup", int64_t(options.warmup));
-    timing.field("flops", kernel->flops());
-    timing.field("tflops_median", tflops);
-    json.object("time", timing);
-  }
+  if (options.time &&
+      !timeLaunches(options, *gpu, *kernel, buffers, json, &problem))
+    return error(options, problem);
 
   std::printf("%s\n", allPass ? "PASS" : "FAIL");
   json.field("pass", allPass);
