@@ -33,6 +33,8 @@ constexpr int64_t kMaxBlockThreads = 1024;
 /// Dynamic shared memory of one CTA on the largest GPU (sm_90 / sm_100:
 /// 227 KiB); each chip's own limit is in the GPU target table.
 constexpr int64_t kMaxSharedBytesAnyGpu = 227 * 1024;
+/// Rows or keys of one tile, on either path.
+constexpr int64_t kMaxTileSize = 65536;
 /// The CPU path keeps one tile's scores, accumulator and row statistics on
 /// the stack of the thread running it.
 constexpr int64_t kMaxCpuTileBytes = int64_t(1) << 20;

@@ -130,7 +130,7 @@ private:
 };
 
 LogicalResult AttentionTiler::checkTileSizes() {
-  constexpr int64_t kMaxBlock = 65536;
+  constexpr int64_t kMaxBlock = ::fattn::limits::kMaxTileSize;
   if (blockQ <= 0 || blockK <= 0 || blockQ > kMaxBlock || blockK > kMaxBlock)
     return op.emitOpError("tile sizes must be in [1, ")
            << kMaxBlock << "], got block-q=" << blockQ << " block-k=" << blockK;

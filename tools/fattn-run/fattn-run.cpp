@@ -19,6 +19,7 @@
 
 #include "FlashDialect/CpuRunner.h"
 #include "FlashDialect/GpuCompiler.h"
+#include "FlashDialect/GpuKernel.h"
 #include "FlashDialect/Mask/Mask.h"
 #include "FlashDialect/Runtime/Check.h"
 #include "FlashDialect/Runtime/KernelRun.h"
@@ -209,12 +210,15 @@ static int emitGpuKernel(ModuleOp module,
 static std::optional<std::string> checkFlags() {
   if (!(std::isfinite(rtol) && rtol > 0))
     return "--rtol must be positive and finite, got " + std::to_string(rtol);
-  if (blockQ < 1 || blockQ > 65536 || blockK < 1 || blockK > 65536)
-    return "--block-q and --block-k must be in [1, 65536], got " +
-           std::to_string(blockQ) + " and " + std::to_string(blockK);
-  if (warps < 1 || warps > 32 || stages < 2 || stages > 8)
-    return "--warps must be in [1, 32] and --stages in [2, 8], got " +
-           std::to_string(warps) + " and " + std::to_string(stages);
+  constexpr int64_t kMaxTile = ::fattn::limits::kMaxTileSize;
+  if (blockQ < 1 || blockQ > kMaxTile || blockK < 1 || blockK > kMaxTile)
+    return "--block-q and --block-k must be in [1, " +
+           std::to_string(kMaxTile) + "], got " + std::to_string(blockQ) +
+           " and " + std::to_string(blockK);
+  // The pass's own check, before anything is compiled.
+  if (std::optional<std::string> problem =
+          mlir::fattn::checkWarpsAndStages(warps, stages))
+    return "--" + *problem;
   if (iters < 1 || device < 0)
     return "--iters must be >= 1 and --device >= 0";
   return std::nullopt;
