@@ -1,20 +1,21 @@
-//===- GpuKernel.h - Tensor-core flash-attention kernels --------*- C++ -*-===//
+//===- GpuKernel.h - What a tensor-core attention kernel is built from -*- C++ -*-===//
 //
-// Emits the GPU kernel for one tiled attention: one CTA per (query tile,
-// query head), warps own consecutive 16-row blocks of the query tile, Q*K^T
-// and P*V on tensor cores (mma.sync m16n8k16 with ldmatrix operands), K and V
-// tiles staged in shared memory by cp.async in `stages` buffers, and the online
-// softmax in registers. The tile lists come unchanged from the tiled form
-// (fattn-tile-attention), so which tiles are visited and which are masked is
-// still decided by the mask library alone.
+// The kernel spec fattn-map-tiles-to-gpu reads off one tiled attention: the
+// shapes, the tile sizes and launch options, the target chip (which decides
+// the limits and the builders, Gpu/TargetBuilders.h), the tile tables, and
+// the kernel's parameters. One CTA computes one (query head, query tile);
+// which tiles are visited and which are masked comes unchanged from the
+// tiled form (fattn-tile-attention), i.e. from the mask library alone.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef FATTN_GPUKERNEL_H
 #define FATTN_GPUKERNEL_H
 
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/IR/Builders.h"
+#include "FlashDialect/GpuTarget.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
 
 #include <array>
@@ -22,6 +23,18 @@
 #include <string>
 
 namespace mlir::fattn {
+
+/// What a kernel parameter is for; the manifest and the runtime read it.
+enum class KernelParamRole { Input, Output };
+
+/// One kernel parameter: a global pointer to a contiguous buffer, described
+/// by the memref it was made from (element type and shape). The kernel takes
+/// them in the order of FlashKernelSpec::parameters.
+struct KernelParam {
+  std::string name; // "q", "k", "v", "out", "lse"
+  KernelParamRole role = KernelParamRole::Input;
+  Value memref;     // the host-side buffer the launch passes
+};
 
 /// Everything the kernel needs to know, read off the tiled form.
 struct FlashKernelSpec {
@@ -33,8 +46,10 @@ struct FlashKernelSpec {
   /// K buffers; K tiles i + 1 .. i + stages - 1 and V tiles i .. i + stages
   /// - 2 are in flight while tile i is computed, in stages - 1 V buffers.
   int64_t stages = 2;
-  /// The target's dynamic shared memory per CTA (GpuTarget).
-  int64_t maxSharedBytes = 0;
+  /// The chip: its limits and which target builders emit the kernel.
+  GpuTarget target;
+  /// In kernel-argument order.
+  SmallVector<KernelParam> parameters;
   double scale = 0;
   std::optional<double> softcap;
   /// Tile tables, as written by fattn-tile-attention (CSR over query tiles).
@@ -67,10 +82,12 @@ std::optional<std::string> checkFlashKernelSpec(const FlashKernelSpec &spec);
 /// for anything to map.
 std::optional<std::string> checkWarpsAndStages(int64_t warps, int64_t stages);
 
-/// Adds the kernel (a `gpu.func` taking q, k, v, out, lse as global pointers)
-/// and its constant tables to `module`.
-gpu::GPUFuncOp emitFlashKernel(OpBuilder &builder, gpu::GPUModuleOp module,
-                               const FlashKernelSpec &spec);
+/// The launch's description of the kernel's parameters, for the manifest
+/// writer (GpuCompiler): an array of {name, role = "input" | "output",
+/// type = the memref}, in argument order.
+constexpr llvm::StringLiteral kKernelParamsAttrName = "fattn.kernel_params";
+ArrayAttr describeKernelParams(MLIRContext *context,
+                               ArrayRef<KernelParam> parameters);
 
 } // namespace mlir::fattn
 

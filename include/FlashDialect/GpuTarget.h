@@ -18,11 +18,20 @@
 
 namespace mlir::fattn {
 
+/// Which target builders (Gpu/TargetBuilders.h) emit a chip's kernels.
+enum class GpuKernelFamily {
+  /// mma.sync m16n8k16, ldmatrix, cp.async: sm_80 and every newer chip.
+  MmaSync,
+};
+
 struct GpuTarget {
   std::string chip;     // "sm_90a"
   std::string features; // "+ptx80"
+  GpuKernelFamily family = GpuKernelFamily::MmaSync;
   /// Dynamic shared memory one CTA may opt into on this chip.
   int64_t maxSharedBytes = 0;
+  /// Registers one thread may hold (ptxas spills beyond).
+  int64_t maxRegistersPerThread = 255;
 };
 
 /// "sm_80, sm_86, ...": the chips resolveGpuTarget accepts.

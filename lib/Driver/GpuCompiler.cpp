@@ -2,6 +2,8 @@
 
 #include "FlashDialect/GpuCompiler.h"
 
+#include "FlashDialect/GpuKernel.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Matchers.h"
@@ -22,6 +24,37 @@ static FailureOr<std::array<unsigned, 3>> constantDims(gpu::LaunchFuncOp launch,
     result[axis] = static_cast<unsigned>(constant.getZExtValue());
   }
   return result;
+}
+
+/// The manifest's parameter list from the launch's description
+/// (fattn-map-tiles-to-gpu), which names each pointer the kernel takes.
+static FailureOr<std::vector<runtime::KernelParam>>
+kernelParams(gpu::LaunchFuncOp launch) {
+  auto described = launch->getAttrOfType<ArrayAttr>(kKernelParamsAttrName);
+  if (!described || described.size() != launch.getKernelOperands().size())
+    return launch.emitError("expected '")
+           << kKernelParamsAttrName << "' to describe every kernel operand";
+  std::vector<runtime::KernelParam> params;
+  for (Attribute entry : described) {
+    auto dictionary = cast<DictionaryAttr>(entry);
+    auto name = dictionary.getAs<StringAttr>("name");
+    auto role = dictionary.getAs<StringAttr>("role");
+    auto type = dictionary.getAs<TypeAttr>("type");
+    auto memref = type ? dyn_cast<MemRefType>(type.getValue()) : MemRefType();
+    if (!name || !role || !memref || !memref.hasStaticShape())
+      return launch.emitError("malformed kernel parameter ") << entry;
+    runtime::KernelParam param;
+    param.name = name.str();
+    param.role = role.getValue() == "input" ? runtime::ParamRole::Input
+                                            : runtime::ParamRole::Output;
+    Type element = memref.getElementType();
+    param.dtype = element.isBF16()  ? runtime::ElementType::BF16
+                  : element.isF16() ? runtime::ElementType::F16
+                                    : runtime::ElementType::F32;
+    param.extents.assign(memref.getShape().begin(), memref.getShape().end());
+    params.push_back(std::move(param));
+  }
+  return params;
 }
 
 FailureOr<GpuKernelArtifacts>
@@ -67,6 +100,10 @@ mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
       return launch.emitError("dynamic shared memory size must be constant");
     manifest.sharedBytes = static_cast<unsigned>(sharedBytes.getZExtValue());
   }
+  FailureOr<std::vector<runtime::KernelParam>> params = kernelParams(launch);
+  if (failed(params))
+    return failure();
+  manifest.parameters = std::move(*params);
   manifest.dtype = program.elementType;
   manifest.shape = program.shape;
   manifest.params = program.params;

@@ -4,6 +4,7 @@
 
 #include "FlashDialect/Runtime/Elements.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace fattn::runtime {
@@ -11,8 +12,6 @@ namespace fattn::runtime {
 using cuda::Status;
 
 namespace {
-
-constexpr size_t kNumParams = 5;
 
 std::nullopt_t fail(KernelLoadError *error, KernelLoadError::Kind kind,
                     std::string message) {
@@ -54,10 +53,11 @@ AttentionKernel::load(const cuda::Context &context, KernelManifest manifest,
   // A kernel whose parameters differ from the ABI would read garbage
   // pointers; where the driver can tell, refuse it up front.
   if (driver.cuFuncGetParamInfo) {
-    // Only the five expected parameters are probed: asking for a sixth
-    // fails by design, and compute-sanitizer reports every failing driver
-    // call, so a kernel with extra parameters is left to the launch.
-    for (size_t index = 0; index < kNumParams; ++index) {
+    // Only the manifest's parameters are probed: asking for one past the
+    // last fails by design, and compute-sanitizer reports every failing
+    // driver call, so a kernel with extra parameters is left to the launch.
+    size_t expected = manifest.parameters.size();
+    for (size_t index = 0; index < expected; ++index) {
       size_t offset = 0, size = 0;
       cuda::CUresult result =
           driver.cuFuncGetParamInfo(*function, index, &offset, &size);
@@ -68,8 +68,8 @@ AttentionKernel::load(const cuda::Context &context, KernelManifest manifest,
       if (result != cuda::kSuccess)
         return fail(error, Kind::Mismatch,
                     "kernel " + name + " takes " + std::to_string(index) +
-                        " parameters; the manifest's ABI 'q k v out lse' "
-                        "needs 5");
+                        " parameters; the manifest lists " +
+                        std::to_string(expected));
       if (size != sizeof(cuda::CUdeviceptr))
         return fail(error, Kind::Mismatch,
                     "kernel " + name + " parameter " + std::to_string(index) +
@@ -140,65 +140,90 @@ size_t AttentionKernel::lseBytes() const {
   return size_t(spec.shape.lseElements()) * sizeof(float);
 }
 
-Status AttentionKernel::checkBuffers(const AttentionBuffers &buffers) const {
-  struct Argument {
-    const char *name;
-    cuda::CUdeviceptr pointer;
-    size_t bytes, alignment;
-  };
-  size_t element = elementBytes(spec.dtype);
-  const Argument arguments[] = {
-      {"q", buffers.q, qBytes(), element},
-      {"k", buffers.k, kvBytes(), element},
-      {"v", buffers.v, kvBytes(), element},
-      {"out", buffers.out, outBytes(), element},
-      {"lse", buffers.lse, lseBytes(), sizeof(float)},
-  };
-  for (const Argument &argument : arguments) {
-    if (!argument.pointer)
-      return Status::failure(std::string(argument.name) + " is a null pointer");
-    if (argument.pointer % argument.alignment)
-      return Status::failure(std::string(argument.name) + " at " +
-                             hex(argument.pointer) + " is not aligned to " +
-                             std::to_string(argument.alignment) + " bytes");
+Status AttentionKernel::bind(const AttentionBuffers &buffers,
+                             KernelArguments &arguments) const {
+  const std::pair<const char *, cuda::CUdeviceptr> named[] = {
+      {"q", buffers.q},     {"k", buffers.k},    {"v", buffers.v},
+      {"out", buffers.out}, {"lse", buffers.lse}};
+  arguments.clear();
+  for (const KernelParam &param : spec.parameters) {
+    const auto *match = std::find_if(
+        std::begin(named), std::end(named),
+        [&](const auto &entry) { return param.name == entry.first; });
+    if (match == std::end(named))
+      return Status::failure("kernel " + spec.kernel + " takes parameter '" +
+                             param.name +
+                             "', which the q, k, v, out, lse launch does "
+                             "not supply");
+    arguments.push_back(match->second);
+  }
+  return Status::success();
+}
+
+Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
+  if (arguments.size() != spec.parameters.size())
+    return Status::failure("kernel " + spec.kernel + " takes " +
+                           std::to_string(spec.parameters.size()) +
+                           " buffers, got " + std::to_string(arguments.size()));
+  for (size_t index = 0; index < arguments.size(); ++index) {
+    const KernelParam &param = spec.parameters[index];
+    cuda::CUdeviceptr pointer = arguments[index];
+    size_t alignment = elementBytes(param.dtype);
+    if (!pointer)
+      return Status::failure(param.name + " is a null pointer");
+    if (pointer % alignment)
+      return Status::failure(param.name + " at " + hex(pointer) +
+                             " is not aligned to " + std::to_string(alignment) +
+                             " bytes");
     // Only a known allocation can be checked: memory from some other
     // allocator (or context) is left to the kernel.
     cuda::CUdeviceptr base = 0;
     size_t size = 0;
-    if (driver->cuMemGetAddressRange(&base, &size, argument.pointer) !=
-        cuda::kSuccess)
+    if (driver->cuMemGetAddressRange(&base, &size, pointer) != cuda::kSuccess)
       continue;
-    size_t available = size_t(base + size - argument.pointer);
-    if (available < argument.bytes)
-      return Status::failure(std::string(argument.name) + " needs " +
-                             std::to_string(argument.bytes) + " bytes at " +
-                             hex(argument.pointer) + " for shape " +
-                             std::to_string(spec.shape.numQ) + "x" +
-                             std::to_string(spec.shape.numK) + " heads " +
-                             std::to_string(spec.shape.headsQ) + "/" +
-                             std::to_string(spec.shape.headsK) + " dim " +
-                             std::to_string(spec.shape.headDim) + " " +
-                             std::string(stringifyElementType(spec.dtype)) +
-                             ", but its allocation has only " +
-                             std::to_string(available) + " bytes from there");
+    size_t available = size_t(base + size - pointer);
+    if (available < param.bytes()) {
+      std::string extents;
+      for (int64_t extent : param.extents)
+        extents += (extents.empty() ? "" : "x") + std::to_string(extent);
+      return Status::failure(
+          param.name + " needs " + std::to_string(param.bytes()) +
+          " bytes at " + hex(pointer) + " for " + extents + " " +
+          std::string(stringifyElementType(param.dtype)) +
+          ", but its allocation has only " + std::to_string(available) +
+          " bytes from there");
+    }
   }
   return Status::success();
+}
+
+Status AttentionKernel::launch(const KernelArguments &arguments,
+                               cuda::CUstream stream,
+                               bool checkArguments) const {
+  // The count is checked even when the caller checked the buffers: the
+  // driver reads one pointer per parameter from `params`.
+  if (checkArguments || arguments.size() != spec.parameters.size())
+    if (Status status = checkBuffers(arguments); !status)
+      return status;
+  KernelArguments values = arguments;
+  std::vector<void *> params;
+  for (cuda::CUdeviceptr &value : values)
+    params.push_back(&value);
+  cuda::LaunchConfig config;
+  config.grid = spec.grid;
+  config.block = spec.block;
+  config.sharedBytes = spec.sharedBytes;
+  return cuda::launch(*driver, function, config, stream, params.data(),
+                      spec.kernel);
 }
 
 Status AttentionKernel::launch(const AttentionBuffers &buffers,
                                cuda::CUstream stream,
                                bool checkArguments) const {
-  if (checkArguments)
-    if (Status status = checkBuffers(buffers); !status)
-      return status;
-  AttentionBuffers arguments = buffers;
-  void *params[kNumParams] = {&arguments.q, &arguments.k, &arguments.v,
-                              &arguments.out, &arguments.lse};
-  cuda::LaunchConfig config;
-  config.grid = spec.grid;
-  config.block = spec.block;
-  config.sharedBytes = spec.sharedBytes;
-  return cuda::launch(*driver, function, config, stream, params, spec.kernel);
+  KernelArguments arguments;
+  if (Status status = bind(buffers, arguments); !status)
+    return status;
+  return launch(arguments, stream, checkArguments);
 }
 
 } // namespace fattn::runtime

@@ -124,6 +124,27 @@ fattn_status fattn_kernel_load(const char *manifest_path, fattn_kernel **out) {
   return success();
 }
 
+namespace {
+
+/// Checks and launches in the kernel's context.
+fattn_status launchArguments(fattn_kernel &kernel,
+                             const KernelArguments &arguments, void *stream) {
+  const std::string &name = kernel.kernel->manifest().kernel;
+  cuda::ContextScope scope(*kernel.driver, kernel.context->handle());
+  if (!scope.status().ok)
+    return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
+  if (cuda::Status status = kernel.kernel->checkBuffers(arguments); !status)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, name + ": " + status.message);
+  if (cuda::Status status =
+          kernel.kernel->launch(arguments, static_cast<cuda::CUstream>(stream),
+                                /*checkArguments=*/false);
+      !status)
+    return failure(FATTN_STATUS_LAUNCH_FAILED, status.message);
+  return success();
+}
+
+} // namespace
+
 fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
                                  const void *k, const void *v, void *out,
                                  float *lse, void *stream) {
@@ -139,17 +160,64 @@ fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
   buffers.v = pointer(v);
   buffers.out = pointer(out);
   buffers.lse = pointer(lse);
-  const std::string &name = kernel->kernel->manifest().kernel;
-  cuda::ContextScope scope(*kernel->driver, kernel->context->handle());
-  if (!scope.status().ok)
-    return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
-  if (cuda::Status status = kernel->kernel->checkBuffers(buffers); !status)
-    return failure(FATTN_STATUS_BAD_ARGUMENT, name + ": " + status.message);
-  if (cuda::Status status =
-          kernel->kernel->launch(buffers, static_cast<cuda::CUstream>(stream),
-                                 /*checkArguments=*/false);
-      !status)
-    return failure(FATTN_STATUS_LAUNCH_FAILED, status.message);
+  KernelArguments arguments;
+  if (cuda::Status status = kernel->kernel->bind(buffers, arguments); !status)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, status.message);
+  return launchArguments(*kernel, arguments, stream);
+}
+
+fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
+                                        void *const *buffers, int64_t count,
+                                        void *stream) {
+  if (!kernel || (!buffers && count > 0))
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   std::string("fattn_kernel_launch_params: ") +
+                       (kernel ? "buffers" : "kernel") + " is NULL");
+  int64_t expected = int64_t(kernel->kernel->manifest().parameters.size());
+  if (count != expected)
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   kernel->kernel->manifest().kernel + ": takes " +
+                       std::to_string(expected) + " buffers, got " +
+                       std::to_string(count));
+  KernelArguments arguments;
+  for (int64_t index = 0; index < count; ++index)
+    arguments.push_back(
+        cuda::CUdeviceptr(reinterpret_cast<uintptr_t>(buffers[index])));
+  return launchArguments(*kernel, arguments, stream);
+}
+
+fattn_status fattn_kernel_num_params(const fattn_kernel *kernel,
+                                     int64_t *count) {
+  if (!kernel || !count)
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   std::string("fattn_kernel_num_params: ") +
+                       (kernel ? "count" : "kernel") + " is NULL");
+  *count = int64_t(kernel->kernel->manifest().parameters.size());
+  return success();
+}
+
+fattn_status fattn_kernel_param(const fattn_kernel *kernel, int64_t index,
+                                fattn_param_info_t *info) {
+  if (!kernel || !info)
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   std::string("fattn_kernel_param: ") +
+                       (kernel ? "info" : "kernel") + " is NULL");
+  const std::vector<KernelParam> &params =
+      kernel->kernel->manifest().parameters;
+  if (index < 0 || index >= int64_t(params.size()))
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_kernel_param: index " + std::to_string(index) +
+                       " is outside [0, " + std::to_string(params.size()) +
+                       ")");
+  const KernelParam &param = params[size_t(index)];
+  *info = fattn_param_info_t{};
+  info->name = param.name.c_str();
+  info->role = param.role == ParamRole::Input ? FATTN_PARAM_INPUT
+                                              : FATTN_PARAM_OUTPUT;
+  info->dtype = static_cast<fattn_dtype>(param.dtype);
+  info->rank = int(param.extents.size());
+  std::copy(param.extents.begin(), param.extents.end(), info->extents);
+  info->bytes = int64_t(param.bytes());
   return success();
 }
 

@@ -7,6 +7,8 @@
 
 #include "FlashDialect/Runtime/Manifest.h"
 
+#include "FlashDialect/Runtime/Elements.h"
+
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -67,19 +69,25 @@ std::string quoted(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
 
-/// The keys of version 1 and how many values each takes; slice is the only
-/// one that may repeat.
+/// The keys and how many values each takes (param: at least 4); slice and
+/// param are the ones that may repeat, params (version 1) and param
+/// (version 2) are checked against the version after the whole is read.
 struct KeySpec {
   const char *name;
   size_t numValues;
   bool required;
+  bool variadic = false;
 };
 constexpr KeySpec kKeys[] = {
-    {"kernel", 1, true},  {"ptx", 1, true},    {"grid", 3, true},
-    {"block", 3, true},   {"shared", 1, true}, {"params", 5, true},
-    {"dtype", 1, true},   {"shape", 5, true},  {"scale", 1, true},
-    {"softcap", 1, true}, {"slice", 5, false},
+    {"kernel", 1, true},   {"ptx", 1, true},    {"grid", 3, true},
+    {"block", 3, true},    {"shared", 1, true}, {"params", 5, false},
+    {"param", 4, false, true},
+    {"dtype", 1, true},    {"shape", 5, true},  {"scale", 1, true},
+    {"softcap", 1, true},  {"slice", 5, false},
 };
+/// Extents of one parameter: enough for any tensor a kernel takes.
+constexpr size_t kMaxParamRank = 8;
+constexpr size_t kMaxParams = 64;
 
 const KeySpec *findKey(std::string_view name) {
   for (const KeySpec &spec : kKeys)
@@ -101,8 +109,13 @@ private:
 
   std::optional<std::string> parseDims(const std::vector<std::string_view> &f,
                                        std::array<unsigned, 3> &dims);
+  std::optional<std::string>
+  parseParam(const std::vector<std::string_view> &fields);
+  /// The parameter list against the version and the attention it computes.
+  std::optional<std::string> checkParams(bool sawParamsKey);
 
   KernelManifest manifest;
+  int version = 0;
 };
 
 std::optional<KernelManifest> Parser::parse(std::string_view text,
@@ -131,13 +144,12 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
                                std::to_string(kManifestVersion) +
                                "' as the first record, got " +
                                quoted(fields[0]));
-      int version = 0;
       if (fields.size() != 2 || !parseInteger(fields[1], version))
         return fail(error, where + "expected 'fattn-manifest <version>'");
-      if (version != kManifestVersion)
+      if (version != 1 && version != kManifestVersion)
         return fail(error, where + "unsupported manifest version " +
                                std::to_string(version) +
-                               " (this runtime reads version " +
+                               " (this runtime reads versions 1 and " +
                                std::to_string(kManifestVersion) + ")");
       sawHeader = true;
       continue;
@@ -147,13 +159,18 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
     if (!spec)
       return fail(error, where + "unknown key " + quoted(fields[0]));
     size_t index = spec - kKeys;
-    if (spec->required && firstLineOf[index])
+    bool repeats = spec->variadic || std::string_view(spec->name) == "slice";
+    if (!repeats && firstLineOf[index])
       return fail(error, where + "duplicate key " + quoted(spec->name) +
                              " (first on line " +
                              std::to_string(firstLineOf[index]) + ")");
     if (!firstLineOf[index])
       firstLineOf[index] = lineNumber;
-    if (fields.size() - 1 != spec->numValues)
+    if (spec->variadic && fields.size() - 1 < spec->numValues)
+      return fail(error, where + quoted(spec->name) + " takes a name, a "
+                             "role, a dtype and one or more extents, got " +
+                             std::to_string(fields.size() - 1) + " values");
+    if (!spec->variadic && fields.size() - 1 != spec->numValues)
       return fail(error, where + quoted(spec->name) + " takes " +
                              std::to_string(spec->numValues) +
                              (spec->numValues == 1 ? " value" : " values") +
@@ -175,7 +192,84 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
   if (auto problem = mask::validate(manifest.mask, manifest.shape.numQ,
                                     manifest.shape.numK))
     return fail(error, "mask: " + *problem);
+  size_t paramsKey = findKey("params") - kKeys;
+  if (auto problem = checkParams(firstLineOf[paramsKey] != 0))
+    return fail(error, *problem);
   return std::move(manifest);
+}
+
+std::optional<std::string> Parser::checkParams(bool sawParamsKey) {
+  if (version == 1) {
+    if (!sawParamsKey)
+      return "missing required key 'params' (version 1)";
+    if (!manifest.parameters.empty())
+      return std::string("'param' records need manifest version 2");
+    manifest.parameters = forwardParams(manifest.dtype, manifest.shape);
+    return std::nullopt;
+  }
+  if (sawParamsKey)
+    return std::string("'params' is version 1's; version 2 lists each "
+                       "parameter in a 'param' record");
+  if (manifest.parameters.empty())
+    return std::string("missing 'param' records: a kernel takes at least one "
+                       "parameter");
+  // The attention's own tensors must be the shape the oracle and the
+  // launch checks assume.
+  for (const KernelParam &expected :
+       forwardParams(manifest.dtype, manifest.shape))
+    for (const KernelParam &param : manifest.parameters)
+      if (param.name == expected.name && !(param == expected)) {
+        std::string extents;
+        for (int64_t extent : expected.extents)
+          extents += " " + std::to_string(extent);
+        return "param " + quoted(param.name) + " must be '" + param.name +
+               " " + (expected.role == ParamRole::Input ? "input" : "output") +
+               " " + std::string(stringifyElementType(expected.dtype)) +
+               extents + "' to match dtype and shape";
+      }
+  return std::nullopt;
+}
+
+std::optional<std::string>
+Parser::parseParam(const std::vector<std::string_view> &fields) {
+  std::string_view name = fields[1];
+  if (manifest.parameters.size() == kMaxParams)
+    return "more than " + std::to_string(kMaxParams) + " parameters";
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return "param name " + quoted(name) +
+             " must be letters, digits and '_'";
+  for (const KernelParam &other : manifest.parameters)
+    if (other.name == name)
+      return "duplicate param " + quoted(name);
+  KernelParam param;
+  param.name = std::string(name);
+  if (fields[2] == "input" || fields[2] == "output")
+    param.role = fields[2] == "input" ? ParamRole::Input : ParamRole::Output;
+  else
+    return "param role " + quoted(fields[2]) + " must be input or output";
+  std::optional<ElementType> type = parseElementType(fields[3]);
+  if (!type)
+    return "param dtype " + quoted(fields[3]) + " (expected bf16, f16 or f32)";
+  param.dtype = *type;
+  if (fields.size() - 4 > kMaxParamRank)
+    return "param " + quoted(name) + " has more than " +
+           std::to_string(kMaxParamRank) + " extents";
+  // Every extent positive and the product within the largest tensor the
+  // runtime accepts, so byte sizes never overflow.
+  int64_t elements = 1;
+  for (size_t i = 4; i < fields.size(); ++i) {
+    int64_t extent = 0;
+    if (!parseInteger(fields[i], extent) || extent <= 0 ||
+        extent > limits::kMaxTensorElements / elements)
+      return "param " + quoted(name) + " extent " + quoted(fields[i]) +
+             " is not a positive integer, or the tensor exceeds 2^40 "
+             "elements";
+    elements *= extent;
+    param.extents.push_back(extent);
+  }
+  manifest.parameters.push_back(std::move(param));
+  return std::nullopt;
 }
 
 std::optional<std::string>
@@ -244,6 +338,8 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
                quoted(fields[i + 1]) + " at position " + std::to_string(i);
     return std::nullopt;
   }
+  if (key == "param")
+    return parseParam(fields);
   if (key == "dtype") {
     std::optional<ElementType> type = parseElementType(fields[1]);
     if (!type)
@@ -315,6 +411,29 @@ std::string formatDouble(double value) {
 
 } // namespace
 
+int64_t KernelParam::elements() const {
+  int64_t count = 1;
+  for (int64_t extent : extents)
+    count *= extent;
+  return count;
+}
+
+size_t KernelParam::bytes() const {
+  return size_t(elements()) * elementBytes(dtype);
+}
+
+std::vector<KernelParam> forwardParams(ElementType dtype,
+                                       const AttentionShape &shape) {
+  using Role = ParamRole;
+  return {
+      {"q", Role::Input, dtype, {shape.numQ, shape.headsQ, shape.headDim}},
+      {"k", Role::Input, dtype, {shape.numK, shape.headsK, shape.headDim}},
+      {"v", Role::Input, dtype, {shape.numK, shape.headsK, shape.headDim}},
+      {"out", Role::Output, dtype, {shape.numQ, shape.headsQ, shape.headDim}},
+      {"lse", Role::Output, ElementType::F32, {shape.numQ, shape.headsQ}},
+  };
+}
+
 std::optional<KernelManifest> parseManifest(std::string_view text,
                                             std::string *error) {
   return Parser().parse(text, error);
@@ -363,7 +482,14 @@ std::string formatManifest(const KernelManifest &manifest) {
   text += "grid " + dims(manifest.grid) + "\n";
   text += "block " + dims(manifest.block) + "\n";
   text += "shared " + std::to_string(manifest.sharedBytes) + "\n";
-  text += "params q k v out lse\n";
+  for (const KernelParam &param : manifest.parameters) {
+    text += "param " + param.name +
+            (param.role == ParamRole::Input ? " input " : " output ") +
+            std::string(stringifyElementType(param.dtype));
+    for (int64_t extent : param.extents)
+      text += " " + std::to_string(extent);
+    text += "\n";
+  }
   text += "dtype " + std::string(stringifyElementType(manifest.dtype)) + "\n";
   text += "shape " + std::to_string(shape.numQ) + " " +
           std::to_string(shape.numK) + " " + std::to_string(shape.headsQ) +

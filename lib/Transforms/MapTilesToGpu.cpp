@@ -1,13 +1,15 @@
 //===- MapTilesToGpu.cpp - Tiled attention to tensor-core kernels ---------===//
 //
-// Reads what the kernel needs off the tiled form (operands, tile sizes,
-// scale, tile tables) and replaces the scf.forall by a launch of the kernel
-// GpuKernel.cpp emits. Tiles and masking stay exactly as fattn-tile-attention
+// Reads the kernel spec off the tiled form (parameters, tile sizes, tile
+// tables), has Gpu/TileOpsToGpu lower the loop nest op by op into a kernel
+// through the chip's target builders, and replaces the scf.forall by the
+// kernel's launch. Tiles and masking stay exactly as fattn-tile-attention
 // decided them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "FlashDialect/FattnOps.h"
+#include "FlashDialect/Gpu/TileOpsToGpu.h"
 #include "FlashDialect/GpuKernel.h"
 #include "FlashDialect/GpuTarget.h"
 #include "FlashDialect/Passes.h"
@@ -34,17 +36,11 @@ namespace {
 
 constexpr StringLiteral kKernelModuleName = "fattn_kernels";
 
-/// The memref a tile view was cut from.
-Value viewSource(Value view) {
-  if (auto subview = view.getDefiningOp<memref::SubViewOp>())
-    return subview.getSource();
-  return view;
-}
+Value viewSource(Value view) { return mlir::fattn::codegen::tileBufferOf(view); }
 
 /// What fattn-map-tiles-to-gpu needs from one tiled attention.
 struct TiledAttention {
   scf::ForallOp forall;
-  Value query, key, value, out, lse;
   FlashKernelSpec spec;
 };
 
@@ -66,19 +62,22 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
 
   TiledAttention tiled;
   tiled.forall = forall;
-  tiled.query = viewSource(scores.getQuery());
-  tiled.key = viewSource(scores.getKey());
-  tiled.value = viewSource(accumulate.getValue());
-  tiled.out = viewSource(finalize.getOut());
-  tiled.lse = viewSource(finalize.getLse());
+  FlashKernelSpec &spec = tiled.spec;
+  // The kernel's parameters, in argument order, by the operand each tile op
+  // reads or writes.
+  using Role = KernelParamRole;
+  spec.parameters = {{"q", Role::Input, viewSource(scores.getQuery())},
+                     {"k", Role::Input, viewSource(scores.getKey())},
+                     {"v", Role::Input, viewSource(accumulate.getValue())},
+                     {"out", Role::Output, viewSource(finalize.getOut())},
+                     {"lse", Role::Output, viewSource(finalize.getLse())}};
   auto scoresBuffer =
       viewSource(scores.getScores()).getDefiningOp<memref::AllocaOp>();
   if (!scoresBuffer)
     return forall.emitError("expected the score tile to be a memref.alloca");
 
-  FlashKernelSpec &spec = tiled.spec;
-  auto queryType = cast<MemRefType>(tiled.query.getType());
-  auto keyType = cast<MemRefType>(tiled.key.getType());
+  auto queryType = cast<MemRefType>(spec.parameters[0].memref.getType());
+  auto keyType = cast<MemRefType>(spec.parameters[1].memref.getType());
   spec.elementType = queryType.getElementType();
   spec.numQ = queryType.getDimSize(0);
   spec.headsQ = queryType.getDimSize(1);
@@ -196,7 +195,7 @@ struct FattnMapTilesToGpuPass
       FlashKernelSpec &spec = tiled->spec;
       spec.warps = warps;
       spec.stages = stages;
-      spec.maxSharedBytes = target.maxSharedBytes;
+      spec.target = target;
       spec.name = "fattn_attention_" + std::to_string(index);
       if (auto func = forall->getParentOfType<FunctionOpInterface>())
         spec.name = "fattn_" + ptxIdentifier(func.getName()) + "_" +
@@ -208,15 +207,16 @@ struct FattnMapTilesToGpuPass
 
       gpu::GPUModuleOp kernels =
           getOrCreateKernelModule(module, target.chip, target.features);
-      OpBuilder b(forall);
-      gpu::GPUFuncOp kernel = emitFlashKernel(b, kernels, spec);
+      FailureOr<gpu::GPUFuncOp> kernel =
+          mlir::fattn::codegen::lowerTiledAttention(forall, spec, kernels);
+      if (failed(kernel))
+        return signalPassFailure();
 
       Location loc = forall.getLoc();
-      b.setInsertionPoint(forall);
+      OpBuilder b(forall);
       SmallVector<Value> operands;
-      for (Value memref :
-           {tiled->query, tiled->key, tiled->value, tiled->out, tiled->lse})
-        operands.push_back(globalPointer(b, loc, memref));
+      for (const KernelParam &param : spec.parameters)
+        operands.push_back(globalPointer(b, loc, param.memref));
       auto constant = [&](int64_t value) -> Value {
         return arith::ConstantIndexOp::create(b, loc, value);
       };
@@ -225,8 +225,10 @@ struct FattnMapTilesToGpuPass
       gpu::KernelDim3 block{constant(spec.threads()), constant(1), constant(1)};
       Value sharedBytes = arith::ConstantIntOp::create(
           b, loc, b.getI32Type(), spec.sharedBytes());
-      gpu::LaunchFuncOp::create(b, loc, kernel, grid, block, sharedBytes,
-                                operands);
+      auto launch = gpu::LaunchFuncOp::create(b, loc, *kernel, grid, block,
+                                              sharedBytes, operands);
+      launch->setAttr(kKernelParamsAttrName,
+                      describeKernelParams(b.getContext(), spec.parameters));
       forall.erase();
     }
 

@@ -31,13 +31,18 @@
 // PTX-DAG: ex2.approx.ftz.f32
 // PTX-DAG: cvt.rn.bf16x2.f32
 //
-// MANIFEST: fattn-manifest 1
+// The parameters, in argument order, as the tile ops' operands name them.
+// MANIFEST: fattn-manifest 2
 // MANIFEST-NEXT: kernel fattn_attention_0
 // MANIFEST-NEXT: ptx ptx-bf16.ptx
 // MANIFEST-NEXT: grid 8 4 1
 // MANIFEST-NEXT: block 128 1 1
 // MANIFEST-NEXT: shared 83968
-// MANIFEST-NEXT: params q k v out lse
+// MANIFEST-NEXT: param q input bf16 500 8 128
+// MANIFEST-NEXT: param k input bf16 500 2 128
+// MANIFEST-NEXT: param v input bf16 500 2 128
+// MANIFEST-NEXT: param out output bf16 500 8 128
+// MANIFEST-NEXT: param lse output f32 500 8
 // MANIFEST-NEXT: dtype bf16
 // MANIFEST-NEXT: shape 500 500 8 2 128
 // MANIFEST: slice 0 500 0 500 1

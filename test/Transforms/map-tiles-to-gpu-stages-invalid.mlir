@@ -6,10 +6,10 @@
 // RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=9' 2>&1 | FileCheck %s --check-prefix=NINE
 // NINE: error: fattn-map-tiles-to-gpu: stages must be between 2 and 8, got 9
 // RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=7' 2>&1 | FileCheck %s --check-prefix=SHARED
-// SHARED: error: cannot map to the GPU: tiles need 247808 bytes of shared memory, more than the 232448 a CTA has on the target
+// SHARED: error: cannot map to the GPU: tiles need 247808 bytes of shared memory, more than the 232448 a CTA has on sm_90a
 // Each chip's own limit: what fits Hopper's 227 KiB does not fit an A100's 163.
 // RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='chip=sm_80 stages=6' 2>&1 | FileCheck %s --check-prefix=SM80
-// SM80: error: cannot map to the GPU: tiles need {{[0-9]+}} bytes of shared memory, more than the 166912 a CTA has on the target
+// SM80: error: cannot map to the GPU: tiles need {{[0-9]+}} bytes of shared memory, more than the 166912 a CTA has on sm_80
 // RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=6' | FileCheck %s --check-prefix=SIX
 // SIX: gpu.launch_func
 // SIX-SAME: dynamic_shared_memory_size %{{.*}}

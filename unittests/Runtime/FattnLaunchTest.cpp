@@ -447,7 +447,7 @@ TEST_F(MockDriverTest, LoadErrorsAreClearAndExitTwo) {
   EXPECT_EQ(result.output,
             "fattn-launch: " + four +
                 ": kernel mock_four_params takes 4 parameters; the "
-                "manifest's ABI 'q k v out lse' needs 5\n");
+                "manifest lists 5\n");
 
   // More than any GPU has is refused when the manifest is read, before the
   // driver is asked.

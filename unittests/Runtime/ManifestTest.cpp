@@ -28,6 +28,10 @@ KernelManifest makeManifest() {
   manifest.sharedBytes = 98304;
   manifest.dtype = ElementType::F16;
   manifest.shape = {256, 320, 8, 2, 96};
+  // The forward tensors and one more, as a kernel with a workspace has.
+  manifest.parameters = forwardParams(manifest.dtype, manifest.shape);
+  manifest.parameters.push_back(
+      {"workspace", ParamRole::Output, ElementType::F32, {16, 8}});
   manifest.params.scale = 1.0 / std::sqrt(96.0);
   manifest.params.softcap = 30.5;
   manifest.mask = {Slice{0, 128, 0, 200, SliceKind::InvCausal},
@@ -71,6 +75,7 @@ void expectEqual(const KernelManifest &a, const KernelManifest &b) {
   EXPECT_EQ(a.grid, b.grid);
   EXPECT_EQ(a.block, b.block);
   EXPECT_EQ(a.sharedBytes, b.sharedBytes);
+  EXPECT_EQ(a.parameters, b.parameters);
   EXPECT_EQ(a.dtype, b.dtype);
   EXPECT_EQ(a.shape.numQ, b.shape.numQ);
   EXPECT_EQ(a.shape.numK, b.shape.numK);
@@ -100,13 +105,18 @@ TEST(ManifestTest, FormatWritesTheContractOrder) {
   KernelManifest manifest = makeManifest();
   manifest.mask.resize(1);
   std::string text = formatManifest(manifest);
-  std::string expectedPrefix = "fattn-manifest 1\n"
+  std::string expectedPrefix = "fattn-manifest 2\n"
                                "kernel fattn_attention_causal_kernel\n"
                                "ptx causal.ptx\n"
                                "grid 16 8 1\n"
                                "block 128 1 1\n"
                                "shared 98304\n"
-                               "params q k v out lse\n"
+                               "param q input f16 256 8 96\n"
+                               "param k input f16 320 2 96\n"
+                               "param v input f16 320 2 96\n"
+                               "param out output f16 256 8 96\n"
+                               "param lse output f32 256 8\n"
+                               "param workspace output f32 16 8\n"
                                "dtype f16\n"
                                "shape 256 320 8 2 96\n"
                                "scale ";
@@ -121,6 +131,7 @@ TEST(ManifestTest, DefaultScaleIsWrittenAsTheEffectiveOne) {
   manifest.params.scale = 0; // "the default": 1/sqrt(headDim)
   manifest.params.softcap = 0;
   manifest.shape.headDim = 64;
+  manifest.parameters = forwardParams(manifest.dtype, manifest.shape);
   std::string text = formatManifest(manifest);
   EXPECT_NE(text.find("\nscale 0.125\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nsoftcap 0\n"), std::string::npos) << text;
@@ -173,18 +184,18 @@ TEST(ManifestTest, NoSlicesIsAnEmptyMask) {
 TEST(ManifestErrorTest, EmptyText) {
   std::string error;
   EXPECT_FALSE(parseManifest("", &error));
-  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 1'");
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 2'");
   EXPECT_FALSE(parseManifest("# only a comment\n\n", &error));
-  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 1'");
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 2'");
 }
 
 TEST(ManifestErrorTest, Header) {
   EXPECT_EQ(errorWithLine(0, "kernel k0"),
-            "line 1: expected 'fattn-manifest 1' as the first record, got "
+            "line 1: expected 'fattn-manifest 2' as the first record, got "
             "'kernel'");
-  EXPECT_EQ(errorWithLine(0, "fattn-manifest 2"),
-            "line 1: unsupported manifest version 2 (this runtime reads "
-            "version 1)");
+  EXPECT_EQ(errorWithLine(0, "fattn-manifest 3"),
+            "line 1: unsupported manifest version 3 (this runtime reads "
+            "versions 1 and 2)");
   EXPECT_EQ(errorWithLine(0, "fattn-manifest"),
             "line 1: expected 'fattn-manifest <version>'");
   EXPECT_EQ(errorWithLine(0, "fattn-manifest one"),
@@ -330,8 +341,125 @@ TEST(ManifestErrorTest, EveryRequiredKeyIsRequired) {
     lines.erase(lines.begin() + 1 + i);
     std::string error;
     EXPECT_FALSE(parseManifest(join(lines), &error)) << keys[i];
-    EXPECT_EQ(error, "missing required key '" + keys[i] + "'");
+    EXPECT_EQ(error, "missing required key '" + keys[i] + "'" +
+                         (keys[i] == "params" ? " (version 1)" : ""));
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+/// validLines() in version 2: the forward tensors as param records.
+std::vector<std::string> validLinesVersion2() {
+  std::vector<std::string> lines = validLines();
+  lines[0] = "fattn-manifest 2";
+  lines.erase(lines.begin() + 6);
+  lines.insert(lines.begin() + 6, {"param q input bf16 128 4 64",
+                                   "param k input bf16 128 2 64",
+                                   "param v input bf16 128 2 64",
+                                   "param out output bf16 128 4 64",
+                                   "param lse output f32 128 4"});
+  return lines;
+}
+
+std::string version2Error(size_t index, const std::string &replacement) {
+  std::vector<std::string> lines = validLinesVersion2();
+  if (index < lines.size())
+    lines[index] = replacement;
+  else
+    lines.push_back(replacement);
+  std::string error;
+  EXPECT_FALSE(parseManifest(join(lines), &error)) << replacement;
+  return error;
+}
+
+TEST(ManifestParamTest, Version1ParamsAreTheForwardTensors) {
+  std::string error;
+  std::optional<KernelManifest> manifest =
+      parseManifest(join(validLines()), &error);
+  ASSERT_TRUE(manifest) << error;
+  std::vector<KernelParam> expected = {
+      {"q", ParamRole::Input, ElementType::BF16, {128, 4, 64}},
+      {"k", ParamRole::Input, ElementType::BF16, {128, 2, 64}},
+      {"v", ParamRole::Input, ElementType::BF16, {128, 2, 64}},
+      {"out", ParamRole::Output, ElementType::BF16, {128, 4, 64}},
+      {"lse", ParamRole::Output, ElementType::F32, {128, 4}}};
+  EXPECT_EQ(manifest->parameters, expected);
+  EXPECT_EQ(manifest->parameters[4].bytes(), size_t(128 * 4 * 4));
+  EXPECT_EQ(manifest->parameters[0].bytes(), size_t(128 * 4 * 64 * 2));
+  // And version 2 says the same in records.
+  std::optional<KernelManifest> second =
+      parseManifest(join(validLinesVersion2()), &error);
+  ASSERT_TRUE(second) << error;
+  EXPECT_EQ(second->parameters, expected);
+}
+
+TEST(ManifestParamTest, AnyParameterListIsKeptInOrder) {
+  // A kernel that is not a forward one: its own tensors, no q or lse.
+  std::vector<std::string> lines = validLinesVersion2();
+  lines.erase(lines.begin() + 6, lines.begin() + 11);
+  lines.insert(lines.begin() + 6, {"param dout input bf16 128 4 64",
+                                   "param dq output f32 128 4 64",
+                                   "param k input bf16 128 2 64"});
+  std::string error;
+  std::optional<KernelManifest> manifest = parseManifest(join(lines), &error);
+  ASSERT_TRUE(manifest) << error;
+  ASSERT_EQ(manifest->parameters.size(), 3u);
+  EXPECT_EQ(manifest->parameters[0].name, "dout");
+  EXPECT_EQ(manifest->parameters[1].role, ParamRole::Output);
+  EXPECT_EQ(manifest->parameters[1].dtype, ElementType::F32);
+  EXPECT_EQ(manifest->parameters[2].extents, (std::vector<int64_t>{128, 2, 64}));
+}
+
+TEST(ManifestParamTest, MalformedParamsAreRejectedWithTheirLine) {
+  EXPECT_EQ(version2Error(6, "param q input bf16"),
+            "line 7: 'param' takes a name, a role, a dtype and one or more "
+            "extents, got 3 values");
+  EXPECT_EQ(version2Error(6, "param q inout bf16 128 4 64"),
+            "line 7: param role 'inout' must be input or output");
+  EXPECT_EQ(version2Error(6, "param q input f64 128 4 64"),
+            "line 7: param dtype 'f64' (expected bf16, f16 or f32)");
+  EXPECT_EQ(version2Error(6, "param q-tile input bf16 128 4 64"),
+            "line 7: param name 'q-tile' must be letters, digits and '_'");
+  EXPECT_EQ(version2Error(6, "param q input bf16 128 0 64"),
+            "line 7: param 'q' extent '0' is not a positive integer, or the "
+            "tensor exceeds 2^40 elements");
+  EXPECT_EQ(version2Error(6, "param q input bf16 1048576 1048576 2"),
+            "line 7: param 'q' extent '2' is not a positive integer, or the "
+            "tensor exceeds 2^40 elements");
+  EXPECT_EQ(version2Error(6, "param q input bf16 1 1 1 1 1 1 1 1 1"),
+            "line 7: param 'q' has more than 8 extents");
+  EXPECT_EQ(version2Error(7, "param q input bf16 128 4 64"),
+            "line 8: duplicate param 'q'");
+}
+
+TEST(ManifestParamTest, TheAttentionTensorsMustMatchTheShape) {
+  EXPECT_EQ(version2Error(6, "param q input bf16 128 4 32"),
+            "param 'q' must be 'q input bf16 128 4 64' to match dtype and "
+            "shape");
+  EXPECT_EQ(version2Error(10, "param lse output bf16 128 4"),
+            "param 'lse' must be 'lse output f32 128 4' to match dtype and "
+            "shape");
+  EXPECT_EQ(version2Error(9, "param out input bf16 128 4 64"),
+            "param 'out' must be 'out output bf16 128 4 64' to match dtype "
+            "and shape");
+}
+
+TEST(ManifestParamTest, RecordsMustMatchTheVersion) {
+  EXPECT_EQ(version2Error(99, "params q k v out lse"),
+            "'params' is version 1's; version 2 lists each parameter in a "
+            "'param' record");
+  std::vector<std::string> lines = validLinesVersion2();
+  lines.erase(lines.begin() + 6, lines.begin() + 11);
+  std::string error;
+  EXPECT_FALSE(parseManifest(join(lines), &error));
+  EXPECT_EQ(error, "missing 'param' records: a kernel takes at least one "
+                   "parameter");
+  lines = validLines();
+  lines.push_back("param q input bf16 128 4 64");
+  EXPECT_FALSE(parseManifest(join(lines), &error));
+  EXPECT_EQ(error, "'param' records need manifest version 2");
 }
 
 TEST(ManifestErrorTest, NullErrorPointerIsAllowed) {

@@ -1,9 +1,11 @@
 //===- AttentionKernel.h - A compiled kernel, ready to launch ---*- C++ -*-===//
 //
 // A manifest plus its PTX, loaded into a CUDA context and checked against
-// each other: the entry exists, takes the five pointers of the ABI, fits the
-// block size and shared memory the manifest asks for. Launches check the
-// buffers they are given against the manifest's shape before they go out.
+// each other: the entry exists, takes one pointer per manifest parameter,
+// fits the block size and shared memory the manifest asks for. Launches take
+// one device pointer per parameter, in the manifest's order, and check each
+// against the parameter's extents before they go out; AttentionBuffers binds
+// a forward kernel's q, k, v, out and lse by name.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,13 +18,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fattn::runtime {
 
-/// Device pointers in the order of the kernel ABI.
+/// The buffers of a forward kernel (forwardParams), by name.
 struct AttentionBuffers {
   cuda::CUdeviceptr q = 0, k = 0, v = 0, out = 0, lse = 0;
 };
+
+/// One device pointer per manifest parameter, in the manifest's order.
+using KernelArguments = std::vector<cuda::CUdeviceptr>;
 
 struct KernelLoadError {
   enum class Kind {
@@ -44,13 +50,21 @@ public:
                                              std::string_view ptx,
                                              KernelLoadError *error);
 
-  /// Null or misaligned pointers, and buffers that the driver knows to be
-  /// smaller than the shape needs, as "q: ..." messages.
-  cuda::Status checkBuffers(const AttentionBuffers &buffers) const;
+  /// The forward buffers in the manifest's parameter order; fails when the
+  /// kernel takes a parameter AttentionBuffers does not name.
+  cuda::Status bind(const AttentionBuffers &buffers,
+                    KernelArguments &arguments) const;
+
+  /// A count other than the parameters', null or misaligned pointers, and
+  /// buffers that the driver knows to be smaller than their parameter's
+  /// extents, as "q ..." messages.
+  cuda::Status checkBuffers(const KernelArguments &arguments) const;
 
   /// An asynchronous launch on `stream`, after checkBuffers unless the
   /// caller has done that already; execution errors surface at the next
   /// synchronization.
+  cuda::Status launch(const KernelArguments &arguments, cuda::CUstream stream,
+                      bool checkArguments = true) const;
   cuda::Status launch(const AttentionBuffers &buffers, cuda::CUstream stream,
                       bool checkArguments = true) const;
 

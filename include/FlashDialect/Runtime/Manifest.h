@@ -7,26 +7,30 @@
 // the reference. The compiler writes it with formatManifest; the runtime
 // reads it with parseManifest / readManifest.
 //
-// Format, version 1: line-based text, one record a line, fields separated by
+// Format, version 2: line-based text, one record a line, fields separated by
 // spaces, blank lines and lines starting with '#' ignored:
 //
-//   fattn-manifest 1                       (first record)
+//   fattn-manifest 2                       (first record)
 //   kernel <entry symbol in the PTX>
 //   ptx <PTX file name, relative to the manifest's folder>
 //   grid <x> <y> <z>
 //   block <x> <y> <z>
 //   shared <dynamic shared memory bytes per block>
-//   params q k v out lse
+//   param <name> <input|output> <bf16|f16|f32> <extent> ...   (one or more)
 //   dtype <bf16|f16|f32>
 //   shape <numQ> <numK> <headsQ> <headsK> <headDim>
 //   scale <the effective softmax scale, > 0>
 //   softcap <float, 0 = none>
 //   slice <qBegin> <qEnd> <kBegin> <kEnd> <kind code>   (zero or more)
 //
-// Kernel ABI: the entry takes the params in that order, each a 64-bit device
-// pointer to a contiguous "thd" buffer: q (numQ, headsQ, headDim), k and v
-// (numK, headsK, headDim), out (numQ, headsQ, headDim), all of dtype, and lse
-// (numQ, headsQ) float32.
+// Kernel ABI: the entry takes one 64-bit device pointer per `param` record,
+// in their order, each to a contiguous row-major buffer of the record's
+// element type and extents. The parameters named q, k, v, out and lse are
+// the attention's "thd" tensors and must agree with dtype and shape: q and
+// out (numQ, headsQ, headDim), k and v (numK, headsK, headDim), lse
+// (numQ, headsQ) float32 (forwardParams). Version 1 had
+// `params q k v out lse` in place of the param records, meaning exactly
+// forwardParams; it is still read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,11 +44,33 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fattn::runtime {
 
-/// The version this runtime reads and writes.
-constexpr int kManifestVersion = 1;
+/// The version this runtime writes; it reads this one and version 1.
+constexpr int kManifestVersion = 2;
+
+enum class ParamRole { Input, Output };
+
+/// One kernel parameter: a device pointer to a contiguous buffer.
+struct KernelParam {
+  std::string name;
+  ParamRole role = ParamRole::Input;
+  ElementType dtype = ElementType::BF16;
+  std::vector<int64_t> extents;
+
+  int64_t elements() const;
+  size_t bytes() const;
+  bool operator==(const KernelParam &other) const {
+    return name == other.name && role == other.role && dtype == other.dtype &&
+           extents == other.extents;
+  }
+};
+
+/// q, k, v, out, lse of a forward kernel of `dtype` and `shape`.
+std::vector<KernelParam> forwardParams(ElementType dtype,
+                                       const AttentionShape &shape);
 
 struct KernelManifest {
   std::string kernel;  // entry symbol
@@ -52,6 +78,8 @@ struct KernelManifest {
   std::array<unsigned, 3> grid = {1, 1, 1};
   std::array<unsigned, 3> block = {1, 1, 1};
   unsigned sharedBytes = 0; // dynamic shared memory per block
+  /// In kernel-argument order.
+  std::vector<KernelParam> parameters;
   ElementType dtype = ElementType::BF16;
   AttentionShape shape;
   /// scale is always the effective one (never 0); softcap 0 means none.

@@ -59,6 +59,25 @@ typedef enum fattn_dtype {
   FATTN_DTYPE_BF16 = 2
 } fattn_dtype;
 
+typedef enum fattn_param_role {
+  FATTN_PARAM_INPUT = 0,
+  FATTN_PARAM_OUTPUT = 1
+} fattn_param_role;
+
+#define FATTN_MAX_PARAM_RANK 8
+
+/* One kernel parameter, as its manifest describes it: a device pointer to a
+   contiguous row-major buffer of DTYPE with RANK extents. */
+typedef struct fattn_param_info_t {
+  const char *name; /* "q", "k", "v", "out", "lse", ...; valid while the
+                       kernel lives */
+  fattn_param_role role;
+  fattn_dtype dtype;
+  int rank;
+  int64_t extents[FATTN_MAX_PARAM_RANK];
+  int64_t bytes;
+} fattn_param_info_t;
+
 /* A loaded kernel: its manifest, its module and the context it lives in. */
 typedef struct fattn_kernel fattn_kernel;
 
@@ -86,7 +105,8 @@ typedef struct fattn_kernel_info_t {
 FATTN_API fattn_status fattn_kernel_load(const char *manifest_path,
                                          fattn_kernel **out);
 
-/* Launches the kernel asynchronously on STREAM (a CUstream; NULL = the
+/* Launches a forward kernel (parameters q, k, v, out, lse, bound by name)
+   asynchronously on STREAM (a CUstream; NULL = the
    legacy default stream). Q, K, V, OUT are device pointers to contiguous
    "thd" tensors of the kernel's dtype: q and out (num_q, heads_q, head_dim),
    k and v (num_k, heads_k, head_dim); LSE is (num_q, heads_q) float32.
@@ -96,6 +116,22 @@ FATTN_API fattn_status fattn_kernel_load(const char *manifest_path,
 FATTN_API fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
                                            const void *k, const void *v,
                                            void *out, float *lse, void *stream);
+
+/* Launches with one device pointer per parameter, in the order of
+   fattn_kernel_param (COUNT must equal fattn_kernel_num_params). Checks as
+   fattn_kernel_launch; works for every kernel, whatever its parameters. */
+FATTN_API fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
+                                                  void *const *buffers,
+                                                  int64_t count, void *stream);
+
+/* *COUNT gets the number of parameters the kernel takes. No GPU work. */
+FATTN_API fattn_status fattn_kernel_num_params(const fattn_kernel *kernel,
+                                               int64_t *count);
+
+/* Fills *INFO with parameter INDEX (0 .. count - 1). No GPU work. */
+FATTN_API fattn_status fattn_kernel_param(const fattn_kernel *kernel,
+                                          int64_t index,
+                                          fattn_param_info_t *info);
 
 /* Fills *INFO. No GPU work. */
 FATTN_API fattn_status fattn_kernel_info(const fattn_kernel *kernel,

@@ -1,0 +1,84 @@
+//===- FlashKernel.h - The kernel the tile-op lowerings fill in -*- C++ -*-===//
+//
+// One gpu.func per tiled attention: its parameters (FlashKernelSpec::
+// parameters, described by argument attributes for the manifest), the launch
+// guard, the dynamic shared-memory layout, the constant tile tables, and the
+// CTA's place in the grid (query head, query tile in launch order). The
+// lowerings of the tile ops (TileOpsToGpu.cpp) emit the rest through it and
+// through the target's builders.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FATTN_GPU_FLASHKERNEL_H
+#define FATTN_GPU_FLASHKERNEL_H
+
+#include "FlashDialect/Gpu/KernelTables.h"
+
+#include "FlashDialect/Gpu/TargetBuilders.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+namespace mlir::fattn::codegen {
+
+class FlashKernel {
+public:
+  FlashKernel(OpBuilder &b, Location loc, const FlashKernelSpec &spec);
+
+  /// Creates the function in `module` and emits everything up to the
+  /// tile ops; the builder is left inside the function body.
+  gpu::GPUFuncOp begin(gpu::GPUModuleOp module);
+  /// Returns from the kernel.
+  void end();
+
+  OpBuilder &builder() { return b; }
+  Location location() const { return loc; }
+  const FlashKernelSpec &spec() const { return kernelSpec; }
+  TargetBuilders &target() { return *builders; }
+
+  /// The kernel argument a tile op's buffer was cut from, or null.
+  Value argumentFor(Value memref) const;
+
+  /// Reads the tables' element `table + index`.
+  Value loadTable(int64_t table, Value index);
+  const KernelTables &tables() const { return tableLayout; }
+
+  /// Rederives the thread's lane terms, head and key/value head (cheaper
+  /// than holding them through the key loop); the key loop calls it at the
+  /// top of every iteration and the epilogue before it stores.
+  void bindThread();
+  Value head() const { return headIndex; }
+  Value kvHead() const { return kvHeadIndex; }
+  /// The query tile this CTA computes, from the launch order.
+  Value queryTile() const { return queryTileIndex; }
+  Value rereadQueryTile();
+  /// First row of the query tile; visits of this tile.
+  Value rowOffset() const { return firstRow; }
+  Value visitBegin() const { return firstVisit; }
+  Value numVisits() const { return visits; }
+  Value keyTileAt(Value position);
+
+  // The dynamic shared memory, laid out by FlashKernelSpec.
+  Value querySmem, keySmem, valueSmem, rowSumSmem;
+
+  // i32 and f32 constants and arithmetic.
+  Value c32(int64_t value);
+  Value cf32(double value);
+
+private:
+  void declareSharedMemory(gpu::GPUModuleOp module);
+  void emitLaunchGuard();
+  void emitTables(gpu::GPUModuleOp module);
+
+  OpBuilder &b;
+  Location loc;
+  const FlashKernelSpec &kernelSpec;
+  std::unique_ptr<TargetBuilders> builders;
+  KernelTables tableLayout;
+  gpu::GPUFuncOp func;
+  Value tablesBase;
+  Value headIndex, kvHeadIndex, queryTileIndex, firstRow, firstVisit, visits;
+};
+
+} // namespace mlir::fattn::codegen
+
+#endif // FATTN_GPU_FLASHKERNEL_H
