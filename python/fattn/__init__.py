@@ -17,7 +17,7 @@ load_library), and torch is imported only to allocate outputs.
 
 from .compiler import CompiledProgram, compile_program, find_fattn_run
 from .errors import CompileError, FattnError
-from .kernel import Kernel, KernelInfo
+from .kernel import Kernel, KernelInfo, KernelParam
 from .library import (DTYPE_NAMES, Library, default_library_paths,
                       load_library)
 from .masks import (BI_CAUSAL, CAUSAL, FULL, INV_CAUSAL, KIND_NAMES, Slice,
@@ -25,7 +25,7 @@ from .masks import (BI_CAUSAL, CAUSAL, FULL, INV_CAUSAL, KIND_NAMES, Slice,
 
 __all__ = [
     "BI_CAUSAL", "CAUSAL", "CompileError", "CompiledProgram", "DTYPE_NAMES",
-    "FULL", "FattnError", "INV_CAUSAL", "KIND_NAMES", "Kernel", "KernelInfo",
+    "FULL", "FattnError", "INV_CAUSAL", "KIND_NAMES", "Kernel", "KernelInfo", "KernelParam",
     "Library", "Slice", "compile_program", "count_pairs",
     "default_library_paths", "find_fattn_run", "load_library", "same_pairs",
 ]

@@ -14,7 +14,8 @@ import os
 import sys
 import weakref
 
-from .library import DTYPE_NAMES, KernelInfoStruct, load_library
+from .library import (DTYPE_NAMES, KernelInfoStruct, ParamInfoStruct,
+                      load_library)
 from .masks import Slice
 
 # Kernel dtype names to str(torch dtype): comparing names keeps the checks
@@ -134,6 +135,25 @@ def _stream_handle(stream, device):
     return handle or None
 
 
+@dataclasses.dataclass(frozen=True)
+class KernelParam:
+    """One kernel parameter as the manifest describes it: the kernel takes a
+    device pointer to a contiguous buffer of DTYPE and SHAPE."""
+
+    name: str
+    role: str  # "input" or "output"
+    dtype: str  # "bf16", "f16", "f32"
+    shape: tuple
+    bytes: int
+
+    @classmethod
+    def from_struct(cls, raw):
+        return cls(name=(raw.name or b"").decode(),
+                   role="input" if raw.role == 0 else "output",
+                   dtype=DTYPE_NAMES.get(raw.dtype, f"dtype{raw.dtype}"),
+                   shape=tuple(raw.extents[:raw.rank]), bytes=raw.bytes)
+
+
 class Kernel:
     """A loaded kernel. Create it with Kernel.load(manifest_path).
 
@@ -157,6 +177,7 @@ class Kernel:
                 handle, ctypes.byref(raw)))
             self.info = KernelInfo.from_struct(raw)
             self.slices = self._read_slices()
+            self.params = self._read_params()
         except BaseException:
             self.close()
             raise
@@ -184,6 +205,18 @@ class Kernel:
         self.library.check(self.library.lib.fattn_kernel_slices(
             self._handle, values, capacity, ctypes.byref(count)))
         return [Slice(*values[5 * i:5 * i + 5]) for i in range(count.value)]
+
+    def _read_params(self):
+        count = ctypes.c_int64()
+        self.library.check(self.library.lib.fattn_kernel_num_params(
+            self._handle, ctypes.byref(count)))
+        params = []
+        for index in range(count.value):
+            raw = ParamInfoStruct()
+            self.library.check(self.library.lib.fattn_kernel_param(
+                self._handle, index, ctypes.byref(raw)))
+            params.append(KernelParam.from_struct(raw))
+        return params
 
     def _check_open(self):
         if self._handle is None:
@@ -237,14 +270,21 @@ class Kernel:
         tensors on one device, q and out (num_q, heads_q, head_dim), k and v
         (num_k, heads_k, head_dim) of the kernel's dtype, lse (num_q,
         heads_q) float32."""
-        info = self.info
-        dtype_name = TORCH_DTYPE_NAMES.get(info.dtype, info.dtype)
-        _check_tensor("q", q, info.q_shape, dtype_name, None)
-        device = q.device
-        _check_tensor("k", k, info.kv_shape, dtype_name, device)
-        _check_tensor("v", v, info.kv_shape, dtype_name, device)
-        _check_tensor("out", out, info.q_shape, dtype_name, device)
-        _check_tensor("lse", lse, info.lse_shape, "torch.float32", device)
+        self.check_tensors(dict(q=q, k=k, v=v, out=out, lse=lse))
+
+    def check_tensors(self, tensors):
+        """check_arguments for any kernel: TENSORS maps every parameter's
+        name to a tensor of the parameter's dtype and shape (self.params)."""
+        names = [param.name for param in self.params]
+        if sorted(tensors) != sorted(names):
+            raise ValueError(f"the kernel takes {', '.join(names)}; got "
+                             f"{', '.join(tensors) or 'nothing'}")
+        device = None
+        for param in self.params:
+            tensor = tensors[param.name]
+            dtype_name = TORCH_DTYPE_NAMES.get(param.dtype, param.dtype)
+            _check_tensor(param.name, tensor, param.shape, dtype_name, device)
+            device = device or tensor.device
 
     def launch(self, q, k, v, out, lse, stream=None):
         """Enqueues the kernel: out and lse receive the attention of q over
@@ -253,11 +293,20 @@ class Kernel:
         stream; see _stream_handle). Checks the tensors first
         (check_arguments); a failure of the launch itself raises FattnError.
         """
+        self.launch_tensors(dict(q=q, k=k, v=v, out=out, lse=lse),
+                            stream=stream)
+
+    def launch_tensors(self, tensors, stream=None):
+        """launch() for any kernel: TENSORS maps each parameter's name to its
+        tensor (check_tensors); they are passed in the manifest's order."""
         handle = self.handle
-        self.check_arguments(q, k, v, out, lse)
-        self.library.check(self.library.lib.fattn_kernel_launch(
-            handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
-            lse.data_ptr(), _stream_handle(stream, q.device)))
+        self.check_tensors(tensors)
+        pointers = (ctypes.c_void_p * len(self.params))(
+            *[tensors[param.name].data_ptr() for param in self.params])
+        first = tensors[self.params[0].name]
+        self.library.check(self.library.lib.fattn_kernel_launch_params(
+            handle, pointers, len(self.params),
+            _stream_handle(stream, first.device)))
 
     def attention(self, q, k, v, stream=None):
         """Returns (out, lse), freshly allocated with torch and computed by

@@ -43,6 +43,20 @@ class KernelInfoStruct(ctypes.Structure):
                 ("num_registers", ctypes.c_int)]
 
 
+MAX_PARAM_RANK = 8
+
+
+class ParamInfoStruct(ctypes.Structure):
+    """fattn_param_info_t, field for field."""
+
+    _fields_ = [("name", ctypes.c_char_p),
+                ("role", ctypes.c_int),
+                ("dtype", ctypes.c_int),
+                ("rank", ctypes.c_int),
+                ("extents", ctypes.c_int64 * MAX_PARAM_RANK),
+                ("bytes", ctypes.c_int64)]
+
+
 def default_library_paths():
     """Where load_library looks when given no path, in order.
 
@@ -77,6 +91,12 @@ class Library:
         lib.fattn_kernel_load.argtypes = [ctypes.c_char_p,
                                           ctypes.POINTER(ctypes.c_void_p)]
         lib.fattn_kernel_launch.argtypes = [ctypes.c_void_p] * 7
+        lib.fattn_kernel_launch_params.argtypes = [
+            ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_int64,
+            ctypes.c_void_p]
+        lib.fattn_kernel_num_params.argtypes = [ctypes.c_void_p, int64_p]
+        lib.fattn_kernel_param.argtypes = [ctypes.c_void_p, ctypes.c_int64,
+                                           ctypes.POINTER(ParamInfoStruct)]
         lib.fattn_kernel_info.argtypes = [ctypes.c_void_p,
                                           ctypes.POINTER(KernelInfoStruct)]
         lib.fattn_kernel_slices.argtypes = [ctypes.c_void_p, int64_p,

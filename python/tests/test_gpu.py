@@ -218,6 +218,38 @@ class GpuKernelTest(unittest.TestCase):
         for candidate in (side_lse, explicit_lse):
             self.assertTrue(torch.equal(candidate, lse))
 
+    def test_params_come_from_the_manifest(self):
+        program = gpu_programs.PROGRAMS[0]
+        kernel = self.load(program)
+        dtype = kernel.info.dtype
+        qs = (program.num_q, program.heads_q, kernel.info.head_dim)
+        kvs = (kernel.info.num_k, kernel.info.heads_k, kernel.info.head_dim)
+        lses = (program.num_q, program.heads_q)
+        element = 2
+        self.assertEqual(kernel.params, [
+            fattn.KernelParam("q", "input", dtype, qs, element * math.prod(qs)),
+            fattn.KernelParam("k", "input", dtype, kvs,
+                              element * math.prod(kvs)),
+            fattn.KernelParam("v", "input", dtype, kvs,
+                              element * math.prod(kvs)),
+            fattn.KernelParam("out", "output", dtype, qs,
+                              element * math.prod(qs)),
+            fattn.KernelParam("lse", "output", "f32", lses,
+                              4 * math.prod(lses)),
+        ])
+        # The generic launch, by name, gives the forward launch's result.
+        q, k, v = self.inputs(program)
+        out, lse = kernel(q, k, v)
+        by_name = dict(q=q, k=k, v=v, out=torch.empty_like(out),
+                       lse=torch.empty_like(lse))
+        kernel.launch_tensors(by_name)
+        torch.cuda.synchronize()
+        self.assertTrue(torch.equal(by_name["out"], out))
+        self.assertTrue(torch.equal(by_name["lse"], lse))
+        with self.assertRaisesRegex(ValueError, "the kernel takes q, k, v, "
+                                    "out, lse; got q, k, v, out"):
+            kernel.launch_tensors(dict(q=q, k=k, v=v, out=out))
+
     def test_launch_rejects_wrong_arguments(self):
         program = gpu_programs.PROGRAMS[0]
         kernel = self.load(program)
