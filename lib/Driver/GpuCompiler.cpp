@@ -36,18 +36,21 @@ kernelParams(gpu::LaunchFuncOp launch) {
            << kKernelParamsAttrName << "' to describe every kernel operand";
   std::vector<runtime::KernelParam> params;
   for (Attribute entry : described) {
-    auto dictionary = cast<DictionaryAttr>(entry);
-    auto name = dictionary.getAs<StringAttr>("name");
-    auto role = dictionary.getAs<StringAttr>("role");
-    auto type = dictionary.getAs<TypeAttr>("type");
+    auto dictionary = dyn_cast<DictionaryAttr>(entry);
+    auto name = dictionary ? dictionary.getAs<StringAttr>("name") : nullptr;
+    auto role = dictionary ? dictionary.getAs<StringAttr>("role") : nullptr;
+    auto type = dictionary ? dictionary.getAs<TypeAttr>("type") : nullptr;
     auto memref = type ? dyn_cast<MemRefType>(type.getValue()) : MemRefType();
-    if (!name || !role || !memref || !memref.hasStaticShape())
+    Type element = memref ? memref.getElementType() : Type();
+    bool known = element && (element.isBF16() || element.isF16() ||
+                             element.isF32());
+    if (!name || !role || !memref || !memref.hasStaticShape() || !known ||
+        (role.getValue() != "input" && role.getValue() != "output"))
       return launch.emitError("malformed kernel parameter ") << entry;
     runtime::KernelParam param;
     param.name = name.str();
     param.role = role.getValue() == "input" ? runtime::ParamRole::Input
                                             : runtime::ParamRole::Output;
-    Type element = memref.getElementType();
     param.dtype = element.isBF16()  ? runtime::ElementType::BF16
                   : element.isF16() ? runtime::ElementType::F16
                                     : runtime::ElementType::F32;

@@ -39,6 +39,25 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
   if ((spec.blockQ * chunks) % spec.threads() != 0 ||
       (spec.blockK * chunks) % spec.threads() != 0)
     return std::string("tiles must split evenly into 16-byte copies per thread");
+  // Every cp.async of a thread shares one swizzle only when the rows one
+  // pass of the CTA copies are a multiple of the swizzle's period of 8.
+  if ((spec.threads() / chunks) % 8 != 0)
+    return "warps " + std::to_string(spec.warps) + " x 32 threads copy " +
+           std::to_string(spec.threads() / chunks) +
+           " rows of head dim " + std::to_string(spec.headDim) +
+           " at a time; the swizzled copies need a multiple of 8 (use " +
+           std::to_string(8 * chunks / 32) + " warps or a multiple)";
+  // The tables come from fattn-tile-attention; a hand-written nest must
+  // still have one offset per query tile and more.
+  int64_t tiles = spec.numQTiles();
+  auto entries = [](DenseElementsAttr table) {
+    return table ? table.getNumElements() : -1;
+  };
+  if (tiles < 0 || entries(spec.fullOffsets) != tiles + 1 ||
+      entries(spec.partialOffsets) != tiles + 1 ||
+      entries(spec.partialSliceOffsets) < 1)
+    return std::string("the tile tables' offsets must have one entry per "
+                       "query tile plus one");
   if (spec.sharedBytes() > spec.target.maxSharedBytes)
     return "tiles need " + std::to_string(spec.sharedBytes()) +
            " bytes of shared memory, more than the " +

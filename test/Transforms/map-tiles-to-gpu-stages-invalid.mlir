@@ -10,6 +10,10 @@
 // Each chip's own limit: what fits Hopper's 227 KiB does not fit an A100's 163.
 // RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='chip=sm_80 stages=6' 2>&1 | FileCheck %s --check-prefix=SM80
 // SM80: error: cannot map to the GPU: tiles need {{[0-9]+}} bytes of shared memory, more than the 166912 a CTA has on sm_80
+// Two warps copy 4 rows of 16 chunks a pass at head dim 128: their copies
+// would not share one swizzle (period 8 rows), so they are refused.
+// RUN: not fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='warps=2' 2>&1 | FileCheck %s --check-prefix=WARPS2
+// WARPS2: error: cannot map to the GPU: warps 2 x 32 threads copy 4 rows of head dim 128 at a time; the swizzled copies need a multiple of 8 (use 4 warps or a multiple)
 // RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64' --fattn-map-tiles-to-gpu='stages=6' | FileCheck %s --check-prefix=SIX
 // SIX: gpu.launch_func
 // SIX-SAME: dynamic_shared_memory_size %{{.*}}

@@ -85,7 +85,7 @@ private:
                       Value colBase, RegisterTile &scores);
   void lowerSoftmax(TileOnlineSoftmaxOp op);
   void lowerAccumulate(TileAccumulateOp op, Value position);
-  void lowerFinalize(TileFinalizeOp op);
+  LogicalResult lowerFinalize(TileFinalizeOp op);
   void storeRowSumInit();
   Value storeRow(Value out, const RegisterTile &acc, Value row,
                  int64_t rowSlot, Value inverse);
@@ -164,8 +164,7 @@ LogicalResult TileOpsToGpu::lowerBlock(Block &block) {
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
             .Case([&](linalg::FillOp fill) { return lowerFill(fill); })
             .Case([&](TileFinalizeOp finalize) {
-              lowerFinalize(finalize);
-              return success();
+              return lowerFinalize(finalize);
             })
             .Default([&](Operation *other) {
               return other->emitError("no GPU lowering for '")
@@ -225,6 +224,16 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(ArrayRef<scf::ForOp> loops) {
         "expected the key-tile loops of fattn-tile-attention: one over full "
         "tiles and one over partial tiles, the same tile ops but tile_mask");
   scf::ForOp partialLoop = loops[1];
+  Block *body = partialLoop.getBody();
+  if (body->getOps<TileScoresOp>().empty() ||
+      body->getOps<TileAccumulateOp>().empty())
+    return partialLoop.emitError("a key-tile loop needs a tile_scores and a "
+                                 "tile_accumulate");
+  const RunningBuffers &running = buffers.running;
+  if (!buffers.tiles.count(running.acc) ||
+      !buffers.rowRegisters.count(running.max) || !buffers.rowSumInit)
+    return partialLoop.emitError("the running max, sum and accumulator must "
+                                 "be filled before the key-tile loops");
 
   // The Q tile is loop-invariant: it is staged once, in the copy group of
   // the first K tile.
@@ -539,9 +548,10 @@ void TileOpsToGpu::storeRowSumInit() {
   buffers.rowSumInit = nullptr;
 }
 
-void TileOpsToGpu::lowerFinalize(TileFinalizeOp op) {
-  storeRowSumInit();
+LogicalResult TileOpsToGpu::lowerFinalize(TileFinalizeOp op) {
+  // Thread values are rederived first: the last ones were the key loop's.
   kernel.bindThread();
+  storeRowSumInit();
   Value queryTile = kernel.rereadQueryTile();
   const KernelTables &tables = kernel.tables();
   // The tile's end is loaded only now so that it holds no register through
@@ -550,6 +560,12 @@ void TileOpsToGpu::lowerFinalize(TileFinalizeOp op) {
   Value rowEnd = kernel.loadTable(tables.qTileBegins, add(queryTile, c32(1)));
   Value out = kernel.argumentFor(bufferOf(op.getOut()));
   Value lse = kernel.argumentFor(bufferOf(op.getLse()));
+  if (!out || !lse)
+    return op.emitError("tile_finalize must write the kernel's parameters");
+  if (!buffers.tiles.count(bufferOf(op.getAcc())) ||
+      !buffers.rowRegisters.count(bufferOf(op.getMax())))
+    return op.emitError("tile_finalize reads a running state no key loop "
+                        "computed");
   const RegisterTile &acc = buffers.tiles[bufferOf(op.getAcc())];
   const SmallVector<Value> &maxima = buffers.rowRegisters[bufferOf(op.getMax())];
   Value ln2 = cf32(M_LN2);
@@ -574,7 +590,7 @@ void TileOpsToGpu::lowerFinalize(TileFinalizeOp op) {
             b, loc, fma(maxima[r], cf32(buffers.rawToBase2), target.log2(sum)),
             ln2));
     storeLse(lse, rowIndex, lseValue);
-  }
+  }  return success();
 }
 
 /// This thread's column pairs of row `row` of out; returns the row's
