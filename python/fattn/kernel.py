@@ -98,8 +98,8 @@ def _check_tensor(name, tensor, shape, dtype_name, device):
         raise ValueError(f"{name} is on {tensor_device}, not on a CUDA "
                          "device")
     if device is not None and tensor_device != device:
-        raise ValueError(f"{name} is on {tensor_device}, q on {device}; all "
-                         "tensors must be on one device")
+        raise ValueError(f"{name} is on {tensor_device}, the first tensor on "
+                         f"{device}; all tensors must be on one device")
     if str(tensor.dtype) != dtype_name:
         raise ValueError(f"{name} has dtype {tensor.dtype}; the kernel takes "
                          f"{dtype_name}")

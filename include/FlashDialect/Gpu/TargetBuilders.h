@@ -6,7 +6,8 @@
 // reductions and the special functions. The lowerings (TileOpsToGpu.cpp)
 // are written against this interface only; a target implements it in its
 // own files (Sm80Builders.cpp: mma.sync, ldmatrix, cp.async) and is picked
-// by the kernel spec's chip in createTargetBuilders.
+// by the family of the kernel spec's chip (GpuTarget::family) in
+// createTargetBuilders.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,7 +29,8 @@ class TargetBuilders;
 /// This thread's values of a warp-distributed f32 tile (scores, the
 /// probabilities, the output accumulator), in the target's storage order:
 /// at(r, c) is the value of this thread's row slot r and column slot c,
-/// whose tile coordinates TargetBuilders::slotRow / slotColumn give.
+/// whose tile coordinates TargetBuilders::slotRow and slotColumnBase +
+/// slotColumnOffset give.
 struct RegisterTile {
   SmallVector<Value> values;
   int64_t rowSlots = 0, colSlots = 0;
@@ -114,8 +116,8 @@ public:
   /// Combines `value` over the lanes holding the same rows (a butterfly).
   virtual Value reduceOverRow(Value value,
                               function_ref<Value(Value, Value)> combine) = 0;
-  /// Whether this thread stores column pair (slot, slot + 1) of its rows
-  /// and their lse: one lane of the lanes sharing a row.
+  /// Whether this thread is the one of the lanes sharing a row that stores
+  /// the row's lse (every lane stores its own out values).
   virtual Value isRowLeader() = 0;
 
   // Shared memory and copies.
