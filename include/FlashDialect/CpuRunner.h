@@ -47,6 +47,9 @@ struct AttentionProgram {
   bool hasDestinationArguments = false;
 };
 
+/// The runtime's element type of an f32, f16 or bf16 MLIR type.
+FailureOr<::fattn::runtime::ElementType> runtimeElementType(Type type);
+
 /// Finds the one function with one fattn.attention and checks the calling
 /// convention; emits a diagnostic naming the problem otherwise.
 FailureOr<AttentionProgram> analyzeAttentionProgram(ModuleOp module);

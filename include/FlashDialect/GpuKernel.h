@@ -50,8 +50,6 @@ struct FlashKernelSpec {
   GpuTarget target;
   /// In kernel-argument order.
   SmallVector<KernelParam> parameters;
-  double scale = 0;
-  std::optional<double> softcap;
   /// Tile tables, as written by fattn-tile-attention (CSR over query tiles).
   DenseElementsAttr qTileBegins, fullOffsets, fullKTiles, partialOffsets, partialKTiles,
       partialSliceOffsets, partialSlices, slices;

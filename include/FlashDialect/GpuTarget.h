@@ -30,8 +30,6 @@ struct GpuTarget {
   GpuKernelFamily family = GpuKernelFamily::MmaSync;
   /// Dynamic shared memory one CTA may opt into on this chip.
   int64_t maxSharedBytes = 0;
-  /// Registers one thread may hold (ptxas spills beyond).
-  int64_t maxRegistersPerThread = 255;
 };
 
 /// "sm_80, sm_86, ...": the chips resolveGpuTarget accepts.

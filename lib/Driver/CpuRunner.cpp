@@ -32,7 +32,7 @@ void mlir::fattn::registerFattnCompilerDialects(DialectRegistry &registry) {
   registerBufferizableOpInterfaceExternalModels(registry);
 }
 
-static FailureOr<runtime::ElementType> elementTypeOf(Type type) {
+FailureOr<runtime::ElementType> mlir::fattn::runtimeElementType(Type type) {
   if (type.isF32())
     return runtime::ElementType::F32;
   if (type.isF16())
@@ -96,7 +96,7 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
   program.params.scale = op.getEffectiveScale();
   program.params.softcap = op.getSoftcapValue();
   FailureOr<runtime::ElementType> elementType =
-      elementTypeOf(queryType.getElementType());
+      runtimeElementType(queryType.getElementType());
   if (failed(elementType))
     return op.emitError("unsupported element type ")
            << queryType.getElementType();

@@ -41,19 +41,18 @@ kernelParams(gpu::LaunchFuncOp launch) {
     auto role = dictionary ? dictionary.getAs<StringAttr>("role") : nullptr;
     auto type = dictionary ? dictionary.getAs<TypeAttr>("type") : nullptr;
     auto memref = type ? dyn_cast<MemRefType>(type.getValue()) : MemRefType();
-    Type element = memref ? memref.getElementType() : Type();
-    bool known = element && (element.isBF16() || element.isF16() ||
-                             element.isF32());
-    if (!name || !role || !memref || !memref.hasStaticShape() || !known ||
+    FailureOr<runtime::ElementType> dtype =
+        memref ? runtimeElementType(memref.getElementType())
+               : FailureOr<runtime::ElementType>(failure());
+    if (!name || !role || !memref || !memref.hasStaticShape() ||
+        failed(dtype) ||
         (role.getValue() != "input" && role.getValue() != "output"))
       return launch.emitError("malformed kernel parameter ") << entry;
     runtime::KernelParam param;
     param.name = name.str();
     param.role = role.getValue() == "input" ? runtime::ParamRole::Input
                                             : runtime::ParamRole::Output;
-    param.dtype = element.isBF16()  ? runtime::ElementType::BF16
-                  : element.isF16() ? runtime::ElementType::F16
-                                    : runtime::ElementType::F32;
+    param.dtype = *dtype;
     param.extents.assign(memref.getShape().begin(), memref.getShape().end());
     params.push_back(std::move(param));
   }

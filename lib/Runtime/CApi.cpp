@@ -173,12 +173,8 @@ fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
     return failure(FATTN_STATUS_NULL_POINTER,
                    std::string("fattn_kernel_launch_params: ") +
                        (kernel ? "buffers" : "kernel") + " is NULL");
-  int64_t expected = int64_t(kernel->kernel->manifest().parameters.size());
-  if (count != expected)
-    return failure(FATTN_STATUS_BAD_ARGUMENT,
-                   kernel->kernel->manifest().kernel + ": takes " +
-                       std::to_string(expected) + " buffers, got " +
-                       std::to_string(count));
+  // A count other than the kernel's is refused by launchArguments'
+  // checkBuffers.
   KernelArguments arguments;
   for (int64_t index = 0; index < count; ++index)
     arguments.push_back(

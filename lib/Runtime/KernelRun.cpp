@@ -506,7 +506,7 @@ std::optional<bool> checkOutputs(const KernelRunOptions &options, Gpu &gpu,
 /// each, into `json` and stdout. False with `problem` set on a CUDA error.
 bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
                   const AttentionKernel &kernel,
-                  const AttentionBuffers &buffers, Json &json,
+                  const KernelArguments &arguments, Json &json,
                   std::string *problem) {
   const cuda::Driver &driver = *gpu.driver;
   const cuda::DeviceInfo &device = gpu.context->info();
@@ -524,7 +524,7 @@ bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
   if (!start || !stop)
     return false;
   for (int i = 0; i < options.warmup; ++i)
-    if (cuda::Status status = kernel.launch(buffers, stream, false); !status)
+    if (cuda::Status status = kernel.launch(arguments, stream, false); !status)
       {
         *problem = status.message;
         return false;
@@ -538,7 +538,7 @@ bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
     if (status)
       status = start->record(stream);
     if (status)
-      status = kernel.launch(buffers, stream, false);
+      status = kernel.launch(arguments, stream, false);
     if (status)
       status = stop->record(stream);
     if (status)
@@ -660,7 +660,11 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   buffers.lse = lse->pointer();
 
   cuda::CUstream stream = gpu->stream->handle();
-  if (cuda::Status status = kernel->launch(buffers, stream); !status)
+  // Bound once: the timed launches below pass the same arguments.
+  KernelArguments arguments;
+  if (cuda::Status status = kernel->bind(buffers, arguments); !status)
+    return error(options, status.message);
+  if (cuda::Status status = kernel->launch(arguments, stream); !status)
     return error(options, status.message);
   if (cuda::Status status = gpu->stream->synchronize(); !status) {
     // The kernel under test faulted: a failure of the kernel, not of the
@@ -704,7 +708,7 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
     allPass &= *checked;
   }
   if (options.time &&
-      !timeLaunches(options, *gpu, *kernel, buffers, json, &problem))
+      !timeLaunches(options, *gpu, *kernel, arguments, json, &problem))
     return error(options, problem);
 
   std::printf("%s\n", allPass ? "PASS" : "FAIL");

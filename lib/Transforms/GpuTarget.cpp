@@ -85,6 +85,5 @@ mlir::fattn::resolveGpuTarget(std::string_view chip, std::string_view features,
   // Every chip in the table runs the mma.sync kernels; an sm_90a family
   // is chosen here once its builders exist.
   target.family = GpuKernelFamily::MmaSync;
-  target.maxRegistersPerThread = 255;
   return std::nullopt;
 }

@@ -31,12 +31,11 @@ namespace mlir::fattn {
 
 using namespace mlir;
 using namespace mlir::fattn;
+using mlir::fattn::codegen::tileBufferOf;
 
 namespace {
 
 constexpr StringLiteral kKernelModuleName = "fattn_kernels";
-
-Value viewSource(Value view) { return mlir::fattn::codegen::tileBufferOf(view); }
 
 /// What fattn-map-tiles-to-gpu needs from one tiled attention.
 struct TiledAttention {
@@ -66,13 +65,13 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
   // The kernel's parameters, in argument order, by the operand each tile op
   // reads or writes.
   using Role = KernelParamRole;
-  spec.parameters = {{"q", Role::Input, viewSource(scores.getQuery())},
-                     {"k", Role::Input, viewSource(scores.getKey())},
-                     {"v", Role::Input, viewSource(accumulate.getValue())},
-                     {"out", Role::Output, viewSource(finalize.getOut())},
-                     {"lse", Role::Output, viewSource(finalize.getLse())}};
+  spec.parameters = {{"q", Role::Input, tileBufferOf(scores.getQuery())},
+                     {"k", Role::Input, tileBufferOf(scores.getKey())},
+                     {"v", Role::Input, tileBufferOf(accumulate.getValue())},
+                     {"out", Role::Output, tileBufferOf(finalize.getOut())},
+                     {"lse", Role::Output, tileBufferOf(finalize.getLse())}};
   auto scoresBuffer =
-      viewSource(scores.getScores()).getDefiningOp<memref::AllocaOp>();
+      tileBufferOf(scores.getScores()).getDefiningOp<memref::AllocaOp>();
   if (!scoresBuffer)
     return forall.emitError("expected the score tile to be a memref.alloca");
 
@@ -86,9 +85,6 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
   spec.headsK = keyType.getDimSize(1);
   spec.blockQ = scoresBuffer.getType().getDimSize(0);
   spec.blockK = scoresBuffer.getType().getDimSize(1);
-  spec.scale = scores.getScale().convertToDouble();
-  if (std::optional<APFloat> cap = scores.getSoftcap())
-    spec.softcap = cap->convertToDouble();
 
   auto keyEdge = forall->getAttrOfType<StringAttr>(kKeyEdgeAttrName);
   if (spec.numK % spec.blockK != 0 && (!keyEdge || keyEdge != "whole"))

@@ -35,8 +35,6 @@ namespace {
 
 using P = arith::CmpIPredicate;
 
-Value bufferOf(Value view) { return tileBufferOf(view); }
-
 /// Ops of the nest that only compute addresses and loop bounds the kernel
 /// derives itself (from its tables and the grid).
 bool isAddressing(Operation *op) {
@@ -133,8 +131,8 @@ LogicalResult TileOpsToGpu::lowerNest(scf::ForallOp forall) {
   if (!softmax)
     return forall.emitError("expected a fattn.tile_online_softmax in the "
                             "tiled loop nest");
-  buffers.running = {bufferOf(softmax.getMax()), bufferOf(softmax.getSum()),
-                     bufferOf(softmax.getAcc())};
+  buffers.running = {tileBufferOf(softmax.getMax()), tileBufferOf(softmax.getSum()),
+                     tileBufferOf(softmax.getAcc())};
   Block *body = forall.getBody();
   // fattn-tile-attention gives each CTA's buffers one stack scope.
   if (auto scope = dyn_cast<memref::AllocaScopeOp>(body->front()))
@@ -178,7 +176,7 @@ LogicalResult TileOpsToGpu::lowerBlock(Block &block) {
 }
 
 LogicalResult TileOpsToGpu::lowerFill(linalg::FillOp fill) {
-  Value buffer = bufferOf(fill.getOutputs().front());
+  Value buffer = tileBufferOf(fill.getOutputs().front());
   FloatAttr init;
   if (!matchPattern(fill.getInputs().front(), m_Constant(&init)))
     return fill.emitError("GPU kernels start their running state from "
@@ -238,11 +236,11 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(ArrayRef<scf::ForOp> loops) {
   // The Q tile is loop-invariant: it is staged once, in the copy group of
   // the first K tile.
   TileScoresOp firstScores = *partialLoop.getBody()->getOps<TileScoresOp>().begin();
-  Value query = kernel.argumentFor(bufferOf(firstScores.getQuery()));
-  Value key = kernel.argumentFor(bufferOf(firstScores.getKey()));
+  Value query = kernel.argumentFor(tileBufferOf(firstScores.getQuery()));
+  Value key = kernel.argumentFor(tileBufferOf(firstScores.getKey()));
   TileAccumulateOp firstAccumulate =
       *partialLoop.getBody()->getOps<TileAccumulateOp>().begin();
-  Value value = kernel.argumentFor(bufferOf(firstAccumulate.getValue()));
+  Value value = kernel.argumentFor(tileBufferOf(firstAccumulate.getValue()));
   if (!query || !key || !value)
     return partialLoop.emitError("tile operands must be cut from the "
                                  "kernel's parameters");
@@ -342,7 +340,7 @@ void TileOpsToGpu::lowerScores(TileScoresOp op, Value position) {
     }
     buffers.rawToBase2 = 1;
   }
-  buffers.tiles[bufferOf(op.getScores())] = std::move(scores);
+  buffers.tiles[tileBufferOf(op.getScores())] = std::move(scores);
 }
 
 /// Keys [lo, lo + width) that a slice lets `row` attend, by the mask
@@ -355,7 +353,7 @@ struct SliceFields {
 void TileOpsToGpu::lowerMask(TileMaskOp op, Value position) {
   // The kernel's visit list mixes full and partial tiles; the op applies to
   // partial ones. Its slice table and slice ids are the kernel's tables.
-  RegisterTile &scores = buffers.tiles[bufferOf(op.getScores())];
+  RegisterTile &scores = buffers.tiles[tileBufferOf(op.getScores())];
   const KernelTables &tables = kernel.tables();
   Value partial =
       kernel.loadTable(tables.visitPartial, add(kernel.visitBegin(), position));
@@ -499,9 +497,9 @@ void TileOpsToGpu::maskManySlices(Value idsBegin, Value idsEnd,
 }
 
 void TileOpsToGpu::lowerSoftmax(TileOnlineSoftmaxOp op) {
-  RegisterTile &scores = buffers.tiles[bufferOf(op.getScores())];
-  RegisterTile &acc = buffers.tiles[bufferOf(op.getAcc())];
-  SmallVector<Value> &maxima = buffers.rowRegisters[bufferOf(op.getMax())];
+  RegisterTile &scores = buffers.tiles[tileBufferOf(op.getScores())];
+  RegisterTile &acc = buffers.tiles[tileBufferOf(op.getAcc())];
+  SmallVector<Value> &maxima = buffers.rowRegisters[tileBufferOf(op.getMax())];
   Value toBase2 = cf32(buffers.rawToBase2);
   auto fmax = [&](Value x, Value y) -> Value {
     return arith::MaximumFOp::create(b, loc, x, y);
@@ -535,9 +533,9 @@ void TileOpsToGpu::lowerSoftmax(TileOnlineSoftmaxOp op) {
 
 void TileOpsToGpu::lowerAccumulate(TileAccumulateOp op, Value position) {
   pipeline->awaitValue(position);
-  target.multiplyProbabilitiesValue(buffers.tiles[bufferOf(op.getProbs())],
+  target.multiplyProbabilitiesValue(buffers.tiles[tileBufferOf(op.getProbs())],
                                     pipeline->valueTile(),
-                                    buffers.tiles[bufferOf(op.getAcc())]);
+                                    buffers.tiles[tileBufferOf(op.getAcc())]);
 }
 
 void TileOpsToGpu::storeRowSumInit() {
@@ -558,16 +556,16 @@ LogicalResult TileOpsToGpu::lowerFinalize(TileFinalizeOp op) {
   // the key loop.
   Value tileRow = kernel.loadTable(tables.qTileBegins, queryTile);
   Value rowEnd = kernel.loadTable(tables.qTileBegins, add(queryTile, c32(1)));
-  Value out = kernel.argumentFor(bufferOf(op.getOut()));
-  Value lse = kernel.argumentFor(bufferOf(op.getLse()));
+  Value out = kernel.argumentFor(tileBufferOf(op.getOut()));
+  Value lse = kernel.argumentFor(tileBufferOf(op.getLse()));
   if (!out || !lse)
     return op.emitError("tile_finalize must write the kernel's parameters");
-  if (!buffers.tiles.count(bufferOf(op.getAcc())) ||
-      !buffers.rowRegisters.count(bufferOf(op.getMax())))
+  if (!buffers.tiles.count(tileBufferOf(op.getAcc())) ||
+      !buffers.rowRegisters.count(tileBufferOf(op.getMax())))
     return op.emitError("tile_finalize reads a running state no key loop "
                         "computed");
-  const RegisterTile &acc = buffers.tiles[bufferOf(op.getAcc())];
-  const SmallVector<Value> &maxima = buffers.rowRegisters[bufferOf(op.getMax())];
+  const RegisterTile &acc = buffers.tiles[tileBufferOf(op.getAcc())];
+  const SmallVector<Value> &maxima = buffers.rowRegisters[tileBufferOf(op.getMax())];
   Value ln2 = cf32(M_LN2);
   for (int64_t r = 0; r < acc.rowSlots; ++r) {
     Value sum = target.reduceOverRow(
