@@ -40,6 +40,9 @@ public:
   Value either(Value x, Value y) const {
     return b.createOrFold<arith::OrIOp>(loc, x, y);
   }
+  Value less(Value x, Value y) const {
+    return b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, x, y);
+  }
   Value isKind(Value kind, ::fattn::mask::SliceKind expected) const {
     return b.createOrFold<arith::CmpIOp>(
         loc, arith::CmpIPredicate::eq, kind,

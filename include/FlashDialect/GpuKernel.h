@@ -50,9 +50,12 @@ struct FlashKernelSpec {
   GpuTarget target;
   /// In kernel-argument order.
   SmallVector<KernelParam> parameters;
-  /// Tile tables, as written by fattn-tile-attention (CSR over query tiles).
-  DenseElementsAttr qTileBegins, fullOffsets, fullKTiles, partialOffsets, partialKTiles,
-      partialSliceOffsets, partialSlices, slices;
+  /// The work schedule (Mask/Schedule.h) as fattn-tile-attention wrote it:
+  /// q_tile_begins, item_offsets (CSR over query tiles), item_slices,
+  /// item_k_tiles (items x 4: kTileBegin, fullBegin, fullEnd, kTileEnd),
+  /// item_visit_offsets (items + 1) and the slices (N x 5).
+  DenseElementsAttr qTileBegins, itemOffsets, itemSlices, itemKTiles,
+      itemVisitOffsets, slices;
 
   int64_t numQTiles() const { return qTileBegins.getNumElements() - 1; }
   int64_t threads() const { return warps * 32; }

@@ -95,4 +95,68 @@ bool forEachNeighbourPair(const Mask &mask, size_t count,
   return false;
 }
 
+/// First rows of the query tiles, numQ last.
+std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
+                                     int64_t tileRows, QueryTiles queryTiles) {
+  std::vector<int64_t> cuts = {0, numQ};
+  if (queryTiles == QueryTiles::SliceAligned)
+    for (const Slice &slice : mask) {
+      if (slice.attendsNothing())
+        continue;
+      cuts.push_back(std::clamp<int64_t>(slice.qBegin, 0, numQ));
+      cuts.push_back(std::clamp<int64_t>(slice.qEnd, 0, numQ));
+    }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<int32_t> begins;
+  for (size_t segment = 0; segment + 1 < cuts.size(); ++segment)
+    for (int64_t row = cuts[segment]; row < cuts[segment + 1]; row += tileRows) {
+      // A sliver of a tile costs a whole tile's work: fold it into the
+      // previous tile when both fit.
+      int64_t end = std::min(row + tileRows, cuts[segment + 1]);
+      if (!begins.empty() && end - row < tileRows / 4 &&
+          end - begins.back() <= tileRows)
+        continue;
+      begins.push_back(static_cast<int32_t>(row));
+    }
+  begins.push_back(static_cast<int32_t>(numQ));
+  return begins;
+}
+
+bool forEachQueryTile(
+    const Mask &mask, const std::vector<int32_t> &qTileBegins,
+    const std::function<bool(int64_t, const std::vector<int32_t> &)> &visit) {
+  int64_t numQTiles = static_cast<int64_t>(qTileBegins.size()) - 1;
+  int64_t numQ = qTileBegins.back();
+  // The slices crossing each query tile, as (first query tile, slice).
+  std::vector<std::pair<int64_t, int32_t>> arrivals;
+  for (size_t index = 0; index < mask.size(); ++index) {
+    Range rows = mask[index].attendedRows();
+    if (rows.empty() || rows.begin >= numQ || rows.end <= 0)
+      continue;
+    int64_t qTile = std::upper_bound(qTileBegins.begin(), qTileBegins.end(),
+                                     rows.begin) -
+                    qTileBegins.begin() - 1;
+    arrivals.emplace_back(std::max<int64_t>(qTile, 0), int32_t(index));
+  }
+  std::sort(arrivals.begin(), arrivals.end());
+  std::set<int32_t> crossing; // slices whose rows reach the current tile
+  std::vector<int32_t> current;
+  size_t nextArrival = 0;
+  for (int64_t qTile = 0; qTile < numQTiles; ++qTile) {
+    for (; nextArrival < arrivals.size() &&
+           arrivals[nextArrival].first == qTile;
+         ++nextArrival)
+      crossing.insert(arrivals[nextArrival].second);
+    current.assign(crossing.begin(), crossing.end());
+    for (auto it = crossing.begin(); it != crossing.end();)
+      it = mask[*it].attendedRows().end <= qTileBegins[qTile + 1]
+               ? crossing.erase(it)
+               : std::next(it);
+    if (!visit(qTile, current))
+      return false;
+  }
+  return true;
+}
+
 } // namespace fattn::mask::detail

@@ -44,6 +44,19 @@ std::vector<int64_t> breakRows(std::initializer_list<const Slice *> slices,
 bool forEachNeighbourPair(const Mask &mask, size_t count,
                           const std::function<bool(size_t, size_t)> &visit);
 
+/// First rows of the query tiles of classifyTiles / buildWorkSchedule, numQ
+/// last (QueryTiles says where tiles start).
+std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
+                                     int64_t tileRows, QueryTiles queryTiles);
+
+/// Calls `visit(qTile, crossing)` for every query tile in order, with the
+/// slices that attend a row of it (ascending mask indices); stops and
+/// returns false as soon as `visit` does. O(N log N) plus the query tiles
+/// each slice crosses.
+bool forEachQueryTile(
+    const Mask &mask, const std::vector<int32_t> &qTileBegins,
+    const std::function<bool(int64_t, const std::vector<int32_t> &)> &visit);
+
 } // namespace fattn::mask::detail
 
 #endif // FATTN_LIB_MASK_GEOMETRY_H

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "FlashDialect/Mask/Mask.h"
+#include "Geometry.h"
 
 #include <algorithm>
 #include <set>
@@ -135,34 +135,6 @@ bool emitQueryTile(const std::vector<Piece> &pieces, const QueryTile &tile,
   return true;
 }
 
-/// First rows of the query tiles, numQ last.
-std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
-                                     int64_t tileRows, QueryTiles queryTiles) {
-  std::vector<int64_t> cuts = {0, numQ};
-  if (queryTiles == QueryTiles::SliceAligned)
-    for (const Slice &slice : mask) {
-      if (slice.attendsNothing())
-        continue;
-      cuts.push_back(std::clamp<int64_t>(slice.qBegin, 0, numQ));
-      cuts.push_back(std::clamp<int64_t>(slice.qEnd, 0, numQ));
-    }
-  std::sort(cuts.begin(), cuts.end());
-  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  std::vector<int32_t> begins;
-  for (size_t segment = 0; segment + 1 < cuts.size(); ++segment)
-    for (int64_t row = cuts[segment]; row < cuts[segment + 1]; row += tileRows) {
-      // A sliver of a tile costs a whole tile's work: fold it into the
-      // previous tile when both fit.
-      int64_t end = std::min(row + tileRows, cuts[segment + 1]);
-      if (!begins.empty() && end - row < tileRows / 4 &&
-          end - begins.back() <= tileRows)
-        continue;
-      begins.push_back(static_cast<int32_t>(row));
-    }
-  begins.push_back(static_cast<int32_t>(numQ));
-  return begins;
-}
-
 } // namespace
 
 std::optional<std::string> checkTileMapShape(int64_t numQ, int64_t numK,
@@ -200,45 +172,28 @@ std::optional<TileMap> classifyTiles(const Mask &mask, int64_t numQ,
   map.fullOffsets = {0};
   map.partialOffsets = {0};
   map.partialSliceOffsets = {0};
-  map.qTileBegins = queryTileBegins(mask, numQ, tile.q, queryTiles);
+  map.qTileBegins = detail::queryTileBegins(mask, numQ, tile.q, queryTiles);
   map.numQTiles = static_cast<int64_t>(map.qTileBegins.size()) - 1;
   map.numKTiles = ceilDiv(numK, tile.k);
 
-  // The slices crossing each query tile, as (first query tile, slice).
-  std::vector<std::pair<int64_t, int32_t>> arrivals;
-  for (size_t index = 0; index < mask.size(); ++index) {
-    Range rows = mask[index].attendedRows();
-    if (rows.empty() || rows.begin >= numQ || rows.end <= 0)
-      continue;
-    int64_t qTile = std::upper_bound(map.qTileBegins.begin(),
-                                     map.qTileBegins.end(), rows.begin) -
-                    map.qTileBegins.begin() - 1;
-    arrivals.emplace_back(std::max<int64_t>(qTile, 0), int32_t(index));
-  }
-  std::sort(arrivals.begin(), arrivals.end());
-  std::set<int32_t> crossing; // slices whose rows reach the current tile
   std::vector<Piece> pieces;
-  size_t nextArrival = 0;
-  for (int64_t qTile = 0; qTile < map.numQTiles; ++qTile) {
-    QueryTile current{{map.qTileBegins[qTile], map.qTileBegins[qTile + 1]},
-                      numK, tile.k, keyEdge};
-    for (; nextArrival < arrivals.size() &&
-           arrivals[nextArrival].first == qTile;
-         ++nextArrival)
-      crossing.insert(arrivals[nextArrival].second);
-    pieces.clear();
-    for (auto it = crossing.begin(); it != crossing.end();) {
-      const Slice &slice = mask[*it];
-      addPieces(slice, *it, current, pieces);
-      it = slice.attendedRows().end <= current.rows.end ? crossing.erase(it)
-                                                         : std::next(it);
-    }
-    if (!emitQueryTile(pieces, current, maxEntries, map))
-      return std::nullopt;
-    map.fullOffsets.push_back(static_cast<int32_t>(map.fullKTiles.size()));
-    map.partialOffsets.push_back(
-        static_cast<int32_t>(map.partialKTiles.size()));
-  }
+  bool fits = detail::forEachQueryTile(
+      mask, map.qTileBegins,
+      [&](int64_t qTile, const std::vector<int32_t> &crossing) {
+        QueryTile current{{map.qTileBegins[qTile], map.qTileBegins[qTile + 1]},
+                          numK, tile.k, keyEdge};
+        pieces.clear();
+        for (int32_t index : crossing)
+          addPieces(mask[index], index, current, pieces);
+        if (!emitQueryTile(pieces, current, maxEntries, map))
+          return false;
+        map.fullOffsets.push_back(static_cast<int32_t>(map.fullKTiles.size()));
+        map.partialOffsets.push_back(
+            static_cast<int32_t>(map.partialKTiles.size()));
+        return true;
+      });
+  if (!fits)
+    return std::nullopt;
   return map;
 }
 

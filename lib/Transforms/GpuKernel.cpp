@@ -5,7 +5,8 @@
 
 #include "mlir/IR/Builders.h"
 
-
+#include <algorithm>
+#include <vector>
 
 using namespace mlir;
 using namespace mlir::fattn;
@@ -16,6 +17,52 @@ std::optional<std::string> mlir::fattn::checkWarpsAndStages(int64_t warps,
     return "warps must be in [1, 32], got " + std::to_string(warps);
   if (stages < 2 || stages > 8)
     return "stages must be between 2 and 8, got " + std::to_string(stages);
+  return std::nullopt;
+}
+
+/// The tables come from fattn-tile-attention, but a hand-written nest is
+/// checked as strictly as a run-time schedule: every index the kernel reads
+/// through them must stay inside them and inside the key and value tiles.
+static std::optional<std::string> checkTileTables(const FlashKernelSpec &spec) {
+  auto read = [](DenseElementsAttr table) {
+    std::vector<int64_t> values;
+    if (table)
+      for (APInt element : table.getValues<APInt>())
+        values.push_back(element.getSExtValue());
+    return values;
+  };
+  std::vector<int64_t> begins = read(spec.qTileBegins),
+                       itemOffsets = read(spec.itemOffsets),
+                       itemSlices = read(spec.itemSlices),
+                       kTiles = read(spec.itemKTiles),
+                       visitOffsets = read(spec.itemVisitOffsets),
+                       slices = read(spec.slices);
+  int64_t numQTiles = int64_t(begins.size()) - 1;
+  if (numQTiles < 0 || itemOffsets.size() != begins.size() ||
+      itemOffsets.front() != 0 ||
+      !std::is_sorted(itemOffsets.begin(), itemOffsets.end()) ||
+      !std::is_sorted(begins.begin(), begins.end()) || begins.front() != 0 ||
+      begins.back() != spec.numQ)
+    return std::string("the query tiles' tables must have one entry per "
+                       "query tile plus one, ascending from 0 (to the query "
+                       "length for q_tile_begins)");
+  int64_t items = itemOffsets.back();
+  int64_t numSlices = int64_t(slices.size()) / 5;
+  int64_t numKTiles = (spec.numK + spec.blockK - 1) / spec.blockK;
+  if (int64_t(itemSlices.size()) < items ||
+      int64_t(kTiles.size()) < 4 * items ||
+      int64_t(visitOffsets.size()) < items + 1 || visitOffsets.front() != 0)
+    return std::string("the work-item tables must hold every item that "
+                       "item_offsets lists");
+  for (int64_t i = 0; i < items; ++i) {
+    const int64_t *t = &kTiles[4 * i];
+    if (itemSlices[i] < 0 || itemSlices[i] >= numSlices || t[0] < 0 ||
+        t[0] > t[1] || t[1] > t[2] || t[2] > t[3] || t[3] > numKTiles ||
+        t[0] == t[3] || visitOffsets[i + 1] - visitOffsets[i] != t[3] - t[0])
+      return "work item " + std::to_string(i) +
+             " names a slice or key tiles outside the tables, or visits that "
+             "do not match its key tiles";
+  }
   return std::nullopt;
 }
 
@@ -47,17 +94,8 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
            " rows of head dim " + std::to_string(spec.headDim) +
            " at a time; the swizzled copies need a multiple of 8 (use " +
            std::to_string(8 * chunks / 32) + " warps or a multiple)";
-  // The tables come from fattn-tile-attention; a hand-written nest must
-  // still have one offset per query tile and more.
-  int64_t tiles = spec.numQTiles();
-  auto entries = [](DenseElementsAttr table) {
-    return table ? table.getNumElements() : -1;
-  };
-  if (tiles < 0 || entries(spec.fullOffsets) != tiles + 1 ||
-      entries(spec.partialOffsets) != tiles + 1 ||
-      entries(spec.partialSliceOffsets) < 1)
-    return std::string("the tile tables' offsets must have one entry per "
-                       "query tile plus one");
+  if (std::optional<std::string> problem = checkTileTables(spec))
+    return problem;
   if (spec.sharedBytes() > spec.target.maxSharedBytes)
     return "tiles need " + std::to_string(spec.sharedBytes()) +
            " bytes of shared memory, more than the " +

@@ -114,12 +114,10 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
     return success();
   };
   if (failed(table("q_tile_begins", spec.qTileBegins)) ||
-      failed(table("full_offsets", spec.fullOffsets)) ||
-      failed(table("full_k_tiles", spec.fullKTiles)) ||
-      failed(table("partial_offsets", spec.partialOffsets)) ||
-      failed(table("partial_k_tiles", spec.partialKTiles)) ||
-      failed(table("partial_slice_offsets", spec.partialSliceOffsets)) ||
-      failed(table("partial_slices", spec.partialSlices)) ||
+      failed(table("item_offsets", spec.itemOffsets)) ||
+      failed(table("item_slices", spec.itemSlices)) ||
+      failed(table("item_k_tiles", spec.itemKTiles)) ||
+      failed(table("item_visit_offsets", spec.itemVisitOffsets)) ||
       failed(table("slices", spec.slices)))
     return failure();
   return tiled;

@@ -1,12 +1,15 @@
 //===- TileAttention.cpp - fattn.attention to online-softmax tile loops ---===//
 //
 // The schedule of the CPU and GPU paths alike. Which tiles exist and which
-// need masking is decided by the mask library alone (classifyTiles); this
+// need masking is decided by the mask library alone (buildWorkSchedule:
+// per query tile, one work item per slice with its runs of key tiles); this
 // pass only turns its answer into constant tables and loops.
 //
 //===----------------------------------------------------------------------===//
 
+#include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/FattnOps.h"
+#include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -113,6 +116,10 @@ private:
                                               int64_t block, int64_t total);
   void emitKeyTileStep(OpBuilder &b, Value keyTile, Value idsBegin,
                        Value idsEnd);
+  /// The loop over the query tile's work items: per item, its full key
+  /// tiles unmasked, then its partial ones masked by the item's slice.
+  void emitItemLoop(OpBuilder &b, Value queryTileIndex, Value itemOffsets,
+                    Value itemKTiles);
 
   AttentionOp op;
   TableEmitter &tables;
@@ -124,7 +131,7 @@ private:
   // Per query-tile state, set while emitting the loop body.
   int64_t numQ = 0, numK = 0, headDim = 0;
   Value kvHead, rowOffset, queryTile, accTile, maxTile, sumTile, scoresBuffer;
-  Value sliceTable, partialSlices;
+  Value sliceTable, itemSlices;
   OpFoldResult rows;
   int64_t staticRows = 0;
 };
@@ -181,9 +188,52 @@ void AttentionTiler::emitKeyTileStep(OpBuilder &b, Value keyTile,
                        b.getF32FloatAttr(op.getEffectiveScale()), softcap);
   if (idsBegin)
     TileMaskOp::create(b, loc, scores, rowOffset, colOffset, sliceTable,
-                       partialSlices, idsBegin, idsEnd);
+                       itemSlices, idsBegin, idsEnd);
   TileOnlineSoftmaxOp::create(b, loc, scores, maxTile, sumTile, accTile);
   TileAccumulateOp::create(b, loc, scores, value, accTile);
+}
+
+void AttentionTiler::emitItemLoop(OpBuilder &b, Value queryTileIndex,
+                                  Value itemOffsets,
+                                  Value itemKTiles) {
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  Value nextQueryTile = arith::AddIOp::create(b, loc, queryTileIndex, c1);
+  Value itemsBegin = loadIndex(b, loc, itemOffsets, queryTileIndex);
+  Value itemsEnd = loadIndex(b, loc, itemOffsets, nextQueryTile);
+  auto itemLoop = scf::ForOp::create(b, loc, itemsBegin, itemsEnd, c1);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(itemLoop.getBody()->getTerminator());
+  Value item = itemLoop.getInductionVar();
+  auto column = [&](int64_t index) {
+    return loadIndex(b, loc, itemKTiles,
+                     {item, arith::ConstantIndexOp::create(b, loc, index)});
+  };
+  Value kTileBegin = column(0), fullBegin = column(1), fullEnd = column(2),
+        kTileEnd = column(3);
+
+  // Fully attended key tiles: no mask arithmetic at all.
+  scf::ForOp::create(b, loc, fullBegin, fullEnd, c1, ValueRange{},
+                     [&](OpBuilder &nb, Location, Value keyTile, ValueRange) {
+                       emitKeyTileStep(nb, keyTile, /*idsBegin=*/{},
+                                       /*idsEnd=*/{});
+                       scf::YieldOp::create(nb, loc);
+                     });
+
+  // Partial key tiles, the item's visits after its full ones (below and
+  // above the full run: mask::itemVisit), masked by the item's slice alone
+  // (item_slices[item .. item + 1)).
+  Value fullVisits = arith::SubIOp::create(b, loc, fullEnd, fullBegin);
+  Value visits = arith::SubIOp::create(b, loc, kTileEnd, kTileBegin);
+  scf::ForOp::create(
+      b, loc, fullVisits, visits, c1, ValueRange{},
+      [&](OpBuilder &nb, Location, Value visit, ValueRange) {
+        Value keyTile = mask::itemVisit(ArithRowKeys(nb, loc), visit,
+                                        kTileBegin, fullBegin, fullEnd)
+                            .kTile;
+        emitKeyTileStep(nb, keyTile, item,
+                        arith::AddIOp::create(nb, loc, item, c1));
+        scf::YieldOp::create(nb, loc);
+      });
 }
 
 LogicalResult AttentionTiler::run() {
@@ -204,29 +254,30 @@ LogicalResult AttentionTiler::run() {
     return failure();
 
   mask::Mask attended = op.getMask().getMask();
-  std::optional<mask::TileMap> classified =
-      mask::classifyTiles(attended, numQ, numK, {blockQ, blockK}, keyEdge,
-                          queryTiles);
-  if (!classified)
+  std::optional<mask::WorkSchedule> schedule =
+      mask::buildWorkSchedule(attended, numQ, numK, {blockQ, blockK}, keyEdge,
+                              queryTiles);
+  if (!schedule)
     return op.emitOpError("tile tables at block-q=")
            << blockQ << " block-k=" << blockK << " would hold more than "
            << mask::kMaxTileMapEntries
-           << " entries (query tiles, visited tiles or the slice lists of "
-              "partial tiles); use larger tiles";
-  const mask::TileMap &tiles = *classified;
+           << " query tiles or work items, or more than 2^31 - 1 visited "
+              "tiles; use larger tiles";
 
   OpBuilder b(op);
   Value queryTileBegins =
-      tables.emit(b, loc, "q_tile_begins", tiles.qTileBegins);
-  Value fullOffsets = tables.emit(b, loc, "full_offsets", tiles.fullOffsets);
-  Value fullKTiles = tables.emit(b, loc, "full_k_tiles", tiles.fullKTiles);
-  Value partialOffsets =
-      tables.emit(b, loc, "partial_offsets", tiles.partialOffsets);
-  Value partialKTiles =
-      tables.emit(b, loc, "partial_k_tiles", tiles.partialKTiles);
-  Value partialSliceOffsets =
-      tables.emit(b, loc, "partial_slice_offsets", tiles.partialSliceOffsets);
-  partialSlices = tables.emit(b, loc, "partial_slices", tiles.partialSlices);
+      tables.emit(b, loc, "q_tile_begins", schedule->qTileBegins);
+  Value itemOffsets = tables.emit(b, loc, "item_offsets", schedule->itemOffsets);
+  std::vector<int32_t> slicesOfItems, kTilesOfItems;
+  for (const mask::WorkItem &item : schedule->items) {
+    slicesOfItems.push_back(item.slice);
+    kTilesOfItems.insert(kTilesOfItems.end(), {item.kTileBegin, item.fullBegin,
+                                               item.fullEnd, item.kTileEnd});
+  }
+  itemSlices = tables.emit(b, loc, "item_slices", slicesOfItems);
+  Value itemKTiles =
+      tables.emit(b, loc, "item_k_tiles", kTilesOfItems, /*columns=*/4);
+  tables.emit(b, loc, "item_visit_offsets", schedule->visitOffsets);
   std::vector<int32_t> sliceRows;
   for (const mask::Slice &slice : attended)
     for (int64_t field : {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd,
@@ -238,7 +289,7 @@ LogicalResult AttentionTiler::run() {
   auto forall = scf::ForallOp::create(
       b, loc,
       ArrayRef<OpFoldResult>{b.getIndexAttr(headsQ),
-                             b.getIndexAttr(tiles.numQTiles)},
+                             b.getIndexAttr(schedule->numQTiles)},
       ValueRange{}, std::nullopt);
   forall->setAttr(kKeyEdgeAttrName,
                   b.getStringAttr(keyEdge == mask::KeyEdge::Whole ? "whole"
@@ -295,34 +346,7 @@ LogicalResult AttentionTiler::run() {
   maxTile = createSubview(b, loc, max, {zero}, {rows}, {staticRows});
   sumTile = createSubview(b, loc, sum, {zero}, {rows}, {staticRows});
 
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value nextQueryTile = arith::AddIOp::create(b, loc, queryTileIndex, c1);
-
-  // Fully attended key tiles: no mask arithmetic at all.
-  Value fullBegin = loadIndex(b, loc, fullOffsets, queryTileIndex);
-  Value fullEnd = loadIndex(b, loc, fullOffsets, nextQueryTile);
-  scf::ForOp::create(
-      b, loc, fullBegin, fullEnd, c1, ValueRange{},
-      [&](OpBuilder &nb, Location, Value position, ValueRange) {
-        Value keyTile = loadIndex(nb, loc, fullKTiles, position);
-        emitKeyTileStep(nb, keyTile, /*idsBegin=*/{}, /*idsEnd=*/{});
-        scf::YieldOp::create(nb, loc);
-      });
-
-  // Partial key tiles, each masked by only the slices that touch it.
-  Value partialBegin = loadIndex(b, loc, partialOffsets, queryTileIndex);
-  Value partialEnd = loadIndex(b, loc, partialOffsets, nextQueryTile);
-  scf::ForOp::create(
-      b, loc, partialBegin, partialEnd, c1, ValueRange{},
-      [&](OpBuilder &nb, Location, Value position, ValueRange) {
-        Value keyTile = loadIndex(nb, loc, partialKTiles, position);
-        Value idsBegin = loadIndex(nb, loc, partialSliceOffsets, position);
-        Value idsEnd = loadIndex(
-            nb, loc, partialSliceOffsets,
-            arith::AddIOp::create(nb, loc, position, c1).getResult());
-        emitKeyTileStep(nb, keyTile, idsBegin, idsEnd);
-        scf::YieldOp::create(nb, loc);
-      });
+  emitItemLoop(b, queryTileIndex, itemOffsets, itemKTiles);
 
   Value outTile = createSubview(b, loc, op.getOut(), {rowOffset, head, zero},
                                 {rows, one, dim}, {staticRows, headDim});

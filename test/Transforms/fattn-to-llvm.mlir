@@ -3,7 +3,7 @@
 // The registered pipeline leaves nothing but the LLVM dialect: tile tables
 // become constant globals, and exp2, log2 and the softcap's tanh LLVM
 // intrinsics.
-// CHECK-DAG: llvm.mlir.global private constant @{{.+}}_full_offsets
+// CHECK-DAG: llvm.mlir.global private constant @{{.+}}_item_offsets
 // CHECK-LABEL: llvm.func @attention
 // CHECK-NOT: fattn.
 // CHECK-NOT: scf.

@@ -16,13 +16,13 @@
 // CHECK: gpu.module @fattn_kernels [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
 // 300 keys in tiles of 64: query tile 2 sees key tiles 0-3 fully, and key
 // tile 4, which crosses the end, partially. The kernel's tables are one
-// global: query tile rows [0, 128, 256, 300], partial slice offsets [0..5],
-// partial slices [0 x5], the slice (0, 300, 0, 300, causal), then the
-// visit lists: offsets [0, 2, 6, 11], key tiles, full first [0, 1 | 0, 1,
-// 2, 3 | 0, 1, 2, 3, 4], their partial-tile indices (-1 for full) [0, 1 |
-// -1, -1, 2, 3 | -1, -1, -1, -1, 4], and the launch order of the query
-// tiles, most key tiles first [2, 1, 0].
-// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[0, 128, 256, 300, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 300, 0, 300, 1, 0, 2, 6, 11, 0, 1, 0, 1, 2, 3, 0, 1, 2, 3, 4, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 2, 1, 0]> : tensor<49xi32>) {addr_space = 1 : i32
+// global: query tile rows [0, 128, 256, 300], item offsets [0, 1, 2, 3]
+// (one work item a tile), the items' visit offsets [0, 2, 6, 11], their
+// slices [0, 0, 0], their key tiles (begin, full begin, full end, end)
+// [0, 0, 0, 2 | 0, 0, 2, 4 | 0, 0, 4, 5], the slice (0, 300, 0, 300,
+// causal), and the launch order of the query tiles, most visits first
+// [2, 1, 0].
+// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[0, 128, 256, 300, 0, 1, 2, 3, 0, 2, 6, 11, 0, 0, 0, 0, 0, 0, 2, 0, 0, 2, 4, 0, 0, 4, 5, 0, 300, 0, 300, 1, 2, 1, 0]> : tensor<35xi32>) {addr_space = 1 : i32
 // CHECK-DAG: llvm.mlir.global external @fattn_shared_memory() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
 // CHECK: gpu.func @fattn_causal_0(%{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 // CHECK: cp.async.cg.shared.global
@@ -31,7 +31,8 @@
 // CHECK: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // Masking sits behind the partial-tile branch.
 // CHECK: scf.if
-// CHECK: scf.for
+// CHECK: } else {
+// CHECK: arith.cmpi ult
 // CHECK: shfl.sync.bfly.b32
 // CHECK: ex2.approx.ftz.f32
 // CHECK: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16

@@ -27,16 +27,13 @@
 // CHECK: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // CHECK: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK: tanh.approx.f32
-// tile_mask: only where the visit is partial; one slice tested directly,
-// several ORed into row bit sets in a loop over the tile's slices.
-// CHECK: arith.cmpi sge
-// CHECK-NEXT: scf.if
-// CHECK: arith.cmpi eq
-// CHECK-NEXT: scf.if
-// CHECK: arith.cmpi ult
-// CHECK: } else {
-// CHECK: scf.for
-// CHECK: arith.ori
+// tile_mask: a full tile of its work item keeps its scores; a partial one
+// is masked by the item's slice alone, one unsigned compare a score.
+// CHECK: scf.if %{{.+}} -> (f32,
+// CHECK-NEXT: scf.yield
+// CHECK-NEXT: } else {
+// CHECK-COUNT-64: arith.cmpi ult
+// CHECK: scf.yield
 // tile_online_softmax: row maxima over the quad, exponentials, sums.
 // CHECK: arith.maximumf
 // CHECK: shfl.sync.bfly.b32
@@ -65,7 +62,7 @@ func.func @causal(%q: memref<256x2x64xbf16>, %k: memref<256x1x64xbf16>, %v: memr
 
 // Without a softcap the scores stay raw (the scale meets them in the
 // exponent), and a mask of only full tiles still has the partial branch
-// (the visit list is data), never taken.
+// (the schedule is data), never taken.
 // CHECK-LABEL: gpu.func @fattn_plain_0
 // CHECK: scf.for
 // CHECK-NOT: tanh.approx

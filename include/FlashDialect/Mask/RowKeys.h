@@ -58,6 +58,29 @@ rowKeys(const Domain &d, Kind kind, Value row, Value qBegin, Value qEnd,
           d.select(boundsAbove, d.min(kEnd, diagonalEnd), kEnd)};
 }
 
+/// The key tile of visit `visit` (0 <= visit < kTileEnd - kTileBegin) of a
+/// work item (Mask/Schedule.h), and whether it is one of the item's full
+/// tiles (no mask): the full tiles come first, then the partial ones in
+/// ascending order, those below the full run and then those above it.
+template <typename Value, typename Condition> struct ItemVisit {
+  Value kTile;
+  Condition full;
+};
+
+/// `Domain` as for rowKeys, plus less(a, b).
+template <typename Domain, typename Value>
+FATTN_HOST_DEVICE auto itemVisit(const Domain &d, Value visit, Value kTileBegin,
+                                 Value fullBegin, Value fullEnd)
+    -> ItemVisit<Value, decltype(d.less(visit, visit))> {
+  Value fullVisits = d.sub(fullEnd, fullBegin);
+  auto full = d.less(visit, fullVisits);
+  Value partial = d.sub(visit, fullVisits);
+  Value below = d.add(kTileBegin, partial);
+  Value partialTile = d.select(d.less(partial, d.sub(fullBegin, kTileBegin)),
+                               below, d.add(below, fullVisits));
+  return {d.select(full, d.add(fullBegin, visit), partialTile), full};
+}
+
 /// Plain integers: lib/Mask on the host, the reference kernel on the GPU.
 struct HostRowKeys {
   template <typename Int> FATTN_HOST_DEVICE Int add(Int a, Int b) const {
@@ -78,6 +101,9 @@ struct HostRowKeys {
     return condition ? a : b;
   }
   FATTN_HOST_DEVICE bool either(bool a, bool b) const { return a || b; }
+  template <typename Int> FATTN_HOST_DEVICE bool less(Int a, Int b) const {
+    return a < b;
+  }
   template <typename Code>
   FATTN_HOST_DEVICE bool isKind(Code kind, SliceKind expected) const {
     return static_cast<int64_t>(kind) == static_cast<int64_t>(expected);

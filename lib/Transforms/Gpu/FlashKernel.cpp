@@ -2,10 +2,12 @@
 
 #include "FlashKernel.h"
 
+#include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/Gpu/InlinePtx.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::fattn;
@@ -71,9 +73,13 @@ gpu::GPUFuncOp FlashKernel::begin(gpu::GPUModuleOp module) {
   // past the next tile's first row are computed alongside but not stored.
   firstRow = loadTable(tableLayout.qTileBegins, queryTileIndex);
   Value nextQueryTile = arith::AddIOp::create(b, loc, queryTileIndex, c32(1));
-  firstVisit = loadTable(tableLayout.visitOffsets, queryTileIndex);
+  firstVisit = loadTable(tableLayout.itemVisitOffsets,
+                         loadTable(tableLayout.itemOffsets, queryTileIndex));
   visits = arith::SubIOp::create(
-      b, loc, loadTable(tableLayout.visitOffsets, nextQueryTile), firstVisit);
+      b, loc,
+      loadTable(tableLayout.itemVisitOffsets,
+                loadTable(tableLayout.itemOffsets, nextQueryTile)),
+      firstVisit);
   return func;
 }
 
@@ -145,9 +151,47 @@ Value FlashKernel::loadTable(int64_t table, Value index) {
   return LLVM::LoadOp::create(b, loc, i32, address);
 }
 
-Value FlashKernel::keyTileAt(Value position) {
-  return loadTable(tableLayout.visitKTiles,
-                   arith::AddIOp::create(b, loc, firstVisit, position));
+VisitPlace FlashKernel::locateVisit(Value position) {
+  using P = arith::CmpIPredicate;
+  // Everything is rederived from the CTA index (a volatile read, so the
+  // loads stay in the key loop rather than holding registers through it).
+  Value queryTile =
+      loadTable(tableLayout.queryTileOrder, builders->blockIndex(1));
+  Value itemsBegin = loadTable(tableLayout.itemOffsets, queryTile);
+  Value visit = arith::AddIOp::create(
+      b, loc, loadTable(tableLayout.itemVisitOffsets, itemsBegin), position);
+  // The last item of the tile whose first visit is at or before `visit`:
+  // a binary search unrolled to the most items a tile has (no steps at all
+  // where every tile has one item, as for causal or varlen masks). The
+  // tile's items end before itemsBegin + visits (each has a visit) and
+  // before the last item, a bound from values at hand.
+  Value itemsEnd = arith::MinSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, itemsBegin, visits),
+      c32(std::max<int64_t>(tableLayout.numItems, 1)));
+  Value item = itemsBegin;
+  for (int64_t step = llvm::PowerOf2Ceil(tableLayout.maxItemsPerTile) / 2;
+       step > 0; step /= 2) {
+    Value candidate = arith::AddIOp::create(b, loc, item, c32(step));
+    Value inTile = arith::CmpIOp::create(b, loc, P::slt, candidate, itemsEnd);
+    Value safe = arith::SelectOp::create(b, loc, inTile, candidate, item);
+    Value atOrBefore = arith::CmpIOp::create(
+        b, loc, P::sle, loadTable(tableLayout.itemVisitOffsets, safe), visit);
+    item = arith::SelectOp::create(
+        b, loc, arith::AndIOp::create(b, loc, inTile, atOrBefore), candidate,
+        item);
+  }
+  Value fields = arith::ShLIOp::create(b, loc, item, c32(2));
+  auto field = [&](int64_t index) {
+    return loadTable(tableLayout.itemKTiles,
+                     arith::AddIOp::create(b, loc, fields, c32(index)));
+  };
+  ::fattn::mask::ItemVisit<Value, Value> place = ::fattn::mask::itemVisit(
+      ArithRowKeys(b, loc),
+      arith::SubIOp::create(b, loc, visit,
+                            loadTable(tableLayout.itemVisitOffsets, item))
+          .getResult(),
+      field(0), field(1), field(2));
+  return {item, place.kTile, place.full};
 }
 
 void FlashKernel::bindThread() {

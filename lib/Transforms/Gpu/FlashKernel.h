@@ -19,6 +19,13 @@
 
 namespace mlir::fattn::codegen {
 
+/// Where visit `position` of the CTA's query tile falls in the schedule.
+struct VisitPlace {
+  Value item;  // index into the work-item tables
+  Value kTile; // the key tile it visits
+  Value full;  // i1: a full tile of its item (no mask)
+};
+
 class FlashKernel {
 public:
   FlashKernel(OpBuilder &b, Location loc, const FlashKernelSpec &spec);
@@ -54,7 +61,11 @@ public:
   Value rowOffset() const { return firstRow; }
   Value visitBegin() const { return firstVisit; }
   Value numVisits() const { return visits; }
-  Value keyTileAt(Value position);
+  /// Finds the work item holding the visit (a binary search over the
+  /// tile's items: none for a tile of one item) and derives its key tile
+  /// and class in closed form (mask::itemVisit). Only for positions below
+  /// numVisits().
+  VisitPlace locateVisit(Value position);
 
   // The dynamic shared memory, laid out by FlashKernelSpec.
   Value querySmem, keySmem, valueSmem, rowSumSmem;

@@ -1,9 +1,10 @@
-//===- KernelTables.cpp - The tile tables as one constant array -----------===//
+//===- KernelTables.cpp - The work schedule as one constant array ---------===//
 
 #include "FlashDialect/Gpu/KernelTables.h"
 
+#include "FlashDialect/Mask/Schedule.h"
+
 #include <algorithm>
-#include <numeric>
 
 using namespace mlir;
 using namespace mlir::fattn::codegen;
@@ -23,39 +24,19 @@ KernelTables mlir::fattn::codegen::buildKernelTables(const FlashKernelSpec &spec
     values.insert(values.end(), table.begin(), table.end());
     return offset;
   };
+  std::vector<int32_t> itemOffsets = readTable(spec.itemOffsets),
+                       visitOffsets = readTable(spec.itemVisitOffsets);
+  tables.numItems = itemOffsets.back();
+  for (size_t tile = 0; tile + 1 < itemOffsets.size(); ++tile)
+    tables.maxItemsPerTile = std::max<int64_t>(
+        tables.maxItemsPerTile, itemOffsets[tile + 1] - itemOffsets[tile]);
   tables.qTileBegins = append(readTable(spec.qTileBegins));
-  tables.partialSliceOffsets = append(readTable(spec.partialSliceOffsets));
-  tables.partialSlices = append(readTable(spec.partialSlices));
+  tables.itemOffsets = append(itemOffsets);
+  tables.itemVisitOffsets = append(visitOffsets);
+  tables.itemSlices = append(readTable(spec.itemSlices));
+  tables.itemKTiles = append(readTable(spec.itemKTiles));
   tables.slices = append(readTable(spec.slices));
-
-  std::vector<int32_t> fullOffsets = readTable(spec.fullOffsets),
-                       fullKTiles = readTable(spec.fullKTiles),
-                       partialOffsets = readTable(spec.partialOffsets),
-                       partialKTiles = readTable(spec.partialKTiles);
-  std::vector<int32_t> visitOffsets = {0}, visitKTiles, visitPartial;
-  for (int64_t tile = 0; tile < spec.numQTiles(); ++tile) {
-    for (int32_t f = fullOffsets[tile]; f < fullOffsets[tile + 1]; ++f) {
-      visitKTiles.push_back(fullKTiles[f]);
-      visitPartial.push_back(-1);
-    }
-    for (int32_t p = partialOffsets[tile]; p < partialOffsets[tile + 1]; ++p) {
-      visitKTiles.push_back(partialKTiles[p]);
-      visitPartial.push_back(p);
-    }
-    visitOffsets.push_back(static_cast<int32_t>(visitKTiles.size()));
-  }
-  tables.visitOffsets = append(visitOffsets);
-  tables.visitKTiles = append(visitKTiles);
-  tables.visitPartial = append(visitPartial);
-
-  std::vector<int32_t> order(spec.numQTiles());
-  std::iota(order.begin(), order.end(), 0);
-  auto work = [&](int32_t tile) {
-    return visitOffsets[tile + 1] - visitOffsets[tile];
-  };
-  std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
-    return work(x) > work(y);
-  });
-  tables.queryTileOrder = append(order);
+  tables.queryTileOrder =
+      append(::fattn::mask::longestFirstOrder(itemOffsets, visitOffsets));
   return tables;
 }

@@ -73,14 +73,12 @@ public:
 private:
   LogicalResult lowerBlock(Block &block);
   LogicalResult lowerFill(linalg::FillOp fill);
-  LogicalResult lowerKeyLoops(ArrayRef<scf::ForOp> loops);
+  LogicalResult lowerKeyLoops(scf::ForOp itemLoop, ArrayRef<scf::ForOp> loops);
   LogicalResult lowerVisit(scf::ForOp loop, Value position);
   void lowerScores(TileScoresOp op, Value position);
   void lowerMask(TileMaskOp op, Value position);
   void maskOneSlice(Value sliceId, ArrayRef<Value> rows, Value colBase,
                     RegisterTile &scores);
-  void maskManySlices(Value idsBegin, Value idsEnd, ArrayRef<Value> rows,
-                      Value colBase, RegisterTile &scores);
   void lowerSoftmax(TileOnlineSoftmaxOp op);
   void lowerAccumulate(TileAccumulateOp op, Value position);
   LogicalResult lowerFinalize(TileFinalizeOp op);
@@ -119,7 +117,6 @@ private:
   const FlashKernelSpec &spec;
   KernelBuffers buffers;
   std::unique_ptr<KeyTilePipeline> pipeline;
-  Value visitFirstKey;
 };
 
 LogicalResult TileOpsToGpu::lowerNest(scf::ForallOp forall) {
@@ -141,26 +138,19 @@ LogicalResult TileOpsToGpu::lowerNest(scf::ForallOp forall) {
 }
 
 LogicalResult TileOpsToGpu::lowerBlock(Block &block) {
-  SmallVector<scf::ForOp> keyLoops;
-  auto flushLoops = [&]() -> LogicalResult {
-    if (keyLoops.empty())
-      return success();
-    LogicalResult lowered = lowerKeyLoops(keyLoops);
-    keyLoops.clear();
-    return lowered;
-  };
   for (Operation &op : block) {
-    if (auto loop = dyn_cast<scf::ForOp>(op)) {
-      keyLoops.push_back(loop);
-      continue;
-    }
     if (isAddressing(&op))
       continue;
-    if (failed(flushLoops()))
-      return failure();
     LogicalResult lowered =
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
             .Case([&](linalg::FillOp fill) { return lowerFill(fill); })
+            .Case([&](scf::ForOp itemLoop) {
+              // The loop over the tile's work items holds the key-tile
+              // loops; the kernel walks all their visits in one loop.
+              SmallVector<scf::ForOp> keyLoops(
+                  itemLoop.getBody()->getOps<scf::ForOp>());
+              return lowerKeyLoops(itemLoop, keyLoops);
+            })
             .Case([&](TileFinalizeOp finalize) {
               return lowerFinalize(finalize);
             })
@@ -172,7 +162,7 @@ LogicalResult TileOpsToGpu::lowerBlock(Block &block) {
     if (failed(lowered))
       return failure();
   }
-  return flushLoops();
+  return success();
 }
 
 LogicalResult TileOpsToGpu::lowerFill(linalg::FillOp fill) {
@@ -200,11 +190,13 @@ LogicalResult TileOpsToGpu::lowerFill(linalg::FillOp fill) {
   return success();
 }
 
-/// The loop over full tiles and the loop over partial tiles become one loop
-/// over the query tile's visits (full first: KernelTables), with the body
-/// of the partial loop, whose extra tile_mask applies to partial visits
-/// only. The target's pipeline decides what is in flight across it.
-LogicalResult TileOpsToGpu::lowerKeyLoops(ArrayRef<scf::ForOp> loops) {
+/// The loop over work items, with its loop over full tiles and its loop over
+/// partial tiles, becomes one loop over the query tile's visits (each item's
+/// full tiles first: mask::itemVisit), with the body of the partial loop,
+/// whose extra tile_mask applies to partial visits only. The target's
+/// pipeline decides what is in flight across it.
+LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
+                                          ArrayRef<scf::ForOp> loops) {
   auto tileOps = [](scf::ForOp loop, bool withMask) {
     SmallVector<StringRef> names;
     for (Operation &op : *loop.getBody())
@@ -218,9 +210,10 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(ArrayRef<scf::ForOp> loops) {
   };
   if (loops.size() != 2 || hasMask(loops[0]) || !hasMask(loops[1]) ||
       tileOps(loops[0], true) != tileOps(loops[1], false))
-    return scf::ForOp(loops.front()).emitError(
-        "expected the key-tile loops of fattn-tile-attention: one over full "
-        "tiles and one over partial tiles, the same tile ops but tile_mask");
+    return itemLoop.emitError(
+        "expected the work-item loop of fattn-tile-attention, holding two "
+        "key-tile loops: one over full tiles and one over partial tiles, the "
+        "same tile ops but tile_mask");
   scf::ForOp partialLoop = loops[1];
   Block *body = partialLoop.getBody();
   if (body->getOps<TileScoresOp>().empty() ||
@@ -246,7 +239,8 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(ArrayRef<scf::ForOp> loops) {
                                  "kernel's parameters");
   auto visitRows = [&, key, value](Value visit, bool isValue) {
     Value firstRow =
-        arith::MulIOp::create(b, loc, kernel.keyTileAt(visit), c32(spec.blockK));
+        arith::MulIOp::create(b, loc, kernel.locateVisit(visit).kTile,
+                              c32(spec.blockK));
     return GlobalRows{isValue ? value : key, firstRow,     spec.blockK,
                       kernel.kvHead(),       spec.headsK, spec.numK};
   };
@@ -290,8 +284,6 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(ArrayRef<scf::ForOp> loops) {
 LogicalResult TileOpsToGpu::lowerVisit(scf::ForOp loop, Value position) {
   kernel.bindThread();
   pipeline->bindVisit(position);
-  // col_offset of the visit's tile ops.
-  visitFirstKey = mul(kernel.keyTileAt(position), c32(spec.blockK));
   pipeline->beginVisit(position);
   for (Operation &op : *loop.getBody()) {
     if (isAddressing(&op))
@@ -351,48 +343,33 @@ struct SliceFields {
 };
 
 void TileOpsToGpu::lowerMask(TileMaskOp op, Value position) {
-  // The kernel's visit list mixes full and partial tiles; the op applies to
-  // partial ones. Its slice table and slice ids are the kernel's tables.
+  // The kernel's visits mix full and partial tiles; the op applies to the
+  // partial ones, which the item's slice alone masks (its slice ids are
+  // item_slices[item .. item + 1)).
   RegisterTile &scores = buffers.tiles[tileBufferOf(op.getScores())];
   const KernelTables &tables = kernel.tables();
-  Value partial =
-      kernel.loadTable(tables.visitPartial, add(kernel.visitBegin(), position));
-  Value isPartial = arith::CmpIOp::create(b, loc, P::sge, partial, c32(0));
+  // Located again rather than held through the Q K^T product, where every
+  // register is taken.
+  VisitPlace visit = kernel.locateVisit(position);
   auto ifOp = scf::IfOp::create(b, loc, TypeRange(ValueRange(scores.values)),
-                                isPartial, /*withElseRegion=*/true);
+                                visit.full, /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-  scf::YieldOp::create(b, loc, scores.values);
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-
-  Value idsBegin = kernel.loadTable(tables.partialSliceOffsets, partial);
-  Value idsEnd =
-      kernel.loadTable(tables.partialSliceOffsets, add(partial, c32(1)));
+  scf::YieldOp::create(b, loc, scores.values);
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
   // row_offset: the tile's first row, reloaded rather than kept in a
   // register through the whole key loop.
   Value tileRow = kernel.loadTable(tables.qTileBegins, kernel.queryTile());
   SmallVector<Value> rows;
   for (int64_t r = 0; r < scores.rowSlots; ++r)
     rows.push_back(add(tileRow, target.slotRow(r)));
-  Value colBase = add(visitFirstKey, target.slotColumnBase());
-
-  // Most partial tiles meet one slice: test its interval directly. Tiles on
-  // slice boundaries OR the slices' intervals into per-row bit sets.
-  Value singleSlice = arith::CmpIOp::create(
-      b, loc, P::eq, arith::SubIOp::create(b, loc, idsEnd, idsBegin), c32(1));
-  auto maskIf = scf::IfOp::create(b, loc, TypeRange(ValueRange(scores.values)),
-                                  singleSlice, /*withElseRegion=*/true);
-  b.setInsertionPointToStart(&maskIf.getThenRegion().front());
-  RegisterTile single = scores;
-  maskOneSlice(kernel.loadTable(tables.partialSlices, idsBegin), rows, colBase,
-               single);
-  scf::YieldOp::create(b, loc, single.values);
-  b.setInsertionPointToStart(&maskIf.getElseRegion().front());
-  RegisterTile many = scores;
-  maskManySlices(idsBegin, idsEnd, rows, colBase, many);
-  scf::YieldOp::create(b, loc, many.values);
-  b.setInsertionPointAfter(maskIf);
-  scf::YieldOp::create(b, loc, maskIf.getResults());
+  // col_offset of the visit's tile ops.
+  Value colBase =
+      add(mul(visit.kTile, c32(spec.blockK)), target.slotColumnBase());
+  RegisterTile masked = scores;
+  maskOneSlice(kernel.loadTable(tables.itemSlices, visit.item), rows, colBase,
+               masked);
+  scf::YieldOp::create(b, loc, masked.values);
   b.setInsertionPointAfter(ifOp);
   scores.values.assign(ifOp.getResults().begin(), ifOp.getResults().end());
 }
@@ -449,49 +426,6 @@ void TileOpsToGpu::maskOneSlice(Value sliceId, ArrayRef<Value> rows,
       Value col = add(colBase, c32(target.slotColumnOffset(c)));
       Value &s = scores.at(r, c);
       s = select(attends(kernel, interval, col), s, negInf());
-    }
-  }
-}
-
-void TileOpsToGpu::maskManySlices(Value idsBegin, Value idsEnd,
-                                  ArrayRef<Value> rows, Value colBase,
-                                  RegisterTile &scores) {
-  // Bit c of a row's word: column slot c is attended by some slice (column
-  // slots per row are at most 32: blockK <= 128).
-  SmallVector<Value> bitsInit(rows.size(), c32(0));
-  auto sliceLoop = scf::ForOp::create(b, loc, idsBegin, idsEnd, c32(1), bitsInit);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(sliceLoop.getBody());
-    SliceFields fields = loadSliceFields(
-        kernel,
-        kernel.loadTable(kernel.tables().partialSlices,
-                         sliceLoop.getInductionVar()));
-    SmallVector<Value> bits;
-    for (int64_t r = 0, e = rows.size(); r < e; ++r) {
-      Value rowBits = sliceLoop.getRegionIterArgs()[r];
-      RowInterval interval = rowInterval(kernel, fields, rows[r]);
-      for (int64_t c = 0; c < scores.colSlots; ++c) {
-        Value col = add(colBase, c32(target.slotColumnOffset(c)));
-        Value bit = arith::ShLIOp::create(
-            b, loc,
-            arith::ExtUIOp::create(b, loc, b.getI32Type(),
-                                   attends(kernel, interval, col)),
-            c32(c));
-        rowBits = arith::OrIOp::create(b, loc, rowBits, bit);
-      }
-      bits.push_back(rowBits);
-    }
-    scf::YieldOp::create(b, loc, bits);
-  }
-  for (int64_t r = 0; r < scores.rowSlots; ++r) {
-    Value rowBits = sliceLoop.getResult(r);
-    for (int64_t c = 0; c < scores.colSlots; ++c) {
-      Value bit = arith::AndIOp::create(
-          b, loc, arith::ShRUIOp::create(b, loc, rowBits, c32(c)), c32(1));
-      Value keep = arith::CmpIOp::create(b, loc, P::ne, bit, c32(0));
-      Value &s = scores.at(r, c);
-      s = select(keep, s, negInf());
     }
   }
 }

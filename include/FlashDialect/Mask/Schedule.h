@@ -1,0 +1,90 @@
+//===- Schedule.h - The compact tile schedule kernels run --------*- C++ -*-===//
+//
+// Per query tile, one work item per slice that attends a row of it: the run
+// of key tiles the slice touches there and, inside it, the run every row of
+// the tile attends in full. Each key tile's class follows from the item in
+// closed form (itemVisit in RowKeys.h), as FlashAttention and MagiAttention
+// derive n_block_min / n_block_max from a sequence's geometry, so the
+// schedule costs O(slices + query tiles x slices crossing a tile) however
+// many tiles are visited: it is what the compiler bakes into a static kernel
+// and what a run-time mask is planned into, by the same code.
+//
+// A key tile two slices share in one query tile is visited once per slice,
+// each time masked by that slice alone; the cells of disjoint slices add up
+// in the online softmax exactly as one visit masked by both would.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FATTN_MASK_SCHEDULE_H
+#define FATTN_MASK_SCHEDULE_H
+
+#include "FlashDialect/Mask/Mask.h"
+
+namespace fattn::mask {
+
+/// The key tiles slice `slice` gives one query tile: [kTileBegin, kTileEnd),
+/// each holding at least one attended cell of the slice in the tile's rows,
+/// of which [fullBegin, fullEnd) hold only attended cells (every row of the
+/// tile, every column: the tile's whole width under KeyEdge::Whole). An item
+/// without full tiles has fullBegin == fullEnd == kTileBegin.
+struct WorkItem {
+  int32_t slice = 0;
+  int32_t kTileBegin = 0, fullBegin = 0, fullEnd = 0, kTileEnd = 0;
+
+  int64_t visits() const { return int64_t(kTileEnd) - kTileBegin; }
+  int64_t fullVisits() const { return int64_t(fullEnd) - fullBegin; }
+  bool operator==(const WorkItem &other) const {
+    return slice == other.slice && kTileBegin == other.kTileBegin &&
+           fullBegin == other.fullBegin && fullEnd == other.fullEnd &&
+           kTileEnd == other.kTileEnd;
+  }
+};
+
+struct WorkSchedule {
+  int64_t numQ = 0, numK = 0;
+  TileSizes tile;
+  KeyEdge keyEdge = KeyEdge::Clipped;
+  int64_t numQTiles = 0, numKTiles = 0;
+
+  /// Query tile t covers rows [qTileBegins[t], qTileBegins[t + 1]): the same
+  /// tiles classifyTiles cuts.
+  std::vector<int32_t> qTileBegins; // numQTiles + 1
+  /// Items of query tile t: items[itemOffsets[t] .. itemOffsets[t + 1]), in
+  /// mask order.
+  std::vector<int32_t> itemOffsets; // numQTiles + 1
+  std::vector<WorkItem> items;
+  /// Visits (key tiles) of the items before item i, over all query tiles:
+  /// the visits of query tile t are [visitOffsets[itemOffsets[t]],
+  /// visitOffsets[itemOffsets[t + 1]]).
+  std::vector<int32_t> visitOffsets; // items.size() + 1
+
+  int64_t visitsOf(int64_t qTile) const {
+    return int64_t(visitOffsets[itemOffsets[qTile + 1]]) -
+           visitOffsets[itemOffsets[qTile]];
+  }
+  int64_t numVisits() const { return visitOffsets.back(); }
+  /// Bytes of the tables a kernel reads (the slices excluded).
+  int64_t tableBytes() const;
+};
+
+/// The schedule of a valid mask (overlapping slices stay in bounds: their
+/// cells add up). Query tiles as classifyTiles cuts them. Costs O(N log N)
+/// plus the query tiles each slice crosses, nothing per key tile or visit.
+/// nullopt when checkTileMapShape fails or the schedule would hold more
+/// than `maxEntries` query tiles or items, or more than 2^31 - 1 visits.
+std::optional<WorkSchedule>
+buildWorkSchedule(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
+                  KeyEdge keyEdge = KeyEdge::Clipped,
+                  QueryTiles queryTiles = QueryTiles::Uniform,
+                  int64_t maxEntries = kMaxTileMapEntries);
+
+/// The query tiles by visits, most first (stable): the order in which CTAs
+/// take them (longest processing time first).
+std::vector<int32_t> longestFirstOrder(const WorkSchedule &schedule);
+/// The same from the schedule's offset tables alone.
+std::vector<int32_t> longestFirstOrder(const std::vector<int32_t> &itemOffsets,
+                                       const std::vector<int32_t> &visitOffsets);
+
+} // namespace fattn::mask
+
+#endif // FATTN_MASK_SCHEDULE_H

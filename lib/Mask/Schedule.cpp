@@ -1,0 +1,137 @@
+//===- Schedule.cpp - The compact tile schedule kernels run ---------------===//
+//
+// Each item comes from its slice's key bounds on the tile's first and last
+// rows: both bounds grow with the row, so the keys any row attends form one
+// run [first row's begin, last row's end) (consecutive rows' intervals
+// overlap or touch), and the keys every row attends are [last row's begin,
+// first row's end).
+//
+//===----------------------------------------------------------------------===//
+
+#include "FlashDialect/Mask/Schedule.h"
+
+#include "Geometry.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+namespace fattn::mask {
+namespace {
+
+int64_t ceilDiv(int64_t numerator, int64_t denominator) {
+  return numerator / denominator + (numerator % denominator != 0);
+}
+
+/// The item of `slice` in the query tile of `tileRows`, if it attends a
+/// cell there.
+std::optional<WorkItem> itemOf(const Slice &slice, int32_t index,
+                               Range tileRows, const WorkSchedule &schedule) {
+  Range attended = slice.attendedRows();
+  Range rows{std::max(tileRows.begin, attended.begin),
+             std::min(tileRows.end, attended.end)};
+  if (rows.empty())
+    return std::nullopt;
+  Range firstKeys = slice.keysOfRow(rows.begin);
+  Range lastKeys = slice.keysOfRow(rows.end - 1);
+  int64_t keyBegin = std::max<int64_t>(firstKeys.begin, 0);
+  int64_t keyEnd = std::min(lastKeys.end, schedule.numK);
+  if (keyBegin >= keyEnd)
+    return std::nullopt;
+  int64_t tileK = schedule.tile.k;
+  WorkItem item;
+  item.slice = index;
+  item.kTileBegin = static_cast<int32_t>(keyBegin / tileK);
+  item.kTileEnd = static_cast<int32_t>(ceilDiv(keyEnd, tileK));
+  item.fullBegin = item.fullEnd = item.kTileBegin;
+  if (rows.begin != tileRows.begin || rows.end != tileRows.end)
+    return item; // rows of the tile outside the slice are masked everywhere
+  // A key tile crossing numK is full only where it is clipped there.
+  int64_t coveredEnd =
+      schedule.keyEdge == KeyEdge::Clipped && firstKeys.end >= schedule.numK
+          ? schedule.numKTiles
+          : std::min(firstKeys.end, schedule.numK) / tileK;
+  int64_t coveredBegin = ceilDiv(std::max<int64_t>(lastKeys.begin, 0), tileK);
+  coveredBegin = std::clamp<int64_t>(coveredBegin, item.kTileBegin,
+                                     item.kTileEnd);
+  coveredEnd = std::clamp<int64_t>(coveredEnd, coveredBegin, item.kTileEnd);
+  if (coveredBegin < coveredEnd) {
+    item.fullBegin = static_cast<int32_t>(coveredBegin);
+    item.fullEnd = static_cast<int32_t>(coveredEnd);
+  }
+  return item;
+}
+
+} // namespace
+
+int64_t WorkSchedule::tableBytes() const {
+  return int64_t(sizeof(int32_t)) *
+             (qTileBegins.size() + itemOffsets.size() + visitOffsets.size()) +
+         int64_t(sizeof(WorkItem)) * items.size();
+}
+
+std::optional<WorkSchedule> buildWorkSchedule(const Mask &mask, int64_t numQ,
+                                              int64_t numK, TileSizes tile,
+                                              KeyEdge keyEdge,
+                                              QueryTiles queryTiles,
+                                              int64_t maxEntries) {
+  if (checkTileMapShape(numQ, numK, tile))
+    return std::nullopt;
+  if (ceilDiv(numQ, tile.q) + 2 * int64_t(mask.size()) > maxEntries)
+    return std::nullopt;
+  WorkSchedule schedule;
+  schedule.numQ = numQ;
+  schedule.numK = numK;
+  schedule.tile = tile;
+  schedule.keyEdge = keyEdge;
+  schedule.numKTiles = ceilDiv(numK, tile.k);
+  schedule.qTileBegins =
+      detail::queryTileBegins(mask, numQ, tile.q, queryTiles);
+  schedule.numQTiles = int64_t(schedule.qTileBegins.size()) - 1;
+  schedule.itemOffsets = {0};
+  schedule.visitOffsets = {0};
+  int64_t visits = 0;
+  bool fits = detail::forEachQueryTile(
+      mask, schedule.qTileBegins,
+      [&](int64_t qTile, const std::vector<int32_t> &crossing) {
+        Range rows{schedule.qTileBegins[qTile],
+                   schedule.qTileBegins[qTile + 1]};
+        for (int32_t index : crossing) {
+          std::optional<WorkItem> item =
+              itemOf(mask[index], index, rows, schedule);
+          if (!item)
+            continue;
+          visits += item->visits();
+          if (int64_t(schedule.items.size()) >= maxEntries ||
+              visits > std::numeric_limits<int32_t>::max())
+            return false;
+          schedule.items.push_back(*item);
+          schedule.visitOffsets.push_back(static_cast<int32_t>(visits));
+        }
+        schedule.itemOffsets.push_back(
+            static_cast<int32_t>(schedule.items.size()));
+        return true;
+      });
+  if (!fits)
+    return std::nullopt;
+  return schedule;
+}
+
+std::vector<int32_t> longestFirstOrder(const WorkSchedule &schedule) {
+  return longestFirstOrder(schedule.itemOffsets, schedule.visitOffsets);
+}
+
+std::vector<int32_t> longestFirstOrder(const std::vector<int32_t> &itemOffsets,
+                                       const std::vector<int32_t> &visitOffsets) {
+  std::vector<int32_t> order(itemOffsets.empty() ? 0 : itemOffsets.size() - 1);
+  std::iota(order.begin(), order.end(), 0);
+  auto visits = [&](int32_t tile) {
+    return visitOffsets[itemOffsets[tile + 1]] - visitOffsets[itemOffsets[tile]];
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
+    return visits(x) > visits(y);
+  });
+  return order;
+}
+
+} // namespace fattn::mask

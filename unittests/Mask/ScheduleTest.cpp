@@ -1,0 +1,246 @@
+//===- ScheduleTest.cpp - The work schedule against cell counting ---------===//
+
+#include "FlashDialect/Mask/Schedule.h"
+#include "SpecOracle.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace fattn::mask;
+namespace oracle = fattn::mask::oracle;
+
+namespace {
+
+/// One slice's cells in each (query tile, key tile), counted cell by cell
+/// over the slice's own rectangle.
+std::map<std::pair<int64_t, int64_t>, int64_t>
+cellsPerTile(const Slice &slice, const std::vector<int32_t> &qTileBegins,
+             int64_t numK, int64_t tileK) {
+  std::map<std::pair<int64_t, int64_t>, int64_t> cells;
+  int64_t qTile = 0;
+  for (int64_t gi = std::max<int64_t>(slice.qBegin, 0);
+       gi < std::min<int64_t>(slice.qEnd, qTileBegins.back()); ++gi) {
+    while (qTileBegins[qTile + 1] <= gi)
+      ++qTile;
+    for (int64_t gj = std::max<int64_t>(slice.kBegin, 0);
+         gj < std::min(slice.kEnd, numK); ++gj)
+      if (oracle::attends(slice, gi, gj))
+        ++cells[{qTile, gj / tileK}];
+  }
+  return cells;
+}
+
+/// Every field of the schedule of `mask`, checked against cell counting.
+void expectMatchesCells(const Mask &mask, int64_t numQ, int64_t numK,
+                        TileSizes tile, KeyEdge keyEdge,
+                        QueryTiles queryTiles) {
+  SCOPED_TRACE((mask.size() <= 8 ? oracle::describe(mask)
+                                 : std::to_string(mask.size()) + " slices") +
+               " over " + std::to_string(numQ) + " x " + std::to_string(numK) +
+               ", tiles " + std::to_string(tile.q) + " x " +
+               std::to_string(tile.k));
+  std::optional<WorkSchedule> built =
+      buildWorkSchedule(mask, numQ, numK, tile, keyEdge, queryTiles);
+  ASSERT_TRUE(built);
+  const WorkSchedule &schedule = *built;
+  // The same query tiles as the tile map.
+  ASSERT_EQ(schedule.qTileBegins,
+            classifyTiles(mask, numQ, numK, tile, keyEdge, queryTiles)
+                ->qTileBegins);
+  ASSERT_EQ(schedule.numQTiles + 1, (int64_t)schedule.qTileBegins.size());
+  ASSERT_EQ(schedule.numKTiles, (numK + tile.k - 1) / tile.k);
+  ASSERT_EQ(schedule.itemOffsets.size(), schedule.qTileBegins.size());
+  ASSERT_EQ(schedule.itemOffsets.front(), 0);
+  ASSERT_TRUE(std::is_sorted(schedule.itemOffsets.begin(),
+                             schedule.itemOffsets.end()));
+  ASSERT_EQ((size_t)schedule.itemOffsets.back(), schedule.items.size());
+  ASSERT_EQ(schedule.visitOffsets.size(), schedule.items.size() + 1);
+  ASSERT_EQ(schedule.visitOffsets.front(), 0);
+
+  // Expected items, (query tile, slice) -> item, from the cells.
+  std::map<std::pair<int64_t, int32_t>, WorkItem> expected;
+  for (size_t index = 0; index < mask.size(); ++index) {
+    const Slice &slice = mask[index];
+    std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>> byQTile;
+    for (auto [tiles, cells] :
+         cellsPerTile(slice, schedule.qTileBegins, numK, tile.k))
+      byQTile[tiles.first].emplace_back(tiles.second, cells);
+    for (auto &[qTile, kTiles] : byQTile) {
+      int64_t rows = schedule.qTileBegins[qTile + 1] - schedule.qTileBegins[qTile];
+      WorkItem item;
+      item.slice = index;
+      item.kTileBegin = kTiles.front().first;
+      item.kTileEnd = kTiles.back().first + 1;
+      // Touched key tiles form one run.
+      ASSERT_EQ((int64_t)kTiles.size(), item.visits())
+          << "slice " << index << " query tile " << qTile;
+      std::vector<int64_t> full;
+      for (auto [kTile, cells] : kTiles) {
+        int64_t width = keyEdge == KeyEdge::Whole
+                            ? tile.k
+                            : std::min(numK, (kTile + 1) * tile.k) - kTile * tile.k;
+        if (cells == rows * width)
+          full.push_back(kTile);
+      }
+      item.fullBegin = item.fullEnd = item.kTileBegin;
+      if (!full.empty()) {
+        ASSERT_EQ((int64_t)full.size(), full.back() - full.front() + 1);
+        item.fullBegin = full.front();
+        item.fullEnd = full.back() + 1;
+      }
+      expected[{qTile, (int32_t)index}] = item;
+    }
+  }
+
+  size_t found = 0;
+  for (int64_t qTile = 0; qTile < schedule.numQTiles; ++qTile) {
+    int32_t previousSlice = -1;
+    for (int32_t i = schedule.itemOffsets[qTile];
+         i < schedule.itemOffsets[qTile + 1]; ++i) {
+      const WorkItem &item = schedule.items[i];
+      EXPECT_GT(item.slice, previousSlice) << "items in mask order";
+      previousSlice = item.slice;
+      auto it = expected.find({qTile, item.slice});
+      ASSERT_NE(it, expected.end())
+          << "query tile " << qTile << " lists slice " << item.slice
+          << ", which attends no cell of it";
+      EXPECT_EQ(item, it->second)
+          << "query tile " << qTile << " slice " << item.slice << ": got ["
+          << item.kTileBegin << ", " << item.fullBegin << ", " << item.fullEnd
+          << ", " << item.kTileEnd << "), expected [" << it->second.kTileBegin
+          << ", " << it->second.fullBegin << ", " << it->second.fullEnd << ", "
+          << it->second.kTileEnd << ")";
+      EXPECT_EQ(schedule.visitOffsets[i + 1] - schedule.visitOffsets[i],
+                item.visits());
+      ++found;
+    }
+  }
+  EXPECT_EQ(found, expected.size()) << "items missing";
+}
+
+TEST(ScheduleTest, RandomMasksMatchCellCounting) {
+  std::mt19937_64 rng(2026);
+  for (int trial = 0; trial < 3000; ++trial) {
+    int64_t numQ = oracle::uniform(rng, 0, 150);
+    int64_t numK = oracle::uniform(rng, 0, 150);
+    TileSizes tile{oracle::uniform(rng, 1, 40), oracle::uniform(rng, 1, 40)};
+    Mask mask;
+    // Overlapping slices are allowed: each item is about its slice alone.
+    for (int64_t s = oracle::uniform(rng, 0, 8); s > 0; --s)
+      mask.push_back(oracle::randomSlice(rng, numQ, numK));
+    expectMatchesCells(mask, numQ, numK, tile,
+                       trial % 2 ? KeyEdge::Whole : KeyEdge::Clipped,
+                       trial % 3 ? QueryTiles::SliceAligned
+                                 : QueryTiles::Uniform);
+    if (HasFailure())
+      return;
+  }
+}
+
+/// S far above the tile sizes and thousands of small slices, most rows
+/// covered by several (overlapping q ranges, ragged tiles).
+TEST(ScheduleTest, ThousandsOfSlicesOverLongSequences) {
+  std::mt19937_64 rng(77);
+  for (int trial = 0; trial < 12; ++trial) {
+    int64_t numQ = oracle::uniform(rng, 4000, 40000);
+    int64_t numK = oracle::uniform(rng, 4000, 40000);
+    Mask mask;
+    for (int64_t s = oracle::uniform(rng, 1000, 3000); s > 0; --s) {
+      Slice slice;
+      slice.qBegin = oracle::uniform(rng, 0, numQ - 1);
+      slice.qEnd = std::min(numQ, slice.qBegin + oracle::uniform(rng, 1, 300));
+      slice.kBegin = oracle::uniform(rng, 0, numK - 1);
+      slice.kEnd = std::min(numK, slice.kBegin + oracle::uniform(rng, 1, 400));
+      slice.kind = static_cast<SliceKind>(oracle::uniform(rng, 0, 3));
+      mask.push_back(slice);
+    }
+    TileSizes tile{trial % 2 ? 128 : 64, trial % 3 ? 128 : 96};
+    expectMatchesCells(mask, numQ, numK, tile,
+                       trial % 2 ? KeyEdge::Whole : KeyEdge::Clipped,
+                       trial % 4 ? QueryTiles::SliceAligned
+                                 : QueryTiles::Uniform);
+    if (HasFailure())
+      return;
+  }
+}
+
+TEST(ScheduleTest, VisitsEnumerateEachTileOnceFullFirst) {
+  HostRowKeys host;
+  for (int32_t begin = 0; begin < 6; ++begin)
+    for (int32_t fullBegin = begin; fullBegin < 9; ++fullBegin)
+      for (int32_t fullEnd = fullBegin; fullEnd < 11; ++fullEnd)
+        for (int32_t end = fullEnd; end < 13; ++end) {
+          if (fullBegin == fullEnd && fullBegin != begin)
+            continue; // no full run: both sit at kTileBegin
+          std::vector<int32_t> tiles;
+          bool sawPartial = false;
+          for (int32_t visit = 0; visit < end - begin; ++visit) {
+            ItemVisit<int32_t, bool> v =
+                itemVisit(host, visit, begin, fullBegin, fullEnd);
+            EXPECT_EQ(v.full, v.kTile >= fullBegin && v.kTile < fullEnd);
+            EXPECT_FALSE(v.full && sawPartial) << "full tiles come first";
+            sawPartial |= !v.full;
+            tiles.push_back(v.kTile);
+          }
+          std::sort(tiles.begin(), tiles.end());
+          std::vector<int32_t> all(end - begin);
+          std::iota(all.begin(), all.end(), begin);
+          EXPECT_EQ(tiles, all) << begin << " " << fullBegin << " "
+                                << fullEnd << " " << end;
+        }
+}
+
+TEST(ScheduleTest, CausalGrowsWithTilesNotVisits) {
+  // S = 1M causal at 128 x 128: 8192 query tiles, one item each, 33.5M
+  // visits described by 8192 items.
+  int64_t s = int64_t(1) << 20;
+  std::optional<WorkSchedule> schedule =
+      buildWorkSchedule(causalMask(s, s), s, s, {128, 128}, KeyEdge::Whole,
+                        QueryTiles::SliceAligned);
+  ASSERT_TRUE(schedule);
+  EXPECT_EQ(schedule->numQTiles, 8192);
+  EXPECT_EQ(schedule->items.size(), 8192u);
+  EXPECT_EQ(schedule->numVisits(), int64_t(8192) * 8193 / 2);
+  // Under 1% of Q's memory even for one head of dimension 64 in bf16.
+  EXPECT_LT(schedule->tableBytes(), s * 64 * 2 / 100);
+  const WorkItem &last = schedule->items.back();
+  EXPECT_EQ(last.kTileBegin, 0);
+  EXPECT_EQ(last.fullBegin, 0);
+  EXPECT_EQ(last.fullEnd, 8191);
+  EXPECT_EQ(last.kTileEnd, 8192);
+}
+
+TEST(ScheduleTest, LongestFirstOrderIsStable) {
+  std::optional<WorkSchedule> schedule = buildWorkSchedule(
+      causalMask(300, 300), 300, 300, {100, 100}, KeyEdge::Whole);
+  ASSERT_TRUE(schedule);
+  EXPECT_EQ(longestFirstOrder(*schedule), (std::vector<int32_t>{2, 1, 0}));
+  schedule = buildWorkSchedule(fullMask(300, 300), 300, 300, {100, 100});
+  EXPECT_EQ(longestFirstOrder(*schedule), (std::vector<int32_t>{0, 1, 2}));
+}
+
+TEST(ScheduleTest, LimitsAreRefused) {
+  EXPECT_FALSE(buildWorkSchedule(fullMask(10, 10), 10, 10, {0, 4}));
+  EXPECT_FALSE(buildWorkSchedule(fullMask(10, 10), -1, 10, {4, 4}));
+  // 2^31 visits do not fit the int32 visit offsets.
+  int64_t s = int64_t(1) << 22;
+  EXPECT_FALSE(buildWorkSchedule(fullMask(s, s), s, s, {64, 64}));
+  // More items than allowed.
+  EXPECT_FALSE(buildWorkSchedule(fullMask(1000, 10), 1000, 10, {1, 1},
+                                 KeyEdge::Clipped, QueryTiles::Uniform, 100));
+}
+
+TEST(ScheduleTest, EmptyMasksAndLengths) {
+  for (auto [q, k] : {std::pair{0, 0}, {0, 50}, {50, 0}, {50, 50}}) {
+    std::optional<WorkSchedule> schedule =
+        buildWorkSchedule({}, q, k, {16, 16}, KeyEdge::Whole,
+                          QueryTiles::SliceAligned);
+    ASSERT_TRUE(schedule);
+    EXPECT_TRUE(schedule->items.empty());
+    EXPECT_EQ(schedule->numVisits(), 0);
+    EXPECT_EQ(schedule->itemOffsets.size(), schedule->qTileBegins.size());
+  }
+}
+
+} // namespace
