@@ -254,6 +254,40 @@ std::optional<std::string> validate(const Mask &mask, int64_t numQ,
   return std::nullopt;
 }
 
+std::optional<Mask> maskFromRanges(const int32_t *qRanges,
+                                   const int32_t *kRanges,
+                                   const int32_t *kinds, int64_t count,
+                                   int64_t numQ, int64_t numK,
+                                   std::string *error) {
+  auto fail = [&](std::string message) -> std::optional<Mask> {
+    if (error)
+      *error = std::move(message);
+    return std::nullopt;
+  };
+  if (count < 0)
+    return fail("slice count " + std::to_string(count) + " is negative");
+  if (count > 0 && (!qRanges || !kRanges))
+    return fail("q_ranges and k_ranges must be given for " +
+                std::to_string(count) + " slices");
+  Mask mask;
+  mask.reserve(count);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t code = kinds ? kinds[i] : 0;
+    std::optional<SliceKind> kind = sliceKindFromCode(code);
+    if (!kind)
+      return fail("slice " + std::to_string(i) + ": kind " +
+                  std::to_string(code) +
+                  " is not one of 0 (full), 1 (causal), 2 (inv_causal), 3 "
+                  "(bi_causal)");
+    Slice slice{qRanges[2 * i], qRanges[2 * i + 1], kRanges[2 * i],
+                kRanges[2 * i + 1], *kind};
+    if (std::optional<std::string> problem = checkSlice(slice, numQ, numK))
+      return fail("slice " + std::to_string(i) + ": " + *problem);
+    mask.push_back(slice);
+  }
+  return mask;
+}
+
 PairCount countAttendedPairs(const Mask &mask) {
   PairCount pairs = 0;
   for (const Slice &slice : mask)

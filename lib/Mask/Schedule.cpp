@@ -134,4 +134,34 @@ std::vector<int32_t> longestFirstOrder(const std::vector<int32_t> &itemOffsets,
   return order;
 }
 
+KernelScheduleTables kernelScheduleTables(const WorkSchedule &schedule) {
+  using T = KernelScheduleTables;
+  T tables;
+  for (int32_t qTile : longestFirstOrder(schedule)) {
+    int32_t itemsBegin = schedule.itemOffsets[qTile],
+            itemsEnd = schedule.itemOffsets[qTile + 1];
+    int32_t slot[T::kSlotFields] = {};
+    slot[T::FirstRow] = schedule.qTileBegins[qTile];
+    slot[T::RowEnd] = schedule.qTileBegins[qTile + 1];
+    slot[T::ItemsBegin] = itemsBegin;
+    slot[T::ItemsEnd] = itemsEnd;
+    slot[T::Visits] = static_cast<int32_t>(schedule.visitsOf(qTile));
+    tables.slots.insert(tables.slots.end(), slot, slot + T::kSlotFields);
+    tables.maxItemsPerTile =
+        std::max<int64_t>(tables.maxItemsPerTile, itemsEnd - itemsBegin);
+  }
+  for (int64_t qTile = 0; qTile < schedule.numQTiles; ++qTile)
+    for (int32_t i = schedule.itemOffsets[qTile];
+         i < schedule.itemOffsets[qTile + 1]; ++i) {
+      const WorkItem &item = schedule.items[i];
+      int32_t visitBegin = schedule.visitOffsets[i] -
+                           schedule.visitOffsets[schedule.itemOffsets[qTile]];
+      tables.items.insert(tables.items.end(), {visitBegin, item.kTileBegin,
+                                               item.fullBegin, item.fullEnd});
+      tables.itemSlices.push_back(item.slice);
+    }
+  tables.numItems = int64_t(schedule.items.size());
+  return tables;
+}
+
 } // namespace fattn::mask

@@ -16,13 +16,12 @@
 // CHECK: gpu.module @fattn_kernels [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
 // 300 keys in tiles of 64: query tile 2 sees key tiles 0-3 fully, and key
 // tile 4, which crosses the end, partially. The kernel's tables are one
-// global: query tile rows [0, 128, 256, 300], item offsets [0, 1, 2, 3]
-// (one work item a tile), the items' visit offsets [0, 2, 6, 11], their
-// slices [0, 0, 0], their key tiles (begin, full begin, full end, end)
-// [0, 0, 0, 2 | 0, 0, 2, 4 | 0, 0, 4, 5], the slice (0, 300, 0, 300,
-// causal), and the launch order of the query tiles, most visits first
-// [2, 1, 0].
-// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[0, 128, 256, 300, 0, 1, 2, 3, 0, 2, 6, 11, 0, 0, 0, 0, 0, 0, 2, 0, 0, 2, 4, 0, 0, 4, 5, 0, 300, 0, 300, 1, 2, 1, 0]> : tensor<35xi32>) {addr_space = 1 : i32
+// 16-byte aligned global: the launch slots, most visits first (query
+// tiles 2, 1, 0; each: first row, row end, item range, visits, 3 zeros),
+// the items (first visit in the tile, key tile begin, full begin, full
+// end: one a tile, the full runs [0, 0), [0, 2) and [0, 4)), their slices
+// [0, 0, 0], and the slice (0, 300, 0, 300, causal).
+// CHECK-DAG: llvm.mlir.global internal constant @fattn_causal_0_tables(dense<[256, 300, 2, 3, 5, 0, 0, 0, 128, 256, 1, 2, 4, 0, 0, 0, 0, 128, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 0, 300, 0, 300, 1]> : tensor<44xi32>) {addr_space = 1 : i32, alignment = 16 : i64}
 // CHECK-DAG: llvm.mlir.global external @fattn_shared_memory() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
 // CHECK: gpu.func @fattn_causal_0(%{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 // CHECK: cp.async.cg.shared.global

@@ -570,3 +570,57 @@ TEST(ScaleTest, BoundsBeyondTheLimitAreRejected) {
   EXPECT_EQ(pairCountToInt64(PairCount(INT64_MAX) + 1), std::nullopt);
 }
 
+
+namespace {
+
+TEST(MaskFromRangesTest, BuildsTheSlicesInOrder) {
+  int32_t q[] = {0, 4, 4, 8}, k[] = {0, 4, 0, 8}, kinds[] = {1, 0};
+  std::string error;
+  std::optional<Mask> mask = maskFromRanges(q, k, kinds, 2, 8, 8, &error);
+  ASSERT_TRUE(mask) << error;
+  ASSERT_EQ(mask->size(), 2u);
+  EXPECT_EQ((*mask)[0], (Slice{0, 4, 0, 4, SliceKind::Causal}));
+  EXPECT_EQ((*mask)[1], (Slice{4, 8, 0, 8, SliceKind::Full}));
+  // No kinds: every slice full. No slices: the empty mask.
+  mask = maskFromRanges(q, k, nullptr, 2, 8, 8, &error);
+  ASSERT_TRUE(mask);
+  EXPECT_EQ((*mask)[0].kind, SliceKind::Full);
+  mask = maskFromRanges(nullptr, nullptr, nullptr, 0, 0, 0, &error);
+  ASSERT_TRUE(mask);
+  EXPECT_TRUE(mask->empty());
+}
+
+TEST(MaskFromRangesTest, NamesTheSliceAndTheValue) {
+  auto problem = [](std::vector<int32_t> q, std::vector<int32_t> k,
+                    std::vector<int32_t> kinds, int64_t numQ, int64_t numK) {
+    std::string error;
+    EXPECT_FALSE(maskFromRanges(q.data(), k.data(), kinds.data(),
+                                int64_t(kinds.size()), numQ, numK, &error));
+    return error;
+  };
+  EXPECT_EQ(problem({0, 4, 0, 9}, {0, 4, 0, 4}, {0, 0}, 8, 8),
+            "slice 1: q range [0, 9) exceeds query length 8");
+  EXPECT_EQ(problem({0, 4}, {5, 2}, {0}, 8, 8),
+            "slice 0: k range [5, 2) is reversed");
+  EXPECT_EQ(problem({-1, 4}, {0, 2}, {0}, 8, 8),
+            "slice 0: q range [-1, 4) starts below 0");
+  EXPECT_EQ(problem({0, 4, 0, 4}, {0, 2, 2, 4}, {3, 4}, 8, 8),
+            "slice 1: kind 4 is not one of 0 (full), 1 (causal), 2 "
+            "(inv_causal), 3 (bi_causal)");
+  EXPECT_EQ(problem({0, 4}, {0, 2}, {-1}, 8, 8),
+            "slice 0: kind -1 is not one of 0 (full), 1 (causal), 2 "
+            "(inv_causal), 3 (bi_causal)");
+  std::string error;
+  EXPECT_FALSE(maskFromRanges(nullptr, nullptr, nullptr, -1, 8, 8, &error));
+  EXPECT_EQ(error, "slice count -1 is negative");
+  EXPECT_FALSE(maskFromRanges(nullptr, nullptr, nullptr, 3, 8, 8, &error));
+  EXPECT_EQ(error, "q_ranges and k_ranges must be given for 3 slices");
+}
+
+/// Shared cells are legal at run time (each slice adds its own).
+TEST(MaskFromRangesTest, OverlapsAreKept) {
+  int32_t q[] = {0, 4, 0, 4}, k[] = {0, 4, 0, 4};
+  EXPECT_TRUE(maskFromRanges(q, k, nullptr, 2, 4, 4));
+}
+
+} // namespace

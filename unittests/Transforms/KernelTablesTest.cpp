@@ -25,7 +25,7 @@ std::vector<int32_t> slice(const KernelTables &tables, int64_t begin,
   return {tables.values.begin() + begin, tables.values.begin() + begin + count};
 }
 
-TEST(KernelTablesTest, TablesKeepTheScheduleAndTheLaunchOrderIsLongestFirst) {
+TEST(KernelTablesTest, RecordsInLaunchOrderLongestFirst) {
   MLIRContext context;
   FlashKernelSpec spec;
   // Three query tiles: tile 0 has one item of 1 visit, tile 1 two items of
@@ -39,23 +39,25 @@ TEST(KernelTablesTest, TablesKeepTheScheduleAndTheLaunchOrderIsLongestFirst) {
   spec.slices = table(context, {0, 192, 0, 256, 1, 64, 192, 0, 64, 0});
 
   KernelTables tables = buildKernelTables(spec);
-  EXPECT_EQ(slice(tables, tables.qTileBegins, 4),
-            (std::vector<int32_t>{0, 64, 128, 192}));
-  EXPECT_EQ(slice(tables, tables.itemOffsets, 4),
-            (std::vector<int32_t>{0, 1, 3, 4}));
-  EXPECT_EQ(slice(tables, tables.itemVisitOffsets, 5),
-            (std::vector<int32_t>{0, 1, 2, 4, 6}));
+  // Slots in launch order, most visits first (tile 1: 3, tile 2: 2, tile
+  // 0: 1): first row, row end, items, visits.
+  EXPECT_EQ(slice(tables, tables.slots, 24),
+            (std::vector<int32_t>{64, 128, 1, 3, 3, 0, 0, 0,  //
+                                  128, 192, 3, 4, 2, 0, 0, 0, //
+                                  0, 64, 0, 1, 1, 0, 0, 0}));
+  // Items: first visit within the tile, kTileBegin, fullBegin, fullEnd.
+  EXPECT_EQ(slice(tables, tables.items, 16),
+            (std::vector<int32_t>{0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 0, 2, 2,
+                                  3}));
   EXPECT_EQ(slice(tables, tables.itemSlices, 4),
             (std::vector<int32_t>{0, 0, 1, 1}));
-  EXPECT_EQ(slice(tables, tables.itemKTiles, 16),
-            (std::vector<int32_t>{0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 2, 3, 2, 2, 3,
-                                  4}));
   EXPECT_EQ(slice(tables, tables.slices, 10),
             (std::vector<int32_t>{0, 192, 0, 256, 1, 64, 192, 0, 64, 0}));
-  // Work 1, 3, 2 visits: tile 1, then 2, then 0.
-  EXPECT_EQ(slice(tables, tables.queryTileOrder, 3),
-            (std::vector<int32_t>{1, 2, 0}));
-  EXPECT_EQ(int64_t(tables.values.size()), tables.queryTileOrder + 3);
+  EXPECT_EQ(tables.slots, 0);
+  EXPECT_EQ(tables.items % 4, 0) << "records stay 16-byte aligned";
+  EXPECT_EQ(int64_t(tables.values.size()), tables.slices + 10);
+  EXPECT_EQ(tables.numItems, 4);
+  EXPECT_EQ(tables.maxItemsPerTile, 2);
 }
 
 TEST(KernelTablesTest, EqualWorkKeepsTheTileOrder) {
@@ -68,8 +70,10 @@ TEST(KernelTablesTest, EqualWorkKeepsTheTileOrder) {
   spec.itemVisitOffsets = table(context, {0, 1, 2, 3});
   spec.slices = table(context, {0, 30, 0, 30, 0});
   KernelTables tables = buildKernelTables(spec);
-  EXPECT_EQ(slice(tables, tables.queryTileOrder, 3),
-            (std::vector<int32_t>{0, 1, 2}));
+  // First rows of the slots: tiles 0, 1, 2 in order.
+  EXPECT_EQ(tables.values[0], 0);
+  EXPECT_EQ(tables.values[8], 10);
+  EXPECT_EQ(tables.values[16], 20);
 }
 
 /// A kernel spec that checkFlashKernelSpec accepts: causal 192 x 256 in

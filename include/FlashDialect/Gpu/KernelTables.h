@@ -1,8 +1,11 @@
 //===- KernelTables.h - The work schedule as one constant array -*- C++ -*-===//
 //
-// The tiled form's work schedule (Mask/Schedule.h) as the kernel reads it:
-// every table in one i32 array, so that a single base stays live across the
-// key loop, plus the launch order of the query tiles.
+// The tiled form's work schedule (Mask/Schedule.h) in the records a kernel
+// reads (mask::kernelScheduleTables: one per launch slot, one per item,
+// the layout a run-time schedule has too), the items' slices and the
+// slices, in one i32 array so that a single base stays live across the key
+// loop. The records come first, so that the array's 16-byte alignment
+// holds for each.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,12 +21,8 @@ namespace mlir::fattn::codegen {
 
 struct KernelTables {
   std::vector<int32_t> values;
-  /// Where each table starts in `values` (FlashKernelSpec names them).
-  int64_t qTileBegins = 0, itemOffsets = 0, itemVisitOffsets = 0,
-          itemSlices = 0, itemKTiles = 0, slices = 0;
-  /// Query tiles by visited key tiles, most first (stable): the order CTAs
-  /// take them (mask::longestFirstOrder).
-  int64_t queryTileOrder = 0;
+  /// Where each table starts in `values`.
+  int64_t slots = 0, items = 0, itemSlices = 0, slices = 0;
   /// Work items in the tables, and the most one query tile has.
   int64_t numItems = 0, maxItemsPerTile = 0;
 };

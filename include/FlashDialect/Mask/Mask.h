@@ -131,6 +131,20 @@ std::optional<Overlap> findOverlap(const Mask &mask);
 std::optional<std::string> validate(const Mask &mask, int64_t numQ,
                                     int64_t numK);
 
+/// The mask of a run-time call in MagiAttention's form: `count` slices, q
+/// and k ranges as (begin, end) int32 pairs and kinds as docs/spec.md §1's
+/// codes (null `kinds`: all full). Checks every slice (checkSlice: kind in
+/// 0..3, 0 <= begin <= end, ranges inside [0, numQ) x [0, numK)) and sets
+/// `error` to the first problem, prefixed with the slice index
+/// ("slice 3: q range [5, 2) is reversed"). Overlaps are not looked for: a
+/// cell two run-time slices share is attended once per slice, i.e. weighs
+/// as that many keys (docs/spec.md §1). count = 0 gives the empty mask.
+std::optional<Mask> maskFromRanges(const int32_t *qRanges,
+                                   const int32_t *kRanges,
+                                   const int32_t *kinds, int64_t count,
+                                   int64_t numQ, int64_t numK,
+                                   std::string *error = nullptr);
+
 //===----------------------------------------------------------------------===//
 // Pair counting and normalization
 //===----------------------------------------------------------------------===//

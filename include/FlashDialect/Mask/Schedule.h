@@ -85,6 +85,27 @@ std::vector<int32_t> longestFirstOrder(const WorkSchedule &schedule);
 std::vector<int32_t> longestFirstOrder(const std::vector<int32_t> &itemOffsets,
                                        const std::vector<int32_t> &visitOffsets);
 
+/// The schedule as a GPU kernel reads it, in fixed-size int32 records so
+/// that one vector load brings each: a CTA finds its query tile's record by
+/// its launch slot, and a visit its item's record, in two dependent loads.
+struct KernelScheduleTables {
+  /// Per launch slot (query tiles, most visits first: longestFirstOrder):
+  /// first row, row end, first item, item end, visits, and 3 zeros.
+  static constexpr int kSlotFields = 8;
+  enum SlotField { FirstRow, RowEnd, ItemsBegin, ItemsEnd, Visits };
+  /// Per item: its first visit within its query tile, kTileBegin,
+  /// fullBegin, fullEnd.
+  static constexpr int kItemFields = 4;
+  enum ItemField { VisitBegin, KTileBegin, FullBegin, FullEnd };
+
+  std::vector<int32_t> slots;      // numQTiles x kSlotFields
+  std::vector<int32_t> items;      // items x kItemFields
+  std::vector<int32_t> itemSlices; // items
+  int64_t numItems = 0, maxItemsPerTile = 0;
+};
+
+KernelScheduleTables kernelScheduleTables(const WorkSchedule &schedule);
+
 } // namespace fattn::mask
 
 #endif // FATTN_MASK_SCHEDULE_H

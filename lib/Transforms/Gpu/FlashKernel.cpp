@@ -4,6 +4,7 @@
 
 #include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/Gpu/InlinePtx.h"
+#include "FlashDialect/Mask/Schedule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -68,18 +69,13 @@ gpu::GPUFuncOp FlashKernel::begin(gpu::GPUModuleOp module) {
       gpu::BlockIdOp::create(b, loc, gpu::Dimension::y));
   bindThread();
   emitTables(module);
-  queryTileIndex = loadTable(tableLayout.queryTileOrder, launchSlot);
+  using Slot = ::fattn::mask::KernelScheduleTables;
+  Value slotFields =
+      arith::MulIOp::create(b, loc, launchSlot, c32(Slot::kSlotFields));
   // Query tiles may be shorter than blockQ (cut at slice boundaries): rows
-  // past the next tile's first row are computed alongside but not stored.
-  firstRow = loadTable(tableLayout.qTileBegins, queryTileIndex);
-  Value nextQueryTile = arith::AddIOp::create(b, loc, queryTileIndex, c32(1));
-  firstVisit = loadTable(tableLayout.itemVisitOffsets,
-                         loadTable(tableLayout.itemOffsets, queryTileIndex));
-  visits = arith::SubIOp::create(
-      b, loc,
-      loadTable(tableLayout.itemVisitOffsets,
-                loadTable(tableLayout.itemOffsets, nextQueryTile)),
-      firstVisit);
+  // past the tile's row end are computed alongside but not stored.
+  firstRow = loadTable(tableLayout.slots + Slot::FirstRow, slotFields);
+  visits = loadTable(tableLayout.slots + Slot::Visits, slotFields);
   return func;
 }
 
@@ -133,7 +129,7 @@ void FlashKernel::emitTables(gpu::GPUModuleOp module) {
                                        ArrayRef<int32_t>(tableLayout.values));
     LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(i32, count),
                            /*isConstant=*/true, LLVM::Linkage::Internal, name,
-                           init, /*alignment=*/4, /*addrSpace=*/1);
+                           init, /*alignment=*/16, /*addrSpace=*/1);
   }
   tablesBase = LLVM::AddressOfOp::create(
       b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1), name);
@@ -153,45 +149,36 @@ Value FlashKernel::loadTable(int64_t table, Value index) {
 
 VisitPlace FlashKernel::locateVisit(Value position) {
   using P = arith::CmpIPredicate;
-  // Everything is rederived from the CTA index (a volatile read, so the
-  // loads stay in the key loop rather than holding registers through it).
-  Value queryTile =
-      loadTable(tableLayout.queryTileOrder, builders->blockIndex(1));
-  Value itemsBegin = loadTable(tableLayout.itemOffsets, queryTile);
-  Value visit = arith::AddIOp::create(
-      b, loc, loadTable(tableLayout.itemVisitOffsets, itemsBegin), position);
-  // The last item of the tile whose first visit is at or before `visit`:
+  using Item = ::fattn::mask::KernelScheduleTables;
+  SlotRecord slot = rereadSlot();
+  // The last item of the tile whose first visit is at or before `position`:
   // a binary search unrolled to the most items a tile has (no steps at all
-  // where every tile has one item, as for causal or varlen masks). The
-  // tile's items end before itemsBegin + visits (each has a visit) and
-  // before the last item, a bound from values at hand.
-  Value itemsEnd = arith::MinSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, itemsBegin, visits),
-      c32(std::max<int64_t>(tableLayout.numItems, 1)));
-  Value item = itemsBegin;
+  // where every tile has one item, as for causal or varlen masks).
+  Value item = slot.itemsBegin;
   for (int64_t step = llvm::PowerOf2Ceil(tableLayout.maxItemsPerTile) / 2;
        step > 0; step /= 2) {
     Value candidate = arith::AddIOp::create(b, loc, item, c32(step));
-    Value inTile = arith::CmpIOp::create(b, loc, P::slt, candidate, itemsEnd);
+    Value inTile =
+        arith::CmpIOp::create(b, loc, P::slt, candidate, slot.itemsEnd);
     Value safe = arith::SelectOp::create(b, loc, inTile, candidate, item);
-    Value atOrBefore = arith::CmpIOp::create(
-        b, loc, P::sle, loadTable(tableLayout.itemVisitOffsets, safe), visit);
+    Value firstVisit = loadTable(
+        tableLayout.items,
+        arith::MulIOp::create(b, loc, safe, c32(Item::kItemFields)));
+    Value atOrBefore =
+        arith::CmpIOp::create(b, loc, P::sle, firstVisit, position);
     item = arith::SelectOp::create(
         b, loc, arith::AndIOp::create(b, loc, inTile, atOrBefore), candidate,
         item);
   }
-  Value fields = arith::ShLIOp::create(b, loc, item, c32(2));
-  auto field = [&](int64_t index) {
-    return loadTable(tableLayout.itemKTiles,
-                     arith::AddIOp::create(b, loc, fields, c32(index)));
-  };
+  SmallVector<Value> record = loadRecord(tableLayout.items, item,
+                                         Item::kItemFields, Item::kItemFields);
   ::fattn::mask::ItemVisit<Value, Value> place = ::fattn::mask::itemVisit(
       ArithRowKeys(b, loc),
-      arith::SubIOp::create(b, loc, visit,
-                            loadTable(tableLayout.itemVisitOffsets, item))
+      arith::SubIOp::create(b, loc, position, record[Item::VisitBegin])
           .getResult(),
-      field(0), field(1), field(2));
-  return {item, place.kTile, place.full};
+      record[Item::KTileBegin], record[Item::FullBegin],
+      record[Item::FullEnd]);
+  return {slot, item, place.kTile, place.full};
 }
 
 void FlashKernel::bindThread() {
@@ -202,10 +189,40 @@ void FlashKernel::bindThread() {
       b, loc, headIndex, c32(kernelSpec.headsQ / kernelSpec.headsK));
 }
 
-Value FlashKernel::rereadQueryTile() {
-  queryTileIndex =
-      loadTable(tableLayout.queryTileOrder, builders->blockIndex(1));
-  return queryTileIndex;
+SmallVector<Value> FlashKernel::loadRecord(int64_t table, Value index,
+                                           int64_t fields, int64_t loaded) {
+  auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
+  Type i32 = b.getI32Type();
+  auto quad = VectorType::get({4}, i32);
+  Value first = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, index, c32(fields)), c32(table));
+  SmallVector<Value> values;
+  for (int64_t part = 0; part * 4 < loaded; ++part) {
+    Value address = LLVM::GEPOp::create(
+        b, loc, globalPtr, i32, tablesBase,
+        ArrayRef<LLVM::GEPArg>{
+            arith::AddIOp::create(b, loc, first, c32(4 * part)).getResult()});
+    Value vector = LLVM::LoadOp::create(b, loc, quad, address, /*alignment=*/16);
+    for (int64_t lane = 0; lane < 4; ++lane)
+      values.push_back(LLVM::ExtractElementOp::create(
+          b, loc, vector, LLVM::ConstantOp::create(b, loc, b.getI32Type(),
+                                                   lane)));
+  }
+  return values;
+}
+
+SlotRecord FlashKernel::rereadSlot() {
+  using Slot = ::fattn::mask::KernelScheduleTables;
+  // Field by field: the loads of fields a caller leaves unused fold away,
+  // where a vector load would take four registers at the busiest point of
+  // the key loop (the copies' addresses).
+  Value first = arith::MulIOp::create(b, loc, builders->blockIndex(1),
+                                      c32(Slot::kSlotFields));
+  auto field = [&](int64_t index) {
+    return loadTable(tableLayout.slots + index, first);
+  };
+  return {field(Slot::FirstRow), field(Slot::RowEnd), field(Slot::ItemsBegin),
+          field(Slot::ItemsEnd)};
 }
 
 Value FlashKernel::argumentFor(Value memref) const {

@@ -19,8 +19,14 @@
 
 namespace mlir::fattn::codegen {
 
+/// The CTA's launch slot record (mask::KernelScheduleTables), as loaded.
+struct SlotRecord {
+  Value firstRow, rowEnd, itemsBegin, itemsEnd;
+};
+
 /// Where visit `position` of the CTA's query tile falls in the schedule.
 struct VisitPlace {
+  SlotRecord slot; // the CTA's slot record, as the search loaded it
   Value item;  // index into the work-item tables
   Value kTile; // the key tile it visits
   Value full;  // i1: a full tile of its item (no mask)
@@ -47,6 +53,13 @@ public:
   /// Reads the tables' element `table + index`.
   Value loadTable(int64_t table, Value index);
   const KernelTables &tables() const { return tableLayout; }
+  /// Record `index` of `fields` (a multiple of 4) values of `table`, in
+  /// 16-byte vector loads of the first `loaded` fields.
+  SmallVector<Value> loadRecord(int64_t table, Value index, int64_t fields,
+                                int64_t loaded);
+  /// The CTA's slot record, loaded again from %ctaid.y (a volatile read, so
+  /// the loads stay where they are used rather than holding registers).
+  SlotRecord rereadSlot();
 
   /// Rederives the thread's lane terms, head and key/value head (cheaper
   /// than holding them through the key loop); the key loop calls it at the
@@ -54,12 +67,8 @@ public:
   void bindThread();
   Value head() const { return headIndex; }
   Value kvHead() const { return kvHeadIndex; }
-  /// The query tile this CTA computes, from the launch order.
-  Value queryTile() const { return queryTileIndex; }
-  Value rereadQueryTile();
-  /// First row of the query tile; visits of this tile.
+  /// First row of the CTA's query tile; its visits.
   Value rowOffset() const { return firstRow; }
-  Value visitBegin() const { return firstVisit; }
   Value numVisits() const { return visits; }
   /// Finds the work item holding the visit (a binary search over the
   /// tile's items: none for a tile of one item) and derives its key tile
@@ -86,7 +95,7 @@ private:
   KernelTables tableLayout;
   gpu::GPUFuncOp func;
   Value tablesBase;
-  Value headIndex, kvHeadIndex, queryTileIndex, firstRow, firstVisit, visits;
+  Value headIndex, kvHeadIndex, firstRow, visits;
 };
 
 } // namespace mlir::fattn::codegen

@@ -4,10 +4,9 @@
 
 #include "FlashDialect/Mask/Schedule.h"
 
-#include <algorithm>
-
 using namespace mlir;
 using namespace mlir::fattn::codegen;
+namespace mask = ::fattn::mask;
 
 static std::vector<int32_t> readTable(DenseElementsAttr table) {
   std::vector<int32_t> result;
@@ -16,7 +15,28 @@ static std::vector<int32_t> readTable(DenseElementsAttr table) {
   return result;
 }
 
+/// The schedule the tiled form's tables spell out.
+static mask::WorkSchedule readSchedule(const mlir::fattn::FlashKernelSpec &spec) {
+  mask::WorkSchedule schedule;
+  schedule.numQ = spec.numQ;
+  schedule.numK = spec.numK;
+  schedule.tile = {spec.blockQ, spec.blockK};
+  schedule.qTileBegins = readTable(spec.qTileBegins);
+  schedule.numQTiles = int64_t(schedule.qTileBegins.size()) - 1;
+  schedule.itemOffsets = readTable(spec.itemOffsets);
+  schedule.visitOffsets = readTable(spec.itemVisitOffsets);
+  std::vector<int32_t> slices = readTable(spec.itemSlices),
+                       kTiles = readTable(spec.itemKTiles);
+  for (int64_t i = 0; i < schedule.itemOffsets.back(); ++i)
+    schedule.items.push_back({slices[i], kTiles[4 * i], kTiles[4 * i + 1],
+                              kTiles[4 * i + 2], kTiles[4 * i + 3]});
+  schedule.visitOffsets.resize(schedule.items.size() + 1);
+  return schedule;
+}
+
 KernelTables mlir::fattn::codegen::buildKernelTables(const FlashKernelSpec &spec) {
+  mask::KernelScheduleTables schedule =
+      mask::kernelScheduleTables(readSchedule(spec));
   KernelTables tables;
   std::vector<int32_t> &values = tables.values;
   auto append = [&](const std::vector<int32_t> &table) {
@@ -24,19 +44,11 @@ KernelTables mlir::fattn::codegen::buildKernelTables(const FlashKernelSpec &spec
     values.insert(values.end(), table.begin(), table.end());
     return offset;
   };
-  std::vector<int32_t> itemOffsets = readTable(spec.itemOffsets),
-                       visitOffsets = readTable(spec.itemVisitOffsets);
-  tables.numItems = itemOffsets.back();
-  for (size_t tile = 0; tile + 1 < itemOffsets.size(); ++tile)
-    tables.maxItemsPerTile = std::max<int64_t>(
-        tables.maxItemsPerTile, itemOffsets[tile + 1] - itemOffsets[tile]);
-  tables.qTileBegins = append(readTable(spec.qTileBegins));
-  tables.itemOffsets = append(itemOffsets);
-  tables.itemVisitOffsets = append(visitOffsets);
-  tables.itemSlices = append(readTable(spec.itemSlices));
-  tables.itemKTiles = append(readTable(spec.itemKTiles));
+  tables.slots = append(schedule.slots);
+  tables.items = append(schedule.items);
+  tables.itemSlices = append(schedule.itemSlices);
   tables.slices = append(readTable(spec.slices));
-  tables.queryTileOrder =
-      append(::fattn::mask::longestFirstOrder(itemOffsets, visitOffsets));
+  tables.numItems = schedule.numItems;
+  tables.maxItemsPerTile = schedule.maxItemsPerTile;
   return tables;
 }

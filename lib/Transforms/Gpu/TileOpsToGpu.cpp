@@ -17,6 +17,7 @@
 
 #include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/FattnOps.h"
+#include "FlashDialect/Mask/Schedule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -357,9 +358,8 @@ void TileOpsToGpu::lowerMask(TileMaskOp op, Value position) {
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
   scf::YieldOp::create(b, loc, scores.values);
   b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-  // row_offset: the tile's first row, reloaded rather than kept in a
-  // register through the whole key loop.
-  Value tileRow = kernel.loadTable(tables.qTileBegins, kernel.queryTile());
+  // row_offset: the tile's first row, from the slot record the search read.
+  Value tileRow = visit.slot.firstRow;
   SmallVector<Value> rows;
   for (int64_t r = 0; r < scores.rowSlots; ++r)
     rows.push_back(add(tileRow, target.slotRow(r)));
@@ -484,12 +484,10 @@ LogicalResult TileOpsToGpu::lowerFinalize(TileFinalizeOp op) {
   // Thread values are rederived first: the last ones were the key loop's.
   kernel.bindThread();
   storeRowSumInit();
-  Value queryTile = kernel.rereadQueryTile();
-  const KernelTables &tables = kernel.tables();
   // The tile's end is loaded only now so that it holds no register through
   // the key loop.
-  Value tileRow = kernel.loadTable(tables.qTileBegins, queryTile);
-  Value rowEnd = kernel.loadTable(tables.qTileBegins, add(queryTile, c32(1)));
+  SlotRecord slot = kernel.rereadSlot();
+  Value tileRow = slot.firstRow, rowEnd = slot.rowEnd;
   Value out = kernel.argumentFor(tileBufferOf(op.getOut()));
   Value lse = kernel.argumentFor(tileBufferOf(op.getLse()));
   if (!out || !lse)
