@@ -10,6 +10,10 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 
 def Fattn_AttnElementType : AnyTypeOf<[F16, BF16, F32]>;
+// Range operands: any ranked shape, so that the verifier can name what is
+// wrong with one (rank, element type, extents) instead of a generic
+// constraint message.
+def Fattn_IndexTensorOrMemRef : AnyTypeOf<[AnyRankedTensor, AnyMemRef]>;
 def Fattn_TensorOrMemRef :
     AnyTypeOf<[RankedTensorOf<[Fattn_AttnElementType]>,
                MemRefOf<[Fattn_AttnElementType]>]>;
@@ -19,7 +23,7 @@ def Fattn_TensorOrMemRef :
 //===----------------------------------------------------------------------===//
 
 def Fattn_AttentionOp : Fattn_Op<"attention", [
-    DestinationStyleOpInterface,
+    DestinationStyleOpInterface, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "Attention of Q over K/V restricted to a range mask";
   let description = [{
@@ -47,6 +51,25 @@ def Fattn_AttentionOp : Fattn_Op<"attention", [
                              mask <causal [0:256, 0:256]>
                              -> tensor<256x8x64xf32>, tensor<256x8xf32>
     ```
+
+    The mask is either the `mask` attribute, fixed when the program is
+    compiled, or given when it runs as three operands in MagiAttention's
+    form: `q_ranges` and `k_ranges` (N x 2, i32: begin, end of each slice)
+    and `kinds` (N, i32: docs/spec.md §1's codes), exactly one of the two.
+    Token dimensions (of Q, K, V, out and lse, and N) may be dynamic; heads
+    and the head dim are static. Run-time slices are checked before a
+    launch (ranges inside the lengths, begin <= end, kinds 0..3); a cell
+    two of them share counts once per slice.
+
+    ```mlir
+    %o, %l = fattn.attention ins(%q, %k, %v : tensor<?x8x64xbf16>,
+                                 tensor<?x2x64xbf16>, tensor<?x2x64xbf16>)
+                             outs(%out, %lse : tensor<?x8x64xbf16>,
+                                  tensor<?x8xf32>)
+                             ranges(%qr, %kr, %kinds : tensor<?x2xi32>,
+                                    tensor<?x2xi32>, tensor<?xi32>)
+                             -> tensor<?x8x64xbf16>, tensor<?x8xf32>
+    ```
   }];
 
   let arguments = (ins
@@ -55,7 +78,10 @@ def Fattn_AttentionOp : Fattn_Op<"attention", [
     Fattn_TensorOrMemRef:$value,
     Fattn_TensorOrMemRef:$out,
     AnyTypeOf<[RankedTensorOf<[F32]>, MemRefOf<[F32]>]>:$lse,
-    Fattn_MaskAttr:$mask,
+    Optional<Fattn_IndexTensorOrMemRef>:$q_ranges,
+    Optional<Fattn_IndexTensorOrMemRef>:$k_ranges,
+    Optional<Fattn_IndexTensorOrMemRef>:$kinds,
+    OptionalAttr<Fattn_MaskAttr>:$mask,
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<F32Attr>:$softcap
   );
@@ -65,7 +91,9 @@ def Fattn_AttentionOp : Fattn_Op<"attention", [
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
       type($value) `)`
     `outs` `(` $out `,` $lse `:` type($out) `,` type($lse) `)`
-    `mask` $mask
+    (`mask` $mask^)?
+    (`ranges` `(` $q_ranges^ `,` $k_ranges `,` $kinds `:` type($q_ranges) `,`
+      type($k_ranges) `,` type($kinds) `)`)?
     `` custom<AttrDictWithoutMask>(attr-dict) (`->` type($results)^)?
   }];
   let hasVerifier = 1;
@@ -83,6 +111,8 @@ def Fattn_AttentionOp : Fattn_Op<"attention", [
       return ::mlir::MutableOperandRange(getOperation(), /*start=*/3,
                                          /*length=*/2);
     }
+    /// Whether the mask comes as q_ranges / k_ranges / kinds operands.
+    bool hasRuntimeMask() { return static_cast<bool>(getQRanges()); }
   }];
 }
 

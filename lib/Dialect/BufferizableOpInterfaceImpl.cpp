@@ -34,8 +34,11 @@ struct AttentionOpInterface
       buffers.push_back(*buffer);
     }
     rewriter.setInsertionPoint(op);
+    // The range operands, when the mask comes at run time.
+    buffers.resize(8);
     AttentionOp::create(rewriter, op->getLoc(), TypeRange{}, buffers[0],
                         buffers[1], buffers[2], buffers[3], buffers[4],
+                        buffers[5], buffers[6], buffers[7],
                         attention.getMaskAttr(), attention.getScaleAttr(),
                         attention.getSoftcapAttr());
     replaceOpWithBufferizedValues(rewriter, op, {buffers[3], buffers[4]});

@@ -29,7 +29,8 @@ static ParseResult parseAttrDictWithoutMask(OpAsmParser &parser,
 
 static void printAttrDictWithoutMask(OpAsmPrinter &printer, Operation *op,
                                      DictionaryAttr attributes) {
-  printer.printOptionalAttrDict(attributes.getValue(), {"mask"});
+  printer.printOptionalAttrDict(attributes.getValue(),
+                                {"mask", "operandSegmentSizes"});
 }
 
 #define GET_OP_CLASSES
@@ -102,6 +103,54 @@ static LogicalResult verifyLimits(AttentionOp op, ShapedType query,
   return success();
 }
 
+/// The run-time mask operands: both range operands N x 2 of i32, kinds N of
+/// i32, one N.
+static LogicalResult verifyRangeOperands(AttentionOp op) {
+  Value qRanges = op.getQRanges(), kRanges = op.getKRanges(),
+        kinds = op.getKinds();
+  if (!qRanges || !kRanges || !kinds)
+    return op.emitOpError("run-time masks take all three of q_ranges, "
+                          "k_ranges and kinds");
+  int64_t slices = ShapedType::kDynamic;
+  for (auto [name, value] :
+       {std::pair{"q_ranges", qRanges}, std::pair{"k_ranges", kRanges}}) {
+    auto type = cast<ShapedType>(value.getType());
+    if (type.getRank() != 2 || !type.getElementType().isInteger(32) ||
+        !extentsAgree(type.getShape()[1], 2))
+      return op.emitOpError() << name << " must be N x 2 of i32 (begin, end "
+                              << "of each slice), got " << value.getType();
+    if (!extentsAgree(slices, type.getShape()[0]))
+      return op.emitOpError("q_ranges and k_ranges must hold the same number "
+                            "of slices, got ")
+             << formatShape(cast<ShapedType>(qRanges.getType())) << " and "
+             << formatShape(type);
+    if (!ShapedType::isDynamic(type.getShape()[0]))
+      slices = type.getShape()[0];
+  }
+  auto kindsType = cast<ShapedType>(kinds.getType());
+  if (kindsType.getRank() != 1 || !kindsType.getElementType().isInteger(32))
+    return op.emitOpError("kinds must be N of i32 (docs/spec.md §1's codes: "
+                          "0 full, 1 causal, 2 inv_causal, 3 bi_causal), got ")
+           << kinds.getType();
+  if (!extentsAgree(slices, kindsType.getShape()[0]))
+    return op.emitOpError("kinds must hold one code per slice: ")
+           << slices << " slices, got " << formatShape(kindsType);
+  return success();
+}
+
+/// The attribute or the operands, exactly one.
+static LogicalResult verifyMaskForm(AttentionOp op) {
+  bool anyRange = op.getQRanges() || op.getKRanges() || op.getKinds();
+  if (op.getMaskAttr() && anyRange)
+    return op.emitOpError("takes its mask either as the `mask` attribute or "
+                          "as `ranges(q_ranges, k_ranges, kinds)` operands, "
+                          "not both");
+  if (!op.getMaskAttr() && !anyRange)
+    return op.emitOpError("needs a mask: the `mask` attribute or "
+                          "`ranges(q_ranges, k_ranges, kinds)` operands");
+  return anyRange ? verifyRangeOperands(op) : success();
+}
+
 LogicalResult AttentionOp::verify() {
   auto queryType = cast<ShapedType>(getQuery().getType());
   auto keyType = cast<ShapedType>(getKey().getType());
@@ -138,6 +187,21 @@ LogicalResult AttentionOp::verify() {
   if (lseType.getRank() != 2)
     return emitOpError("lse must have rank 2 (tokens, heads), got shape ")
            << formatShape(lseType);
+  // Only token counts are run-time values: heads and the head dim decide
+  // the kernel.
+  for (auto [name, type] :
+       {std::pair<StringRef, ShapedType>{"query", queryType},
+        {"key", keyType},
+        {"value", valueType},
+        {"out", outType},
+        {"lse", lseType}})
+    for (int64_t dim = 1; dim < type.getRank(); ++dim)
+      if (ShapedType::isDynamic(type.getShape()[dim]))
+        return emitOpError() << name << " shape " << formatShape(type)
+                             << ": heads and head dim must be static, only "
+                                "the token count may be dynamic";
+  if (failed(verifyMaskForm(*this)))
+    return failure();
 
   Type elementType = queryType.getElementType();
   if (keyType.getElementType() != elementType ||
@@ -199,9 +263,10 @@ LogicalResult AttentionOp::verify() {
   auto knownOrUnknown = [](int64_t extent) {
     return ShapedType::isDynamic(extent) ? int64_t(-1) : extent;
   };
-  if (std::optional<std::string> problem = mask::validate(
-          getMask().getMask(), knownOrUnknown(q[0]), knownOrUnknown(k[0])))
-    return emitOpError("mask ") << *problem;
+  if (MaskAttr maskAttr = getMaskAttr())
+    if (std::optional<std::string> problem = mask::validate(
+            maskAttr.getMask(), knownOrUnknown(q[0]), knownOrUnknown(k[0])))
+      return emitOpError("mask ") << *problem;
   return success();
 }
 

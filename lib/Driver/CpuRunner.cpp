@@ -83,7 +83,11 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
 
   AttentionProgram program;
   program.functionName = func.getName().str();
-  program.mask = op.getMask().getMask();
+  if (!op.getMaskAttr())
+    return op.emitError("running a program takes a mask attribute; a mask "
+                        "given as ranges operands is not run by fattn-run "
+                        "yet");
+  program.mask = op.getMaskAttr().getMask();
   auto queryType = cast<RankedTensorType>(op.getQuery().getType());
   auto keyType = cast<RankedTensorType>(op.getKey().getType());
   if (!queryType.hasStaticShape() || !keyType.hasStaticShape())

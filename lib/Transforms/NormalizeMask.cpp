@@ -16,8 +16,12 @@ struct FattnNormalizeMaskPass
     : public mlir::fattn::impl::FattnNormalizeMaskBase<FattnNormalizeMaskPass> {
   void runOnOperation() override {
     getOperation().walk([](AttentionOp op) {
+      // A run-time mask is the caller's to give; there is nothing to fold.
+      if (!op.getMaskAttr())
+        return;
       // The verifier guarantees a valid mask, which normalize() requires.
-      ::fattn::mask::Mask normal = ::fattn::mask::normalize(op.getMask().getMask());
+      ::fattn::mask::Mask normal =
+          ::fattn::mask::normalize(op.getMaskAttr().getMask());
       op.setMaskAttr(MaskAttr::get(op.getContext(), normal));
     });
   }

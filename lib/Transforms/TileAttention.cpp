@@ -239,6 +239,10 @@ void AttentionTiler::emitItemLoop(OpBuilder &b, Value queryTileIndex,
 LogicalResult AttentionTiler::run() {
   if (op.hasPureTensorSemantics())
     return op.emitOpError("must be bufferized before fattn-tile-attention");
+  if (op.hasRuntimeMask())
+    return op.emitOpError("fattn-tile-attention needs the mask as an "
+                          "attribute: masks given as ranges operands are "
+                          "not tiled yet");
   auto queryType = cast<MemRefType>(op.getQuery().getType());
   auto keyType = cast<MemRefType>(op.getKey().getType());
   for (Value operand : op->getOperands())
@@ -253,7 +257,7 @@ LogicalResult AttentionTiler::run() {
   if (failed(checkTileSizes()))
     return failure();
 
-  mask::Mask attended = op.getMask().getMask();
+  mask::Mask attended = op.getMaskAttr().getMask();
   std::optional<mask::WorkSchedule> schedule =
       mask::buildWorkSchedule(attended, numQ, numK, {blockQ, blockK}, keyEdge,
                               queryTiles);

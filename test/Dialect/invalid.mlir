@@ -207,3 +207,100 @@ func.func @tile_scores_head_dims(%q: memref<8x64xf16>, %k: memref<8x128xf16>, %s
   fattn.tile_scores %q, %k into %s {scale = 1.0 : f32} : memref<8x64xf16>, memref<8x128xf16>, memref<8x8xf32>
   return
 }
+
+// -----
+
+func.func @both_mask_forms(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<?x2xi32>, %kr: tensor<?x2xi32>, %kinds: tensor<?xi32>) {
+  // expected-error @+1 {{'fattn.attention' op takes its mask either as the `mask` attribute or as `ranges(q_ranges, k_ranges, kinds)` operands, not both}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) mask <> ranges(%qr, %kr, %kinds : tensor<?x2xi32>, tensor<?x2xi32>, tensor<?xi32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @no_mask(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<?x2xi32>, %kr: tensor<?x2xi32>, %kinds: tensor<?xi32>) {
+  // expected-error @+1 {{'fattn.attention' op needs a mask: the `mask` attribute or `ranges(q_ranges, k_ranges, kinds)` operands}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>)  -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @ranges_rank(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<8xi32>, %kr: tensor<4x2xi32>, %kinds: tensor<4xi32>) {
+  // expected-error @+1 {{'fattn.attention' op q_ranges must be N x 2 of i32 (begin, end of each slice), got 'tensor<8xi32>'}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) ranges(%qr, %kr, %kinds : tensor<8xi32>, tensor<4x2xi32>, tensor<4xi32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @ranges_width(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<4x2xi32>, %kr: tensor<4x3xi32>, %kinds: tensor<4xi32>) {
+  // expected-error @+1 {{'fattn.attention' op k_ranges must be N x 2 of i32 (begin, end of each slice), got 'tensor<4x3xi32>'}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) ranges(%qr, %kr, %kinds : tensor<4x2xi32>, tensor<4x3xi32>, tensor<4xi32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @ranges_element_type(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<4x2xi64>, %kr: tensor<4x2xi32>, %kinds: tensor<4xi32>) {
+  // expected-error @+1 {{'fattn.attention' op q_ranges must be N x 2 of i32 (begin, end of each slice), got 'tensor<4x2xi64>'}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) ranges(%qr, %kr, %kinds : tensor<4x2xi64>, tensor<4x2xi32>, tensor<4xi32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @ranges_counts(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<4x2xi32>, %kr: tensor<5x2xi32>, %kinds: tensor<4xi32>) {
+  // expected-error @+1 {{'fattn.attention' op q_ranges and k_ranges must hold the same number of slices, got 4x2 and 5x2}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) ranges(%qr, %kr, %kinds : tensor<4x2xi32>, tensor<5x2xi32>, tensor<4xi32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @kinds_type(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<4x2xi32>, %kr: tensor<4x2xi32>, %kinds: tensor<4xf32>) {
+  // expected-error @+1 {{'fattn.attention' op kinds must be N of i32 (docs/spec.md §1's codes: 0 full, 1 causal, 2 inv_causal, 3 bi_causal), got 'tensor<4xf32>'}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) ranges(%qr, %kr, %kinds : tensor<4x2xi32>, tensor<4x2xi32>, tensor<4xf32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @kinds_count(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<?x2xi32>, %kr: tensor<4x2xi32>, %kinds: tensor<3xi32>) {
+  // expected-error @+1 {{'fattn.attention' op kinds must hold one code per slice: 4 slices, got 3}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) ranges(%qr, %kr, %kinds : tensor<?x2xi32>, tensor<4x2xi32>, tensor<3xi32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @ranges_on_memrefs_with_tensors(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: memref<4x2xi32>, %kr: tensor<4x2xi32>, %kinds: tensor<4xi32>) {
+  // expected-error @+1 {{'fattn.attention' op operands must be all tensors or all memrefs}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) ranges(%qr, %kr, %kinds : memref<4x2xi32>, tensor<4x2xi32>, tensor<4xi32>) -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_heads(%q: tensor<16x?x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>) {
+  // expected-error @+1 {{'fattn.attention' op query shape 16x?x64: heads and head dim must be static, only the token count may be dynamic}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x?x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) mask <> -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_head_dim(%q: tensor<16x2x64xf32>, %k: tensor<?x2x?xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>) {
+  // expected-error @+1 {{'fattn.attention' op key shape ?x2x?: heads and head dim must be static, only the token count may be dynamic}}
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<16x2x64xf32>, tensor<?x2x?xf32>, tensor<16x2x64xf32>) outs(%o, %l : tensor<16x2x64xf32>, tensor<16x2xf32>) mask <> -> tensor<16x2x64xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+// The generic form can leave out one of the three range operands.
+func.func @partial_ranges(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: tensor<16x2x64xf32>, %o: tensor<16x2x64xf32>, %l: tensor<16x2xf32>, %qr: tensor<4x2xi32>, %kr: tensor<4x2xi32>) {
+  // expected-error @+1 {{'fattn.attention' op run-time masks take all three of q_ranges, k_ranges and kinds}}
+  %r:2 = "fattn.attention"(%q, %k, %v, %o, %l, %qr, %kr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0>}> : (tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2xf32>, tensor<4x2xi32>, tensor<4x2xi32>) -> (tensor<16x2x64xf32>, tensor<16x2xf32>)
+  return
+}

@@ -52,3 +52,22 @@ func.func @tile_ops(%q: memref<32x64xbf16>, %k: memref<16x64xbf16>, %v: memref<1
   fattn.tile_finalize %acc max %m sum %sum into %o, %lse : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<32x64xbf16>, memref<32xf32>
   return
 }
+
+// A mask given when the program runs: q_ranges, k_ranges and kinds as
+// operands (MagiAttention's form), with dynamic token counts.
+// CHECK-LABEL: func.func @runtime_mask
+// CHECK: fattn.attention ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<?x8x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>) outs(%{{.+}}, %{{.+}} : tensor<?x8x64xbf16>, tensor<?x8xf32>)
+// CHECK-SAME: ranges(%[[QR:.+]], %[[KR:.+]], %[[KINDS:.+]] : tensor<?x2xi32>, tensor<?x2xi32>, tensor<?xi32>) {softcap = 3.000000e+01 : f32} -> tensor<?x8x64xbf16>, tensor<?x8xf32>
+func.func @runtime_mask(%q: tensor<?x8x64xbf16>, %k: tensor<?x2x64xbf16>, %v: tensor<?x2x64xbf16>, %o: tensor<?x8x64xbf16>, %l: tensor<?x8xf32>, %qr: tensor<?x2xi32>, %kr: tensor<?x2xi32>, %kinds: tensor<?xi32>) -> (tensor<?x8x64xbf16>, tensor<?x8xf32>) {
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<?x8x64xbf16>, tensor<?x2x64xbf16>, tensor<?x2x64xbf16>) outs(%o, %l : tensor<?x8x64xbf16>, tensor<?x8xf32>) ranges(%qr, %kr, %kinds : tensor<?x2xi32>, tensor<?x2xi32>, tensor<?xi32>) {softcap = 30.0 : f32} -> tensor<?x8x64xbf16>, tensor<?x8xf32>
+  return %r#0, %r#1 : tensor<?x8x64xbf16>, tensor<?x8xf32>
+}
+
+// Static ranges on memrefs.
+// CHECK-LABEL: func.func @runtime_mask_on_memrefs
+// CHECK: ranges(%{{.+}}, %{{.+}}, %{{.+}} : memref<3x2xi32>, memref<3x2xi32>, memref<3xi32>)
+// CHECK-NOT: ->
+func.func @runtime_mask_on_memrefs(%q: memref<64x2x64xf16>, %k: memref<64x2x64xf16>, %v: memref<64x2x64xf16>, %o: memref<64x2x64xf16>, %l: memref<64x2xf32>, %qr: memref<3x2xi32>, %kr: memref<3x2xi32>, %kinds: memref<3xi32>) {
+  fattn.attention ins(%q, %k, %v : memref<64x2x64xf16>, memref<64x2x64xf16>, memref<64x2x64xf16>) outs(%o, %l : memref<64x2x64xf16>, memref<64x2xf32>) ranges(%qr, %kr, %kinds : memref<3x2xi32>, memref<3x2xi32>, memref<3xi32>)
+  return
+}

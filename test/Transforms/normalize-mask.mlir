@@ -41,3 +41,14 @@ func.func @canonical(%q: tensor<128x4x64xf32>, %k: tensor<128x4x64xf32>, %v: ten
   %r:2 = fattn.attention ins(%q, %k, %v : tensor<128x4x64xf32>, tensor<128x4x64xf32>, tensor<128x4x64xf32>) outs(%o, %l : tensor<128x4x64xf32>, tensor<128x4xf32>) mask <causal [0:128, 0:128]> {softcap = 20.0 : f32} -> tensor<128x4x64xf32>, tensor<128x4xf32>
   return %r#0, %r#1 : tensor<128x4x64xf32>, tensor<128x4xf32>
 }
+
+// -----
+
+// A run-time mask is left as it is.
+// CHECK-LABEL: func.func @runtime_mask
+// CHECK: ranges(%{{.+}}, %{{.+}}, %{{.+}} : tensor<?x2xi32>, tensor<?x2xi32>, tensor<?xi32>)
+// CHECK-NOT: mask <
+func.func @runtime_mask(%q: tensor<64x2x64xbf16>, %k: tensor<64x2x64xbf16>, %v: tensor<64x2x64xbf16>, %o: tensor<64x2x64xbf16>, %l: tensor<64x2xf32>, %qr: tensor<?x2xi32>, %kr: tensor<?x2xi32>, %kinds: tensor<?xi32>) -> (tensor<64x2x64xbf16>, tensor<64x2xf32>) {
+  %r:2 = fattn.attention ins(%q, %k, %v : tensor<64x2x64xbf16>, tensor<64x2x64xbf16>, tensor<64x2x64xbf16>) outs(%o, %l : tensor<64x2x64xbf16>, tensor<64x2xf32>) ranges(%qr, %kr, %kinds : tensor<?x2xi32>, tensor<?x2xi32>, tensor<?xi32>) -> tensor<64x2x64xbf16>, tensor<64x2xf32>
+  return %r#0, %r#1 : tensor<64x2x64xbf16>, tensor<64x2xf32>
+}
