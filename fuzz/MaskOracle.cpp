@@ -2,6 +2,8 @@
 
 #include "MaskOracle.h"
 
+#include "FlashDialect/Mask/Schedule.h"
+
 #include <algorithm>
 
 namespace fattn::fuzz {
@@ -88,6 +90,54 @@ void checkTiles(const mask::Mask &mask, int64_t numQ, int64_t numK,
   }
 }
 
+/// The work schedule: every item inside the tables and the key tiles, and,
+/// for small masks, each attended cell inside exactly one item's tiles (the
+/// item of its slice), each full tile of an item full of its slice's cells.
+void checkSchedule(const mask::Mask &mask, int64_t numQ, int64_t numK,
+                   mask::TileSizes tile) {
+  for (mask::KeyEdge edge : {mask::KeyEdge::Clipped, mask::KeyEdge::Whole}) {
+    std::optional<mask::WorkSchedule> schedule =
+        mask::buildWorkSchedule(mask, numQ, numK, tile, edge,
+                                mask::QueryTiles::SliceAligned, 1 << 16);
+    if (!schedule)
+      continue;
+    std::vector<int> covered(small(numQ, numK) ? numQ * numK : 0, 0);
+    for (int64_t qTile = 0; qTile < schedule->numQTiles; ++qTile)
+      for (int32_t i = schedule->itemOffsets[qTile];
+           i < schedule->itemOffsets[qTile + 1]; ++i) {
+        const mask::WorkItem &item = schedule->items[i];
+        if (item.slice < 0 || item.slice >= int64_t(mask.size()) ||
+            item.kTileBegin < 0 || item.kTileBegin >= item.kTileEnd ||
+            item.kTileEnd > schedule->numKTiles ||
+            item.fullBegin < item.kTileBegin || item.fullEnd < item.fullBegin ||
+            item.fullEnd > item.kTileEnd ||
+            schedule->visitOffsets[i + 1] - schedule->visitOffsets[i] !=
+                item.visits())
+          violated("buildWorkSchedule wrote an item outside its bounds", mask);
+        if (covered.empty())
+          continue;
+        const mask::Slice &slice = mask[item.slice];
+        for (int64_t row = schedule->qTileBegins[qTile];
+             row < schedule->qTileBegins[qTile + 1]; ++row)
+          for (int64_t kTile = item.kTileBegin; kTile < item.kTileEnd; ++kTile) {
+            bool full = kTile >= item.fullBegin && kTile < item.fullEnd;
+            int64_t end = kTile * tile.k + tile.k;
+            if (full && edge == mask::KeyEdge::Whole && end > numK)
+              violated("a full tile runs past the keys", mask);
+            for (int64_t key = kTile * tile.k; key < std::min(end, numK); ++key) {
+              bool attends = slice.contains(row, key);
+              covered[row * numK + key] += attends;
+              if (full && !attends)
+                violated("an item's full tile holds a cell its slice skips",
+                         mask);
+            }
+          }
+      }
+    if (!covered.empty() && covered != countCells(mask, numQ, numK))
+      violated("the schedule's items do not cover each cell once", mask);
+  }
+}
+
 } // namespace
 
 void checkMask(const mask::Mask &mask, int64_t numQ, int64_t numK,
@@ -98,6 +148,7 @@ void checkMask(const mask::Mask &mask, int64_t numQ, int64_t numK,
     return;
   checkNormalize(mask, numQ, numK);
   checkTiles(mask, numQ, numK, tile);
+  checkSchedule(mask, numQ, numK, tile);
 }
 
 } // namespace fattn::fuzz

@@ -52,9 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   module->walk([&](mlir::fattn::AttentionOp op) {
     auto query = cast<ShapedType>(op.getQuery().getType());
     auto key = cast<ShapedType>(op.getKey().getType());
-    if (!query.hasStaticShape() || !key.hasStaticShape())
+    if (!query.hasStaticShape() || !key.hasStaticShape() || !op.getMaskAttr())
       return;
-    ::fattn::fuzz::checkMask(op.getMask().getMask(), query.getShape()[0],
+    ::fattn::fuzz::checkMask(op.getMaskAttr().getMask(), query.getShape()[0],
                            key.getShape()[0], tile);
   });
   return 0;

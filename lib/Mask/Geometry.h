@@ -19,6 +19,11 @@
 
 namespace fattn::mask::detail {
 
+/// numerator / denominator rounded up, for numerator >= 0 < denominator.
+inline int64_t ceilDiv(int64_t numerator, int64_t denominator) {
+  return numerator / denominator + (numerator % denominator != 0);
+}
+
 inline bool boundsAbove(SliceKind kind) {
   return kind == SliceKind::Causal || kind == SliceKind::BiCausal;
 }

@@ -19,10 +19,6 @@
 namespace fattn::mask {
 namespace {
 
-int64_t ceilDiv(int64_t numerator, int64_t denominator) {
-  return numerator / denominator + (numerator % denominator != 0);
-}
-
 /// The item of `slice` in the query tile of `tileRows`, if it attends a
 /// cell there.
 std::optional<WorkItem> itemOf(const Slice &slice, int32_t index,
@@ -42,7 +38,7 @@ std::optional<WorkItem> itemOf(const Slice &slice, int32_t index,
   WorkItem item;
   item.slice = index;
   item.kTileBegin = static_cast<int32_t>(keyBegin / tileK);
-  item.kTileEnd = static_cast<int32_t>(ceilDiv(keyEnd, tileK));
+  item.kTileEnd = static_cast<int32_t>(detail::ceilDiv(keyEnd, tileK));
   item.fullBegin = item.fullEnd = item.kTileBegin;
   if (rows.begin != tileRows.begin || rows.end != tileRows.end)
     return item; // rows of the tile outside the slice are masked everywhere
@@ -51,7 +47,7 @@ std::optional<WorkItem> itemOf(const Slice &slice, int32_t index,
       schedule.keyEdge == KeyEdge::Clipped && firstKeys.end >= schedule.numK
           ? schedule.numKTiles
           : std::min(firstKeys.end, schedule.numK) / tileK;
-  int64_t coveredBegin = ceilDiv(std::max<int64_t>(lastKeys.begin, 0), tileK);
+  int64_t coveredBegin = detail::ceilDiv(std::max<int64_t>(lastKeys.begin, 0), tileK);
   coveredBegin = std::clamp<int64_t>(coveredBegin, item.kTileBegin,
                                      item.kTileEnd);
   coveredEnd = std::clamp<int64_t>(coveredEnd, coveredBegin, item.kTileEnd);
@@ -77,14 +73,14 @@ std::optional<WorkSchedule> buildWorkSchedule(const Mask &mask, int64_t numQ,
                                               int64_t maxEntries) {
   if (checkTileMapShape(numQ, numK, tile))
     return std::nullopt;
-  if (ceilDiv(numQ, tile.q) + 2 * int64_t(mask.size()) > maxEntries)
+  if (detail::ceilDiv(numQ, tile.q) + 2 * int64_t(mask.size()) > maxEntries)
     return std::nullopt;
   WorkSchedule schedule;
   schedule.numQ = numQ;
   schedule.numK = numK;
   schedule.tile = tile;
   schedule.keyEdge = keyEdge;
-  schedule.numKTiles = ceilDiv(numK, tile.k);
+  schedule.numKTiles = detail::ceilDiv(numK, tile.k);
   schedule.qTileBegins =
       detail::queryTileBegins(mask, numQ, tile.q, queryTiles);
   schedule.numQTiles = int64_t(schedule.qTileBegins.size()) - 1;
@@ -160,7 +156,6 @@ KernelScheduleTables kernelScheduleTables(const WorkSchedule &schedule) {
                                                item.fullBegin, item.fullEnd});
       tables.itemSlices.push_back(item.slice);
     }
-  tables.numItems = int64_t(schedule.items.size());
   return tables;
 }
 

@@ -18,10 +18,6 @@
 namespace fattn::mask {
 namespace {
 
-int64_t ceilDiv(int64_t numerator, int64_t denominator) {
-  return numerator / denominator + (numerator % denominator != 0);
-}
-
 /// Key tiles [first, end) holding `cells` cells of `slice` each.
 struct Piece {
   int64_t first, end;
@@ -63,7 +59,7 @@ void addPieces(const Slice &slice, int32_t index, const QueryTile &tile,
   int64_t first = keyBegin / tile.tileK, last = (keyEnd - 1) / tile.tileK;
   // Tiles every row covers: past the last row's first key, before the first
   // row's end, and never the tile crossing numK (its width differs).
-  int64_t coveredFirst = ceilDiv(lastKeys.begin, tile.tileK);
+  int64_t coveredFirst = detail::ceilDiv(lastKeys.begin, tile.tileK);
   int64_t coveredEnd =
       std::min(firstKeys.end, tile.numK - tile.numK % tile.tileK) / tile.tileK;
   coveredFirst = std::clamp(coveredFirst, first, last + 1);
@@ -163,7 +159,7 @@ std::optional<TileMap> classifyTiles(const Mask &mask, int64_t numQ,
   if (checkTileMapShape(numQ, numK, tile))
     return std::nullopt;
   // Query tiles come from every tile.q rows and from two cuts per slice.
-  if (ceilDiv(numQ, tile.q) + 2 * int64_t(mask.size()) > maxEntries)
+  if (detail::ceilDiv(numQ, tile.q) + 2 * int64_t(mask.size()) > maxEntries)
     return std::nullopt;
   TileMap map;
   map.numQ = numQ;
@@ -174,7 +170,7 @@ std::optional<TileMap> classifyTiles(const Mask &mask, int64_t numQ,
   map.partialSliceOffsets = {0};
   map.qTileBegins = detail::queryTileBegins(mask, numQ, tile.q, queryTiles);
   map.numQTiles = static_cast<int64_t>(map.qTileBegins.size()) - 1;
-  map.numKTiles = ceilDiv(numK, tile.k);
+  map.numKTiles = detail::ceilDiv(numK, tile.k);
 
   std::vector<Piece> pieces;
   bool fits = detail::forEachQueryTile(

@@ -160,6 +160,15 @@ Status AttentionKernel::bind(const AttentionBuffers &buffers,
   return Status::success();
 }
 
+/// The kernels copy their inputs in 16-byte chunks (cp.async) and store out
+/// in pairs of elements and lse as f32: a pointer aligned to less faults in
+/// the kernel instead of failing here.
+static size_t requiredAlignment(const KernelParam &param) {
+  if (param.role == ParamRole::Input)
+    return 16;
+  return std::max<size_t>(4, elementBytes(param.dtype));
+}
+
 Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
   if (arguments.size() != spec.parameters.size())
     return Status::failure("kernel " + spec.kernel + " takes " +
@@ -168,7 +177,7 @@ Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
   for (size_t index = 0; index < arguments.size(); ++index) {
     const KernelParam &param = spec.parameters[index];
     cuda::CUdeviceptr pointer = arguments[index];
-    size_t alignment = elementBytes(param.dtype);
+    size_t alignment = requiredAlignment(param);
     if (!pointer)
       return Status::failure(param.name + " is a null pointer");
     if (pointer % alignment)

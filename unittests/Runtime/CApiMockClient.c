@@ -120,12 +120,21 @@ int main(int argc, char **argv) {
              strstr(fattn_last_error(), ": k needs "),
          "short k rejected");
 
-  status = fattn_kernel_launch(kernel, q, k, v, (char *)out + 1, lse, NULL);
+  status = fattn_kernel_launch(kernel, q, k, v, (char *)out + 2, lse, NULL);
   printf("misaligned out: %s: %s\n", fattn_status_name(status),
          fattn_last_error());
   expect(status == FATTN_STATUS_BAD_ARGUMENT &&
-             strstr(fattn_last_error(), "is not aligned to 2 bytes"),
+             strstr(fattn_last_error(), "is not aligned to 4 bytes"),
          "misaligned out rejected");
+
+  /* Element-aligned but not 16-byte aligned: the kernels' 16-byte copies
+     would fault, so the launch is refused. */
+  status = fattn_kernel_launch(kernel, (char *)q + 8, k, v, out, lse, NULL);
+  printf("misaligned q: %s: %s\n", fattn_status_name(status),
+         fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "is not aligned to 16 bytes"),
+         "q off 16 bytes rejected");
 
   fattn_kernel_destroy(kernel);
   void *buffers[] = {q, k, v, out, lse, shortK};

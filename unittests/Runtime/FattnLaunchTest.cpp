@@ -498,7 +498,8 @@ TEST_F(MockDriverTest, CApiLoadsLaunchesAndChecksArguments) {
         "dtype=2 shape=70x90x4x2x32 pairs=3020",
         "slice: 0 40 0 60 1", "slice: 40 60 20 90 0", "ok: launch",
         "ok: outputs written", "ok: null q rejected", "ok: short k rejected",
-        "ok: misaligned out rejected", "\nPASS\n"})
+        "ok: misaligned out rejected", "ok: q off 16 bytes rejected",
+        "\nPASS\n"})
     EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
 }
 

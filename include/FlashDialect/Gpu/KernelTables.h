@@ -23,8 +23,9 @@ struct KernelTables {
   std::vector<int32_t> values;
   /// Where each table starts in `values`.
   int64_t slots = 0, items = 0, itemSlices = 0, slices = 0;
-  /// Work items in the tables, and the most one query tile has.
-  int64_t numItems = 0, maxItemsPerTile = 0;
+  /// The most work items one query tile has: the steps of the kernel's
+  /// search over a tile's items.
+  int64_t maxItemsPerTile = 0;
 };
 
 /// Requires a spec that passed checkFlashKernelSpec.

@@ -101,7 +101,7 @@ struct KernelScheduleTables {
   std::vector<int32_t> slots;      // numQTiles x kSlotFields
   std::vector<int32_t> items;      // items x kItemFields
   std::vector<int32_t> itemSlices; // items
-  int64_t numItems = 0, maxItemsPerTile = 0;
+  int64_t maxItemsPerTile = 0;
 };
 
 KernelScheduleTables kernelScheduleTables(const WorkSchedule &schedule);

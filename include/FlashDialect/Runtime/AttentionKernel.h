@@ -55,7 +55,8 @@ public:
   cuda::Status bind(const AttentionBuffers &buffers,
                     KernelArguments &arguments) const;
 
-  /// A count other than the parameters', null or misaligned pointers, and
+  /// A count other than the parameters', null or misaligned pointers
+  /// (inputs to 16 bytes, outputs to 4), and
   /// buffers that the driver knows to be smaller than their parameter's
   /// extents, as "q ..." messages.
   cuda::Status checkBuffers(const KernelArguments &arguments) const;

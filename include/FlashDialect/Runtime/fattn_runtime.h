@@ -110,8 +110,9 @@ FATTN_API fattn_status fattn_kernel_load(const char *manifest_path,
    legacy default stream). Q, K, V, OUT are device pointers to contiguous
    "thd" tensors of the kernel's dtype: q and out (num_q, heads_q, head_dim),
    k and v (num_k, heads_k, head_dim); LSE is (num_q, heads_q) float32.
-   Buffers are checked first: NULL, misaligned or (where the driver knows the
-   allocation) too small gives FATTN_STATUS_BAD_ARGUMENT. Faults during
+   Buffers are checked first: NULL, misaligned (inputs need 16 bytes, the
+   kernels copy them in 16-byte chunks; outputs 4) or (where the driver knows
+   the allocation) too small gives FATTN_STATUS_BAD_ARGUMENT. Faults during
    execution surface at the caller's next synchronization. */
 FATTN_API fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
                                            const void *k, const void *v,

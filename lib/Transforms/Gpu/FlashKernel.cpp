@@ -170,8 +170,8 @@ VisitPlace FlashKernel::locateVisit(Value position) {
         b, loc, arith::AndIOp::create(b, loc, inTile, atOrBefore), candidate,
         item);
   }
-  SmallVector<Value> record = loadRecord(tableLayout.items, item,
-                                         Item::kItemFields, Item::kItemFields);
+  SmallVector<Value> record =
+      loadRecord(tableLayout.items, item, Item::kItemFields);
   ::fattn::mask::ItemVisit<Value, Value> place = ::fattn::mask::itemVisit(
       ArithRowKeys(b, loc),
       arith::SubIOp::create(b, loc, position, record[Item::VisitBegin])
@@ -190,14 +190,14 @@ void FlashKernel::bindThread() {
 }
 
 SmallVector<Value> FlashKernel::loadRecord(int64_t table, Value index,
-                                           int64_t fields, int64_t loaded) {
+                                           int64_t fields) {
   auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
   Type i32 = b.getI32Type();
   auto quad = VectorType::get({4}, i32);
   Value first = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, index, c32(fields)), c32(table));
   SmallVector<Value> values;
-  for (int64_t part = 0; part * 4 < loaded; ++part) {
+  for (int64_t part = 0; part * 4 < fields; ++part) {
     Value address = LLVM::GEPOp::create(
         b, loc, globalPtr, i32, tablesBase,
         ArrayRef<LLVM::GEPArg>{

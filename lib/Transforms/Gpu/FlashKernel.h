@@ -54,11 +54,11 @@ public:
   Value loadTable(int64_t table, Value index);
   const KernelTables &tables() const { return tableLayout; }
   /// Record `index` of `fields` (a multiple of 4) values of `table`, in
-  /// 16-byte vector loads of the first `loaded` fields.
-  SmallVector<Value> loadRecord(int64_t table, Value index, int64_t fields,
-                                int64_t loaded);
-  /// The CTA's slot record, loaded again from %ctaid.y (a volatile read, so
-  /// the loads stay where they are used rather than holding registers).
+  /// 16-byte vector loads.
+  SmallVector<Value> loadRecord(int64_t table, Value index, int64_t fields);
+  /// The CTA's slot record, loaded again from %ctaid.y (a volatile read in
+  /// the IR, so that LLVM keeps the loads where they are used rather than
+  /// in registers through the key loop; ptxas may still hoist them).
   SlotRecord rereadSlot();
 
   /// Rederives the thread's lane terms, head and key/value head (cheaper

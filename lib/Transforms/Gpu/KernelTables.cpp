@@ -48,7 +48,6 @@ KernelTables mlir::fattn::codegen::buildKernelTables(const FlashKernelSpec &spec
   tables.items = append(schedule.items);
   tables.itemSlices = append(schedule.itemSlices);
   tables.slices = append(readTable(spec.slices));
-  tables.numItems = schedule.numItems;
   tables.maxItemsPerTile = schedule.maxItemsPerTile;
   return tables;
 }

@@ -74,6 +74,7 @@ public:
 private:
   LogicalResult lowerBlock(Block &block);
   LogicalResult lowerFill(linalg::FillOp fill);
+  LogicalResult lowerItemLoop(scf::ForOp itemLoop);
   LogicalResult lowerKeyLoops(scf::ForOp itemLoop, ArrayRef<scf::ForOp> loops);
   LogicalResult lowerVisit(scf::ForOp loop, Value position);
   void lowerScores(TileScoresOp op, Value position);
@@ -145,13 +146,7 @@ LogicalResult TileOpsToGpu::lowerBlock(Block &block) {
     LogicalResult lowered =
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
             .Case([&](linalg::FillOp fill) { return lowerFill(fill); })
-            .Case([&](scf::ForOp itemLoop) {
-              // The loop over the tile's work items holds the key-tile
-              // loops; the kernel walks all their visits in one loop.
-              SmallVector<scf::ForOp> keyLoops(
-                  itemLoop.getBody()->getOps<scf::ForOp>());
-              return lowerKeyLoops(itemLoop, keyLoops);
-            })
+            .Case([&](scf::ForOp itemLoop) { return lowerItemLoop(itemLoop); })
             .Case([&](TileFinalizeOp finalize) {
               return lowerFinalize(finalize);
             })
@@ -189,6 +184,23 @@ LogicalResult TileOpsToGpu::lowerFill(linalg::FillOp fill) {
                           "than the running max, sum or accumulator");
   }
   return success();
+}
+
+/// The loop over the tile's work items holds the key-tile loops and the
+/// reads of the items' fields, which the kernel derives itself.
+LogicalResult TileOpsToGpu::lowerItemLoop(scf::ForOp itemLoop) {
+  if (pipeline)
+    return itemLoop.emitError("expected one work-item loop in the tiled "
+                              "nest; the kernel walks one loop of visits");
+  SmallVector<scf::ForOp> keyLoops;
+  for (Operation &op : *itemLoop.getBody()) {
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      keyLoops.push_back(loop);
+    else if (!isAddressing(&op))
+      return op.emitError("no GPU lowering for '")
+             << op.getName() << "' in the work-item loop";
+  }
+  return lowerKeyLoops(itemLoop, keyLoops);
 }
 
 /// The loop over work items, with its loop over full tiles and its loop over
