@@ -32,7 +32,6 @@ struct WorkItem {
   int32_t kTileBegin = 0, fullBegin = 0, fullEnd = 0, kTileEnd = 0;
 
   int64_t visits() const { return int64_t(kTileEnd) - kTileBegin; }
-  int64_t fullVisits() const { return int64_t(fullEnd) - fullBegin; }
   bool operator==(const WorkItem &other) const {
     return slice == other.slice && kTileBegin == other.kTileBegin &&
            fullBegin == other.fullBegin && fullEnd == other.fullEnd &&
