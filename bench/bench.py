@@ -54,7 +54,7 @@ FAMILIES = ["full", "causal", "varlen-full", "varlen-causal", "sliding-window",
 SEQLENS = [4096, 16384]
 HEADS_Q = 16
 HEADS_K = 16
-HEAD_DIM = 128
+HEAD_DIM = 128  # --head-dim sets it (64 or 128)
 WINDOW = 1024  # sliding window: keys before each query, itself included
 BLOCK = 2048   # block-causal block size
 MIN_DOC, MAX_DOC = 256, 4096
@@ -62,7 +62,9 @@ DOC_SEED = 1
 
 
 def kernel_name(family, seqlen):
-    return f"bench-{family}-{seqlen}"
+    """bench-<family>-<S>, with -d<D> when the head dim is not 128."""
+    suffix = "" if HEAD_DIM == 128 else f"-d{HEAD_DIM}"
+    return f"bench-{family}-{seqlen}{suffix}"
 
 
 def read_compile_seconds(kernels_dir):
@@ -359,6 +361,7 @@ def ratio(a, b):
 
 
 def main():
+    global HEAD_DIM
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kernels", help="folder of bench-<family>-<S>"
                         ".manifest/.ptx files (omit to time the peers only)")
@@ -375,10 +378,15 @@ def main():
     parser.add_argument("--peers", default="fa2,cudnn,flex",
                         help="subset of fa2,cudnn,flex")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--head-dim", type=int, choices=(64, 128),
+                        default=HEAD_DIM,
+                        help="head dim of every case (kernels of D = 64 are "
+                             "named bench-<family>-<S>-d64)")
     parser.add_argument("--list-cases", action="store_true",
                         help="print 'family seqlen kernel-name' lines and "
                              "exit (no GPU needed)")
     args = parser.parse_args()
+    HEAD_DIM = args.head_dim
     families = [f for f in args.families.split(",") if f]
     seqlens = [int(s) for s in args.seqlens.split(",") if s]
     for family in families:

@@ -14,7 +14,9 @@
 # benchmark's programs, STAGED_DIR/programs/bench-<family>-<S>.mlir for every
 # case that `bench/bench.py --list-cases` lists, with BUILD_DIR/bin/fattn-synth
 # (Hq = Hk = 16, D = 128, bf16, sliding window 1024, blocks of 2048), and
-# compiles them too; bench.py finds its kernels by those names. With --python
+# compiles them too; bench.py finds its kernels by those names. With
+# BENCH_HEAD_DIM=64 the programs have D = 64 and names ending in -d64
+# (bench.py --head-dim 64 looks for those). With --python
 # it also compiles the Python package's GPU test programs into
 # STAGED_DIR/python-kernels (python/tests/gpu_programs.py), which
 # device-run.sh's python stage hands to the tests.
@@ -46,6 +48,7 @@ shift 2
 FATTN_RUN=$BUILD_DIR/bin/fattn-run
 FATTN_SYNTH=$BUILD_DIR/bin/fattn-synth
 FATTN_RUN_FLAGS=${FATTN_RUN_FLAGS:-}
+BENCH_HEAD_DIM=${BENCH_HEAD_DIM:-128}
 
 if [ ! -x "$FATTN_RUN" ]; then
   echo "stage-device.sh: $FATTN_RUN not found; build first (ninja -C $BUILD_DIR)" >&2
@@ -64,16 +67,21 @@ if [ $BENCH -eq 1 ]; then
     exit 2
   fi
   mkdir -p "$STAGED_DIR/programs"
+  if ! cases=$(python3 bench/bench.py --list-cases --head-dim "$BENCH_HEAD_DIM") ||
+    [ -z "$cases" ]; then
+    echo "stage-device.sh: bench.py --list-cases listed no cases" >&2
+    exit 1
+  fi
   while read -r family seqlen name; do
     program=$STAGED_DIR/programs/$name.mlir
     if ! "$FATTN_SYNTH" --mask="$family" --seq="$seqlen" --heads-q=16 \
-      --heads-k=16 --head-dim=128 --dtype=bf16 --window=1024 --block=2048 \
-      -o "$program"; then
+      --heads-k=16 --head-dim="$BENCH_HEAD_DIM" --dtype=bf16 --window=1024 \
+      --block=2048 -o "$program"; then
       echo "stage-device.sh: fattn-synth failed for $name" >&2
       exit 1
     fi
     PROGRAMS+=("$program")
-  done < <(python3 bench/bench.py --list-cases)
+  done <<<"$cases"
 fi
 
 ok=0
