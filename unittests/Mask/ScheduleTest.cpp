@@ -244,3 +244,78 @@ TEST(ScheduleTest, EmptyMasksAndLengths) {
 }
 
 } // namespace
+
+namespace {
+
+/// Every index a kernel reads through the records stays inside them: slot
+/// item ranges inside the items, key tiles inside the keys, visits
+/// consistent, slices inside the mask.
+void expectRecordsInBounds(const Mask &mask, const WorkSchedule &schedule) {
+  using T = KernelScheduleTables;
+  KernelScheduleTables tables = kernelScheduleTables(schedule);
+  int64_t items = int64_t(tables.items.size()) / T::kItemFields;
+  ASSERT_EQ(int64_t(tables.slots.size()), schedule.numQTiles * T::kSlotFields);
+  ASSERT_EQ(int64_t(tables.itemSlices.size()), items);
+  int64_t maxItems = 0;
+  for (int64_t slot = 0; slot < schedule.numQTiles; ++slot) {
+    const int32_t *s = &tables.slots[slot * T::kSlotFields];
+    ASSERT_LE(0, s[T::FirstRow]);
+    ASSERT_LT(s[T::FirstRow], s[T::RowEnd]);
+    ASSERT_LE(s[T::RowEnd], schedule.numQ);
+    ASSERT_LE(0, s[T::ItemsBegin]);
+    ASSERT_LE(s[T::ItemsBegin], s[T::ItemsEnd]);
+    ASSERT_LE(s[T::ItemsEnd], items);
+    maxItems = std::max<int64_t>(maxItems, s[T::ItemsEnd] - s[T::ItemsBegin]);
+    int64_t visits = 0;
+    for (int32_t i = s[T::ItemsBegin]; i < s[T::ItemsEnd]; ++i) {
+      const int32_t *item = &tables.items[i * T::kItemFields];
+      ASSERT_EQ(item[T::VisitBegin], visits) << "slot " << slot;
+      ASSERT_LE(0, item[T::KTileBegin]);
+      ASSERT_LE(item[T::KTileBegin], item[T::FullBegin]);
+      ASSERT_LE(item[T::FullBegin], item[T::FullEnd]);
+      ASSERT_LE(0, tables.itemSlices[i]);
+      ASSERT_LT(tables.itemSlices[i], int64_t(mask.size()));
+      const WorkItem &planned = schedule.items[i];
+      ASSERT_LE(item[T::FullEnd], planned.kTileEnd);
+      ASSERT_LE(planned.kTileEnd, schedule.numKTiles);
+      visits += planned.visits();
+    }
+    ASSERT_EQ(s[T::Visits], visits);
+  }
+  EXPECT_EQ(tables.maxItemsPerTile, maxItems);
+}
+
+TEST(ScheduleTest, AdversarialRunTimeRangesPlanInBounds) {
+  std::vector<std::pair<std::string, Mask>> masks;
+  // 100,000 one-token slices on the diagonal.
+  Mask diagonal;
+  for (int64_t i = 0; i < 100000; ++i)
+    diagonal.push_back({i, i + 1, i, i + 1, SliceKind::Full});
+  masks.emplace_back("100000 slices", diagonal);
+  // One row covered by 1,000 slices, each one key wide.
+  Mask crowded;
+  for (int64_t j = 0; j < 1000; ++j)
+    crowded.push_back({77, 78, j, j + 1, SliceKind(j % kNumSliceKinds)});
+  masks.emplace_back("a row under 1000 slices", crowded);
+  // Overlapping run-time slices (legal at run time), a length-1 slice, and
+  // lengths no tile divides.
+  masks.emplace_back("overlaps", Mask{{0, 99991, 0, 99991, SliceKind::Causal},
+                                      {0, 99991, 0, 99991, SliceKind::Full},
+                                      {5, 6, 7, 8, SliceKind::BiCausal}});
+  masks.emplace_back("empty", Mask{});
+  for (auto &[name, mask] : masks) {
+    SCOPED_TRACE(name);
+    for (KeyEdge edge : {KeyEdge::Clipped, KeyEdge::Whole}) {
+      std::optional<WorkSchedule> schedule = buildWorkSchedule(
+          mask, 100000, 100000, {128, 64}, edge, QueryTiles::SliceAligned);
+      ASSERT_TRUE(schedule);
+      expectRecordsInBounds(mask, *schedule);
+    }
+  }
+  std::optional<WorkSchedule> crowdedSchedule = buildWorkSchedule(
+      crowded, 100000, 100000, {128, 64}, KeyEdge::Whole,
+      QueryTiles::SliceAligned);
+  EXPECT_EQ(kernelScheduleTables(*crowdedSchedule).maxItemsPerTile, 1000);
+}
+
+} // namespace
