@@ -123,6 +123,28 @@ std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
   return begins;
 }
 
+std::optional<SliceInTile> sliceInTile(const Slice &slice, Range tileRows,
+                                       int64_t numK, int64_t tileK) {
+  Range attended = slice.attendedRows();
+  SliceInTile meet;
+  meet.rows = {std::max(tileRows.begin, attended.begin),
+               std::min(tileRows.end, attended.end)};
+  if (meet.rows.empty())
+    return std::nullopt;
+  meet.firstKeys = slice.keysOfRow(meet.rows.begin);
+  meet.lastKeys = slice.keysOfRow(meet.rows.end - 1);
+  int64_t keyBegin = std::max<int64_t>(meet.firstKeys.begin, 0);
+  int64_t keyEnd = std::min(meet.lastKeys.end, numK);
+  if (keyBegin >= keyEnd)
+    return std::nullopt;
+  meet.kTileBegin = keyBegin / tileK;
+  meet.kTileEnd = ceilDiv(keyEnd, tileK);
+  meet.coveredBegin =
+      std::clamp(ceilDiv(std::max<int64_t>(meet.lastKeys.begin, 0), tileK),
+                 meet.kTileBegin, meet.kTileEnd);
+  return meet;
+}
+
 bool forEachQueryTile(
     const Mask &mask, const std::vector<int32_t> &qTileBegins,
     const std::function<bool(int64_t, const std::vector<int32_t> &)> &visit) {

@@ -49,6 +49,22 @@ std::vector<int64_t> breakRows(std::initializer_list<const Slice *> slices,
 bool forEachNeighbourPair(const Mask &mask, size_t count,
                           const std::function<bool(size_t, size_t)> &visit);
 
+/// Where one slice meets one query tile: the tile's rows it attends, the key
+/// bounds of the first and last of them, the run of key tiles those rows
+/// touch, and where the run of tiles every row covers from their first key
+/// can begin (the last row's first key, rounded up to a tile; clamped to the
+/// run). Both bounds grow with the row, so the touched keys are one run
+/// [first row's begin, last row's end) and the keys every row attends are
+/// [last row's begin, first row's end): callers decide where the covered run
+/// ends, which depends on how they treat the tile crossing numK.
+struct SliceInTile {
+  Range rows, firstKeys, lastKeys;
+  int64_t kTileBegin = 0, kTileEnd = 0, coveredBegin = 0;
+};
+/// nullopt when the slice attends no cell of the tile's rows below numK.
+std::optional<SliceInTile> sliceInTile(const Slice &slice, Range tileRows,
+                                       int64_t numK, int64_t tileK);
+
 /// First rows of the query tiles of classifyTiles / buildWorkSchedule, numQ
 /// last (QueryTiles says where tiles start).
 std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,

@@ -1,10 +1,8 @@
 //===- Schedule.cpp - The compact tile schedule kernels run ---------------===//
 //
-// Each item comes from its slice's key bounds on the tile's first and last
-// rows: both bounds grow with the row, so the keys any row attends form one
-// run [first row's begin, last row's end) (consecutive rows' intervals
-// overlap or touch), and the keys every row attends are [last row's begin,
-// first row's end).
+// Each item is where its slice meets the query tile (detail::sliceInTile,
+// the same geometry classifyTiles uses), with the full run only where every
+// row of the tile belongs to the slice.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,36 +21,28 @@ namespace {
 /// cell there.
 std::optional<WorkItem> itemOf(const Slice &slice, int32_t index,
                                Range tileRows, const WorkSchedule &schedule) {
-  Range attended = slice.attendedRows();
-  Range rows{std::max(tileRows.begin, attended.begin),
-             std::min(tileRows.end, attended.end)};
-  if (rows.empty())
+  std::optional<detail::SliceInTile> meet =
+      detail::sliceInTile(slice, tileRows, schedule.numK, schedule.tile.k);
+  if (!meet)
     return std::nullopt;
-  Range firstKeys = slice.keysOfRow(rows.begin);
-  Range lastKeys = slice.keysOfRow(rows.end - 1);
-  int64_t keyBegin = std::max<int64_t>(firstKeys.begin, 0);
-  int64_t keyEnd = std::min(lastKeys.end, schedule.numK);
-  if (keyBegin >= keyEnd)
-    return std::nullopt;
-  int64_t tileK = schedule.tile.k;
   WorkItem item;
   item.slice = index;
-  item.kTileBegin = static_cast<int32_t>(keyBegin / tileK);
-  item.kTileEnd = static_cast<int32_t>(detail::ceilDiv(keyEnd, tileK));
+  item.kTileBegin = static_cast<int32_t>(meet->kTileBegin);
+  item.kTileEnd = static_cast<int32_t>(meet->kTileEnd);
   item.fullBegin = item.fullEnd = item.kTileBegin;
-  if (rows.begin != tileRows.begin || rows.end != tileRows.end)
+  if (meet->rows.begin != tileRows.begin || meet->rows.end != tileRows.end)
     return item; // rows of the tile outside the slice are masked everywhere
-  // A key tile crossing numK is full only where it is clipped there.
+  // The covered run ends before the first row's end; a key tile crossing
+  // numK is full only where it is clipped there.
+  int64_t firstEnd = meet->firstKeys.end;
   int64_t coveredEnd =
-      schedule.keyEdge == KeyEdge::Clipped && firstKeys.end >= schedule.numK
+      schedule.keyEdge == KeyEdge::Clipped && firstEnd >= schedule.numK
           ? schedule.numKTiles
-          : std::min(firstKeys.end, schedule.numK) / tileK;
-  int64_t coveredBegin = detail::ceilDiv(std::max<int64_t>(lastKeys.begin, 0), tileK);
-  coveredBegin = std::clamp<int64_t>(coveredBegin, item.kTileBegin,
-                                     item.kTileEnd);
-  coveredEnd = std::clamp<int64_t>(coveredEnd, coveredBegin, item.kTileEnd);
-  if (coveredBegin < coveredEnd) {
-    item.fullBegin = static_cast<int32_t>(coveredBegin);
+          : std::min(firstEnd, schedule.numK) / schedule.tile.k;
+  coveredEnd = std::clamp<int64_t>(coveredEnd, meet->coveredBegin,
+                                   item.kTileEnd);
+  if (meet->coveredBegin < coveredEnd) {
+    item.fullBegin = static_cast<int32_t>(meet->coveredBegin);
     item.fullEnd = static_cast<int32_t>(coveredEnd);
   }
   return item;
@@ -114,18 +104,10 @@ std::optional<WorkSchedule> buildWorkSchedule(const Mask &mask, int64_t numQ,
 }
 
 std::vector<int32_t> longestFirstOrder(const WorkSchedule &schedule) {
-  return longestFirstOrder(schedule.itemOffsets, schedule.visitOffsets);
-}
-
-std::vector<int32_t> longestFirstOrder(const std::vector<int32_t> &itemOffsets,
-                                       const std::vector<int32_t> &visitOffsets) {
-  std::vector<int32_t> order(itemOffsets.empty() ? 0 : itemOffsets.size() - 1);
+  std::vector<int32_t> order(schedule.numQTiles);
   std::iota(order.begin(), order.end(), 0);
-  auto visits = [&](int32_t tile) {
-    return visitOffsets[itemOffsets[tile + 1]] - visitOffsets[itemOffsets[tile]];
-  };
   std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
-    return visits(x) > visits(y);
+    return schedule.visitsOf(x) > schedule.visitsOf(y);
   });
   return order;
 }

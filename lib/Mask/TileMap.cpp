@@ -45,25 +45,19 @@ struct QueryTile {
 /// The pieces of `slice` in query tile `tile`, appended to `pieces`.
 void addPieces(const Slice &slice, int32_t index, const QueryTile &tile,
                std::vector<Piece> &pieces) {
-  Range attended = slice.attendedRows();
-  Range rows{std::max(tile.rows.begin, attended.begin),
-             std::min(tile.rows.end, attended.end)};
-  if (rows.empty())
+  std::optional<detail::SliceInTile> meet =
+      detail::sliceInTile(slice, tile.rows, tile.numK, tile.tileK);
+  if (!meet)
     return;
-  Range firstKeys = slice.keysOfRow(rows.begin);
-  Range lastKeys = slice.keysOfRow(rows.end - 1);
-  int64_t keyBegin = std::max<int64_t>(firstKeys.begin, 0);
-  int64_t keyEnd = std::min(lastKeys.end, tile.numK);
-  if (keyBegin >= keyEnd)
-    return;
-  int64_t first = keyBegin / tile.tileK, last = (keyEnd - 1) / tile.tileK;
-  // Tiles every row covers: past the last row's first key, before the first
-  // row's end, and never the tile crossing numK (its width differs).
-  int64_t coveredFirst = detail::ceilDiv(lastKeys.begin, tile.tileK);
-  int64_t coveredEnd =
-      std::min(firstKeys.end, tile.numK - tile.numK % tile.tileK) / tile.tileK;
-  coveredFirst = std::clamp(coveredFirst, first, last + 1);
-  coveredEnd = std::clamp(coveredEnd, coveredFirst, last + 1);
+  Range rows = meet->rows;
+  int64_t first = meet->kTileBegin, last = meet->kTileEnd - 1;
+  // Tiles every row covers end before the first row's end, and never take
+  // the tile crossing numK (its width differs).
+  int64_t coveredFirst = meet->coveredBegin;
+  int64_t coveredEnd = std::clamp(
+      std::min(meet->firstKeys.end, tile.numK - tile.numK % tile.tileK) /
+          tile.tileK,
+      coveredFirst, last + 1);
   auto addEdgeTiles = [&](int64_t begin, int64_t end) {
     for (int64_t kTile = begin; kTile < end; ++kTile) {
       PairCount cells = slice.countCellsIn(rows, tile.keysOf(kTile));

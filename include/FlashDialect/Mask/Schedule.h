@@ -80,9 +80,6 @@ buildWorkSchedule(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
 /// The query tiles by visits, most first (stable): the order in which CTAs
 /// take them (longest processing time first).
 std::vector<int32_t> longestFirstOrder(const WorkSchedule &schedule);
-/// The same from the schedule's offset tables alone.
-std::vector<int32_t> longestFirstOrder(const std::vector<int32_t> &itemOffsets,
-                                       const std::vector<int32_t> &visitOffsets);
 
 /// The schedule as a GPU kernel reads it, in fixed-size int32 records so
 /// that one vector load brings each: a CTA finds its query tile's record by
