@@ -1,7 +1,8 @@
 //===- plan_schedule.cpp - Host planning time of the work schedule --------===//
 //
 // How long lib/Mask takes to plan a run-time mask into the kernel's work
-// schedule (buildWorkSchedule + longestFirstOrder) for N slices and S
+// schedule and its records (buildWorkSchedule + kernelScheduleTables, which
+// orders the query tiles longest first) for N slices and S
 // tokens, and how big the schedule is: the numbers that decide whether
 // run-time masks can be planned on the host on every call. Prints one row
 // a case: mask, S, N, items, schedule bytes, bytes per token of Q at one
@@ -67,10 +68,10 @@ void run(const Case &c, int repetitions) {
     auto start = std::chrono::steady_clock::now();
     schedule = buildWorkSchedule(c.mask, c.s, c.s, {128, 128}, KeyEdge::Whole,
                                  QueryTiles::SliceAligned);
-    std::vector<int32_t> order = longestFirstOrder(*schedule);
+    KernelScheduleTables tables = kernelScheduleTables(*schedule);
     auto end = std::chrono::steady_clock::now();
     seconds.push_back(std::chrono::duration<double>(end - start).count());
-    if (order.size() != (size_t)schedule->numQTiles)
+    if (tables.slots.size() != size_t(schedule->numQTiles) * tables.kSlotFields)
       std::abort();
   }
   std::sort(seconds.begin(), seconds.end());
