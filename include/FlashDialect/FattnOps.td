@@ -13,7 +13,7 @@ def Fattn_AttnElementType : AnyTypeOf<[F16, BF16, F32]>;
 // Range operands: any ranked shape, so that the verifier can name what is
 // wrong with one (rank, element type, extents) instead of a generic
 // constraint message.
-def Fattn_IndexTensorOrMemRef : AnyTypeOf<[AnyRankedTensor, AnyMemRef]>;
+def Fattn_RangeOperand : AnyTypeOf<[AnyRankedTensor, AnyMemRef]>;
 def Fattn_TensorOrMemRef :
     AnyTypeOf<[RankedTensorOf<[Fattn_AttnElementType]>,
                MemRefOf<[Fattn_AttnElementType]>]>;
@@ -78,9 +78,9 @@ def Fattn_AttentionOp : Fattn_Op<"attention", [
     Fattn_TensorOrMemRef:$value,
     Fattn_TensorOrMemRef:$out,
     AnyTypeOf<[RankedTensorOf<[F32]>, MemRefOf<[F32]>]>:$lse,
-    Optional<Fattn_IndexTensorOrMemRef>:$q_ranges,
-    Optional<Fattn_IndexTensorOrMemRef>:$k_ranges,
-    Optional<Fattn_IndexTensorOrMemRef>:$kinds,
+    Optional<Fattn_RangeOperand>:$q_ranges,
+    Optional<Fattn_RangeOperand>:$k_ranges,
+    Optional<Fattn_RangeOperand>:$kinds,
     OptionalAttr<Fattn_MaskAttr>:$mask,
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<F32Attr>:$softcap
