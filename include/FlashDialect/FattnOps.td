@@ -229,4 +229,84 @@ def Fattn_TileFinalizeOp : Fattn_Op<"tile_finalize", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Work schedules of masks given at run time
+//===----------------------------------------------------------------------===//
+//
+// A mask attribute's schedule is known when the program is compiled and is
+// written as constant tables; a mask given as range operands is planned when
+// the program runs, by the mask library's buildWorkSchedule (docs/spec.md
+// §5), in one of two layouts: the tiled loops' (fattn.tile_schedule) or the
+// GPU kernels' records (fattn.kernel_schedule). The planner checks the
+// ranges first (mask::maskFromRanges); a launch never sees ranges that fail.
+
+class Fattn_ScheduleOp<string mnemonic> : Fattn_Op<mnemonic, [
+    MemoryEffects<[MemRead, MemAlloc]>]> {
+  let hasVerifier = 1;
+}
+
+def Fattn_TileScheduleOp : Fattn_ScheduleOp<"tile_schedule"> {
+  let summary = "The work schedule of run-time ranges, as the tiled loops read it";
+  let description = [{
+    Plans the mask the ranges give (each row of `q_ranges`/`k_ranges` a
+    slice's begin and end, `kinds` its kind code) over `num_q` x `num_k`
+    tokens in `block_q` x `block_k` tiles, with the key edge and query-tile
+    policy of fattn-tile-attention, and returns the schedule's tables:
+    `q_tile_begins` (query tiles + 1), `item_offsets` (query tiles + 1, CSR
+    into the items), `item_slices` (one slice index per item),
+    `item_k_tiles` (items x 4: key-tile begin, full begin, full end, key-tile
+    end), `slices` (N x 5: q begin, q end, k begin, k end, kind) and the
+    number of query tiles. The tables are allocated by the op and live until
+    the end of the enclosing function.
+  }];
+  let arguments = (ins MemRefRankOf<[I32], [2]>:$q_ranges,
+                       MemRefRankOf<[I32], [2]>:$k_ranges,
+                       MemRefRankOf<[I32], [1]>:$kinds, Index:$num_q,
+                       Index:$num_k, I64Attr:$block_q, I64Attr:$block_k,
+                       UnitAttr:$whole_key_tiles, UnitAttr:$align_query_tiles);
+  let results = (outs MemRefRankOf<[I32], [1]>:$q_tile_begins,
+                      MemRefRankOf<[I32], [1]>:$item_offsets,
+                      MemRefRankOf<[I32], [1]>:$item_slices,
+                      MemRefRankOf<[I32], [2]>:$item_k_tiles,
+                      MemRefRankOf<[I32], [2]>:$slices, Index:$num_q_tiles);
+  let assemblyFormat = [{
+    $q_ranges `,` $k_ranges `,` $kinds `tokens` `(` $num_q `,` $num_k `)`
+      attr-dict `:` type($q_ranges) `,` type($k_ranges) `,` type($kinds)
+      `->` type($q_tile_begins) `,` type($item_offsets) `,`
+      type($item_slices) `,` type($item_k_tiles) `,` type($slices)
+  }];
+}
+
+def Fattn_KernelScheduleOp : Fattn_ScheduleOp<"kernel_schedule"> {
+  let summary = "The work schedule of run-time ranges, as GPU kernels read it";
+  let description = [{
+    The schedule fattn.tile_schedule plans, laid out by
+    mask::kernelScheduleTables: `slots` (launch slots x 8, longest first:
+    first row, row end, items begin, items end, visits), `items` (items x 4:
+    first visit in its tile, key-tile begin, full begin, full end),
+    `item_slices`, `slices` (N x 5) and the number of launch slots. A
+    kernel searches a tile's items in a fixed number of steps, so the plan
+    fails when a query tile has more than `max_items_per_tile` items.
+    fattn-map-tiles-to-gpu puts this op on the host side of a run-time
+    kernel's launch; the fattn runtime computes the same records with the
+    mask library before it launches the kernel.
+  }];
+  let arguments = (ins MemRefRankOf<[I32], [2]>:$q_ranges,
+                       MemRefRankOf<[I32], [2]>:$k_ranges,
+                       MemRefRankOf<[I32], [1]>:$kinds, Index:$num_q,
+                       Index:$num_k, I64Attr:$block_q, I64Attr:$block_k,
+                       UnitAttr:$whole_key_tiles, UnitAttr:$align_query_tiles,
+                       I64Attr:$max_items_per_tile);
+  let results = (outs MemRefRankOf<[I32], [2]>:$slots,
+                      MemRefRankOf<[I32], [2]>:$items,
+                      MemRefRankOf<[I32], [1]>:$item_slices,
+                      MemRefRankOf<[I32], [2]>:$slices, Index:$num_slots);
+  let assemblyFormat = [{
+    $q_ranges `,` $k_ranges `,` $kinds `tokens` `(` $num_q `,` $num_k `)`
+      attr-dict `:` type($q_ranges) `,` type($k_ranges) `,` type($kinds)
+      `->` type($slots) `,` type($items) `,` type($item_slices) `,`
+      type($slices)
+  }];
+}
+
 #endif // FATTN_OPS_TD

@@ -25,15 +25,32 @@
 namespace mlir::fattn {
 
 /// What a kernel parameter is for; the manifest and the runtime read it.
-enum class KernelParamRole { Input, Output };
+/// Schedule buffers hold a run-time plan's records (i32), which the runtime
+/// computes from the mask; scalars are i32 values such as token counts.
+enum class KernelParamRole { Input, Output, Schedule, Scalar };
 
 /// One kernel parameter: a global pointer to a contiguous buffer, described
-/// by the memref it was made from (element type and shape). The kernel takes
-/// them in the order of FlashKernelSpec::parameters.
+/// by the memref it was made from (element type and shape), or an i32
+/// scalar made from an index value. The kernel takes them in the order of
+/// FlashKernelSpec::parameters.
 struct KernelParam {
-  std::string name; // "q", "k", "v", "out", "lse"
+  std::string name; // "q", "k", "v", "out", "lse", "slots", "num_q", ...
   KernelParamRole role = KernelParamRole::Input;
-  Value memref;     // the host-side buffer the launch passes
+  Value memref;     // the host-side buffer or index value the launch passes
+  /// For each dynamic extent of the memref, in order, the scalar parameter
+  /// that gives it ("num_q").
+  SmallVector<std::string> dynamicExtents;
+
+  bool isScalar() const { return role == KernelParamRole::Scalar; }
+};
+
+/// A schedule planned when the kernel runs (fattn.tile_schedule): the kernel
+/// reads mask::kernelScheduleTables' records from its parameters, and the
+/// token counts and launch slots from scalar parameters.
+struct RuntimeScheduleSpec {
+  /// Steps of the search over a tile's items; the plan fails past it.
+  int64_t maxItemsPerTile = 1;
+  bool alignQueryTiles = false;
 };
 
 /// Everything the kernel needs to know, read off the tiled form.
@@ -57,6 +74,11 @@ struct FlashKernelSpec {
   DenseElementsAttr qTileBegins, itemOffsets, itemSlices, itemKTiles,
       itemVisitOffsets, slices;
 
+  /// Set for a run-time mask, whose tables above are null and whose numQ and
+  /// numK may be ShapedType::kDynamic.
+  std::optional<RuntimeScheduleSpec> runtimeSchedule;
+
+  /// Static schedules only.
   int64_t numQTiles() const { return qTileBegins.getNumElements() - 1; }
   int64_t threads() const { return warps * 32; }
   /// Dynamic shared memory, in this order: the Q tile, `stages` K buffers,
@@ -84,8 +106,9 @@ std::optional<std::string> checkFlashKernelSpec(const FlashKernelSpec &spec);
 std::optional<std::string> checkWarpsAndStages(int64_t warps, int64_t stages);
 
 /// The launch's description of the kernel's parameters, for the manifest
-/// writer (GpuCompiler): an array of {name, role = "input" | "output",
-/// type = the memref}, in argument order.
+/// writer (GpuCompiler): an array of {name, role = "input" | "output" |
+/// "schedule" | "scalar", type = the memref or i32, extents = the names of
+/// the dynamic extents' scalars}, in argument order.
 constexpr llvm::StringLiteral kKernelParamsAttrName = "fattn.kernel_params";
 ArrayAttr describeKernelParams(MLIRContext *context,
                                ArrayRef<KernelParam> parameters);

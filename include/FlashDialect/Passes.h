@@ -63,6 +63,11 @@ struct FattnToPTXPipelineOptions
       llvm::cl::desc("K/V copy stages, 2 to 8 (K runs stages - 1 tiles "
                      "ahead, V stages - 2)"),
       llvm::cl::init(2)};
+  Option<int64_t> maxItemsPerTile{
+      *this, "max-items-per-tile",
+      llvm::cl::desc("Run-time masks: the most work items one query tile "
+                     "may have (see fattn-map-tiles-to-gpu)"),
+      llvm::cl::init(1)};
 };
 
 /// How fattn-to-ptx tiles: the kernels always compute whole key tiles, and

@@ -66,6 +66,11 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
     tables move into the gpu.module as constant globals. Operands must be
     bf16 or f16 with head dim 64 or 128, and tiled with whole-key-tiles
     unless the key length is a multiple of block-k.
+
+    A mask given at run time (fattn.tile_schedule) gives a kernel for any
+    mask and token count: it reads the schedule's records
+    (fattn.kernel_schedule, computed by the runtime before each launch)
+    and the token counts and launch slots from its parameters.
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
@@ -80,6 +85,11 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
            "K/V copy stages, 2 to 8: while key tile i is computed, K "
            "tiles up to i + stages - 1 and V tiles up to i + stages - 2 "
            "are in flight (stages K buffers, stages - 1 V buffers)">,
+    Option<"maxItemsPerTile", "max-items-per-tile", "int64_t",
+           /*default=*/"1",
+           "Masks given at run time: the most work items (slices) one "
+           "query tile may have, the steps of the kernel's search over "
+           "them; a plan with more fails before the launch">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

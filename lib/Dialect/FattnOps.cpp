@@ -3,6 +3,7 @@
 #include "FlashDialect/FattnOps.h"
 
 #include "FlashDialect/Limits.h"
+#include "FlashDialect/Mask/Schedule.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -361,4 +362,66 @@ LogicalResult TileFinalizeOp::verify() {
       succeeded(checkSameExtent(*this, "max", max, 0, "acc", acc, 0)) &&
       succeeded(checkSameExtent(*this, "sum", sum, 0, "acc", acc, 0)) &&
       succeeded(checkSameExtent(*this, "lse", lse, 0, "acc", acc, 0)));
+}
+
+//===----------------------------------------------------------------------===//
+// Run-time schedules
+//===----------------------------------------------------------------------===//
+
+/// What both schedule layouts require of their operands and tile sizes.
+template <typename ScheduleOp>
+static LogicalResult verifyScheduleOperands(ScheduleOp op) {
+  MemRefType qRanges = op.getQRanges().getType();
+  MemRefType kRanges = op.getKRanges().getType();
+  MemRefType kinds = op.getKinds().getType();
+  for (auto [name, type] : {std::pair{"q_ranges", qRanges}, {"k_ranges", kRanges}})
+    if (!extentsAgree(type.getShape()[1], 2))
+      return op.emitOpError() << name << " rows must be (begin, end), got "
+                              << type.getShape()[1] << " columns";
+  if (failed(checkSameExtent(op, "k_ranges", kRanges, 0, "q_ranges", qRanges,
+                             0)) ||
+      failed(checkSameExtent(op, "kinds", kinds, 0, "q_ranges", qRanges, 0)))
+    return failure();
+  constexpr int64_t kMaxBlock = ::fattn::limits::kMaxTileSize;
+  int64_t blockQ = op.getBlockQ(), blockK = op.getBlockK();
+  if (blockQ <= 0 || blockK <= 0 || blockQ > kMaxBlock || blockK > kMaxBlock)
+    return op.emitOpError("tile sizes must be in [1, ")
+           << kMaxBlock << "], got block_q=" << blockQ
+           << " block_k=" << blockK;
+  return success();
+}
+
+/// A table's column count, where its type states one.
+static LogicalResult verifyColumns(Operation *op, StringRef name,
+                                   MemRefType table, int64_t columns) {
+  if (extentsAgree(table.getShape()[1], columns))
+    return success();
+  return op->emitOpError() << name << " has " << columns
+                           << " columns, its type says "
+                           << table.getShape()[1];
+}
+
+LogicalResult TileScheduleOp::verify() {
+  if (failed(verifyScheduleOperands(*this)) ||
+      failed(verifyColumns(*this, "item_k_tiles", getItemKTiles().getType(),
+                           4)) ||
+      failed(verifyColumns(*this, "slices", getSlices().getType(), 5)))
+    return failure();
+  return success();
+}
+
+LogicalResult KernelScheduleOp::verify() {
+  if (failed(verifyScheduleOperands(*this)) ||
+      failed(verifyColumns(*this, "slots", getSlots().getType(),
+                           ::fattn::mask::KernelScheduleTables::kSlotFields)) ||
+      failed(verifyColumns(*this, "items", getItems().getType(),
+                           ::fattn::mask::KernelScheduleTables::kItemFields)) ||
+      failed(verifyColumns(*this, "slices", getSlices().getType(), 5)))
+    return failure();
+  if (getMaxItemsPerTile() < 1 ||
+      getMaxItemsPerTile() > ::fattn::mask::kMaxTileMapEntries)
+    return emitOpError("max_items_per_tile must be in [1, ")
+           << ::fattn::mask::kMaxTileMapEntries << "], got "
+           << getMaxItemsPerTile();
+  return success();
 }

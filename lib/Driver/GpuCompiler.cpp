@@ -40,6 +40,11 @@ kernelParams(gpu::LaunchFuncOp launch) {
     auto name = dictionary ? dictionary.getAs<StringAttr>("name") : nullptr;
     auto role = dictionary ? dictionary.getAs<StringAttr>("role") : nullptr;
     auto type = dictionary ? dictionary.getAs<TypeAttr>("type") : nullptr;
+    if (role && (role.getValue() == "schedule" || role.getValue() == "scalar"))
+      return launch.emitError("kernel parameter '")
+             << (name ? name.getValue() : StringRef("?"))
+             << "' is part of a run-time mask's schedule; manifests for "
+                "run-time-mask kernels are not written yet";
     auto memref = type ? dyn_cast<MemRefType>(type.getValue()) : MemRefType();
     FailureOr<runtime::ElementType> dtype =
         memref ? runtimeElementType(memref.getElementType())
@@ -88,6 +93,9 @@ mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
   runtime::KernelManifest &manifest = artifacts.manifest;
   manifest.kernel = launch.getKernelName().str();
   manifest.ptxFile = ptxFileName.str();
+  FailureOr<std::vector<runtime::KernelParam>> params = kernelParams(launch);
+  if (failed(params))
+    return failure();
   FailureOr<std::array<unsigned, 3>> grid =
       constantDims(launch, launch.getGridSizeOperandValues());
   FailureOr<std::array<unsigned, 3>> block =
@@ -102,9 +110,6 @@ mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
       return launch.emitError("dynamic shared memory size must be constant");
     manifest.sharedBytes = static_cast<unsigned>(sharedBytes.getZExtValue());
   }
-  FailureOr<std::vector<runtime::KernelParam>> params = kernelParams(launch);
-  if (failed(params))
-    return failure();
   manifest.parameters = std::move(*params);
   manifest.dtype = program.elementType;
   manifest.shape = program.shape;

@@ -4,6 +4,7 @@
 #include "FlashDialect/Limits.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 #include <algorithm>
 #include <vector>
@@ -94,8 +95,14 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
            " rows of head dim " + std::to_string(spec.headDim) +
            " at a time; the swizzled copies need a multiple of 8 (use " +
            std::to_string(8 * chunks / 32) + " warps or a multiple)";
-  if (std::optional<std::string> problem = checkTileTables(spec))
+  if (spec.runtimeSchedule) {
+    if (spec.runtimeSchedule->maxItemsPerTile < 1 ||
+        spec.runtimeSchedule->maxItemsPerTile > (int64_t(1) << 20))
+      return text("max-items-per-tile must be in [1, 2^20], got",
+                  spec.runtimeSchedule->maxItemsPerTile);
+  } else if (std::optional<std::string> problem = checkTileTables(spec)) {
     return problem;
+  }
   if (spec.sharedBytes() > spec.target.maxSharedBytes)
     return "tiles need " + std::to_string(spec.sharedBytes()) +
            " bytes of shared memory, more than the " +
@@ -105,7 +112,8 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
     return std::string("query heads must be a multiple of key/value heads");
   // The grid is (query heads, query tiles).
   if (spec.headsQ > ::fattn::limits::kMaxGridX ||
-      spec.numQTiles() > ::fattn::limits::kMaxGridYZ)
+      (!spec.runtimeSchedule &&
+       spec.numQTiles() > ::fattn::limits::kMaxGridYZ))
     return text("query tiles form the grid's y dimension, which CUDA limits "
                 "to 65535; got",
                 spec.numQTiles());
@@ -116,13 +124,31 @@ ArrayAttr mlir::fattn::describeKernelParams(MLIRContext *context,
                                             ArrayRef<KernelParam> parameters) {
   Builder b(context);
   SmallVector<Attribute> entries;
-  for (const KernelParam &param : parameters)
-    entries.push_back(b.getDictionaryAttr(
-        {b.getNamedAttr("name", b.getStringAttr(param.name)),
-         b.getNamedAttr("role", b.getStringAttr(param.role ==
-                                                        KernelParamRole::Input
-                                                    ? "input"
-                                                    : "output")),
-         b.getNamedAttr("type", TypeAttr::get(param.memref.getType()))}));
+  auto roleName = [](KernelParamRole role) {
+    switch (role) {
+    case KernelParamRole::Input:
+      return "input";
+    case KernelParamRole::Output:
+      return "output";
+    case KernelParamRole::Schedule:
+      return "schedule";
+    case KernelParamRole::Scalar:
+      return "scalar";
+    }
+    return "input";
+  };
+  for (const KernelParam &param : parameters) {
+    Type type = param.isScalar() ? Type(b.getI32Type()) : param.memref.getType();
+    SmallVector<Attribute> extents;
+    for (const std::string &name : param.dynamicExtents)
+      extents.push_back(b.getStringAttr(name));
+    SmallVector<NamedAttribute> fields = {
+        b.getNamedAttr("name", b.getStringAttr(param.name)),
+        b.getNamedAttr("role", b.getStringAttr(roleName(param.role))),
+        b.getNamedAttr("type", TypeAttr::get(type))};
+    if (!extents.empty())
+      fields.push_back(b.getNamedAttr("extents", b.getArrayAttr(extents)));
+    entries.push_back(b.getDictionaryAttr(fields));
+  }
   return b.getArrayAttr(entries);
 }

@@ -12,6 +12,7 @@
 #include "FlashDialect/Gpu/TileOpsToGpu.h"
 #include "FlashDialect/GpuKernel.h"
 #include "FlashDialect/GpuTarget.h"
+#include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -41,7 +42,19 @@ constexpr StringLiteral kKernelModuleName = "fattn_kernels";
 struct TiledAttention {
   scf::ForallOp forall;
   FlashKernelSpec spec;
+  /// A run-time mask's plan; null for a static schedule.
+  TileScheduleOp schedule;
 };
+
+/// The run-time plan the nest's tile_mask reads its slices from, or null.
+TileScheduleOp findRuntimeSchedule(scf::ForallOp forall) {
+  TileScheduleOp schedule;
+  forall.walk([&](TileMaskOp mask) {
+    if (!schedule)
+      schedule = mask.getSliceTable().getDefiningOp<TileScheduleOp>();
+  });
+  return schedule;
+}
 
 FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
                                               SymbolTable &symbols) {
@@ -87,7 +100,8 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
   spec.blockK = scoresBuffer.getType().getDimSize(1);
 
   auto keyEdge = forall->getAttrOfType<StringAttr>(kKeyEdgeAttrName);
-  if (spec.numK % spec.blockK != 0 && (!keyEdge || keyEdge != "whole"))
+  if ((ShapedType::isDynamic(spec.numK) || spec.numK % spec.blockK != 0) &&
+      (!keyEdge || keyEdge != "whole"))
     return forall.emitError("GPU kernels compute whole key tiles, but key "
                             "length ")
            << spec.numK << " is not a multiple of block-k " << spec.blockK
@@ -96,8 +110,15 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
 
   // The tables, by the role fattn-tile-attention recorded on the loop.
   auto tableSymbols = forall->getAttrOfType<DictionaryAttr>(kTileTablesAttrName);
-  if (!tableSymbols)
-    return forall.emitError("expected the tile tables of fattn-tile-attention");
+  if (!tableSymbols) {
+    tiled.schedule = findRuntimeSchedule(forall);
+    if (!tiled.schedule)
+      return forall.emitError("expected the tile tables of "
+                              "fattn-tile-attention or a fattn.tile_schedule");
+    spec.runtimeSchedule = RuntimeScheduleSpec{
+        /*maxItemsPerTile=*/1, tiled.schedule.getAlignQueryTiles()};
+    return tiled;
+  }
   llvm::StringMap<DenseElementsAttr> tables;
   for (NamedAttribute entry : tableSymbols) {
     auto symbol = dyn_cast<FlatSymbolRefAttr>(entry.getValue());
@@ -148,6 +169,53 @@ std::string ptxIdentifier(StringRef name) {
   return identifier;
 }
 
+/// A run-time mask's kernel parameters after q, k, v, out and lse: the
+/// records of fattn.kernel_schedule, planned on the host side of the
+/// launch, and the token counts and slot count; the launch's grid y is the
+/// slot count.
+Value addRuntimeScheduleParams(OpBuilder &b, TiledAttention &tiled) {
+  TileScheduleOp plan = tiled.schedule;
+  FlashKernelSpec &spec = tiled.spec;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(plan);
+  auto table = [&](int64_t columns) {
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    if (columns)
+      shape.push_back(columns);
+    return MemRefType::get(shape, b.getI32Type());
+  };
+  using Records = ::fattn::mask::KernelScheduleTables;
+  auto records = KernelScheduleOp::create(
+      b, plan.getLoc(), table(Records::kSlotFields),
+      table(Records::kItemFields), table(0), table(5), b.getIndexType(),
+      plan.getQRanges(), plan.getKRanges(), plan.getKinds(), plan.getNumQ(),
+      plan.getNumK(), plan.getBlockQ(), plan.getBlockK(),
+      plan.getWholeKeyTiles(), plan.getAlignQueryTiles(),
+      spec.runtimeSchedule->maxItemsPerTile);
+  using Role = KernelParamRole;
+  for (KernelParam &param : spec.parameters)
+    for (int64_t extent :
+         cast<MemRefType>(param.memref.getType()).getShape())
+      if (ShapedType::isDynamic(extent))
+        param.dynamicExtents.push_back(param.name == "k" || param.name == "v"
+                                           ? "num_k"
+                                           : "num_q");
+  std::pair<const char *, Value> schedule[] = {
+      {"slots", records.getSlots()},
+      {"items", records.getItems()},
+      {"item_slices", records.getItemSlices()},
+      {"slices", records.getSlices()}};
+  std::pair<const char *, Value> scalars[] = {
+      {"num_q", plan.getNumQ()},
+      {"num_k", plan.getNumK()},
+      {"num_slots", records.getNumSlots()}};
+  for (auto [name, value] : schedule)
+    spec.parameters.push_back({name, Role::Schedule, value, {}});
+  for (auto [name, value] : scalars)
+    spec.parameters.push_back({name, Role::Scalar, value, {}});
+  return records.getNumSlots();
+}
+
 /// Global pointer to a memref's first element, as the kernel takes it.
 Value globalPointer(OpBuilder &b, Location loc, Value memref) {
   Value address =
@@ -187,6 +255,12 @@ struct FattnMapTilesToGpuPass
       if (failed(tiled))
         return signalPassFailure();
       FlashKernelSpec &spec = tiled->spec;
+      OpBuilder b(forall);
+      Value runtimeSlots;
+      if (tiled->schedule) {
+        spec.runtimeSchedule->maxItemsPerTile = maxItemsPerTile;
+        runtimeSlots = addRuntimeScheduleParams(b, *tiled);
+      }
       spec.warps = warps;
       spec.stages = stages;
       spec.target = target;
@@ -207,14 +281,20 @@ struct FattnMapTilesToGpuPass
         return signalPassFailure();
 
       Location loc = forall.getLoc();
-      OpBuilder b(forall);
       SmallVector<Value> operands;
       for (const KernelParam &param : spec.parameters)
-        operands.push_back(globalPointer(b, loc, param.memref));
+        operands.push_back(
+            param.isScalar()
+                ? arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                             param.memref)
+                      .getResult()
+                : globalPointer(b, loc, param.memref));
       auto constant = [&](int64_t value) -> Value {
         return arith::ConstantIndexOp::create(b, loc, value);
       };
-      gpu::KernelDim3 grid{constant(spec.headsQ), constant(spec.numQTiles()),
+      gpu::KernelDim3 grid{constant(spec.headsQ),
+                           runtimeSlots ? runtimeSlots
+                                        : constant(spec.numQTiles()),
                            constant(1)};
       gpu::KernelDim3 block{constant(spec.threads()), constant(1), constant(1)};
       Value sharedBytes = arith::ConstantIntOp::create(
@@ -224,6 +304,8 @@ struct FattnMapTilesToGpuPass
       launch->setAttr(kKernelParamsAttrName,
                       describeKernelParams(b.getContext(), spec.parameters));
       forall.erase();
+      if (tiled->schedule && tiled->schedule->use_empty())
+        tiled->schedule.erase();
     }
 
     // The host-side tables are dead once their loops are gone.

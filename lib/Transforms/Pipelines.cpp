@@ -71,6 +71,7 @@ void mlir::fattn::buildFattnToPTXPipeline(
   gpu.features = options.features;
   gpu.warps = options.warps;
   gpu.stages = options.stages;
+  gpu.maxItemsPerTile = options.maxItemsPerTile;
   pm.addPass(createFattnMapTilesToGpu(gpu));
   parseBuiltinPipeline(
       pm, "fattn-to-ptx",

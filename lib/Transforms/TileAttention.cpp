@@ -97,6 +97,12 @@ Value loadIndex(OpBuilder &b, Location loc, Value table, ValueRange indices) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), element);
 }
 
+/// The tables the loops read, wherever they come from.
+struct ScheduleTables {
+  Value queryTileBegins, itemOffsets, itemSlices, itemKTiles, slices;
+  OpFoldResult numQTiles;
+};
+
 class AttentionTiler {
 public:
   AttentionTiler(AttentionOp op, TableEmitter &tables, int64_t blockQ,
@@ -108,12 +114,23 @@ public:
   LogicalResult run();
 
 private:
+  /// Shapes and tile sizes the loops can be built for.
+  LogicalResult readShapes();
+  /// The mask attribute's schedule, as constant tables.
+  FailureOr<ScheduleTables> planStatically(OpBuilder &b);
+  /// The range operands' schedule, planned when the program runs.
+  ScheduleTables planAtRunTime(OpBuilder &b);
+  /// rowOffset and rows of the forall's query tile.
+  void bindQueryRows(OpBuilder &b, Value queryTileIndex, Value queryTileBegins);
+  /// The running max, sum and accumulator, and the score tile.
+  void allocateRunningState(OpBuilder &b);
   /// Tile sizes the tables and one tile's buffers can hold.
   LogicalResult checkTileSizes();
   /// Rows of the tile starting at `offset`: `block`, or fewer at the end.
   /// Static when every tile is whole, so that tile types stay static.
   std::pair<OpFoldResult, int64_t> tileExtent(OpBuilder &b, Value offset,
-                                              int64_t block, int64_t total);
+                                              int64_t block, int64_t total,
+                                              Value totalValue);
   void emitKeyTileStep(OpBuilder &b, Value keyTile, Value idsBegin,
                        Value idsEnd);
   /// The loop over the query tile's work items: per item, its full key
@@ -129,7 +146,10 @@ private:
   Location loc = op.getLoc();
 
   // Per query-tile state, set while emitting the loop body.
-  int64_t numQ = 0, numK = 0, headDim = 0;
+  /// Token counts: static, or ShapedType::kDynamic with the value in
+  /// numQValue / numKValue.
+  int64_t numQ = 0, numK = 0, headDim = 0, headsQ = 0, group = 1;
+  Value numQValue, numKValue;
   Value kvHead, rowOffset, queryTile, accTile, maxTile, sumTile, scoresBuffer;
   Value sliceTable, itemSlices;
   OpFoldResult rows;
@@ -141,8 +161,10 @@ LogicalResult AttentionTiler::checkTileSizes() {
   if (blockQ <= 0 || blockK <= 0 || blockQ > kMaxBlock || blockK > kMaxBlock)
     return op.emitOpError("tile sizes must be in [1, ")
            << kMaxBlock << "], got block-q=" << blockQ << " block-k=" << blockK;
+  bool staticTokens = !ShapedType::isDynamic(numQ) && !ShapedType::isDynamic(numK);
   if (std::optional<std::string> problem =
-          mask::checkTileMapShape(numQ, numK, {blockQ, blockK}))
+          staticTokens ? mask::checkTileMapShape(numQ, numK, {blockQ, blockK})
+                       : std::nullopt)
     return op.emitOpError("cannot tile: ") << *problem;
   // Scores, accumulator, running max and sum of one tile, in f32.
   int64_t bytes = 4 * blockQ * (blockK + headDim + 2);
@@ -157,11 +179,10 @@ LogicalResult AttentionTiler::checkTileSizes() {
 
 std::pair<OpFoldResult, int64_t>
 AttentionTiler::tileExtent(OpBuilder &b, Value offset, int64_t block,
-                           int64_t total) {
-  if (total % block == 0)
+                           int64_t total, Value totalValue) {
+  if (!ShapedType::isDynamic(total) && total % block == 0)
     return {b.getIndexAttr(block), block};
-  Value remaining = arith::SubIOp::create(
-      b, loc, arith::ConstantIndexOp::create(b, loc, total), offset);
+  Value remaining = arith::SubIOp::create(b, loc, totalValue, offset);
   Value extent = arith::MinSIOp::create(
       b, loc, arith::ConstantIndexOp::create(b, loc, block), remaining);
   return {extent, ShapedType::kDynamic};
@@ -171,7 +192,7 @@ void AttentionTiler::emitKeyTileStep(OpBuilder &b, Value keyTile,
                                      Value idsBegin, Value idsEnd) {
   Value colOffset = arith::MulIOp::create(
       b, loc, keyTile, arith::ConstantIndexOp::create(b, loc, blockK));
-  auto [cols, staticCols] = tileExtent(b, colOffset, blockK, numK);
+  auto [cols, staticCols] = tileExtent(b, colOffset, blockK, numK, numKValue);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult dim = b.getIndexAttr(headDim);
   Value key = createSubview(b, loc, op.getKey(), {colOffset, kvHead, zero},
@@ -236,27 +257,36 @@ void AttentionTiler::emitItemLoop(OpBuilder &b, Value queryTileIndex,
       });
 }
 
-LogicalResult AttentionTiler::run() {
+LogicalResult AttentionTiler::readShapes() {
   if (op.hasPureTensorSemantics())
     return op.emitOpError("must be bufferized before fattn-tile-attention");
-  if (op.hasRuntimeMask())
-    return op.emitOpError("fattn-tile-attention needs the mask as an "
-                          "attribute: masks given as ranges operands are "
-                          "not tiled yet");
   auto queryType = cast<MemRefType>(op.getQuery().getType());
   auto keyType = cast<MemRefType>(op.getKey().getType());
+  // The verifier keeps heads and the head dim static; token counts are
+  // static only with a mask attribute, whose schedule is planned here.
   for (Value operand : op->getOperands())
-    if (!cast<MemRefType>(operand.getType()).hasStaticShape())
-      return op.emitOpError("fattn-tile-attention needs static shapes, got ")
+    if (!op.hasRuntimeMask() &&
+        !cast<MemRefType>(operand.getType()).hasStaticShape())
+      return op.emitOpError("a mask attribute needs static token counts "
+                            "(its tiles are planned when compiling), got ")
              << operand.getType();
   numQ = queryType.getShape()[0];
   numK = keyType.getShape()[0];
   headDim = queryType.getShape()[2];
-  int64_t headsQ = queryType.getShape()[1];
-  int64_t group = headsQ / keyType.getShape()[1];
-  if (failed(checkTileSizes()))
-    return failure();
+  headsQ = queryType.getShape()[1];
+  group = headsQ / keyType.getShape()[1];
+  return checkTileSizes();
+}
 
+/// The token count of dimension 0 of `memref`, as an index value.
+static Value tokenCount(OpBuilder &b, Location loc, Value memref) {
+  int64_t extent = cast<MemRefType>(memref.getType()).getShape()[0];
+  if (!ShapedType::isDynamic(extent))
+    return arith::ConstantIndexOp::create(b, loc, extent);
+  return memref::DimOp::create(b, loc, memref, 0);
+}
+
+FailureOr<ScheduleTables> AttentionTiler::planStatically(OpBuilder &b) {
   mask::Mask attended = op.getMaskAttr().getMask();
   std::optional<mask::WorkSchedule> schedule =
       mask::buildWorkSchedule(attended, numQ, numK, {blockQ, blockK}, keyEdge,
@@ -267,19 +297,19 @@ LogicalResult AttentionTiler::run() {
            << mask::kMaxTileMapEntries
            << " query tiles or work items, or more than 2^31 - 1 visited "
               "tiles; use larger tiles";
-
-  OpBuilder b(op);
-  Value queryTileBegins =
+  ScheduleTables result;
+  result.queryTileBegins =
       tables.emit(b, loc, "q_tile_begins", schedule->qTileBegins);
-  Value itemOffsets = tables.emit(b, loc, "item_offsets", schedule->itemOffsets);
+  result.itemOffsets =
+      tables.emit(b, loc, "item_offsets", schedule->itemOffsets);
   std::vector<int32_t> slicesOfItems, kTilesOfItems;
   for (const mask::WorkItem &item : schedule->items) {
     slicesOfItems.push_back(item.slice);
     kTilesOfItems.insert(kTilesOfItems.end(), {item.kTileBegin, item.fullBegin,
                                                item.fullEnd, item.kTileEnd});
   }
-  itemSlices = tables.emit(b, loc, "item_slices", slicesOfItems);
-  Value itemKTiles =
+  result.itemSlices = tables.emit(b, loc, "item_slices", slicesOfItems);
+  result.itemKTiles =
       tables.emit(b, loc, "item_k_tiles", kTilesOfItems, /*columns=*/4);
   tables.emit(b, loc, "item_visit_offsets", schedule->visitOffsets);
   std::vector<int32_t> sliceRows;
@@ -287,18 +317,53 @@ LogicalResult AttentionTiler::run() {
     for (int64_t field : {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd,
                           static_cast<int64_t>(slice.kind)})
       sliceRows.push_back(static_cast<int32_t>(field));
-  sliceTable = tables.emit(b, loc, "slices", sliceRows, /*columns=*/5);
+  result.slices = tables.emit(b, loc, "slices", sliceRows, /*columns=*/5);
+  result.numQTiles = b.getIndexAttr(schedule->numQTiles);
+  return result;
+}
+
+ScheduleTables AttentionTiler::planAtRunTime(OpBuilder &b) {
+  auto dynamic = [&](int64_t columns) {
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    if (columns)
+      shape.push_back(columns);
+    return MemRefType::get(shape, b.getI32Type());
+  };
+  auto schedule = TileScheduleOp::create(
+      b, loc, dynamic(0), dynamic(0), dynamic(0), dynamic(4), dynamic(5),
+      b.getIndexType(), op.getQRanges(), op.getKRanges(), op.getKinds(),
+      numQValue, numKValue, blockQ, blockK,
+      keyEdge == mask::KeyEdge::Whole,
+      queryTiles == mask::QueryTiles::SliceAligned);
+  return {schedule.getQTileBegins(), schedule.getItemOffsets(),
+          schedule.getItemSlices(), schedule.getItemKTiles(),
+          schedule.getSlices(), schedule.getNumQTiles()};
+}
+
+LogicalResult AttentionTiler::run() {
+  if (failed(readShapes()))
+    return failure();
+  OpBuilder b(op);
+  numQValue = tokenCount(b, loc, op.getQuery());
+  numKValue = tokenCount(b, loc, op.getKey());
+  FailureOr<ScheduleTables> schedule =
+      op.hasRuntimeMask() ? FailureOr<ScheduleTables>(planAtRunTime(b))
+                          : planStatically(b);
+  if (failed(schedule))
+    return failure();
+  sliceTable = schedule->slices;
+  itemSlices = schedule->itemSlices;
 
   // Every (query head, query tile) pair is independent.
   auto forall = scf::ForallOp::create(
       b, loc,
-      ArrayRef<OpFoldResult>{b.getIndexAttr(headsQ),
-                             b.getIndexAttr(schedule->numQTiles)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(headsQ), schedule->numQTiles},
       ValueRange{}, std::nullopt);
   forall->setAttr(kKeyEdgeAttrName,
                   b.getStringAttr(keyEdge == mask::KeyEdge::Whole ? "whole"
                                                                   : "clipped"));
-  forall->setAttr(kTileTablesAttrName, tables.tablesByRole(b.getContext()));
+  if (!op.hasRuntimeMask())
+    forall->setAttr(kTileTablesAttrName, tables.tablesByRole(b.getContext()));
   Value head = forall.getInductionVars()[0];
   Value queryTileIndex = forall.getInductionVars()[1];
   b.setInsertionPoint(forall.getBody()->getTerminator());
@@ -312,27 +377,47 @@ LogicalResult AttentionTiler::run() {
   memref::AllocaScopeReturnOp::create(b, loc);
   b.setInsertionPointToStart(scopeBody);
 
-  Type f32 = b.getF32Type();
   kvHead = arith::DivUIOp::create(b, loc, head,
                                   arith::ConstantIndexOp::create(b, loc, group));
-  if (queryTiles == mask::QueryTiles::Uniform) {
-    rowOffset = arith::MulIOp::create(
-        b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, blockQ));
-    std::tie(rows, staticRows) = tileExtent(b, rowOffset, blockQ, numQ);
-  } else {
-    rowOffset = loadIndex(b, loc, queryTileBegins, queryTileIndex);
-    Value next = arith::AddIOp::create(
-        b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, 1));
-    rows = arith::SubIOp::create(
-               b, loc, loadIndex(b, loc, queryTileBegins, next), rowOffset)
-               .getResult();
-    staticRows = ShapedType::kDynamic;
-  }
+  bindQueryRows(b, queryTileIndex, schedule->queryTileBegins);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult dim = b.getIndexAttr(headDim);
   queryTile = createSubview(b, loc, op.getQuery(), {rowOffset, head, zero},
                             {rows, one, dim}, {staticRows, headDim});
+  allocateRunningState(b);
 
+  emitItemLoop(b, queryTileIndex, schedule->itemOffsets, schedule->itemKTiles);
+
+  Value outTile = createSubview(b, loc, op.getOut(), {rowOffset, head, zero},
+                                {rows, one, dim}, {staticRows, headDim});
+  Value lseTile = createSubview(b, loc, op.getLse(), {rowOffset, head},
+                                {rows, one}, {staticRows});
+  TileFinalizeOp::create(b, loc, accTile, maxTile, sumTile, outTile, lseTile);
+
+  op.erase();
+  return success();
+}
+
+void AttentionTiler::bindQueryRows(OpBuilder &b, Value queryTileIndex,
+                                   Value queryTileBegins) {
+  if (queryTiles == mask::QueryTiles::Uniform) {
+    rowOffset = arith::MulIOp::create(
+        b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, blockQ));
+    std::tie(rows, staticRows) =
+        tileExtent(b, rowOffset, blockQ, numQ, numQValue);
+    return;
+  }
+  rowOffset = loadIndex(b, loc, queryTileBegins, queryTileIndex);
+  Value next = arith::AddIOp::create(
+      b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, 1));
+  rows = arith::SubIOp::create(
+             b, loc, loadIndex(b, loc, queryTileBegins, next), rowOffset)
+             .getResult();
+  staticRows = ShapedType::kDynamic;
+}
+
+void AttentionTiler::allocateRunningState(OpBuilder &b) {
+  Type f32 = b.getF32Type();
   Value acc =
       memref::AllocaOp::create(b, loc, MemRefType::get({blockQ, headDim}, f32));
   Value max = memref::AllocaOp::create(b, loc, MemRefType::get({blockQ}, f32));
@@ -345,21 +430,12 @@ LogicalResult AttentionTiler::run() {
   linalg::FillOp::create(b, loc, ValueRange{negInf}, ValueRange{max});
   linalg::FillOp::create(b, loc, ValueRange{zeroF32}, ValueRange{sum});
   linalg::FillOp::create(b, loc, ValueRange{zeroF32}, ValueRange{acc});
+  OpFoldResult zero = b.getIndexAttr(0);
+  OpFoldResult dim = b.getIndexAttr(headDim);
   accTile = createSubview(b, loc, acc, {zero, zero}, {rows, dim},
                           {staticRows, headDim});
   maxTile = createSubview(b, loc, max, {zero}, {rows}, {staticRows});
   sumTile = createSubview(b, loc, sum, {zero}, {rows}, {staticRows});
-
-  emitItemLoop(b, queryTileIndex, itemOffsets, itemKTiles);
-
-  Value outTile = createSubview(b, loc, op.getOut(), {rowOffset, head, zero},
-                                {rows, one, dim}, {staticRows, headDim});
-  Value lseTile = createSubview(b, loc, op.getLse(), {rowOffset, head},
-                                {rows, one}, {staticRows});
-  TileFinalizeOp::create(b, loc, accTile, maxTile, sumTile, outTile, lseTile);
-
-  op.erase();
-  return success();
 }
 
 struct FattnTileAttentionPass

@@ -304,3 +304,43 @@ func.func @partial_ranges(%q: tensor<16x2x64xf32>, %k: tensor<16x2x64xf32>, %v: 
   %r:2 = "fattn.attention"(%q, %k, %v, %o, %l, %qr, %kr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0>}> : (tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2x64xf32>, tensor<16x2xf32>, tensor<4x2xi32>, tensor<4x2xi32>) -> (tensor<16x2x64xf32>, tensor<16x2xf32>)
   return
 }
+
+// -----
+
+func.func @schedule_range_width(%qr: memref<?x3xi32>, %kr: memref<?x2xi32>, %kinds: memref<?xi32>, %n: index) {
+  // expected-error @+1 {{'fattn.tile_schedule' op q_ranges rows must be (begin, end), got 3 columns}}
+  %b, %o, %s, %t, %sl, %c = fattn.tile_schedule %qr, %kr, %kinds tokens(%n, %n) {block_q = 64 : i64, block_k = 64 : i64} : memref<?x3xi32>, memref<?x2xi32>, memref<?xi32> -> memref<?xi32>, memref<?xi32>, memref<?xi32>, memref<?x4xi32>, memref<?x5xi32>
+  return
+}
+
+// -----
+
+func.func @schedule_kinds_count(%qr: memref<3x2xi32>, %kr: memref<3x2xi32>, %kinds: memref<2xi32>, %n: index) {
+  // expected-error @+1 {{'fattn.tile_schedule' op kinds dim 0 (2) differs from q_ranges dim 0 (3)}}
+  %b, %o, %s, %t, %sl, %c = fattn.tile_schedule %qr, %kr, %kinds tokens(%n, %n) {block_q = 64 : i64, block_k = 64 : i64} : memref<3x2xi32>, memref<3x2xi32>, memref<2xi32> -> memref<?xi32>, memref<?xi32>, memref<?xi32>, memref<?x4xi32>, memref<?x5xi32>
+  return
+}
+
+// -----
+
+func.func @schedule_block(%qr: memref<?x2xi32>, %kr: memref<?x2xi32>, %kinds: memref<?xi32>, %n: index) {
+  // expected-error @+1 {{'fattn.tile_schedule' op tile sizes must be in [1, 65536], got block_q=0 block_k=64}}
+  %b, %o, %s, %t, %sl, %c = fattn.tile_schedule %qr, %kr, %kinds tokens(%n, %n) {block_q = 0 : i64, block_k = 64 : i64} : memref<?x2xi32>, memref<?x2xi32>, memref<?xi32> -> memref<?xi32>, memref<?xi32>, memref<?xi32>, memref<?x4xi32>, memref<?x5xi32>
+  return
+}
+
+// -----
+
+func.func @schedule_columns(%qr: memref<?x2xi32>, %kr: memref<?x2xi32>, %kinds: memref<?xi32>, %n: index) {
+  // expected-error @+1 {{'fattn.kernel_schedule' op slots has 8 columns, its type says 4}}
+  %a, %b, %c, %d, %e = fattn.kernel_schedule %qr, %kr, %kinds tokens(%n, %n) {block_q = 64 : i64, block_k = 64 : i64, max_items_per_tile = 1 : i64} : memref<?x2xi32>, memref<?x2xi32>, memref<?xi32> -> memref<?x4xi32>, memref<?x4xi32>, memref<?xi32>, memref<?x5xi32>
+  return
+}
+
+// -----
+
+func.func @schedule_items(%qr: memref<?x2xi32>, %kr: memref<?x2xi32>, %kinds: memref<?xi32>, %n: index) {
+  // expected-error @+1 {{'fattn.kernel_schedule' op max_items_per_tile must be in [1, 67108864], got 0}}
+  %a, %b, %c, %d, %e = fattn.kernel_schedule %qr, %kr, %kinds tokens(%n, %n) {block_q = 64 : i64, block_k = 64 : i64, max_items_per_tile = 0 : i64} : memref<?x2xi32>, memref<?x2xi32>, memref<?xi32> -> memref<?x8xi32>, memref<?x4xi32>, memref<?xi32>, memref<?x5xi32>
+  return
+}

@@ -49,7 +49,11 @@ struct GlobalRows {
   int64_t rows = 0;
   Value head;
   int64_t heads = 0;
-  int64_t limit = 0;
+  /// Rows past `limit` (the token count, i32) are zero-filled;
+  /// `staticLimit` is its value where the kernel knows it, or
+  /// ShapedType::kDynamic.
+  Value limit;
+  int64_t staticLimit = 0;
 };
 
 /// How K and V tiles reach shared memory across the key-tile loop: which

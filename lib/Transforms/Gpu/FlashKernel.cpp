@@ -22,7 +22,11 @@ FlashKernel::FlashKernel(OpBuilder &b, Location loc,
                          const FlashKernelSpec &spec)
     : b(b), loc(loc), kernelSpec(spec),
       builders(createTargetBuilders(b, loc, spec)),
-      tableLayout(buildKernelTables(spec)) {}
+      tableLayout(spec.runtimeSchedule ? KernelTables()
+                                        : buildKernelTables(spec)) {
+  if (spec.runtimeSchedule)
+    tableLayout.maxItemsPerTile = spec.runtimeSchedule->maxItemsPerTile;
+}
 
 Value FlashKernel::c32(int64_t value) {
   return arith::ConstantIntOp::create(b, loc, b.getI32Type(), value);
@@ -36,7 +40,9 @@ Value FlashKernel::cf32(double value) {
 gpu::GPUFuncOp FlashKernel::begin(gpu::GPUModuleOp module) {
   MLIRContext *ctx = b.getContext();
   auto globalPtr = LLVM::LLVMPointerType::get(ctx, 1);
-  SmallVector<Type> arguments(kernelSpec.parameters.size(), globalPtr);
+  SmallVector<Type> arguments;
+  for (const KernelParam &param : kernelSpec.parameters)
+    arguments.push_back(param.isScalar() ? Type(b.getI32Type()) : globalPtr);
   b.setInsertionPointToEnd(module.getBody());
   func = gpu::GPUFuncOp::create(b, loc, kernelSpec.name,
                                         FunctionType::get(ctx, arguments, {}));
@@ -74,8 +80,8 @@ gpu::GPUFuncOp FlashKernel::begin(gpu::GPUModuleOp module) {
       arith::MulIOp::create(b, loc, launchSlot, c32(Slot::kSlotFields));
   // Query tiles may be shorter than blockQ (cut at slice boundaries): rows
   // past the tile's row end are computed alongside but not stored.
-  firstRow = loadTable(tableLayout.slots + Slot::FirstRow, slotFields);
-  visits = loadTable(tableLayout.slots + Slot::Visits, slotFields);
+  firstRow = loadTable(ScheduleTable::Slots, slotFields, Slot::FirstRow);
+  visits = loadTable(ScheduleTable::Slots, slotFields, Slot::Visits);
   return func;
 }
 
@@ -95,7 +101,14 @@ void FlashKernel::emitLaunchGuard() {
   // A launch wider than the problem, or with less dynamic shared memory than
   // the tiles take (a hand-edited manifest), would read past the tables or
   // the shared buffers: such CTAs leave at once, and a short allocation
-  // traps, which the runtime reports as a failed launch.
+  // traps, which the runtime reports as a failed launch. A run-time
+  // schedule's slot count is a parameter.
+  bool runtimeSlots = kernelSpec.runtimeSchedule.has_value();
+  SmallVector<Value, 4> operands;
+  if (runtimeSlots)
+    operands.push_back(parameter("num_slots"));
+  std::string slots =
+      runtimeSlots ? "$0" : std::to_string(kernelSpec.numQTiles());
   emitPtx(b, loc,
           {"{ .reg .pred past; .reg .u32 bytes, cta;\n"
            "mov.u32 cta, %ctaid.x;\n"
@@ -105,7 +118,7 @@ void FlashKernel::emitLaunchGuard() {
                "@past exit;\n"
                "mov.u32 cta, %ctaid.y;\n"
                "setp.ge.u32 past, cta, " +
-               std::to_string(kernelSpec.numQTiles()) +
+               slots +
                ";\n"
                "@past exit;\n"
                "mov.u32 bytes, %dynamic_smem_size;\n"
@@ -114,11 +127,13 @@ void FlashKernel::emitLaunchGuard() {
                ";\n"
                "@past trap; }",
            {},
-           {},
+           operands,
            PtxEffects::Volatile});
 }
 
 void FlashKernel::emitTables(gpu::GPUModuleOp module) {
+  if (kernelSpec.runtimeSchedule)
+    return;
   std::string name = kernelSpec.name + "_tables";
   Type i32 = b.getI32Type();
   int64_t count = tableLayout.values.size();
@@ -135,16 +150,44 @@ void FlashKernel::emitTables(gpu::GPUModuleOp module) {
       b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1), name);
 }
 
-Value FlashKernel::loadTable(int64_t table, Value index) {
+std::pair<Value, int64_t> FlashKernel::tableBase(ScheduleTable table) {
+  if (kernelSpec.runtimeSchedule) {
+    const char *names[] = {"slots", "items", "item_slices", "slices"};
+    return {parameter(names[static_cast<int>(table)]), 0};
+  }
+  int64_t offsets[] = {tableLayout.slots, tableLayout.items,
+                       tableLayout.itemSlices, tableLayout.slices};
+  return {tablesBase, offsets[static_cast<int>(table)]};
+}
+
+Value FlashKernel::loadTable(ScheduleTable table, Value index, int64_t field) {
   auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
   Type i32 = b.getI32Type();
-  Value address = LLVM::GEPOp::create(b, loc, globalPtr, i32, tablesBase,
+  auto [base, offset] = tableBase(table);
+  Value address = LLVM::GEPOp::create(b, loc, globalPtr, i32, base,
                                       ArrayRef<LLVM::GEPArg>{index});
-  if (table)
+  if (offset + field)
     address = LLVM::GEPOp::create(
         b, loc, globalPtr, i32, address,
-        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(table)});
+        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset + field)});
   return LLVM::LoadOp::create(b, loc, i32, address);
+}
+
+Value FlashKernel::parameter(StringRef name) {
+  for (auto [index, param] : llvm::enumerate(kernelSpec.parameters))
+    if (param.name == name)
+      return func.getArgument(index);
+  llvm_unreachable("the spec names every parameter the kernel reads");
+}
+
+Value FlashKernel::numQ() {
+  return ShapedType::isDynamic(kernelSpec.numQ) ? parameter("num_q")
+                                                : c32(kernelSpec.numQ);
+}
+
+Value FlashKernel::numK() {
+  return ShapedType::isDynamic(kernelSpec.numK) ? parameter("num_k")
+                                                : c32(kernelSpec.numK);
 }
 
 VisitPlace FlashKernel::locateVisit(Value position) {
@@ -162,7 +205,7 @@ VisitPlace FlashKernel::locateVisit(Value position) {
         arith::CmpIOp::create(b, loc, P::slt, candidate, slot.itemsEnd);
     Value safe = arith::SelectOp::create(b, loc, inTile, candidate, item);
     Value firstVisit = loadTable(
-        tableLayout.items,
+        ScheduleTable::Items,
         arith::MulIOp::create(b, loc, safe, c32(Item::kItemFields)));
     Value atOrBefore =
         arith::CmpIOp::create(b, loc, P::sle, firstVisit, position);
@@ -171,7 +214,7 @@ VisitPlace FlashKernel::locateVisit(Value position) {
         item);
   }
   SmallVector<Value> record =
-      loadRecord(tableLayout.items, item, Item::kItemFields);
+      loadRecord(ScheduleTable::Items, item, Item::kItemFields);
   ::fattn::mask::ItemVisit<Value, Value> place = ::fattn::mask::itemVisit(
       ArithRowKeys(b, loc),
       arith::SubIOp::create(b, loc, position, record[Item::VisitBegin])
@@ -189,17 +232,18 @@ void FlashKernel::bindThread() {
       b, loc, headIndex, c32(kernelSpec.headsQ / kernelSpec.headsK));
 }
 
-SmallVector<Value> FlashKernel::loadRecord(int64_t table, Value index,
+SmallVector<Value> FlashKernel::loadRecord(ScheduleTable table, Value index,
                                            int64_t fields) {
   auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
   Type i32 = b.getI32Type();
   auto quad = VectorType::get({4}, i32);
+  auto [base, offset] = tableBase(table);
   Value first = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, index, c32(fields)), c32(table));
+      b, loc, arith::MulIOp::create(b, loc, index, c32(fields)), c32(offset));
   SmallVector<Value> values;
   for (int64_t part = 0; part * 4 < fields; ++part) {
     Value address = LLVM::GEPOp::create(
-        b, loc, globalPtr, i32, tablesBase,
+        b, loc, globalPtr, i32, base,
         ArrayRef<LLVM::GEPArg>{
             arith::AddIOp::create(b, loc, first, c32(4 * part)).getResult()});
     Value vector = LLVM::LoadOp::create(b, loc, quad, address, /*alignment=*/16);
@@ -219,7 +263,7 @@ SlotRecord FlashKernel::rereadSlot() {
   Value first = arith::MulIOp::create(b, loc, builders->blockIndex(1),
                                       c32(Slot::kSlotFields));
   auto field = [&](int64_t index) {
-    return loadTable(tableLayout.slots + index, first);
+    return loadTable(ScheduleTable::Slots, first, index);
   };
   return {field(Slot::FirstRow), field(Slot::RowEnd), field(Slot::ItemsBegin),
           field(Slot::ItemsEnd)};

@@ -20,6 +20,9 @@
 namespace mlir::fattn::codegen {
 
 /// The CTA's launch slot record (mask::KernelScheduleTables), as loaded.
+/// The schedule's tables a kernel reads (mask::kernelScheduleTables).
+enum class ScheduleTable { Slots, Items, ItemSlices, Slices };
+
 struct SlotRecord {
   Value firstRow, rowEnd, itemsBegin, itemsEnd;
 };
@@ -50,12 +53,16 @@ public:
   /// The kernel argument a tile op's buffer was cut from, or null.
   Value argumentFor(Value memref) const;
 
-  /// Reads the tables' element `table + index`.
-  Value loadTable(int64_t table, Value index);
-  const KernelTables &tables() const { return tableLayout; }
+  /// Element `index + field` of `table`: from the constant tables of a
+  /// static schedule, or from the table's kernel parameter.
+  Value loadTable(ScheduleTable table, Value index, int64_t field = 0);
   /// Record `index` of `fields` (a multiple of 4) values of `table`, in
   /// 16-byte vector loads.
-  SmallVector<Value> loadRecord(int64_t table, Value index, int64_t fields);
+  SmallVector<Value> loadRecord(ScheduleTable table, Value index,
+                                int64_t fields);
+  /// Token counts, as i32: constants, or the kernel's scalar parameters.
+  Value numQ();
+  Value numK();
   /// The CTA's slot record, loaded again from %ctaid.y (a volatile read in
   /// the IR, so that LLVM keeps the loads where they are used rather than
   /// in registers through the key loop; ptxas may still hoist them).
@@ -87,6 +94,10 @@ private:
   void declareSharedMemory(gpu::GPUModuleOp module);
   void emitLaunchGuard();
   void emitTables(gpu::GPUModuleOp module);
+  /// The table's base pointer and the offset of its first element there.
+  std::pair<Value, int64_t> tableBase(ScheduleTable table);
+  /// The scalar or buffer parameter named `name` (the spec's naming).
+  Value parameter(StringRef name);
 
   OpBuilder &b;
   Location loc;

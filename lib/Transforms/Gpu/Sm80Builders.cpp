@@ -308,7 +308,8 @@ void Sm80Builders::copyRowsAsync(Value sharedTile, const GlobalRows &rows) {
   int64_t rowElements = rows.heads * spec.headDim;
   // Offsets stay 32-bit where the whole buffer is under 2 GiB (shapes are
   // static), so no 64-bit per-lane offset lives across the key loop.
-  bool narrow = rows.limit * rowElements * 2 < (int64_t(1) << 31);
+  bool narrow = !ShapedType::isDynamic(rows.staticLimit) &&
+                rows.staticLimit * rowElements * 2 < (int64_t(1) << 31);
   Value laneSource;
   if (narrow) {
     Value byteOffset = layout.shl(
@@ -337,7 +338,7 @@ void Sm80Builders::copyRowsAsync(Value sharedTile, const GlobalRows &rows) {
     // Rows past the sequence are zero-filled (source size 0) from an
     // in-bounds address.
     Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                         row, c32(rows.limit));
+                                         row, rows.limit);
     Value source = arith::SelectOp::create(
         b, loc, inside,
         byteAddress(laneSource, toI64(c32(rowStep * rowElements * 2))),

@@ -41,7 +41,7 @@ using P = arith::CmpIPredicate;
 bool isAddressing(Operation *op) {
   return isa<arith::ArithDialect>(op->getDialect()) ||
          isa<memref::SubViewOp, memref::AllocaOp, memref::LoadOp,
-             memref::GetGlobalOp, scf::YieldOp,
+             memref::GetGlobalOp, memref::DimOp, scf::YieldOp,
              memref::AllocaScopeReturnOp>(op);
 }
 
@@ -255,7 +255,8 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
         arith::MulIOp::create(b, loc, kernel.locateVisit(visit).kTile,
                               c32(spec.blockK));
     return GlobalRows{isValue ? value : key, firstRow,     spec.blockK,
-                      kernel.kvHead(),       spec.headsK, spec.numK};
+                      kernel.kvHead(),       spec.headsK, kernel.numK(),
+                      spec.numK};
   };
   auto visitExists = [&](Value visit) -> Value {
     return arith::CmpIOp::create(b, loc, P::slt, visit, kernel.numVisits());
@@ -264,7 +265,7 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
                                           visitRows, visitExists);
   target.copyRowsAsync(kernel.querySmem,
                        {query, kernel.rowOffset(), spec.blockQ, kernel.head(),
-                        spec.headsQ, spec.numQ});
+                        spec.headsQ, kernel.numQ(), spec.numQ});
   pipeline->prologue();
   storeRowSumInit();
 
@@ -360,7 +361,6 @@ void TileOpsToGpu::lowerMask(TileMaskOp op, Value position) {
   // partial ones, which the item's slice alone masks (its slice ids are
   // item_slices[item .. item + 1)).
   RegisterTile &scores = buffers.tiles[tileBufferOf(op.getScores())];
-  const KernelTables &tables = kernel.tables();
   // Located again rather than held through the Q K^T product, where every
   // register is taken.
   VisitPlace visit = kernel.locateVisit(position);
@@ -379,7 +379,7 @@ void TileOpsToGpu::lowerMask(TileMaskOp op, Value position) {
   Value colBase =
       add(mul(visit.kTile, c32(spec.blockK)), target.slotColumnBase());
   RegisterTile masked = scores;
-  maskOneSlice(kernel.loadTable(tables.itemSlices, visit.item), rows, colBase,
+  maskOneSlice(kernel.loadTable(ScheduleTable::ItemSlices, visit.item), rows, colBase,
                masked);
   scf::YieldOp::create(b, loc, masked.values);
   b.setInsertionPointAfter(ifOp);
@@ -394,13 +394,9 @@ struct RowInterval {
 SliceFields loadSliceFields(FlashKernel &kernel, Value id) {
   OpBuilder &b = kernel.builder();
   Location loc = kernel.location();
-  int64_t table = kernel.tables().slices;
   Value fields = arith::MulIOp::create(b, loc, id, kernel.c32(5));
   auto field = [&](int64_t index) {
-    return kernel.loadTable(
-        table, index ? arith::AddIOp::create(b, loc, fields, kernel.c32(index))
-                           .getResult()
-                     : fields);
+    return kernel.loadTable(ScheduleTable::Slices, fields, index);
   };
   return {field(0), field(1), field(2), field(3), field(4)};
 }
