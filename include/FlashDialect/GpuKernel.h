@@ -50,7 +50,6 @@ struct KernelParam {
 struct RuntimeScheduleSpec {
   /// Steps of the search over a tile's items; the plan fails past it.
   int64_t maxItemsPerTile = 1;
-  bool alignQueryTiles = false;
 };
 
 /// Everything the kernel needs to know, read off the tiled form.

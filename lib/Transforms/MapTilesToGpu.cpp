@@ -115,8 +115,8 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
     if (!tiled.schedule)
       return forall.emitError("expected the tile tables of "
                               "fattn-tile-attention or a fattn.tile_schedule");
-    spec.runtimeSchedule = RuntimeScheduleSpec{
-        /*maxItemsPerTile=*/1, tiled.schedule.getAlignQueryTiles()};
+    // The search bound is the pass's option, set by the caller.
+    spec.runtimeSchedule = RuntimeScheduleSpec{};
     return tiled;
   }
   llvm::StringMap<DenseElementsAttr> tables;
