@@ -193,6 +193,8 @@ Value addRuntimeScheduleParams(OpBuilder &b, TiledAttention &tiled) {
       plan.getWholeKeyTiles(), plan.getAlignQueryTiles(),
       spec.runtimeSchedule->maxItemsPerTile);
   using Role = KernelParamRole;
+  // Only the token dimension of q, k, v, out and lse can be dynamic (the
+  // verifier): the key count for k and v, the query count for the others.
   for (KernelParam &param : spec.parameters)
     for (int64_t extent :
          cast<MemRefType>(param.memref.getType()).getShape())

@@ -1,8 +1,10 @@
 //===- FlashKernel.h - The kernel the tile-op lowerings fill in -*- C++ -*-===//
 //
-// One gpu.func per tiled attention: one global pointer per
-// FlashKernelSpec::parameters entry, in that order, the launch guard, the dynamic shared-memory layout, the constant tile tables, and the
-// CTA's place in the grid (query head, query tile in launch order). The
+// One gpu.func per tiled attention: one global pointer (or, for scalars, one
+// i32) per FlashKernelSpec::parameters entry, in that order, the launch
+// guard, the dynamic shared-memory layout, the schedule's tables (constant,
+// or the parameters of a run-time schedule), and the CTA's place in the
+// grid (query head, query tile in launch order). The
 // lowerings of the tile ops (TileOpsToGpu.cpp) emit the rest through it and
 // through the target's builders.
 //
