@@ -38,6 +38,10 @@ constexpr int64_t kMaxTileSize = 65536;
 /// The CPU path keeps one tile's scores, accumulator and row statistics on
 /// the stack of the thread running it.
 constexpr int64_t kMaxCpuTileBytes = int64_t(1) << 20;
+/// A run-time-mask GPU kernel searches a query tile's work items in
+/// log2(max-items-per-tile) unrolled steps (the plan op itself allows up to
+/// mask::kMaxTileMapEntries).
+constexpr int64_t kMaxItemsPerTile = int64_t(1) << 20;
 
 } // namespace fattn::limits
 

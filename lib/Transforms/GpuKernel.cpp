@@ -97,7 +97,8 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
            std::to_string(8 * chunks / 32) + " warps or a multiple)";
   if (spec.runtimeSchedule) {
     if (spec.runtimeSchedule->maxItemsPerTile < 1 ||
-        spec.runtimeSchedule->maxItemsPerTile > (int64_t(1) << 20))
+        spec.runtimeSchedule->maxItemsPerTile >
+            ::fattn::limits::kMaxItemsPerTile)
       return text("max-items-per-tile must be in [1, 2^20], got",
                   spec.runtimeSchedule->maxItemsPerTile);
   } else if (std::optional<std::string> problem = checkTileTables(spec)) {

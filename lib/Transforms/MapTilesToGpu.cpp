@@ -115,8 +115,6 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
     if (!tiled.schedule)
       return forall.emitError("expected the tile tables of "
                               "fattn-tile-attention or a fattn.tile_schedule");
-    // The search bound is the pass's option, set by the caller.
-    spec.runtimeSchedule = RuntimeScheduleSpec{};
     return tiled;
   }
   llvm::StringMap<DenseElementsAttr> tables;
@@ -260,7 +258,7 @@ struct FattnMapTilesToGpuPass
       OpBuilder b(forall);
       Value runtimeSlots;
       if (tiled->schedule) {
-        spec.runtimeSchedule->maxItemsPerTile = maxItemsPerTile;
+        spec.runtimeSchedule = RuntimeScheduleSpec{maxItemsPerTile};
         runtimeSlots = addRuntimeScheduleParams(b, *tiled);
       }
       spec.warps = warps;

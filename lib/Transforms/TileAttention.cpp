@@ -147,7 +147,7 @@ private:
 
   // Per query-tile state, set while emitting the loop body.
   /// Token counts: static, or ShapedType::kDynamic with the value in
-  /// numQValue / numKValue.
+  /// numQValue / numKValue (null when static).
   int64_t numQ = 0, numK = 0, headDim = 0, headsQ = 0, group = 1;
   Value numQValue, numKValue;
   Value kvHead, rowOffset, queryTile, accTile, maxTile, sumTile, scoresBuffer;
@@ -182,6 +182,8 @@ AttentionTiler::tileExtent(OpBuilder &b, Value offset, int64_t block,
                            int64_t total, Value totalValue) {
   if (!ShapedType::isDynamic(total) && total % block == 0)
     return {b.getIndexAttr(block), block};
+  if (!totalValue)
+    totalValue = arith::ConstantIndexOp::create(b, loc, total);
   Value remaining = arith::SubIOp::create(b, loc, totalValue, offset);
   Value extent = arith::MinSIOp::create(
       b, loc, arith::ConstantIndexOp::create(b, loc, block), remaining);
@@ -278,11 +280,11 @@ LogicalResult AttentionTiler::readShapes() {
   return checkTileSizes();
 }
 
-/// The token count of dimension 0 of `memref`, as an index value.
-static Value tokenCount(OpBuilder &b, Location loc, Value memref) {
-  int64_t extent = cast<MemRefType>(memref.getType()).getShape()[0];
-  if (!ShapedType::isDynamic(extent))
-    return arith::ConstantIndexOp::create(b, loc, extent);
+/// The token count of dimension 0 of `memref`, where it is dynamic; null
+/// where the type states it.
+static Value dynamicTokenCount(OpBuilder &b, Location loc, Value memref) {
+  if (!cast<MemRefType>(memref.getType()).isDynamicDim(0))
+    return nullptr;
   return memref::DimOp::create(b, loc, memref, 0);
 }
 
@@ -329,10 +331,13 @@ ScheduleTables AttentionTiler::planAtRunTime(OpBuilder &b) {
       shape.push_back(columns);
     return MemRefType::get(shape, b.getI32Type());
   };
+  auto count = [&](Value value, int64_t extent) -> Value {
+    return value ? value : arith::ConstantIndexOp::create(b, loc, extent);
+  };
   auto schedule = TileScheduleOp::create(
       b, loc, dynamic(0), dynamic(0), dynamic(0), dynamic(4), dynamic(5),
       b.getIndexType(), op.getQRanges(), op.getKRanges(), op.getKinds(),
-      numQValue, numKValue, blockQ, blockK,
+      count(numQValue, numQ), count(numKValue, numK), blockQ, blockK,
       keyEdge == mask::KeyEdge::Whole,
       queryTiles == mask::QueryTiles::SliceAligned);
   return {schedule.getQTileBegins(), schedule.getItemOffsets(),
@@ -344,8 +349,8 @@ LogicalResult AttentionTiler::run() {
   if (failed(readShapes()))
     return failure();
   OpBuilder b(op);
-  numQValue = tokenCount(b, loc, op.getQuery());
-  numKValue = tokenCount(b, loc, op.getKey());
+  numQValue = dynamicTokenCount(b, loc, op.getQuery());
+  numKValue = dynamicTokenCount(b, loc, op.getKey());
   FailureOr<ScheduleTables> schedule =
       op.hasRuntimeMask() ? FailureOr<ScheduleTables>(planAtRunTime(b))
                           : planStatically(b);
