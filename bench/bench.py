@@ -348,6 +348,85 @@ class Peers:
 # Driver
 # ---------------------------------------------------------------------------
 
+def runtime_kernel_name():
+    """bench-runtime, with -d<D> when the head dim is not 128: the one
+    kernel compiled for a run-time mask that runs every case."""
+    suffix = "" if HEAD_DIM == 128 else f"-d{HEAD_DIM}"
+    return f"bench-runtime{suffix}"
+
+
+def load_runtime_kernel(kernels_dir, runtime, rows):
+    """The run-time-mask kernel of KERNELS_DIR, or None (noted in every row)
+    when there is none or it is not the bench's problem."""
+    if not kernels_dir:
+        return None
+    manifest = os.path.join(kernels_dir, runtime_kernel_name() + ".manifest")
+    if not os.path.exists(manifest):
+        return None
+    try:
+        kernel = fattn.Kernel.load(manifest, library=runtime)
+        info = kernel.info
+        got = (info.runtime_mask, info.heads_q, info.heads_k, info.head_dim,
+               info.dtype)
+        wanted = (True, HEADS_Q, HEADS_K, HEAD_DIM, "bf16")
+        if got != wanted:
+            raise RuntimeError(f"run-time kernel {got}, bench needs {wanted}")
+        return kernel
+    except Exception as error:  # noqa: BLE001
+        for row in rows:
+            row["notes"].append("run-time kernel: " + short(error))
+        return None
+
+
+def check_and_time(torch, timer, row, entry, label, launch, query, reference,
+                   reference_name, flops):
+    """Runs LAUNCH(out, lse) once on poisoned outputs, checks them (nothing
+    left NaN, within 0.05 of the reference peer), times it into ENTRY.
+    Returns why the CUDA context is lost, or None."""
+    q, seqlen = query
+    out = torch.empty_like(q)
+    lse = torch.empty(seqlen, HEADS_Q, dtype=torch.float32, device="cuda")
+    out.fill_(float("nan"))
+    lse.fill_(float("nan"))
+    try:
+        launch(out, lse)
+        torch.cuda.synchronize()
+        nan_out = int(torch.isnan(out).sum())
+        nan_lse = int(torch.isnan(lse).sum())
+        problems = []
+        if nan_out or nan_lse:
+            problems.append(f"{nan_out} out and {nan_lse} lse elements "
+                            "left unwritten (NaN)")
+        if reference is not None:
+            diff = float((out.float() - reference.float()).abs().max())
+            entry["max_abs_diff_vs_" + reference_name] = diff
+            # Two correct bf16 attentions differ by a few bf16 ulps of
+            # outputs of magnitude ~1; a broken kernel by far more.
+            if not diff <= 0.05:
+                problems.append(f"output differs from {reference_name} "
+                                f"by {diff:.3g}")
+        if problems:
+            entry["check"] = "FAIL: " + "; ".join(problems)
+            row["notes"].append(label + " check " + entry["check"])
+        else:
+            entry["check"] = "ok" if reference is not None else "unchecked"
+        # Timed even when the check fails: the number is still useful to
+        # whoever fixes the kernel, and the table marks it.
+        median_ms, min_ms = timer(lambda: launch(out, lse))
+        entry.update(median_ms=median_ms, min_ms=min_ms,
+                     tflops=flops / (median_ms * 1e-3) / 1e12)
+    except Exception as error:  # noqa: BLE001
+        entry["error"] = short(error)
+        try:
+            torch.cuda.synchronize()
+        except Exception as sync_error:  # noqa: BLE001
+            entry["error"] = (f"{row['mask']} S={seqlen} faulted "
+                              f"({short(sync_error)}); the CUDA context is "
+                              "lost")
+            return entry["error"]
+    return None
+
+
 def list_cases(families, seqlens):
     return [(family, seqlen) for seqlen in seqlens for family in families]
 
@@ -532,7 +611,7 @@ def main():
         print(f"bench: {family} S={seqlen} peers done", file=sys.stderr,
               flush=True)
 
-    # Phase 2: fattn kernels.
+    # Phase 2: fattn kernels, the static ones then the run-time one.
     context_lost = None
     for row, case, kernel, (q, k, v), reference, reference_name, pairs in \
             cases:
@@ -547,57 +626,52 @@ def main():
         if context_lost:
             entry["error"] = "not run: " + context_lost
             continue
-        out = torch.empty_like(q)
-        lse = torch.empty(case.seqlen, HEADS_Q, dtype=torch.float32,
-                          device="cuda")
-        out.fill_(float("nan"))
-        lse.fill_(float("nan"))
-        try:
-            def run():
-                kernel.launch(q, k, v, out, lse, stream=stream)
-                return out
-            run()
+        if pairs is not None and info.attended_pairs != pairs:
+            row["notes"].append("pair count mismatch")
+        context_lost = check_and_time(
+            torch, timer, row, entry, "fattn",
+            lambda out, lse, q=q, k=k, v=v, kernel=kernel: kernel.launch(
+                q, k, v, out, lse, stream=stream),
+            (q, case.seqlen), reference, reference_name, info.flops)
+    runtime_kernel = load_runtime_kernel(args.kernels, runtime, rows)
+    for row, case, _, (q, k, v), reference, reference_name, pairs in cases:
+        if runtime_kernel is None or pairs is None:
+            continue
+        entry = {"registers": runtime_kernel.info.num_registers}
+        row["results"]["runtime"] = entry
+        if context_lost:
+            entry["error"] = "not run: " + context_lost
+            continue
+        q_ranges = [[s[0], s[1]] for s in case.slices]
+        k_ranges = [[s[2], s[3]] for s in case.slices]
+        kinds = [s[4] for s in case.slices]
+        launch = (lambda out, lse, q=q, k=k, v=v, qr=q_ranges, kr=k_ranges,
+                  kd=kinds: runtime_kernel.launch_ranges(
+                      q, k, v, out, lse, qr, kr, kd, stream=stream))
+        context_lost = check_and_time(
+            torch, timer, row, entry, "run-time fattn", launch,
+            (q, case.seqlen), reference, reference_name,
+            4 * pairs * HEADS_Q * HEAD_DIM)
+        # The host's share of a call (validation, planning, the copy and
+        # the launch), with the GPU idle.
+        if "error" not in entry:
+            out, lse = torch.empty_like(q), torch.empty(
+                case.seqlen, HEADS_Q, dtype=torch.float32, device="cuda")
             torch.cuda.synchronize()
-            nan_out = int(torch.isnan(out).sum())
-            nan_lse = int(torch.isnan(lse).sum())
-            problems = []
-            if nan_out or nan_lse:
-                problems.append(f"{nan_out} out and {nan_lse} lse elements "
-                                "left unwritten (NaN)")
-            if reference is not None:
-                diff = float((out.float() - reference.float()).abs().max())
-                entry["max_abs_diff_vs_" + reference_name] = diff
-                # Two correct bf16 attentions differ by a few bf16 ulps of
-                # outputs of magnitude ~1; a broken kernel by far more.
-                if not diff <= 0.05:
-                    problems.append(f"output differs from {reference_name} "
-                                    f"by {diff:.3g}")
-            if problems:
-                entry["check"] = "FAIL: " + "; ".join(problems)
-                row["notes"].append("fattn check " + entry["check"])
-            else:
-                entry["check"] = "ok" if reference is not None else "unchecked"
-            # Timed even when the check fails: the number is still useful to
-            # whoever fixes the kernel, and the table marks it.
-            median_ms, min_ms = timer(run)
-            entry.update(median_ms=median_ms, min_ms=min_ms,
-                         tflops=info.flops / (median_ms * 1e-3) / 1e12)
-            if pairs is not None and info.attended_pairs != pairs:
-                row["notes"].append("pair count mismatch")
-        except Exception as error:  # noqa: BLE001
-            entry["error"] = short(error)
-            try:
-                torch.cuda.synchronize()
-            except Exception as sync_error:  # noqa: BLE001
-                context_lost = (f"{case.name} faulted ({short(sync_error)}); "
-                                "the CUDA context is lost")
-                entry["error"] = context_lost
+            calls = []
+            for _ in range(5):
+                start = time.perf_counter()
+                launch(out, lse)
+                calls.append((time.perf_counter() - start) * 1e6)
+            torch.cuda.synchronize()
+            entry["host_call_us"] = statistics.median(calls)
 
     # Report.
-    labels = ["fattn", "FA2", "cuDNN", "Flex"]
+    labels = ["fattn", "runtime", "FA2", "cuDNN", "Flex"]
     header = (f"{'mask':<15} {'S':>6} {'fattn':>7} {'FA2':>7} {'cuDNN':>7} "
               f"{'Flex':>7} {'/FA2':>6} {'/cuDNN':>6} {'/Flex':>6} "
-              f"{'max|fattn-ref|':>15} {'compile s':>9}")
+              f"{'max|fattn-ref|':>15} {'compile s':>9} {'run-time':>8} "
+              f"{'rt/FA2':>6} {'rt/st':>6} {'call us':>8}")
     print(f"\nforward TFLOP/s (4*pairs*Hq*D / median time), {device_name}, "
           f"bf16 Hq={HEADS_Q} Hk={HEADS_K} D={HEAD_DIM}, median of "
           f"{args.iters} after {args.warmup} warm-up, L2 flushed")
@@ -614,6 +688,10 @@ def main():
         fattn_text = fmt(tflops["fattn"]) + (
             "!" if str(fattn_entry.get("check", "")).startswith("FAIL")
             else "")
+        runtime_entry = row["results"].get("runtime", {})
+        runtime_text = fmt(tflops["runtime"]) + (
+            "!" if str(runtime_entry.get("check", "")).startswith("FAIL")
+            else "")
         print(f"{row['mask']:<15} {row['S']:>6} {fattn_text:>7} "
               f"{fmt(tflops['FA2']):>7} {fmt(tflops['cuDNN']):>7} "
               f"{fmt(tflops['Flex']):>7} "
@@ -621,7 +699,11 @@ def main():
               f"{fmt(ratio(tflops['fattn'], tflops['cuDNN']), 2):>6} "
               f"{fmt(ratio(tflops['fattn'], tflops['Flex']), 2):>6} "
               f"{fmt(diff, 4):>15} "
-              f"{fmt(fattn_entry.get('compile_s'), 2):>9}")
+              f"{fmt(fattn_entry.get('compile_s'), 2):>9} "
+              f"{runtime_text:>8} "
+              f"{fmt(ratio(tflops['runtime'], tflops['FA2']), 2):>6} "
+              f"{fmt(ratio(tflops['runtime'], tflops['fattn']), 2):>6} "
+              f"{fmt(runtime_entry.get('host_call_us'), 0):>8}")
         for label in labels:
             error = row["results"].get(label, {}).get("error")
             if error:
@@ -639,7 +721,8 @@ def main():
                        "iters": args.iters, "warmup": args.warmup,
                        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "rows": rows}, file, indent=1)
-    for _, _, kernel, *_ in cases:
+    loaded = [kernel for _, _, kernel, *_ in cases] + [runtime_kernel]
+    for kernel in loaded:
         if kernel is None:
             continue
         # After a fault the context is gone; unloading would only touch it.

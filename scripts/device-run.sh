@@ -12,6 +12,7 @@
 #   build     the runtime alone: cmake -S runtime -B $BUILD_DIR, ninja
 #   selftest  fattn-launch --self-test: the GPU reference against the CPU one
 #   check     fattn-launch --check on every STAGED_DIR/kernels/*.manifest
+#             (runtime-NAME with --mask-of NAME.manifest: a run-time mask)
 #   sanitize  compute-sanitizer memcheck on the kernels whose name contains
 #             "sanitize", else on the $SANITIZE_COUNT smallest
 #   python    the Python package's tests (python/tests) on the GPU, with the
@@ -59,6 +60,16 @@ STATUS=0
 
 say() { echo "$*" | tee -a "$SUMMARY"; }
 wants() { [[ ",$STAGES," == *",$1,"* ]]; }
+# A kernel compiled for a run-time mask, runtime-NAME, runs with the mask and
+# token counts of the static kernel NAME (gpu-suite-programs writes both).
+mask_args() {
+  local name
+  name=$(basename "$1" .manifest)
+  local source="$STAGED_DIR/kernels/${name#runtime-}.manifest"
+  if [[ $name == runtime-* ]] && [ -f "$source" ]; then
+    echo "--mask-of $source"
+  fi
+}
 seconds() { date +%s; }
 
 KERNELS=()
@@ -142,7 +153,8 @@ if wants check; then
     name=$(basename "$manifest" .manifest)
     json=$(mktemp)
     echo "=== $name" >>"$LOG_DIR/check.log"
-    timeout "$CHECK_TIMEOUT" "$LAUNCH" "$manifest" --check --json "$json" \
+    # shellcheck disable=SC2046 # mask_args is a list of arguments
+    timeout "$CHECK_TIMEOUT" "$LAUNCH" "$manifest" $(mask_args "$manifest") --check --json "$json" \
       >>"$LOG_DIR/check.log" 2>&1
     rc=$?
     [ -s "$json" ] && cat "$json" >>"$LOG_DIR/check.jsonl"
@@ -186,7 +198,8 @@ if wants sanitize; then
     while IFS= read -r manifest; do
       chosen+=("$manifest")
     done < <(for manifest in "${KERNELS[@]}"; do
-      work=$("$LAUNCH" "$manifest" --info 2>/dev/null | sed -n 's/.* work=\([0-9]*\).*/\1/p')
+      # shellcheck disable=SC2046
+      work=$("$LAUNCH" "$manifest" $(mask_args "$manifest") --info 2>/dev/null | sed -n 's/.* work=\([0-9]*\).*/\1/p')
       [ -n "$work" ] && echo "$work $manifest"
     done | sort -n | head -"$SANITIZE_COUNT" | cut -d' ' -f2-)
   fi
@@ -198,7 +211,8 @@ if wants sanitize; then
     for manifest in "${chosen[@]}"; do
       name=$(basename "$manifest" .manifest)
       log=$(mktemp)
-      timeout 300 "$SANITIZER" --tool memcheck "$LAUNCH" "$manifest" --check \
+      # shellcheck disable=SC2046
+      timeout 300 "$SANITIZER" --tool memcheck "$LAUNCH" "$manifest" $(mask_args "$manifest") --check \
         >"$log" 2>&1
       rc=$?
       { echo "=== $name (exit $rc)"; cat "$log"; } >>"$LOG_DIR/sanitize.log"

@@ -24,7 +24,8 @@
 # Then hand STAGED_DIR to the GPU machine with the repository and run
 # `bash scripts/device-run.sh STAGED_DIR LOG_DIR` there (scripts/README.md).
 #
-# Extra fattn-run flags (e.g. --warps=4): FATTN_RUN_FLAGS. Exit status: 0 if
+# Extra fattn-run flags (e.g. --warps=4): FATTN_RUN_FLAGS, and for one
+# program a first line "// fattn-run-flags: FLAGS". Exit status: 0 if
 # every program compiled, 1 if some did not, 2 on usage errors.
 #
 #===------------------------------------------------------------------------===#
@@ -72,6 +73,10 @@ if [ $BENCH -eq 1 ]; then
     echo "stage-device.sh: bench.py --list-cases listed no cases" >&2
     exit 1
   fi
+  # And the one run-time-mask kernel that runs every case (bench.py's
+  # run-time column).
+  runtime_name=bench-runtime$([ "$BENCH_HEAD_DIM" = 128 ] || echo "-d$BENCH_HEAD_DIM")
+  cases=$(printf '%s\nruntime 1 %s' "$cases" "$runtime_name")
   while read -r family seqlen name; do
     program=$STAGED_DIR/programs/$name.mlir
     if ! "$FATTN_SYNTH" --mask="$family" --seq="$seqlen" --heads-q=16 \
@@ -91,9 +96,10 @@ touch "$TIMES"
 for program in "${PROGRAMS[@]}"; do
   name=$(basename "$program" .mlir)
   log=$(mktemp)
-  # shellcheck disable=SC2086 # FATTN_RUN_FLAGS is a list of flags
+  program_flags=$(sed -n '1s|^// fattn-run-flags: ||p' "$program")
+  # shellcheck disable=SC2086 # the flags are lists of flags
   if "$FATTN_RUN" "$program" --target=gpu --emit-dir "$STAGED_DIR/kernels" \
-    $FATTN_RUN_FLAGS >"$log" 2>&1; then
+    $FATTN_RUN_FLAGS $program_flags >"$log" 2>&1; then
     if [ -f "$STAGED_DIR/kernels/$name.manifest" ] &&
       [ -f "$STAGED_DIR/kernels/$name.ptx" ]; then
       ok=$((ok + 1))

@@ -38,7 +38,12 @@ void registerFattnCompilerDialects(DialectRegistry &registry);
 /// when a destination-passing function also returns its results.
 struct AttentionProgram {
   std::string functionName;
+  /// Empty when the mask comes as ranges operands (hasRuntimeMask), which
+  /// are the function's last three arguments.
   ::fattn::mask::Mask mask;
+  bool hasRuntimeMask = false;
+  /// numQ and numK are runtime::kDynamicExtent where the types leave them
+  /// dynamic (ranges masks only).
   ::fattn::runtime::AttentionShape shape;
   ::fattn::runtime::AttentionParams params;
   ::fattn::runtime::ElementType elementType =
@@ -87,6 +92,17 @@ std::string formatAttentionProgram(
     StringRef name = "attention",
     ::fattn::runtime::ElementType elementType =
         ::fattn::runtime::ElementType::F32);
+
+/// The same with the mask as ranges operands and dynamic token counts,
+/// `@name(q, k, v, q_ranges, k_ranges, kinds) -> (out, lse)`: one program
+/// (and kernel) for every mask and length of these heads, head dim, scale
+/// and softcap. shape.numQ and numK are not read.
+std::string formatRuntimeMaskProgram(
+    const ::fattn::runtime::AttentionShape &shape,
+    const ::fattn::runtime::AttentionParams &params,
+    StringRef name = "attention",
+    ::fattn::runtime::ElementType elementType =
+        ::fattn::runtime::ElementType::BF16);
 
 } // namespace fattn
 } // namespace mlir

@@ -63,11 +63,20 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
   };
   const char *convention =
       "expected @f(q, k, v) -> (out, lse) or @f(q, k, v, out, lse) with the "
-      "fattn.attention operands in that order";
+      "fattn.attention operands in that order, and a ranges mask's q_ranges, "
+      "k_ranges and kinds as the last three arguments";
   if (!isArgument(op.getQuery(), 0) || !isArgument(op.getKey(), 1) ||
       !isArgument(op.getValue(), 2))
     return func.emitError(convention);
   unsigned numArguments = func.getNumArguments();
+  if (op.hasRuntimeMask()) {
+    if (numArguments < 6 ||
+        !isArgument(op.getQRanges(), numArguments - 3) ||
+        !isArgument(op.getKRanges(), numArguments - 2) ||
+        !isArgument(op.getKinds(), numArguments - 1))
+      return func.emitError(convention);
+    numArguments -= 3;
+  }
   bool outputsAreArguments =
       numArguments == 5 && isArgument(op.getOut(), 3) && isArgument(op.getLse(), 4);
   if (numArguments != 3 && !outputsAreArguments)
@@ -83,19 +92,19 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
 
   AttentionProgram program;
   program.functionName = func.getName().str();
-  if (!op.getMaskAttr())
-    return op.emitError("running a program takes a mask attribute; a mask "
-                        "given as ranges operands is not run by fattn-run "
-                        "yet");
-  program.mask = op.getMaskAttr().getMask();
+  program.hasRuntimeMask = op.hasRuntimeMask();
+  if (op.getMaskAttr())
+    program.mask = op.getMaskAttr().getMask();
   auto queryType = cast<RankedTensorType>(op.getQuery().getType());
   auto keyType = cast<RankedTensorType>(op.getKey().getType());
-  if (!queryType.hasStaticShape() || !keyType.hasStaticShape())
-    return op.emitError("running needs static shapes");
-  program.shape.numQ = queryType.getDimSize(0);
+  // The verifier allows dynamic token counts only with a ranges mask.
+  auto tokens = [](RankedTensorType type) {
+    return type.isDynamicDim(0) ? runtime::kDynamicExtent : type.getDimSize(0);
+  };
+  program.shape.numQ = tokens(queryType);
   program.shape.headsQ = queryType.getDimSize(1);
   program.shape.headDim = queryType.getDimSize(2);
-  program.shape.numK = keyType.getDimSize(0);
+  program.shape.numK = tokens(keyType);
   program.shape.headsK = keyType.getDimSize(1);
   program.params.scale = op.getEffectiveScale();
   program.params.softcap = op.getSoftcapValue();
@@ -117,6 +126,9 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
   if (program.elementType != runtime::ElementType::F32)
     return module.emitError("CPU execution runs f32 programs; this one is ")
            << runtime::stringifyElementType(program.elementType);
+  if (program.hasRuntimeMask)
+    return module.emitError("CPU execution of a mask given as ranges operands "
+                            "is not written yet; compile it for the GPU");
   auto func = module.lookupSymbol<func::FuncOp>(program.functionName);
   if (!func)
     return module.emitError("no function @") << program.functionName;
@@ -201,32 +213,8 @@ void CpuExecutable::run(const float *q, const float *k, const float *v,
                                  &initLseDesc, &outDesc, &lseDesc);
 }
 
-std::string mlir::fattn::formatAttentionProgram(
-    const mask::Mask &attended, const runtime::AttentionShape &shape,
-    const runtime::AttentionParams &params, StringRef name,
-    runtime::ElementType elementType) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  auto tensor = [&](int64_t tokens, int64_t heads) {
-    return "tensor<" + std::to_string(tokens) + "x" + std::to_string(heads) +
-           "x" + std::to_string(shape.headDim) + "x" +
-           std::string(runtime::stringifyElementType(elementType)) + ">";
-  };
-  std::string qType = tensor(shape.numQ, shape.headsQ);
-  std::string kvType = tensor(shape.numK, shape.headsK);
-  std::string lseType = "tensor<" + std::to_string(shape.numQ) + "x" +
-                        std::to_string(shape.headsQ) + "xf32>";
-  os << "func.func @" << name << "(%q: " << qType << ", %k: " << kvType
-     << ", %v: " << kvType << ") -> (" << qType << ", " << lseType << ") {\n"
-     << "  %out = tensor.empty() : " << qType << "\n"
-     << "  %lse = tensor.empty() : " << lseType << "\n"
-     << "  %o, %l = fattn.attention ins(%q, %k, %v : " << qType << ", "
-     << kvType << ", " << kvType << ") outs(%out, %lse : " << qType << ", "
-     << lseType << ")\n      mask <";
-  llvm::interleaveComma(attended, os, [&](const mask::Slice &slice) {
-    os << mask::formatSlice(slice);
-  });
-  os << ">";
+/// ` {scale = ..., softcap = ...}` where either is set, else nothing.
+static std::string formatScoreAttributes(const runtime::AttentionParams &params) {
   auto f32Literal = [](double value) {
     char buffer[32];
     std::snprintf(buffer, sizeof(buffer), "%.9e", value);
@@ -237,9 +225,79 @@ std::string mlir::fattn::formatAttentionProgram(
     attributes.push_back("scale = " + f32Literal(params.scale) + " : f32");
   if (params.softcap > 0)
     attributes.push_back("softcap = " + f32Literal(params.softcap) + " : f32");
-  if (!attributes.empty())
-    os << " {" << llvm::join(attributes, ", ") << "}";
-  os << " -> " << qType << ", " << lseType << "\n"
+  if (attributes.empty())
+    return "";
+  return " {" + llvm::join(attributes, ", ") + "}";
+}
+
+/// tensor<TOKENSxHEADSxDxTYPE>, TOKENS "?" when dynamic.
+static std::string thdTensor(int64_t tokens, int64_t heads, int64_t headDim,
+                             runtime::ElementType elementType) {
+  std::string count = tokens == runtime::kDynamicExtent
+                          ? std::string("?")
+                          : std::to_string(tokens);
+  return "tensor<" + count + "x" + std::to_string(heads) +
+         (headDim ? "x" + std::to_string(headDim) : std::string()) + "x" +
+         std::string(runtime::stringifyElementType(elementType)) + ">";
+}
+
+std::string mlir::fattn::formatAttentionProgram(
+    const mask::Mask &attended, const runtime::AttentionShape &shape,
+    const runtime::AttentionParams &params, StringRef name,
+    runtime::ElementType elementType) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  std::string qType =
+      thdTensor(shape.numQ, shape.headsQ, shape.headDim, elementType);
+  std::string kvType =
+      thdTensor(shape.numK, shape.headsK, shape.headDim, elementType);
+  std::string lseType =
+      thdTensor(shape.numQ, shape.headsQ, 0, runtime::ElementType::F32);
+  os << "func.func @" << name << "(%q: " << qType << ", %k: " << kvType
+     << ", %v: " << kvType << ") -> (" << qType << ", " << lseType << ") {\n"
+     << "  %out = tensor.empty() : " << qType << "\n"
+     << "  %lse = tensor.empty() : " << lseType << "\n"
+     << "  %o, %l = fattn.attention ins(%q, %k, %v : " << qType << ", "
+     << kvType << ", " << kvType << ") outs(%out, %lse : " << qType << ", "
+     << lseType << ")\n      mask <";
+  llvm::interleaveComma(attended, os, [&](const mask::Slice &slice) {
+    os << mask::formatSlice(slice);
+  });
+  os << ">" << formatScoreAttributes(params) << " -> " << qType << ", "
+     << lseType << "\n"
+     << "  return %o, %l : " << qType << ", " << lseType << "\n}\n";
+  return text;
+}
+
+std::string mlir::fattn::formatRuntimeMaskProgram(
+    const runtime::AttentionShape &shape,
+    const runtime::AttentionParams &params, StringRef name,
+    runtime::ElementType elementType) {
+  const int64_t dynamic = runtime::kDynamicExtent;
+  std::string qType = thdTensor(dynamic, shape.headsQ, shape.headDim,
+                                elementType);
+  std::string kvType = thdTensor(dynamic, shape.headsK, shape.headDim,
+                                 elementType);
+  std::string lseType =
+      thdTensor(dynamic, shape.headsQ, 0, runtime::ElementType::F32);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "func.func @" << name << "(%q: " << qType << ", %k: " << kvType
+     << ", %v: " << kvType
+     << ", %q_ranges: tensor<?x2xi32>, %k_ranges: tensor<?x2xi32>, "
+        "%kinds: tensor<?xi32>) -> ("
+     << qType << ", " << lseType << ") {\n"
+     << "  %c0 = arith.constant 0 : index\n"
+     << "  %num_q = tensor.dim %q, %c0 : " << qType << "\n"
+     << "  %out = tensor.empty(%num_q) : " << qType << "\n"
+     << "  %lse = tensor.empty(%num_q) : " << lseType << "\n"
+     << "  %o, %l = fattn.attention ins(%q, %k, %v : " << qType << ", "
+     << kvType << ", " << kvType << ") outs(%out, %lse : " << qType << ", "
+     << lseType << ")\n"
+     << "      ranges(%q_ranges, %k_ranges, %kinds : tensor<?x2xi32>, "
+        "tensor<?x2xi32>, tensor<?xi32>)"
+     << formatScoreAttributes(params) << " -> " << qType << ", " << lseType
+     << "\n"
      << "  return %o, %l : " << qType << ", " << lseType << "\n}\n";
   return text;
 }

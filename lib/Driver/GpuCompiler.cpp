@@ -2,6 +2,7 @@
 
 #include "FlashDialect/GpuCompiler.h"
 
+#include "FlashDialect/FattnOps.h"
 #include "FlashDialect/GpuKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -13,11 +14,16 @@ using namespace mlir;
 using namespace mlir::fattn;
 namespace runtime = ::fattn::runtime;
 
-static FailureOr<std::array<unsigned, 3>> constantDims(gpu::LaunchFuncOp launch,
-                                                       gpu::KernelDim3 dims) {
-  std::array<unsigned, 3> result;
+/// The launch's constant dimensions; with `dynamicY`, y is 0 (the run-time
+/// plan's slot count).
+static FailureOr<std::array<unsigned, 3>>
+constantDims(gpu::LaunchFuncOp launch, gpu::KernelDim3 dims,
+             bool dynamicY = false) {
+  std::array<unsigned, 3> result = {0, 0, 0};
   Value values[] = {dims.x, dims.y, dims.z};
   for (int axis = 0; axis < 3; ++axis) {
+    if (axis == 1 && dynamicY)
+      continue;
     APInt constant;
     if (!matchPattern(values[axis], m_ConstantInt(&constant)))
       return launch.emitError("launch dimensions must be constants");
@@ -26,8 +32,73 @@ static FailureOr<std::array<unsigned, 3>> constantDims(gpu::LaunchFuncOp launch,
   return result;
 }
 
-/// The manifest's parameter list from the launch's description
-/// (fattn-map-tiles-to-gpu), which names each pointer the kernel takes.
+/// One entry of the launch's description (fattn-map-tiles-to-gpu) as a
+/// manifest parameter: a buffer of its memref's element type and shape, the
+/// dynamic extents named by their scalars (a schedule table's row count is
+/// the plan's), or an i32 scalar.
+static FailureOr<runtime::KernelParam> kernelParam(gpu::LaunchFuncOp launch,
+                                                   Attribute entry) {
+  auto dictionary = dyn_cast<DictionaryAttr>(entry);
+  auto name = dictionary ? dictionary.getAs<StringAttr>("name") : nullptr;
+  auto role = dictionary ? dictionary.getAs<StringAttr>("role") : nullptr;
+  auto type = dictionary ? dictionary.getAs<TypeAttr>("type") : nullptr;
+  auto extents = dictionary ? dictionary.getAs<ArrayAttr>("extents") : nullptr;
+  static const std::pair<StringRef, runtime::ParamRole> kRoles[] = {
+      {"input", runtime::ParamRole::Input},
+      {"output", runtime::ParamRole::Output},
+      {"schedule", runtime::ParamRole::Schedule},
+      {"scalar", runtime::ParamRole::Scalar}};
+  const auto *match =
+      role ? llvm::find_if(kRoles,
+                           [&](const auto &entry) {
+                             return entry.first == role.getValue();
+                           })
+           : std::end(kRoles);
+  auto malformed = [&] {
+    return launch.emitError("malformed kernel parameter ") << entry;
+  };
+  if (!name || !type || match == std::end(kRoles))
+    return malformed();
+  runtime::KernelParam param;
+  param.name = name.str();
+  param.role = match->second;
+  if (param.isScalar()) {
+    if (!type.getValue().isInteger(32) || extents)
+      return malformed();
+    return param;
+  }
+  auto memref = dyn_cast<MemRefType>(type.getValue());
+  if (!memref)
+    return malformed();
+  bool tensor = param.role == runtime::ParamRole::Input ||
+                param.role == runtime::ParamRole::Output;
+  if (tensor) {
+    FailureOr<runtime::ElementType> dtype =
+        runtimeElementType(memref.getElementType());
+    if (failed(dtype))
+      return malformed();
+    param.dtype = *dtype;
+  } else if (!memref.getElementType().isInteger(32)) {
+    return malformed();
+  }
+  for (int64_t extent : memref.getShape())
+    param.extents.push_back(ShapedType::isDynamic(extent)
+                                ? runtime::kDynamicExtent
+                                : extent);
+  if (tensor) {
+    for (Attribute extent : extents ? extents.getValue() : ArrayRef<Attribute>{})
+      if (auto scalar = dyn_cast<StringAttr>(extent))
+        param.extentScalars.push_back(scalar.str());
+    if (param.extentScalars.size() != size_t(memref.getNumDynamicDims()))
+      return malformed();
+  } else {
+    param.extentScalars.assign(memref.getNumDynamicDims(), "");
+  }
+  return param;
+}
+
+/// The manifest's parameter list from the launch's description, which names
+/// each value the kernel takes.
 static FailureOr<std::vector<runtime::KernelParam>>
 kernelParams(gpu::LaunchFuncOp launch) {
   auto described = launch->getAttrOfType<ArrayAttr>(kKernelParamsAttrName);
@@ -36,32 +107,37 @@ kernelParams(gpu::LaunchFuncOp launch) {
            << kKernelParamsAttrName << "' to describe every kernel operand";
   std::vector<runtime::KernelParam> params;
   for (Attribute entry : described) {
-    auto dictionary = dyn_cast<DictionaryAttr>(entry);
-    auto name = dictionary ? dictionary.getAs<StringAttr>("name") : nullptr;
-    auto role = dictionary ? dictionary.getAs<StringAttr>("role") : nullptr;
-    auto type = dictionary ? dictionary.getAs<TypeAttr>("type") : nullptr;
-    if (role && (role.getValue() == "schedule" || role.getValue() == "scalar"))
-      return launch.emitError("kernel parameter '")
-             << (name ? name.getValue() : StringRef("?"))
-             << "' is part of a run-time mask's schedule; manifests for "
-                "run-time-mask kernels are not written yet";
-    auto memref = type ? dyn_cast<MemRefType>(type.getValue()) : MemRefType();
-    FailureOr<runtime::ElementType> dtype =
-        memref ? runtimeElementType(memref.getElementType())
-               : FailureOr<runtime::ElementType>(failure());
-    if (!name || !role || !memref || !memref.hasStaticShape() ||
-        failed(dtype) ||
-        (role.getValue() != "input" && role.getValue() != "output"))
-      return launch.emitError("malformed kernel parameter ") << entry;
-    runtime::KernelParam param;
-    param.name = name.str();
-    param.role = role.getValue() == "input" ? runtime::ParamRole::Input
-                                            : runtime::ParamRole::Output;
-    param.dtype = *dtype;
-    param.extents.assign(memref.getShape().begin(), memref.getShape().end());
-    params.push_back(std::move(param));
+    FailureOr<runtime::KernelParam> param = kernelParam(launch, entry);
+    if (failed(param))
+      return failure();
+    params.push_back(std::move(*param));
   }
   return params;
+}
+
+/// The run-time plan the host side of the launch makes (fattn.kernel_schedule),
+/// as the manifest's schedule record; none for a static mask.
+static FailureOr<std::optional<runtime::RuntimeSchedule>>
+runtimeSchedule(ModuleOp module, gpu::LaunchFuncOp launch) {
+  SmallVector<KernelScheduleOp> plans;
+  module.walk([&](KernelScheduleOp plan) { plans.push_back(plan); });
+  if (plans.empty())
+    return std::optional<runtime::RuntimeSchedule>();
+  if (plans.size() != 1 ||
+      launch.getGridSizeY() != plans.front().getNumSlots())
+    return launch.emitError("expected one fattn.kernel_schedule, whose slot "
+                            "count is the launch's grid y");
+  KernelScheduleOp plan = plans.front();
+  runtime::RuntimeSchedule schedule;
+  schedule.blockQ = plan.getBlockQ();
+  schedule.blockK = plan.getBlockK();
+  schedule.keyEdge = plan.getWholeKeyTiles() ? ::fattn::mask::KeyEdge::Whole
+                                             : ::fattn::mask::KeyEdge::Clipped;
+  schedule.queryTiles = plan.getAlignQueryTiles()
+                            ? ::fattn::mask::QueryTiles::SliceAligned
+                            : ::fattn::mask::QueryTiles::Uniform;
+  schedule.maxItemsPerTile = plan.getMaxItemsPerTile();
+  return std::optional<runtime::RuntimeSchedule>(schedule);
 }
 
 FailureOr<GpuKernelArtifacts>
@@ -96,8 +172,12 @@ mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
   FailureOr<std::vector<runtime::KernelParam>> params = kernelParams(launch);
   if (failed(params))
     return failure();
-  FailureOr<std::array<unsigned, 3>> grid =
-      constantDims(launch, launch.getGridSizeOperandValues());
+  FailureOr<std::optional<runtime::RuntimeSchedule>> schedule =
+      runtimeSchedule(module, launch);
+  if (failed(schedule))
+    return failure();
+  FailureOr<std::array<unsigned, 3>> grid = constantDims(
+      launch, launch.getGridSizeOperandValues(), schedule->has_value());
   FailureOr<std::array<unsigned, 3>> block =
       constantDims(launch, launch.getBlockSizeOperandValues());
   if (failed(grid) || failed(block))
@@ -115,5 +195,9 @@ mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
   manifest.shape = program.shape;
   manifest.params = program.params;
   manifest.mask = program.mask;
+  manifest.schedule = *schedule;
+  if (program.hasRuntimeMask != manifest.hasRuntimeMask())
+    return module.emitError("the program's mask and the kernel's schedule "
+                            "disagree on whether the mask is a run-time one");
   return artifacts;
 }

@@ -141,4 +141,14 @@ KernelScheduleTables kernelScheduleTables(const WorkSchedule &schedule) {
   return tables;
 }
 
+std::vector<int32_t> sliceRecords(const Mask &mask) {
+  std::vector<int32_t> records;
+  records.reserve(mask.size() * kSliceFields);
+  for (const Slice &slice : mask)
+    for (int64_t field : {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd,
+                          static_cast<int64_t>(slice.kind)})
+      records.push_back(static_cast<int32_t>(field));
+  return records;
+}
+
 } // namespace fattn::mask

@@ -70,11 +70,15 @@ AttentionKernel::load(const cuda::Context &context, KernelManifest manifest,
                     "kernel " + name + " takes " + std::to_string(index) +
                         " parameters; the manifest lists " +
                         std::to_string(expected));
-      if (size != sizeof(cuda::CUdeviceptr))
+      bool scalar = manifest.parameters[index].isScalar();
+      size_t expectedSize =
+          scalar ? sizeof(int32_t) : sizeof(cuda::CUdeviceptr);
+      if (size != expectedSize)
         return fail(error, Kind::Mismatch,
                     "kernel " + name + " parameter " + std::to_string(index) +
-                        " is " + std::to_string(size) +
-                        " bytes; the ABI passes 8-byte device pointers");
+                        " is " + std::to_string(size) + " bytes; the ABI " +
+                        (scalar ? "passes scalars as 4-byte i32"
+                                : "passes 8-byte device pointers"));
     }
   }
 
@@ -128,43 +132,128 @@ double AttentionKernel::flops() const {
          double(spec.shape.headDim);
 }
 
+// Run-time token counts (kDynamicExtent) have no size until a launch.
 size_t AttentionKernel::qBytes() const {
-  return size_t(spec.shape.qElements()) * elementBytes(spec.dtype);
+  return spec.shape.numQ < 0
+             ? 0
+             : size_t(spec.shape.qElements()) * elementBytes(spec.dtype);
 }
 
 size_t AttentionKernel::kvBytes() const {
-  return size_t(spec.shape.kvElements()) * elementBytes(spec.dtype);
+  return spec.shape.numK < 0
+             ? 0
+             : size_t(spec.shape.kvElements()) * elementBytes(spec.dtype);
 }
 
 size_t AttentionKernel::lseBytes() const {
-  return size_t(spec.shape.lseElements()) * sizeof(float);
+  return spec.shape.numQ < 0
+             ? 0
+             : size_t(spec.shape.lseElements()) * sizeof(float);
+}
+
+/// The value of a run-time mask's parameter `param` under `schedule`.
+static std::optional<cuda::CUdeviceptr>
+scheduleArgument(const KernelParam &param, const ScheduleBinding &schedule) {
+  const PlannedSchedule &plan = *schedule.plan;
+  if (param.role == ParamRole::Schedule) {
+    std::optional<size_t> offset = plan.tableOffset(param.name);
+    if (!offset)
+      return std::nullopt;
+    return schedule.tables + *offset * sizeof(int32_t);
+  }
+  if (param.name == "num_q")
+    return cuda::CUdeviceptr(plan.numQ);
+  if (param.name == "num_k")
+    return cuda::CUdeviceptr(plan.numK);
+  if (param.name == "num_slots")
+    return cuda::CUdeviceptr(plan.numSlots);
+  return std::nullopt;
 }
 
 Status AttentionKernel::bind(const AttentionBuffers &buffers,
-                             KernelArguments &arguments) const {
+                             KernelArguments &arguments,
+                             const ScheduleBinding &schedule) const {
   const std::pair<const char *, cuda::CUdeviceptr> named[] = {
       {"q", buffers.q},     {"k", buffers.k},    {"v", buffers.v},
       {"out", buffers.out}, {"lse", buffers.lse}};
+  if (spec.hasRuntimeMask() != (schedule.plan != nullptr))
+    return Status::failure(
+        "kernel " + spec.kernel +
+        (schedule.plan ? " was compiled with its mask; it takes no plan"
+                       : " takes its mask at run time; launch it with a plan "
+                         "of the mask"));
   arguments.clear();
   for (const KernelParam &param : spec.parameters) {
     const auto *match = std::find_if(
         std::begin(named), std::end(named),
         [&](const auto &entry) { return param.name == entry.first; });
-    if (match == std::end(named))
+    std::optional<cuda::CUdeviceptr> value;
+    if (match != std::end(named))
+      value = match->second;
+    else if (schedule.plan)
+      value = scheduleArgument(param, schedule);
+    if (!value)
       return Status::failure("kernel " + spec.kernel + " takes parameter '" +
                              param.name +
                              "', which the q, k, v, out, lse launch does "
                              "not supply");
-    arguments.push_back(match->second);
+    arguments.push_back(*value);
   }
   return Status::success();
+}
+
+std::optional<PlannedSchedule>
+AttentionKernel::plan(const mask::Mask &mask, int64_t numQ, int64_t numK,
+                      std::string *error) const {
+  if (!spec.schedule) {
+    if (error)
+      *error = "kernel " + spec.kernel +
+               " was compiled with its mask; it takes no run-time mask";
+    return std::nullopt;
+  }
+  return planSchedule(*spec.schedule, mask, numQ, numK, error);
+}
+
+Status AttentionKernel::launch(const AttentionBuffers &buffers,
+                               const PlannedSchedule &plan,
+                               ScheduleBuffer &tables,
+                               cuda::CUstream stream) const {
+  if (Status status = tables.upload(*driver, plan, stream); !status)
+    return status;
+  KernelArguments arguments;
+  if (Status status = bind(buffers, arguments, {&plan, tables.pointer()});
+      !status)
+    return status;
+  return launch(arguments, stream);
+}
+
+Status ScheduleBuffer::upload(const cuda::Driver &driver,
+                              const PlannedSchedule &plan,
+                              cuda::CUstream stream) {
+  if (!buffer || buffer->size() < plan.bytes()) {
+    // Launches still queued may read the old tables.
+    if (buffer)
+      if (Status status = driver.check(driver.cuStreamSynchronize(stream),
+                                       "cuStreamSynchronize");
+          !status)
+        return status;
+    buffer.reset();
+    std::string problem;
+    buffer = cuda::DeviceBuffer::allocate(driver, plan.bytes(), &problem);
+    if (!buffer)
+      return Status::failure("schedule tables: " + problem);
+  }
+  return driver.check(driver.cuMemcpyHtoDAsync(buffer->pointer(),
+                                               plan.tables.data(),
+                                               plan.bytes(), stream),
+                      "cuMemcpyHtoDAsync (schedule tables)");
 }
 
 /// The kernels copy their inputs in 16-byte chunks (cp.async) and store out
 /// in pairs of elements and lse as f32: a pointer aligned to less faults in
 /// the kernel instead of failing here.
 static size_t requiredAlignment(const KernelParam &param) {
-  if (param.role == ParamRole::Input)
+  if (param.role == ParamRole::Input || param.role == ParamRole::Schedule)
     return 16;
   return std::max<size_t>(4, elementBytes(param.dtype));
 }
@@ -174,8 +263,24 @@ Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
     return Status::failure("kernel " + spec.kernel + " takes " +
                            std::to_string(spec.parameters.size()) +
                            " buffers, got " + std::to_string(arguments.size()));
+  // Scalars first: dynamic extents are theirs.
+  for (size_t index = 0; index < arguments.size(); ++index)
+    if (spec.parameters[index].isScalar() &&
+        arguments[index] > uint64_t(INT32_MAX))
+      return Status::failure(spec.parameters[index].name + " = " +
+                             std::to_string(arguments[index]) +
+                             " does not fit the kernel's int32");
+  auto scalar = [&](const std::string &name) -> int64_t {
+    for (size_t index = 0; index < arguments.size(); ++index)
+      if (spec.parameters[index].isScalar() &&
+          spec.parameters[index].name == name)
+        return int64_t(arguments[index]);
+    return 0; // the manifest reader makes every name a scalar's
+  };
   for (size_t index = 0; index < arguments.size(); ++index) {
     const KernelParam &param = spec.parameters[index];
+    if (param.isScalar())
+      continue;
     cuda::CUdeviceptr pointer = arguments[index];
     size_t alignment = requiredAlignment(param);
     if (!pointer)
@@ -190,13 +295,22 @@ Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
     size_t size = 0;
     if (driver->cuMemGetAddressRange(&base, &size, pointer) != cuda::kSuccess)
       continue;
+    // Schedule tables come from the runtime's own plan.
+    if (param.role == ParamRole::Schedule)
+      continue;
     size_t available = size_t(base + size - pointer);
-    if (available < param.bytes()) {
-      std::string extents;
-      for (int64_t extent : param.extents)
-        extents += (extents.empty() ? "" : "x") + std::to_string(extent);
+    size_t needed = param.elementSize();
+    std::string extents;
+    size_t named = 0;
+    for (int64_t extent : param.extents) {
+      if (extent == kDynamicExtent)
+        extent = scalar(param.extentScalars[named++]);
+      needed *= size_t(extent);
+      extents += (extents.empty() ? "" : "x") + std::to_string(extent);
+    }
+    if (available < needed) {
       return Status::failure(
-          param.name + " needs " + std::to_string(param.bytes()) +
+          param.name + " needs " + std::to_string(needed) +
           " bytes at " + hex(pointer) + " for " + extents + " " +
           std::string(stringifyElementType(param.dtype)) +
           ", but its allocation has only " + std::to_string(available) +
@@ -215,11 +329,25 @@ Status AttentionKernel::launch(const KernelArguments &arguments,
     if (Status status = checkBuffers(arguments); !status)
       return status;
   KernelArguments values = arguments;
+  // Scalars go by value as i32 (checkBuffers bounds them).
+  std::vector<int32_t> scalars(values.size());
   std::vector<void *> params;
-  for (cuda::CUdeviceptr &value : values)
-    params.push_back(&value);
   cuda::LaunchConfig config;
   config.grid = spec.grid;
+  for (size_t index = 0; index < values.size(); ++index) {
+    const KernelParam &param = spec.parameters[index];
+    if (!param.isScalar()) {
+      params.push_back(&values[index]);
+      continue;
+    }
+    scalars[index] = int32_t(values[index]);
+    params.push_back(&scalars[index]);
+    if (param.name == "num_slots")
+      config.grid[1] = unsigned(values[index]);
+  }
+  // No query tiles (no query tokens): nothing to write.
+  if (config.grid[1] == 0)
+    return Status::success();
   config.block = spec.block;
   config.sharedBytes = spec.sharedBytes;
   return cuda::launch(*driver, function, config, stream, params.data(),

@@ -26,6 +26,8 @@ struct fattn_kernel {
   const cuda::Driver *driver = nullptr;
   std::optional<cuda::Context> context;
   std::optional<AttentionKernel> kernel;
+  /// A run-time mask's plan tables, reused from call to call.
+  ScheduleBuffer schedule;
 };
 
 namespace {
@@ -166,6 +168,52 @@ fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
   return launchArguments(*kernel, arguments, stream);
 }
 
+fattn_status fattn_kernel_launch_ranges(
+    fattn_kernel *kernel, const void *q, const void *k, const void *v,
+    void *out, float *lse, const int32_t *q_ranges, const int32_t *k_ranges,
+    const int32_t *kinds, int64_t num_slices, int64_t num_q, int64_t num_k,
+    void *stream) {
+  if (!kernel || (num_slices > 0 && (!q_ranges || !k_ranges)))
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   std::string("fattn_kernel_launch_ranges: ") +
+                       (kernel ? "q_ranges or k_ranges" : "kernel") +
+                       " is NULL");
+  const KernelManifest &manifest = kernel->kernel->manifest();
+  if (!manifest.schedule)
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_kernel_launch_ranges: kernel " + manifest.kernel +
+                       " was compiled with its mask; use fattn_kernel_launch");
+  if (num_slices < 0)
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_kernel_launch_ranges: num_slices " +
+                       std::to_string(num_slices) + " is negative");
+  std::string error;
+  std::optional<PlannedSchedule> plan =
+      planScheduleFromRanges(*manifest.schedule, q_ranges, k_ranges, kinds,
+                             num_slices, num_q, num_k, &error);
+  if (!plan)
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_kernel_launch_ranges: " + error);
+  auto pointer = [](const void *p) {
+    return cuda::CUdeviceptr(reinterpret_cast<uintptr_t>(p));
+  };
+  AttentionBuffers buffers{pointer(q), pointer(k), pointer(v), pointer(out),
+                           pointer(lse)};
+  cuda::ContextScope scope(*kernel->driver, kernel->context->handle());
+  if (!scope.status().ok)
+    return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
+  if (cuda::Status status = kernel->schedule.upload(
+          *kernel->driver, *plan, static_cast<cuda::CUstream>(stream));
+      !status)
+    return failure(FATTN_STATUS_CUDA_ERROR, status.message);
+  KernelArguments arguments;
+  if (cuda::Status status = kernel->kernel->bind(
+          buffers, arguments, {&*plan, kernel->schedule.pointer()});
+      !status)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, status.message);
+  return launchArguments(*kernel, arguments, stream);
+}
+
 fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
                                         void *const *buffers, int64_t count,
                                         void *stream) {
@@ -208,12 +256,19 @@ fattn_status fattn_kernel_param(const fattn_kernel *kernel, int64_t index,
   const KernelParam &param = params[size_t(index)];
   *info = fattn_param_info_t{};
   info->name = param.name.c_str();
-  info->role = param.role == ParamRole::Input ? FATTN_PARAM_INPUT
-                                              : FATTN_PARAM_OUTPUT;
-  info->dtype = static_cast<fattn_dtype>(param.dtype);
+  static const fattn_param_role kRoles[] = {
+      FATTN_PARAM_INPUT, FATTN_PARAM_OUTPUT, FATTN_PARAM_SCHEDULE,
+      FATTN_PARAM_SCALAR};
+  info->role = kRoles[static_cast<int>(param.role)];
+  bool tensor = param.role == ParamRole::Input || param.role == ParamRole::Output;
+  info->dtype = tensor ? static_cast<fattn_dtype>(param.dtype) : FATTN_DTYPE_I32;
   info->rank = int(param.extents.size());
   std::copy(param.extents.begin(), param.extents.end(), info->extents);
-  info->bytes = int64_t(param.bytes());
+  bool dynamic = std::count(param.extents.begin(), param.extents.end(),
+                            kDynamicExtent) > 0;
+  info->bytes = param.isScalar() ? int64_t(sizeof(int32_t))
+                : dynamic        ? 0
+                                 : int64_t(param.bytes());
   return success();
 }
 
@@ -248,6 +303,7 @@ fattn_status fattn_kernel_info(const fattn_kernel *kernel,
   info->out_bytes = int64_t(loaded.outBytes());
   info->lse_bytes = int64_t(loaded.lseBytes());
   info->num_registers = loaded.numRegisters();
+  info->runtime_mask = manifest.hasRuntimeMask() ? 1 : 0;
   return success();
 }
 

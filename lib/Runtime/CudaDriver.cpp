@@ -81,6 +81,7 @@ std::unique_ptr<Driver> Driver::load(const char *libraryName,
   required(driver->cuMemFree, {"cuMemFree_v2"});
   required(driver->cuMemGetAddressRange, {"cuMemGetAddressRange_v2"});
   required(driver->cuMemcpyHtoD, {"cuMemcpyHtoD_v2"});
+  required(driver->cuMemcpyHtoDAsync, {"cuMemcpyHtoDAsync_v2"});
   required(driver->cuMemcpyDtoH, {"cuMemcpyDtoH_v2"});
   required(driver->cuMemsetD8, {"cuMemsetD8_v2"});
   required(driver->cuMemsetD8Async, {"cuMemsetD8Async"});

@@ -20,6 +20,7 @@
 #include "FlashDialect/Runtime/Reference.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -417,10 +418,12 @@ int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
   // dim overflow int64.
   mask::PairCount pairs = mask::countAttendedPairs(manifest.mask);
   mask::PairCount perPair = mask::PairCount(shape.headsQ) * shape.headDim;
-  mask::PairCount work = mask::PairCount(shape.numQ) * shape.numK * perPair;
+  mask::PairCount work =
+      mask::PairCount(std::max<int64_t>(shape.numQ, 0)) *
+      std::max<int64_t>(shape.numK, 0) * perPair;
   std::printf("%s: kernel=%s ptx=%s grid=%ux%ux%u block=%ux%ux%u shared=%u "
               "dtype=%s shape=%lldx%lldx%lldx%lldx%lld scale=%.9g softcap=%g "
-              "slices=%zu pairs=%s flops=%.6g work=%s\n",
+              "slices=%s pairs=%s flops=%.6g work=%s\n",
               options.manifestPath.c_str(), manifest.kernel.c_str(),
               manifest.ptxFile.c_str(), manifest.grid[0], manifest.grid[1],
               manifest.grid[2], manifest.block[0], manifest.block[1],
@@ -429,7 +432,10 @@ int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
               (long long)shape.numQ, (long long)shape.numK,
               (long long)shape.headsQ, (long long)shape.headsK,
               (long long)shape.headDim, manifest.params.scale,
-              manifest.params.softcap, manifest.mask.size(),
+              manifest.params.softcap,
+              manifest.hasRuntimeMask() && shape.numQ == kDynamicExtent
+                  ? "run-time"
+                  : std::to_string(manifest.mask.size()).c_str(),
               mask::formatPairCount(pairs).c_str(),
               4.0 * double(pairs) * double(perPair),
               mask::formatPairCount(work).c_str());
@@ -506,7 +512,7 @@ std::optional<bool> checkOutputs(const KernelRunOptions &options, Gpu &gpu,
 /// each, into `json` and stdout. False with `problem` set on a CUDA error.
 bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
                   const AttentionKernel &kernel,
-                  const KernelArguments &arguments, Json &json,
+                  const KernelArguments &arguments, double flops, Json &json,
                   std::string *problem) {
   const cuda::Driver &driver = *gpu.driver;
   const cuda::DeviceInfo &device = gpu.context->info();
@@ -555,21 +561,194 @@ bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
   }
   double medianMs = median(milliseconds);
   double minMs = *std::min_element(milliseconds.begin(), milliseconds.end());
-  double tflops = kernel.flops() / (medianMs * 1e-3) / 1e12;
+  double tflops = flops / (medianMs * 1e-3) / 1e12;
   std::printf("time: median %.4f ms, min %.4f ms over %d launches (L2 "
               "flushed, %d warm-up), %.1f TFLOP/s at the median (%.1f at "
               "the min)\n",
               medianMs, minMs, options.iters, options.warmup, tflops,
-              kernel.flops() / (minMs * 1e-3) / 1e12);
+              flops / (minMs * 1e-3) / 1e12);
   Json timing;
   timing.field("median_ms", medianMs);
   timing.field("min_ms", minMs);
   timing.field("iters", int64_t(options.iters));
   timing.field("warmup", int64_t(options.warmup));
-  timing.field("flops", kernel.flops());
+  timing.field("flops", flops);
   timing.field("tflops_median", tflops);
   json.object("time", timing);
   return true;
+}
+
+} // namespace
+
+namespace {
+
+/// The attention a run computes: the manifest's own, or for a kernel with a
+/// run-time mask the mask and token counts of options.maskOfPath, whose
+/// other properties must be the kernel's.
+std::optional<KernelManifest> attentionOf(const KernelRunOptions &options,
+                                          const KernelManifest &manifest,
+                                          std::string *problem) {
+  const std::string &path = options.manifestPath;
+  if (!manifest.hasRuntimeMask()) {
+    if (!options.maskOfPath.empty()) {
+      *problem = path + " was compiled with its mask; --mask-of is for "
+                        "kernels that take theirs at run time";
+      return std::nullopt;
+    }
+    return manifest;
+  }
+  if (options.maskOfPath.empty()) {
+    *problem = path + " takes its mask and token counts at run time; give "
+                      "them with --mask-of STATIC.manifest";
+    return std::nullopt;
+  }
+  std::optional<KernelManifest> source =
+      readManifest(options.maskOfPath, problem);
+  if (!source)
+    return std::nullopt;
+  const AttentionShape &a = manifest.shape, &b = source->shape;
+  if (source->hasRuntimeMask() || source->dtype != manifest.dtype ||
+      a.headsQ != b.headsQ || a.headsK != b.headsK || a.headDim != b.headDim ||
+      source->params.scale != manifest.params.scale ||
+      source->params.softcap != manifest.params.softcap) {
+    *problem = options.maskOfPath +
+               " is not an attention this kernel computes: it needs a static "
+               "mask and the same dtype, heads, head dim, scale and softcap "
+               "as " +
+               path;
+    return std::nullopt;
+  }
+  KernelManifest attention = manifest;
+  attention.shape.numQ = b.numQ;
+  attention.shape.numK = b.numK;
+  attention.mask = source->mask;
+  return attention;
+}
+
+/// A run-time mask's call: planned as a user's call is (with the host time
+/// of planning, the median of a few plans, reported) and uploaded.
+struct PlannedCall {
+  PlannedSchedule plan;
+  ScheduleBuffer tables;
+};
+
+std::optional<PlannedCall> planCall(const AttentionKernel &kernel,
+                                    const KernelManifest &attention, Gpu &gpu,
+                                    Json &json, std::string *problem) {
+  const AttentionShape &shape = attention.shape;
+  std::vector<double> microseconds;
+  std::optional<PlannedSchedule> plan;
+  for (int repeat = 0; repeat < 5; ++repeat) {
+    auto start = std::chrono::steady_clock::now();
+    plan = kernel.plan(attention.mask, shape.numQ, shape.numK, problem);
+    microseconds.push_back(std::chrono::duration<double, std::micro>(
+                               std::chrono::steady_clock::now() - start)
+                               .count());
+    if (!plan)
+      return std::nullopt;
+  }
+  PlannedCall call{std::move(*plan), {}};
+  if (cuda::Status status = call.tables.upload(*gpu.driver, call.plan,
+                                               gpu.stream->handle());
+      !status) {
+    *problem = status.message;
+    return std::nullopt;
+  }
+  double planUs = median(microseconds);
+  std::printf("plan: %.1f us on the host, %lld launch slots, %zu bytes of "
+              "tables, at most %lld items a query tile\n",
+              planUs, (long long)call.plan.numSlots, call.plan.bytes(),
+              (long long)call.plan.maxItemsPerTile);
+  json.field("plan_us", planUs);
+  json.field("schedule_bytes", int64_t(call.plan.bytes()));
+  json.field("num_slots", call.plan.numSlots);
+  json.field("max_items_per_tile", call.plan.maxItemsPerTile);
+  return call;
+}
+
+void describeRun(const KernelRunOptions &options, const AttentionKernel &kernel,
+                 const KernelManifest &attention, const cuda::DeviceInfo &device,
+                 int64_t pairs, Json &json) {
+  const KernelManifest &manifest = kernel.manifest();
+  const AttentionShape &shape = attention.shape;
+  std::printf(
+      "%s: %s on %s (sm_%d%d): grid %ux%sx%u block %ux%ux%u shared "
+      "%u, %d registers, %d bytes local; %s Sq=%lld Sk=%lld Hq=%lld "
+      "Hk=%lld D=%lld, %zu slices%s, %lld attended pairs\n",
+      options.manifestPath.c_str(), manifest.kernel.c_str(),
+      device.name.c_str(), device.computeMajor, device.computeMinor,
+      manifest.grid[0],
+      manifest.grid[1] ? std::to_string(manifest.grid[1]).c_str() : "plan",
+      manifest.grid[2], manifest.block[0], manifest.block[1],
+      manifest.block[2], manifest.sharedBytes, kernel.numRegisters(),
+      kernel.localBytes(),
+      std::string(stringifyElementType(attention.dtype)).c_str(),
+      (long long)shape.numQ, (long long)shape.numK, (long long)shape.headsQ,
+      (long long)shape.headsK, (long long)shape.headDim, attention.mask.size(),
+      manifest.hasRuntimeMask() ? " given at run time" : "", (long long)pairs);
+  json.field("manifest", options.manifestPath);
+  if (!options.maskOfPath.empty())
+    json.field("mask_of", options.maskOfPath);
+  json.field("kernel", manifest.kernel);
+  json.field("device", device.name);
+  json.field("dtype", std::string(stringifyElementType(attention.dtype)));
+  json.field("num_q", shape.numQ);
+  json.field("num_k", shape.numK);
+  json.field("heads_q", shape.headsQ);
+  json.field("heads_k", shape.headsK);
+  json.field("head_dim", shape.headDim);
+  json.field("attended_pairs", pairs);
+  json.field("registers", int64_t(kernel.numRegisters()));
+  json.field("local_bytes", int64_t(kernel.localBytes()));
+}
+
+/// Unwritten elements, whatever else is asked: NaN is never a valid output
+/// (empty rows give 0 and -inf).
+bool checkWritten(const std::vector<float> &outValues,
+                  const std::vector<float> &lseValues, Json &json) {
+  int64_t nanOut = std::count_if(outValues.begin(), outValues.end(),
+                                 [](float x) { return std::isnan(x); });
+  int64_t nanLse = std::count_if(lseValues.begin(), lseValues.end(),
+                                 [](float x) { return std::isnan(x); });
+  bool written = nanOut == 0 && nanLse == 0;
+  std::printf("written: %s %lld of %zu out and %lld of %zu lse elements NaN\n",
+              written ? "PASS" : "FAIL", (long long)nanOut, outValues.size(),
+              (long long)nanLse, lseValues.size());
+  json.field("nan_out", nanOut);
+  json.field("nan_lse", nanLse);
+  return written;
+}
+
+/// out and lse, poisoned: all-ones bytes are NaN in bf16, f16 and f32
+/// alike, so an element the kernel never writes cannot pass.
+struct Outputs {
+  std::optional<cuda::DeviceBuffer> out, lse;
+};
+
+std::optional<Outputs> makeOutputs(const cuda::Driver &driver,
+                                   const KernelManifest &attention,
+                                   std::string *problem) {
+  const AttentionShape &shape = attention.shape;
+  Outputs outputs;
+  // At least one element each: the driver allocates no empty buffers.
+  outputs.out = cuda::DeviceBuffer::allocate(
+      driver,
+      std::max<size_t>(1, size_t(shape.qElements())) *
+          elementBytes(attention.dtype),
+      problem);
+  if (!outputs.out)
+    return std::nullopt;
+  outputs.lse = cuda::DeviceBuffer::allocate(
+      driver, std::max<size_t>(1, size_t(shape.lseElements())) * sizeof(float),
+      problem);
+  if (!outputs.lse)
+    return std::nullopt;
+  for (const cuda::DeviceBuffer *buffer : {&*outputs.out, &*outputs.lse})
+    if (cuda::Status status = buffer->fill(0xff); !status) {
+      *problem = status.message;
+      return std::nullopt;
+    }
+  return outputs;
 }
 
 } // namespace
@@ -579,6 +758,10 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   std::optional<KernelManifest> manifest =
       readManifest(options.manifestPath, &problem);
   if (!manifest)
+    return error(options, problem);
+  std::optional<KernelManifest> attention =
+      attentionOf(options, *manifest, &problem);
+  if (!attention)
     return error(options, problem);
   std::string ptxPath = resolvePtxPath(options.manifestPath, *manifest);
   std::optional<std::string> ptx = readTextFile(ptxPath, &problem);
@@ -595,36 +778,14 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   if (!kernel)
     return error(options, options.manifestPath + ": " + loadError.message);
 
-  const AttentionShape &shape = manifest->shape;
-  const ElementType type = manifest->dtype;
-  const cuda::DeviceInfo &device = gpu->context->info();
-  std::printf(
-      "%s: %s on %s (sm_%d%d): grid %ux%ux%u block %ux%ux%u shared "
-      "%u, %d registers, %d bytes local; %s Sq=%lld Sk=%lld Hq=%lld "
-      "Hk=%lld D=%lld, %zu slices, %lld attended pairs\n",
-      options.manifestPath.c_str(), manifest->kernel.c_str(),
-      device.name.c_str(), device.computeMajor, device.computeMinor,
-      manifest->grid[0], manifest->grid[1], manifest->grid[2],
-      manifest->block[0], manifest->block[1], manifest->block[2],
-      manifest->sharedBytes, kernel->numRegisters(), kernel->localBytes(),
-      std::string(stringifyElementType(type)).c_str(), (long long)shape.numQ,
-      (long long)shape.numK, (long long)shape.headsQ, (long long)shape.headsK,
-      (long long)shape.headDim, manifest->mask.size(),
-      (long long)kernel->attendedPairs());
-
+  const AttentionShape &shape = attention->shape;
+  const ElementType type = attention->dtype;
+  // The static manifests' masks are validated, so the count is exact.
+  int64_t pairs = static_cast<int64_t>(mask::countAttendedPairs(attention->mask));
+  double flops = 4.0 * double(pairs) * double(shape.headsQ) *
+                 double(shape.headDim);
   Json json;
-  json.field("manifest", options.manifestPath);
-  json.field("kernel", manifest->kernel);
-  json.field("device", device.name);
-  json.field("dtype", std::string(stringifyElementType(type)));
-  json.field("num_q", shape.numQ);
-  json.field("num_k", shape.numK);
-  json.field("heads_q", shape.headsQ);
-  json.field("heads_k", shape.headsK);
-  json.field("head_dim", shape.headDim);
-  json.field("attended_pairs", kernel->attendedPairs());
-  json.field("registers", int64_t(kernel->numRegisters()));
-  json.field("local_bytes", int64_t(kernel->localBytes()));
+  describeRun(options, *kernel, *attention, gpu->context->info(), pairs, json);
   auto finish = [&](int code) {
     json.field("exit_code", int64_t(code));
     if (!options.jsonPath.empty() && !writeJson(options.jsonPath, json)) {
@@ -639,30 +800,29 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
       makeInputs(driver, shape, type, options.seed, &problem);
   if (!inputs)
     return error(options, problem);
-  std::optional<cuda::DeviceBuffer> out =
-      cuda::DeviceBuffer::allocate(driver, kernel->outBytes(), &problem);
-  if (!out)
+  std::optional<Outputs> outputs = makeOutputs(driver, *attention, &problem);
+  if (!outputs)
     return error(options, problem);
-  std::optional<cuda::DeviceBuffer> lse =
-      cuda::DeviceBuffer::allocate(driver, kernel->lseBytes(), &problem);
-  if (!lse)
-    return error(options, problem);
-  // All-ones bytes are NaN in bf16, f16 and f32 alike: an element the kernel
-  // never writes cannot pass.
-  for (const cuda::DeviceBuffer *buffer : {&*out, &*lse})
-    if (cuda::Status status = buffer->fill(0xff); !status)
-      return error(options, status.message);
   AttentionBuffers buffers;
   buffers.q = inputs->qDevice->pointer();
   buffers.k = inputs->kDevice->pointer();
   buffers.v = inputs->vDevice->pointer();
-  buffers.out = out->pointer();
-  buffers.lse = lse->pointer();
+  buffers.out = outputs->out->pointer();
+  buffers.lse = outputs->lse->pointer();
 
+  std::optional<PlannedCall> call;
+  ScheduleBinding schedule;
+  if (manifest->hasRuntimeMask()) {
+    call = planCall(*kernel, *attention, *gpu, json, &problem);
+    if (!call)
+      return error(options, options.manifestPath + ": " + problem);
+    schedule = {&call->plan, call->tables.pointer()};
+  }
   cuda::CUstream stream = gpu->stream->handle();
   // Bound once: the timed launches below pass the same arguments.
   KernelArguments arguments;
-  if (cuda::Status status = kernel->bind(buffers, arguments); !status)
+  if (cuda::Status status = kernel->bind(buffers, arguments, schedule);
+      !status)
     return error(options, status.message);
   if (cuda::Status status = kernel->launch(arguments, stream); !status)
     return error(options, status.message);
@@ -675,40 +835,28 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
     return finish(kExitFail);
   }
 
-  std::vector<uint8_t> outBytes(kernel->outBytes());
+  std::vector<uint8_t> outBytes(outputs->out->size());
   std::vector<float> outValues(shape.qElements()), lseValues;
-  if (cuda::Status status = out->download(outBytes.data(), outBytes.size());
+  if (cuda::Status status =
+          outputs->out->download(outBytes.data(), outBytes.size());
       !status)
     return error(options, status.message);
   decodeElements(type, outBytes.data(), shape.qElements(), outValues.data());
-  if (!download(*lse, lseValues, &problem))
+  if (!download(*outputs->lse, lseValues, &problem))
     return error(options, problem);
+  lseValues.resize(shape.lseElements());
 
-  bool allPass = true;
-  // Unwritten elements, whatever else is asked: NaN is never a valid output
-  // (empty rows give 0 and -inf).
-  int64_t nanOut = std::count_if(outValues.begin(), outValues.end(),
-                                 [](float x) { return std::isnan(x); });
-  int64_t nanLse = std::count_if(lseValues.begin(), lseValues.end(),
-                                 [](float x) { return std::isnan(x); });
-  bool written = nanOut == 0 && nanLse == 0;
-  std::printf("written: %s %lld of %zu out and %lld of %zu lse elements NaN\n",
-              written ? "PASS" : "FAIL", (long long)nanOut, outValues.size(),
-              (long long)nanLse, lseValues.size());
-  json.field("nan_out", nanOut);
-  json.field("nan_lse", nanLse);
-  allPass &= written;
-
+  bool allPass = checkWritten(outValues, lseValues, json);
   if (options.check) {
     std::optional<bool> checked =
-        checkOutputs(options, *gpu, *manifest, *inputs, outValues, lseValues,
+        checkOutputs(options, *gpu, *attention, *inputs, outValues, lseValues,
                      json, &problem);
     if (!checked)
       return error(options, problem);
     allPass &= *checked;
   }
-  if (options.time &&
-      !timeLaunches(options, *gpu, *kernel, arguments, json, &problem))
+  if (options.time && !timeLaunches(options, *gpu, *kernel, arguments, flops,
+                                    json, &problem))
     return error(options, problem);
 
   std::printf("%s\n", allPass ? "PASS" : "FAIL");
@@ -826,7 +974,14 @@ int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
       readManifest(options.manifestPath, &problem);
   if (!manifest)
     return error(options, problem);
-  return printInfo(options, *manifest);
+  // A run-time mask's kernel on its own has no problem size to report.
+  if (manifest->hasRuntimeMask() && options.maskOfPath.empty())
+    return printInfo(options, *manifest);
+  std::optional<KernelManifest> attention =
+      attentionOf(options, *manifest, &problem);
+  if (!attention)
+    return error(options, problem);
+  return printInfo(options, *attention);
 }
 
 std::optional<std::string> fattn::runtime::whyNoGpu(int ordinal) {

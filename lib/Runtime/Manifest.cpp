@@ -9,6 +9,7 @@
 
 #include "FlashDialect/Runtime/Elements.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -69,9 +70,10 @@ std::string quoted(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
 
-/// The keys and how many values each takes (param: at least 4); slice and
-/// param are the ones that may repeat, params (version 1) and param
-/// (version 2) are checked against the version after the whole is read.
+/// The keys and how many values each takes (param: at least 3); slice and
+/// param are the ones that may repeat, params (version 1), param (version
+/// 2) and schedule (version 3) are checked against the version after the
+/// whole is read.
 struct KeySpec {
   const char *name;
   size_t numValues;
@@ -81,10 +83,16 @@ struct KeySpec {
 constexpr KeySpec kKeys[] = {
     {"kernel", 1, true},   {"ptx", 1, true},    {"grid", 3, true},
     {"block", 3, true},    {"shared", 1, true}, {"params", 5, false},
-    {"param", 4, false, true},
+    {"param", 3, false, true},
     {"dtype", 1, true},    {"shape", 5, true},  {"scale", 1, true},
-    {"softcap", 1, true},  {"slice", 5, false},
+    {"softcap", 1, true},  {"slice", 5, false}, {"schedule", 5, false},
 };
+/// What a run-time mask's kernel takes besides q, k, v, out and lse: the
+/// tables and scalars the runtime fills in from its plan.
+const std::vector<std::string_view> kScheduleParams = {"slots", "items",
+                                                       "item_slices", "slices"};
+const std::vector<std::string_view> kScalarParams = {"num_q", "num_k",
+                                                     "num_slots"};
 /// Extents of one parameter: enough for any tensor a kernel takes.
 constexpr size_t kMaxParamRank = 8;
 constexpr size_t kMaxParams = 64;
@@ -111,11 +119,19 @@ private:
                                        std::array<unsigned, 3> &dims);
   std::optional<std::string>
   parseParam(const std::vector<std::string_view> &fields);
+  std::optional<std::string> parseExtents(const std::vector<std::string_view> &f,
+                                          KernelParam &param);
+  std::optional<std::string>
+  parseSchedule(const std::vector<std::string_view> &fields);
   /// The parameter list against the version and the attention it computes.
   std::optional<std::string> checkParams(bool sawParamsKey);
+  /// A run-time mask's records against each other, or their absence.
+  std::optional<std::string> checkRuntimeMask();
 
   KernelManifest manifest;
   int version = 0;
+  /// numQ, numK written as '?' (a literal -1 is an error, not these).
+  bool dynamicTokens[2] = {false, false};
 };
 
 std::optional<KernelManifest> Parser::parse(std::string_view text,
@@ -146,10 +162,10 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
                                quoted(fields[0]));
       if (fields.size() != 2 || !parseInteger(fields[1], version))
         return fail(error, where + "expected 'fattn-manifest <version>'");
-      if (version != 1 && version != kManifestVersion)
+      if (version < 1 || version > kManifestVersion)
         return fail(error, where + "unsupported manifest version " +
                                std::to_string(version) +
-                               " (this runtime reads versions 1 and " +
+                               " (this runtime reads versions 1 to " +
                                std::to_string(kManifestVersion) + ")");
       sawHeader = true;
       continue;
@@ -168,7 +184,7 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
       firstLineOf[index] = lineNumber;
     if (spec->variadic && fields.size() - 1 < spec->numValues)
       return fail(error, where + quoted(spec->name) + " takes a name, a "
-                             "role, a dtype and one or more extents, got " +
+                             "role, a dtype and its extents, got " +
                              std::to_string(fields.size() - 1) + " values");
     if (!spec->variadic && fields.size() - 1 != spec->numValues)
       return fail(error, where + quoted(spec->name) + " takes " +
@@ -187,15 +203,68 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
       return fail(error, "missing required key " + quoted(kKeys[i].name));
 
   // Consistency of the whole, which no single line decides.
-  if (auto problem = checkShape(manifest.shape))
+  if (auto problem = checkRuntimeMask())
+    return fail(error, *problem);
+  // Run-time token counts are checked at each launch; any count is checked
+  // here as 1 for everything else.
+  AttentionShape shape = manifest.shape;
+  if (dynamicTokens[0])
+    shape.numQ = 1;
+  if (dynamicTokens[1])
+    shape.numK = 1;
+  if (auto problem = checkShape(shape))
     return fail(error, "shape: " + *problem);
-  if (auto problem = mask::validate(manifest.mask, manifest.shape.numQ,
-                                    manifest.shape.numK))
-    return fail(error, "mask: " + *problem);
+  if (!manifest.hasRuntimeMask())
+    if (auto problem = mask::validate(manifest.mask, manifest.shape.numQ,
+                                      manifest.shape.numK))
+      return fail(error, "mask: " + *problem);
   size_t paramsKey = findKey("params") - kKeys;
   if (auto problem = checkParams(firstLineOf[paramsKey] != 0))
     return fail(error, *problem);
   return std::move(manifest);
+}
+
+std::optional<std::string> Parser::checkRuntimeMask() {
+  bool runtimeMask = manifest.hasRuntimeMask();
+  bool dynamicCounts = dynamicTokens[0] || dynamicTokens[1];
+  bool runtimeParams = std::any_of(
+      manifest.parameters.begin(), manifest.parameters.end(),
+      [](const KernelParam &param) {
+        return param.role == ParamRole::Schedule || param.isScalar() ||
+               !param.extentScalars.empty();
+      });
+  if (runtimeMask && version < 3)
+    return std::string("'schedule' needs manifest version 3");
+  if (runtimeMask && !manifest.mask.empty())
+    return std::string("a kernel with a run-time mask ('schedule') takes no "
+                       "'slice' records");
+  if (runtimeMask != (manifest.grid[1] == 0))
+    return std::string(runtimeMask ? "grid y must be '?' under a run-time "
+                                     "mask: the plan decides it"
+                                   : "grid y '?' needs a 'schedule' record");
+  if (!runtimeMask && (dynamicCounts || runtimeParams))
+    return std::string("'?' token counts, and parameters of role schedule or "
+                       "scalar or with named extents, need a 'schedule' "
+                       "record (a run-time mask)");
+  if (!runtimeMask)
+    return std::nullopt;
+  for (const KernelParam &param : manifest.parameters) {
+    const auto &names = param.isScalar() ? kScalarParams : kScheduleParams;
+    bool known =
+        std::find(names.begin(), names.end(), param.name) != names.end();
+    if ((param.isScalar() || param.role == ParamRole::Schedule) && !known)
+      return "param " + quoted(param.name) +
+             " is not one the runtime fills in from a run-time mask's plan";
+  }
+  for (const auto *names : {&kScheduleParams, &kScalarParams})
+    for (std::string_view name : *names)
+      if (std::none_of(manifest.parameters.begin(), manifest.parameters.end(),
+                       [&](const KernelParam &param) {
+                         return param.name == name;
+                       }))
+        return "a kernel with a run-time mask takes a param " +
+               quoted(name) + "; the manifest has none";
+  return std::nullopt;
 }
 
 std::optional<std::string> Parser::checkParams(bool sawParamsKey) {
@@ -213,6 +282,16 @@ std::optional<std::string> Parser::checkParams(bool sawParamsKey) {
   if (manifest.parameters.empty())
     return std::string("missing 'param' records: a kernel takes at least one "
                        "parameter");
+  // A named extent is a scalar the kernel takes.
+  for (const KernelParam &param : manifest.parameters)
+    for (const std::string &scalar : param.extentScalars)
+      if (!scalar.empty() &&
+          std::none_of(manifest.parameters.begin(), manifest.parameters.end(),
+                       [&](const KernelParam &other) {
+                         return other.isScalar() && other.name == scalar;
+                       }))
+        return "param " + quoted(param.name) + " extent " + quoted(scalar) +
+               " names no scalar param";
   // The attention's own tensors must be the shape the oracle and the
   // launch checks assume.
   for (const KernelParam &expected :
@@ -220,8 +299,11 @@ std::optional<std::string> Parser::checkParams(bool sawParamsKey) {
     for (const KernelParam &param : manifest.parameters)
       if (param.name == expected.name && !(param == expected)) {
         std::string extents;
+        size_t named = 0;
         for (int64_t extent : expected.extents)
-          extents += " " + std::to_string(extent);
+          extents += " " + (extent == kDynamicExtent
+                                ? expected.extentScalars[named++]
+                                : std::to_string(extent));
         return "param " + quoted(param.name) + " must be '" + param.name +
                " " + (expected.role == ParamRole::Input ? "input" : "output") +
                " " + std::string(stringifyElementType(expected.dtype)) +
@@ -244,31 +326,101 @@ Parser::parseParam(const std::vector<std::string_view> &fields) {
       return "duplicate param " + quoted(name);
   KernelParam param;
   param.name = std::string(name);
-  if (fields[2] == "input" || fields[2] == "output")
-    param.role = fields[2] == "input" ? ParamRole::Input : ParamRole::Output;
-  else
-    return "param role " + quoted(fields[2]) + " must be input or output";
-  std::optional<ElementType> type = parseElementType(fields[3]);
-  if (!type)
-    return "param dtype " + quoted(fields[3]) + " (expected bf16, f16 or f32)";
-  param.dtype = *type;
+  static const std::pair<const char *, ParamRole> kRoles[] = {
+      {"input", ParamRole::Input},
+      {"output", ParamRole::Output},
+      {"schedule", ParamRole::Schedule},
+      {"scalar", ParamRole::Scalar}};
+  const auto *role =
+      std::find_if(std::begin(kRoles), std::end(kRoles),
+                   [&](const auto &entry) { return fields[2] == entry.first; });
+  if (role == std::end(kRoles))
+    return "param role " + quoted(fields[2]) +
+           " must be input, output, schedule or scalar";
+  param.role = role->second;
+  if (param.role == ParamRole::Schedule || param.isScalar()) {
+    if (fields[3] != "i32")
+      return "param " + quoted(name) + " of role " + quoted(fields[2]) +
+             " has dtype i32, got " + quoted(fields[3]);
+  } else {
+    std::optional<ElementType> type = parseElementType(fields[3]);
+    if (!type)
+      return "param dtype " + quoted(fields[3]) +
+             " (expected bf16, f16 or f32)";
+    param.dtype = *type;
+  }
+  if (param.isScalar() != (fields.size() == 4))
+    return "param " + quoted(name) +
+           (param.isScalar() ? " is a scalar and takes no extents"
+                             : " takes one or more extents");
   if (fields.size() - 4 > kMaxParamRank)
     return "param " + quoted(name) + " has more than " +
            std::to_string(kMaxParamRank) + " extents";
-  // Every extent positive and the product within the largest tensor the
-  // runtime accepts, so byte sizes never overflow.
+  if (auto problem = parseExtents(fields, param))
+    return problem;
+  manifest.parameters.push_back(std::move(param));
+  return std::nullopt;
+}
+
+/// Every static extent positive and their product within the largest tensor
+/// the runtime accepts, so byte sizes never overflow; a dynamic one names
+/// its scalar (checked once every param is read), or is '?' for a schedule
+/// table.
+std::optional<std::string>
+Parser::parseExtents(const std::vector<std::string_view> &fields,
+                     KernelParam &param) {
   int64_t elements = 1;
   for (size_t i = 4; i < fields.size(); ++i) {
+    std::string_view text = fields[i];
+    bool named = !text.empty() && (std::isalpha(static_cast<unsigned char>(
+                                       text[0])) || text[0] == '_');
+    if (named || text == "?") {
+      if (text == "?" && param.role != ParamRole::Schedule)
+        return "param " + quoted(param.name) +
+               " extent '?' is for schedule tables only; name the scalar "
+               "that gives it";
+      param.extents.push_back(kDynamicExtent);
+      param.extentScalars.push_back(text == "?" ? "" : std::string(text));
+      continue;
+    }
     int64_t extent = 0;
-    if (!parseInteger(fields[i], extent) || extent <= 0 ||
+    if (!parseInteger(text, extent) || extent <= 0 ||
         extent > limits::kMaxTensorElements / elements)
-      return "param " + quoted(name) + " extent " + quoted(fields[i]) +
-             " is not a positive integer, or the tensor exceeds 2^40 "
-             "elements";
+      return "param " + quoted(param.name) + " extent " + quoted(text) +
+             " is not a positive integer or a scalar's name, or the tensor "
+             "exceeds 2^40 elements";
     elements *= extent;
     param.extents.push_back(extent);
   }
-  manifest.parameters.push_back(std::move(param));
+  return std::nullopt;
+}
+
+std::optional<std::string>
+Parser::parseSchedule(const std::vector<std::string_view> &fields) {
+  RuntimeSchedule schedule;
+  if (!parseInteger(fields[1], schedule.blockQ) ||
+      !parseInteger(fields[2], schedule.blockK) || schedule.blockQ <= 0 ||
+      schedule.blockK <= 0 || schedule.blockQ > limits::kMaxTileSize ||
+      schedule.blockK > limits::kMaxTileSize)
+    return "schedule block sizes " + quoted(fields[1]) + " " +
+           quoted(fields[2]) + " are not positive integers up to 65536";
+  if (fields[3] != "clipped" && fields[3] != "whole")
+    return "schedule key edge " + quoted(fields[3]) +
+           " must be clipped or whole";
+  schedule.keyEdge =
+      fields[3] == "whole" ? mask::KeyEdge::Whole : mask::KeyEdge::Clipped;
+  if (fields[4] != "uniform" && fields[4] != "aligned")
+    return "schedule query tiles " + quoted(fields[4]) +
+           " must be uniform or aligned";
+  schedule.queryTiles = fields[4] == "aligned" ? mask::QueryTiles::SliceAligned
+                                               : mask::QueryTiles::Uniform;
+  if (!parseInteger(fields[5], schedule.maxItemsPerTile) ||
+      schedule.maxItemsPerTile <= 0 ||
+      schedule.maxItemsPerTile > limits::kMaxItemsPerTile)
+    return "schedule items per tile " + quoted(fields[5]) +
+           " is not a positive integer up to " +
+           std::to_string(limits::kMaxItemsPerTile);
+  manifest.schedule = schedule;
   return std::nullopt;
 }
 
@@ -276,6 +428,11 @@ std::optional<std::string>
 Parser::parseDims(const std::vector<std::string_view> &fields,
                   std::array<unsigned, 3> &dims) {
   for (size_t i = 0; i < 3; ++i) {
+    // Grid y may be left to a run-time mask's plan (checkRuntimeMask).
+    if (fields[0] == "grid" && i == 1 && fields[i + 1] == "?") {
+      dims[i] = 0;
+      continue;
+    }
     if (!parseInteger(fields[i + 1], dims[i]) || dims[i] == 0)
       return quoted(fields[0]) + " value " + quoted(fields[i + 1]) +
              " is not a positive integer";
@@ -340,6 +497,8 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
   }
   if (key == "param")
     return parseParam(fields);
+  if (key == "schedule")
+    return parseSchedule(fields);
   if (key == "dtype") {
     std::optional<ElementType> type = parseElementType(fields[1]);
     if (!type)
@@ -354,10 +513,17 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
                         &manifest.shape.headDim};
     static const char *const kNames[] = {"numQ", "numK", "headsQ", "headsK",
                                          "headDim"};
-    for (size_t i = 0; i < 5; ++i)
+    for (size_t i = 0; i < 5; ++i) {
+      // Token counts may come with each launch (checkRuntimeMask).
+      if (i < 2 && fields[i + 1] == "?") {
+        *sizes[i] = kDynamicExtent;
+        dynamicTokens[i] = true;
+        continue;
+      }
       if (!parseInteger(fields[i + 1], *sizes[i]))
         return std::string("shape ") + kNames[i] + " " + quoted(fields[i + 1]) +
                " is not an integer";
+    }
     // Sign and divisibility are checked once the whole manifest is read, by
     // the same checkShape the CPU runner uses.
     return std::nullopt;
@@ -411,6 +577,12 @@ std::string formatDouble(double value) {
 
 } // namespace
 
+size_t KernelParam::elementSize() const {
+  return role == ParamRole::Input || role == ParamRole::Output
+             ? elementBytes(dtype)
+             : sizeof(int32_t);
+}
+
 int64_t KernelParam::elements() const {
   int64_t count = 1;
   for (int64_t extent : extents)
@@ -419,18 +591,27 @@ int64_t KernelParam::elements() const {
 }
 
 size_t KernelParam::bytes() const {
-  return size_t(elements()) * elementBytes(dtype);
+  return size_t(elements()) * elementSize();
 }
 
 std::vector<KernelParam> forwardParams(ElementType dtype,
                                        const AttentionShape &shape) {
   using Role = ParamRole;
+  auto tokens = [](int64_t count, const char *scalar) {
+    return count == kDynamicExtent ? std::vector<std::string>{scalar}
+                                   : std::vector<std::string>{};
+  };
+  std::vector<std::string> queries = tokens(shape.numQ, "num_q"),
+                           keys = tokens(shape.numK, "num_k");
   return {
-      {"q", Role::Input, dtype, {shape.numQ, shape.headsQ, shape.headDim}},
-      {"k", Role::Input, dtype, {shape.numK, shape.headsK, shape.headDim}},
-      {"v", Role::Input, dtype, {shape.numK, shape.headsK, shape.headDim}},
-      {"out", Role::Output, dtype, {shape.numQ, shape.headsQ, shape.headDim}},
-      {"lse", Role::Output, ElementType::F32, {shape.numQ, shape.headsQ}},
+      {"q", Role::Input, dtype, {shape.numQ, shape.headsQ, shape.headDim},
+       queries},
+      {"k", Role::Input, dtype, {shape.numK, shape.headsK, shape.headDim}, keys},
+      {"v", Role::Input, dtype, {shape.numK, shape.headsK, shape.headDim}, keys},
+      {"out", Role::Output, dtype, {shape.numQ, shape.headsQ, shape.headDim},
+       queries},
+      {"lse", Role::Output, ElementType::F32, {shape.numQ, shape.headsQ},
+       queries},
   };
 }
 
@@ -471,8 +652,11 @@ std::optional<KernelManifest> readManifest(const std::string &path,
 
 std::string formatManifest(const KernelManifest &manifest) {
   auto dims = [](const std::array<unsigned, 3> &d) {
-    return std::to_string(d[0]) + " " + std::to_string(d[1]) + " " +
-           std::to_string(d[2]);
+    return std::to_string(d[0]) + " " + (d[1] ? std::to_string(d[1]) : "?") +
+           " " + std::to_string(d[2]);
+  };
+  auto count = [](int64_t value) {
+    return value == kDynamicExtent ? std::string("?") : std::to_string(value);
   };
   const AttentionShape &shape = manifest.shape;
   std::string text =
@@ -482,17 +666,26 @@ std::string formatManifest(const KernelManifest &manifest) {
   text += "grid " + dims(manifest.grid) + "\n";
   text += "block " + dims(manifest.block) + "\n";
   text += "shared " + std::to_string(manifest.sharedBytes) + "\n";
+  static const char *const kRoleNames[] = {"input", "output", "schedule",
+                                           "scalar"};
   for (const KernelParam &param : manifest.parameters) {
-    text += "param " + param.name +
-            (param.role == ParamRole::Input ? " input " : " output ") +
-            std::string(stringifyElementType(param.dtype));
-    for (int64_t extent : param.extents)
-      text += " " + std::to_string(extent);
+    text += "param " + param.name + " " +
+            kRoleNames[static_cast<int>(param.role)] + " " +
+            (param.role == ParamRole::Input || param.role == ParamRole::Output
+                 ? std::string(stringifyElementType(param.dtype))
+                 : std::string("i32"));
+    size_t named = 0;
+    for (int64_t extent : param.extents) {
+      std::string scalar =
+          extent == kDynamicExtent ? param.extentScalars[named++] : "";
+      text += " " + (extent != kDynamicExtent ? std::to_string(extent)
+                                              : scalar.empty() ? "?" : scalar);
+    }
     text += "\n";
   }
   text += "dtype " + std::string(stringifyElementType(manifest.dtype)) + "\n";
-  text += "shape " + std::to_string(shape.numQ) + " " +
-          std::to_string(shape.numK) + " " + std::to_string(shape.headsQ) +
+  text += "shape " + count(shape.numQ) + " " + count(shape.numK) + " " +
+          std::to_string(shape.headsQ) +
           " " + std::to_string(shape.headsK) + " " +
           std::to_string(shape.headDim) + "\n";
   // The effective scale, so that readers need not know the default.
@@ -506,6 +699,15 @@ std::string formatManifest(const KernelManifest &manifest) {
             std::to_string(slice.qEnd) + " " + std::to_string(slice.kBegin) +
             " " + std::to_string(slice.kEnd) + " " +
             std::to_string(static_cast<int>(slice.kind)) + "\n";
+  if (const std::optional<RuntimeSchedule> &schedule = manifest.schedule)
+    text += "schedule " + std::to_string(schedule->blockQ) + " " +
+            std::to_string(schedule->blockK) + " " +
+            (schedule->keyEdge == mask::KeyEdge::Whole ? "whole" : "clipped") +
+            " " +
+            (schedule->queryTiles == mask::QueryTiles::SliceAligned
+                 ? "aligned"
+                 : "uniform") +
+            " " + std::to_string(schedule->maxItemsPerTile) + "\n";
   return text;
 }
 

@@ -314,12 +314,8 @@ FailureOr<ScheduleTables> AttentionTiler::planStatically(OpBuilder &b) {
   result.itemKTiles =
       tables.emit(b, loc, "item_k_tiles", kTilesOfItems, /*columns=*/4);
   tables.emit(b, loc, "item_visit_offsets", schedule->visitOffsets);
-  std::vector<int32_t> sliceRows;
-  for (const mask::Slice &slice : attended)
-    for (int64_t field : {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd,
-                          static_cast<int64_t>(slice.kind)})
-      sliceRows.push_back(static_cast<int32_t>(field));
-  result.slices = tables.emit(b, loc, "slices", sliceRows, /*columns=*/5);
+  result.slices = tables.emit(b, loc, "slices", mask::sliceRecords(attended),
+                              /*columns=*/mask::kSliceFields);
   result.numQTiles = b.getIndexAttr(schedule->numQTiles);
   return result;
 }

@@ -55,6 +55,9 @@ class KernelInfo:
     out_bytes: int
     lse_bytes: int
     num_registers: int
+    # The mask and token counts come with each launch (launch_ranges);
+    # num_q and num_k are then -1.
+    runtime_mask: bool = False
 
     @property
     def q_shape(self):
@@ -84,7 +87,8 @@ class KernelInfo:
                    attended_pairs=raw.attended_pairs, flops=raw.flops,
                    q_bytes=raw.q_bytes, kv_bytes=raw.kv_bytes,
                    out_bytes=raw.out_bytes, lse_bytes=raw.lse_bytes,
-                   num_registers=raw.num_registers)
+                   num_registers=raw.num_registers,
+                   runtime_mask=bool(raw.runtime_mask))
 
 
 def _check_tensor(name, tensor, shape, dtype_name, device):
@@ -135,21 +139,42 @@ def _stream_handle(stream, device):
     return handle or None
 
 
+def _int32_array(name, values, columns):
+    """VALUES (a CPU tensor, or nested sequences of ints) as a ctypes int32
+    array of rows of COLUMNS."""
+    if hasattr(values, "device") and getattr(values.device, "type",
+                                             "cpu") != "cpu":
+        raise ValueError(f"{name} is on {values.device}; pass it on the host "
+                         "(the runtime plans the call on the CPU)")
+    flat = values.reshape(-1).tolist() if hasattr(values, "reshape") else [
+        item for row in values
+        for item in (row if isinstance(row, (list, tuple)) else [row])]
+    if len(flat) % columns:
+        raise ValueError(f"{name} must have {columns} columns")
+    for value in flat:
+        if not isinstance(value, int) or not -2**31 <= value < 2**31:
+            raise ValueError(f"{name} holds {value!r}, not an int32")
+    return (ctypes.c_int32 * max(1, len(flat)))(*flat)
+
+
 @dataclasses.dataclass(frozen=True)
 class KernelParam:
     """One kernel parameter as the manifest describes it: the kernel takes a
     device pointer to a contiguous buffer of DTYPE and SHAPE."""
 
     name: str
-    role: str  # "input" or "output"
-    dtype: str  # "bf16", "f16", "f32"
-    shape: tuple
+    role: str  # "input", "output", "schedule" or "scalar"
+    dtype: str  # "bf16", "f16", "f32"; "i32" for schedule and scalar
+    shape: tuple  # -1 where each launch decides
     bytes: int
+
+    ROLES = ("input", "output", "schedule", "scalar")
 
     @classmethod
     def from_struct(cls, raw):
         return cls(name=(raw.name or b"").decode(),
-                   role="input" if raw.role == 0 else "output",
+                   role=cls.ROLES[raw.role] if 0 <= raw.role < 4
+                   else f"role{raw.role}",
                    dtype=DTYPE_NAMES.get(raw.dtype, f"dtype{raw.dtype}"),
                    shape=tuple(raw.extents[:raw.rank]), bytes=raw.bytes)
 
@@ -307,6 +332,48 @@ class Kernel:
         self.library.check(self.library.lib.fattn_kernel_launch_params(
             handle, pointers, len(self.params),
             _stream_handle(stream, first.device)))
+
+    def launch_ranges(self, q, k, v, out, lse, q_ranges, k_ranges,
+                      kinds=None, stream=None):
+        """launch() for a kernel compiled for a run-time mask: the mask is
+        Q_RANGES and K_RANGES ((N, 2) int32, [begin, end) rows) and KINDS (N
+        int32 codes, None: all full) as host (CPU) tensors or sequences, the
+        token counts q's and k's first dimension. The runtime validates the
+        slices, plans them and copies the plan on STREAM before the launch
+        (fattn_kernel_launch_ranges)."""
+        handle = self.handle
+        info = self.info
+        if not info.runtime_mask:
+            raise ValueError(f"kernel {self.manifest_path} was compiled with "
+                             "its mask; use launch()")
+        num_q, num_k = int(q.shape[0]), int(k.shape[0])
+        dtype_name = TORCH_DTYPE_NAMES.get(info.dtype, info.dtype)
+        device = None
+        for name, tensor, shape, dtype in (
+                ("q", q, (num_q, info.heads_q, info.head_dim), dtype_name),
+                ("k", k, (num_k, info.heads_k, info.head_dim), dtype_name),
+                ("v", v, (num_k, info.heads_k, info.head_dim), dtype_name),
+                ("out", out, (num_q, info.heads_q, info.head_dim), dtype_name),
+                ("lse", lse, (num_q, info.heads_q), "torch.float32")):
+            _check_tensor(name, tensor, shape, dtype, device)
+            device = device or tensor.device
+        arrays = [_int32_array(name, values, columns)
+                  for name, values, columns in (("q_ranges", q_ranges, 2),
+                                                ("k_ranges", k_ranges, 2))]
+        count = len(arrays[0]) // 2
+        if len(arrays[1]) // 2 != count:
+            raise ValueError(f"q_ranges has {count} rows and k_ranges "
+                             f"{len(arrays[1]) // 2}")
+        kinds_array = None
+        if kinds is not None:
+            kinds_array = _int32_array("kinds", kinds, 1)
+            if len(kinds_array) != count:
+                raise ValueError(f"kinds has {len(kinds_array)} entries for "
+                                 f"{count} slices")
+        self.library.check(self.library.lib.fattn_kernel_launch_ranges(
+            handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
+            lse.data_ptr(), arrays[0], arrays[1], kinds_array, count, num_q,
+            num_k, _stream_handle(stream, q.device)))
 
     def attention(self, q, k, v, stream=None):
         """Returns (out, lse), freshly allocated with torch and computed by

@@ -40,7 +40,8 @@ class KernelInfoStruct(ctypes.Structure):
                 ("flops", ctypes.c_double),
                 ("q_bytes", ctypes.c_int64), ("kv_bytes", ctypes.c_int64),
                 ("out_bytes", ctypes.c_int64), ("lse_bytes", ctypes.c_int64),
-                ("num_registers", ctypes.c_int)]
+                ("num_registers", ctypes.c_int),
+                ("runtime_mask", ctypes.c_int)]
 
 
 MAX_PARAM_RANK = 8
@@ -94,6 +95,10 @@ class Library:
         lib.fattn_kernel_launch_params.argtypes = [
             ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_int64,
             ctypes.c_void_p]
+        int32_p = ctypes.POINTER(ctypes.c_int32)
+        lib.fattn_kernel_launch_ranges.argtypes = (
+            [ctypes.c_void_p] * 6 + [int32_p] * 3 + [ctypes.c_int64] * 3 +
+            [ctypes.c_void_p])
         lib.fattn_kernel_num_params.argtypes = [ctypes.c_void_p, int64_p]
         lib.fattn_kernel_param.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                            ctypes.POINTER(ParamInfoStruct)]

@@ -3,7 +3,8 @@
 // fattn-launch KERNEL.manifest [--check] [--time] [--iters N] [--warmup N]
 //                              [--seed S] [--device N] [--json FILE]
 //                              [--max-fail-fraction F]
-// fattn-launch KERNEL.manifest --info
+//                              [--mask-of STATIC.manifest]
+// fattn-launch KERNEL.manifest --info [--mask-of STATIC.manifest]
 // fattn-launch --self-test [--seed S] [--device N] [--json FILE]
 //
 // Loads the manifest and its PTX, runs the kernel once on random inputs of
@@ -19,6 +20,10 @@
 //  --time   times --iters launches (after --warmup) with CUDA events, L2
 //           flushed before each, and reports median and min time and
 //           TFLOP/s = 4 * attended pairs * headsQ * headDim / time;
+//  --mask-of gives a kernel compiled for a run-time mask the mask and the
+//           token counts of STATIC.manifest (whose dtype, heads, head dim,
+//           scale and softcap must be the kernel's); the call is planned
+//           (the host time reported) and launched as a user's would be;
 //  --info   prints what the manifest says, needing no GPU;
 //  --self-test checks the GPU reference against the CPU reference on masks
 //           of every kind, needing no compiled kernel.
@@ -55,8 +60,8 @@ struct Options : KernelRunOptions {
 const char *const kUsage =
     "usage: fattn-launch KERNEL.manifest [--check] [--time] [--iters N] "
     "[--warmup N] [--seed S] [--device N] [--json FILE] "
-    "[--max-fail-fraction F]\n"
-    "       fattn-launch KERNEL.manifest --info\n"
+    "[--max-fail-fraction F] [--mask-of STATIC.manifest]\n"
+    "       fattn-launch KERNEL.manifest --info [--mask-of STATIC.manifest]\n"
     "       fattn-launch --self-test [--seed S] [--device N] [--json FILE]\n";
 
 template <typename Integer> bool parseNumber(const char *text, Integer &value) {
@@ -118,6 +123,12 @@ std::optional<Options> parseOptions(int argc, char **argv,
         return std::nullopt;
       }
       options.jsonPath = argv[++i];
+    } else if (arg == "--mask-of") {
+      if (i + 1 >= argc) {
+        *problem = "--mask-of needs a manifest";
+        return std::nullopt;
+      }
+      options.maskOfPath = argv[++i];
     } else if (arg == "-h" || arg == "--help") {
       *problem = "";
       return std::nullopt;

@@ -74,6 +74,11 @@ static llvm::cl::opt<int64_t>
            llvm::cl::init(64));
 static llvm::cl::opt<int64_t> blockK("block-k", llvm::cl::desc("Key tile rows"),
                                      llvm::cl::init(64));
+static llvm::cl::opt<int64_t> maxItemsPerTile(
+    "max-items-per-tile",
+    llvm::cl::desc("GPU, ranges masks: the most slices one query tile's rows "
+                   "may attend at run time"),
+    llvm::cl::init(1));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::desc("Input seed"),
                                     llvm::cl::init(1));
 static llvm::cl::opt<bool>
@@ -152,6 +157,7 @@ static int emitGpuKernel(ModuleOp module,
   options.blockK = blockK;
   options.warps = warps;
   options.stages = stages;
+  options.maxItemsPerTile = maxItemsPerTile;
   auto compileStart = Clock::now();
   FailureOr<mlir::fattn::GpuKernelArtifacts> artifacts =
       mlir::fattn::compileForGpu(module, program, options, name + ".ptx");
@@ -202,6 +208,11 @@ static int emitGpuKernel(ModuleOp module,
     llvm::outs() << "  gpu: not run here: " << *noGpu << "\n";
     return 0;
   }
+  if (program.hasRuntimeMask) {
+    llvm::outs() << "  gpu: not run: its mask comes with each launch (run "
+                    "it with fattn-launch --mask-of=STATIC.manifest)\n";
+    return 0;
+  }
   return runOnGpu(manifestPath.str().str());
 }
 
@@ -221,6 +232,9 @@ static std::optional<std::string> checkFlags() {
     return "--" + *problem;
   if (iters < 1 || device < 0)
     return "--iters must be >= 1 and --device >= 0";
+  if (maxItemsPerTile < 1 || maxItemsPerTile > ::fattn::limits::kMaxItemsPerTile)
+    return "--max-items-per-tile must be in [1, " +
+           std::to_string(::fattn::limits::kMaxItemsPerTile) + "]";
   return std::nullopt;
 }
 
@@ -250,6 +264,19 @@ checkCpuProblem(const mlir::fattn::AttentionProgram &program) {
 /// The problem, its mask and the tiles the chosen target would visit.
 static void printSummary(const mlir::fattn::AttentionProgram &program) {
   const runtime::AttentionShape &shape = program.shape;
+  if (program.hasRuntimeMask) {
+    auto count = [](int64_t tokens) {
+      return tokens == runtime::kDynamicExtent ? std::string("?")
+                                               : std::to_string(tokens);
+    };
+    llvm::outs() << inputFile << ": @" << program.functionName
+                 << " Sq=" << count(shape.numQ) << " Sk=" << count(shape.numK)
+                 << " Hq=" << shape.headsQ << " Hk=" << shape.headsK
+                 << " D=" << shape.headDim << " "
+                 << runtime::stringifyElementType(program.elementType)
+                 << "\n  mask: given at run time (ranges operands)\n";
+    return;
+  }
   mask::Mask normal = mask::normalize(program.mask);
   bool gpu = target == Target::Gpu;
   std::optional<mask::TileMap> tiles = mask::classifyTiles(

@@ -25,7 +25,8 @@ namespace runtime = ::fattn::runtime;
 static llvm::cl::opt<std::string> family(
     "mask", llvm::cl::Required,
     llvm::cl::desc("full | causal | varlen-full | varlen-causal | "
-                   "sliding-window | block-causal | shared-question"));
+                   "sliding-window | block-causal | shared-question | "
+                   "runtime (the mask as ranges operands, for every call)"));
 static llvm::cl::opt<int64_t> seq("seq", llvm::cl::desc("Query (and key) tokens"),
                                   llvm::cl::init(1024));
 static llvm::cl::opt<int64_t> keys("keys",
@@ -121,7 +122,9 @@ int main(int argc, char **argv) {
 
   std::string error;
   std::optional<mask::Mask> built;
-  if (family == "full") {
+  if (family == "runtime") {
+    built = mask::Mask();
+  } else if (family == "full") {
     built = mask::fullMask(seq, numK);
   } else if (family == "causal") {
     built = mask::causalMask(seq, numK);
@@ -151,8 +154,12 @@ int main(int argc, char **argv) {
   runtime::AttentionShape shape = shapeFromFlags(numK);
   runtime::AttentionParams params;
   params.softcap = softcap;
-  std::string program = mlir::fattn::formatAttentionProgram(
-      *built, shape, params, "attention", *elementType);
+  std::string program =
+      family == "runtime"
+          ? mlir::fattn::formatRuntimeMaskProgram(shape, params, "attention",
+                                                  *elementType)
+          : mlir::fattn::formatAttentionProgram(*built, shape, params,
+                                                "attention", *elementType);
 
   std::error_code ec;
   llvm::raw_fd_ostream os(output, ec);

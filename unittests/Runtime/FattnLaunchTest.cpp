@@ -247,7 +247,11 @@ const char *const kMockPtx =
     ".visible .entry mock_fault(.param .u64 p0, .param .u64 p1, .param .u64 "
     "p2, .param .u64 p3, .param .u64 p4)\n{ ret; }\n"
     ".visible .entry mock_four_params(.param .u64 p0, .param .u64 p1, "
-    ".param .u64 p2, .param .u64 p3)\n{ ret; }\n";
+    ".param .u64 p2, .param .u64 p3)\n{ ret; }\n"
+    ".visible .entry mock_runtime(.param .u64 p0, .param .u64 p1, .param "
+    ".u64 p2, .param .u64 p3, .param .u64 p4, .param .u64 p5, .param .u64 "
+    "p6, .param .u64 p7, .param .u64 p8, .param .u32 p9, .param .u32 p10, "
+    ".param .u32 p11)\n{ ret; }\n";
 
 class MockDriverTest : public ::testing::Test {
 protected:
@@ -278,6 +282,28 @@ protected:
                         << shared << "\nparams q k v out lse\ndtype " << dtype
                         << "\nshape 70 90 4 2 32\nscale 0.17\nsoftcap 0\n"
                            "slice 0 40 0 60 1\nslice 40 60 20 90 0\n";
+    files.push_back(path);
+    return path;
+  }
+
+  /// NAME.manifest for mock_runtime: manifest()'s heads, head dim and
+  /// scale, its mask and token counts left to each launch, planned with
+  /// tiles of `blockQ` x 16 and at most `maxItems` items a query tile.
+  std::string runtimeManifest(const std::string &name, int blockQ = 16,
+                              int maxItems = 4) {
+    std::string path = directory + "/" + name + ".manifest";
+    std::ofstream(path)
+        << "fattn-manifest 3\nkernel mock_runtime\nptx mock.ptx\ngrid 4 ? "
+           "1\nblock 128 1 1\nshared 1024\n"
+           "param q input bf16 num_q 4 32\nparam k input bf16 num_k 2 32\n"
+           "param v input bf16 num_k 2 32\nparam out output bf16 num_q 4 32\n"
+           "param lse output f32 num_q 4\nparam slots schedule i32 ? 8\n"
+           "param items schedule i32 ? 4\nparam item_slices schedule i32 ?\n"
+           "param slices schedule i32 ? 5\nparam num_q scalar i32\n"
+           "param num_k scalar i32\nparam num_slots scalar i32\n"
+           "dtype bf16\nshape ? ? 4 2 32\nscale 0.17\nsoftcap 0\n"
+           "schedule "
+        << blockQ << " 16 clipped uniform " << maxItems << "\n";
     files.push_back(path);
     return path;
   }
@@ -389,6 +415,66 @@ TEST_F(MockDriverTest, WrongOutputFails) {
   EXPECT_TRUE(contains(result.output, "out: FAIL")) << result.output;
   EXPECT_TRUE(contains(result.output, "lse: PASS")) << result.output;
   EXPECT_TRUE(contains(result.output, "\nFAIL\n")) << result.output;
+}
+
+TEST_F(MockDriverTest, RuntimeMaskKernelRunsAStaticKernelsMask) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  std::string source = manifest("source", "mock_good");
+  std::string path = runtimeManifest("runtime");
+  std::string json = directory + "/runtime.json";
+  files.push_back(json);
+  Result result = run(path + " --mask-of " + source +
+                          " --check --time --iters 2 --warmup 1 --json " + json,
+                      path);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  // 70 rows in tiles of 16: 5 launch slots, which the mock checks against
+  // grid y and the rows each slot holds.
+  for (const char *line :
+       {"grid 4xplanx1", "Sq=70 Sk=90", "2 slices given at run time",
+        "plan: ", "5 launch slots", "written: PASS", "out: PASS",
+        "lse: PASS", "time: median", "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+  std::ifstream file(json);
+  std::string text((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_TRUE(contains(text, "\"num_slots\": 5")) << text;
+  EXPECT_TRUE(contains(text, "\"attended_pairs\": 3020")) << text;
+}
+
+TEST_F(MockDriverTest, RuntimeMaskKernelNeedsAMaskThatFitsIt) {
+  std::string source = manifest("source", "mock_good");
+  std::string path = runtimeManifest("runtime");
+  Result noMask = run(path + " --check", path);
+  EXPECT_EQ(noMask.exitCode, 2) << noMask.output;
+  EXPECT_TRUE(contains(noMask.output, "takes its mask and token counts at "
+                                      "run time; give them with --mask-of"))
+      << noMask.output;
+  Result staticKernel = run(source + " --mask-of " + source, source);
+  EXPECT_EQ(staticKernel.exitCode, 2) << staticKernel.output;
+  EXPECT_TRUE(contains(staticKernel.output, "was compiled with its mask"))
+      << staticKernel.output;
+  // Other heads than the kernel's.
+  std::string other = directory + "/other.manifest";
+  files.push_back(other);
+  {
+    std::ifstream in(source);
+    std::string text((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    text.replace(text.find("shape 70 90 4 2 32"), 18, "shape 70 90 2 2 32");
+    std::ofstream(other) << text;
+  }
+  Result mismatch = run(path + " --mask-of " + other, path);
+  EXPECT_EQ(mismatch.exitCode, 2) << mismatch.output;
+  EXPECT_TRUE(contains(mismatch.output, "is not an attention this kernel "
+                                        "computes"))
+      << mismatch.output;
+  // Two slices over the rows of one 64-row tile, for a kernel that
+  // searches one item: refused before any launch, naming the tile.
+  std::string narrow = runtimeManifest("narrow", 64, 1);
+  Result refused = run(narrow + " --mask-of " + source, narrow);
+  EXPECT_EQ(refused.exitCode, 2) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "has 2 work items")) << refused.output;
 }
 
 TEST_F(MockDriverTest, CheckWithoutNvccSaysWhy) {

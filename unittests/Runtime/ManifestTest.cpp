@@ -85,6 +85,7 @@ void expectEqual(const KernelManifest &a, const KernelManifest &b) {
   EXPECT_EQ(a.params.scale, b.params.scale); // bit-exact, not approximate
   EXPECT_EQ(a.params.softcap, b.params.softcap);
   EXPECT_EQ(a.mask, b.mask);
+  EXPECT_EQ(a.schedule, b.schedule);
 }
 
 //===----------------------------------------------------------------------===//
@@ -105,7 +106,7 @@ TEST(ManifestTest, FormatWritesTheContractOrder) {
   KernelManifest manifest = makeManifest();
   manifest.mask.resize(1);
   std::string text = formatManifest(manifest);
-  std::string expectedPrefix = "fattn-manifest 2\n"
+  std::string expectedPrefix = "fattn-manifest 3\n"
                                "kernel fattn_attention_causal_kernel\n"
                                "ptx causal.ptx\n"
                                "grid 16 8 1\n"
@@ -184,18 +185,18 @@ TEST(ManifestTest, NoSlicesIsAnEmptyMask) {
 TEST(ManifestErrorTest, EmptyText) {
   std::string error;
   EXPECT_FALSE(parseManifest("", &error));
-  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 2'");
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 3'");
   EXPECT_FALSE(parseManifest("# only a comment\n\n", &error));
-  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 2'");
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 3'");
 }
 
 TEST(ManifestErrorTest, Header) {
   EXPECT_EQ(errorWithLine(0, "kernel k0"),
-            "line 1: expected 'fattn-manifest 2' as the first record, got "
+            "line 1: expected 'fattn-manifest 3' as the first record, got "
             "'kernel'");
-  EXPECT_EQ(errorWithLine(0, "fattn-manifest 3"),
-            "line 1: unsupported manifest version 3 (this runtime reads "
-            "versions 1 and 2)");
+  EXPECT_EQ(errorWithLine(0, "fattn-manifest 4"),
+            "line 1: unsupported manifest version 4 (this runtime reads "
+            "versions 1 to 3)");
   EXPECT_EQ(errorWithLine(0, "fattn-manifest"),
             "line 1: expected 'fattn-manifest <version>'");
   EXPECT_EQ(errorWithLine(0, "fattn-manifest one"),
@@ -413,21 +414,24 @@ TEST(ManifestParamTest, AnyParameterListIsKeptInOrder) {
 }
 
 TEST(ManifestParamTest, MalformedParamsAreRejectedWithTheirLine) {
+  EXPECT_EQ(version2Error(6, "param q input"),
+            "line 7: 'param' takes a name, a role, a dtype and its extents, "
+            "got 2 values");
   EXPECT_EQ(version2Error(6, "param q input bf16"),
-            "line 7: 'param' takes a name, a role, a dtype and one or more "
-            "extents, got 3 values");
+            "line 7: param 'q' takes one or more extents");
   EXPECT_EQ(version2Error(6, "param q inout bf16 128 4 64"),
-            "line 7: param role 'inout' must be input or output");
+            "line 7: param role 'inout' must be input, output, schedule or "
+            "scalar");
   EXPECT_EQ(version2Error(6, "param q input f64 128 4 64"),
             "line 7: param dtype 'f64' (expected bf16, f16 or f32)");
   EXPECT_EQ(version2Error(6, "param q-tile input bf16 128 4 64"),
             "line 7: param name 'q-tile' must be letters, digits and '_'");
   EXPECT_EQ(version2Error(6, "param q input bf16 128 0 64"),
-            "line 7: param 'q' extent '0' is not a positive integer, or the "
-            "tensor exceeds 2^40 elements");
+            "line 7: param 'q' extent '0' is not a positive integer or a "
+            "scalar's name, or the tensor exceeds 2^40 elements");
   EXPECT_EQ(version2Error(6, "param q input bf16 1048576 1048576 2"),
-            "line 7: param 'q' extent '2' is not a positive integer, or the "
-            "tensor exceeds 2^40 elements");
+            "line 7: param 'q' extent '2' is not a positive integer or a "
+            "scalar's name, or the tensor exceeds 2^40 elements");
   EXPECT_EQ(version2Error(6, "param q input bf16 1 1 1 1 1 1 1 1 1"),
             "line 7: param 'q' has more than 8 extents");
   EXPECT_EQ(version2Error(7, "param q input bf16 128 4 64"),
@@ -517,6 +521,129 @@ TEST(ManifestFileTest, PtxPathIsRelativeToTheManifest) {
   EXPECT_EQ(resolvePtxPath("k.manifest", manifest), "k.ptx");
   manifest.ptxFile = "/elsewhere/k.ptx";
   EXPECT_EQ(resolvePtxPath("staged/k.manifest", manifest), "/elsewhere/k.ptx");
+}
+
+//===----------------------------------------------------------------------===//
+// Run-time masks (version 3)
+//===----------------------------------------------------------------------===//
+
+/// What fattn-map-tiles-to-gpu writes for a ranges mask: dynamic token
+/// counts, the plan's tables and the scalars.
+std::vector<std::string> runtimeLines() {
+  return {"fattn-manifest 3",
+          "kernel k0",
+          "ptx k0.ptx",
+          "grid 4 ? 1",
+          "block 128 1 1",
+          "shared 0",
+          "param q input bf16 num_q 4 64",
+          "param k input bf16 num_k 2 64",
+          "param v input bf16 num_k 2 64",
+          "param out output bf16 num_q 4 64",
+          "param lse output f32 num_q 4",
+          "param slots schedule i32 ? 8",
+          "param items schedule i32 ? 4",
+          "param item_slices schedule i32 ?",
+          "param slices schedule i32 ? 5",
+          "param num_q scalar i32",
+          "param num_k scalar i32",
+          "param num_slots scalar i32",
+          "dtype bf16",
+          "shape ? ? 4 2 64",
+          "scale 0.125",
+          "softcap 0",
+          "schedule 128 64 whole aligned 4"};
+}
+
+std::string runtimeError(size_t index, const std::string &replacement) {
+  std::vector<std::string> lines = runtimeLines();
+  if (index < lines.size())
+    lines[index] = replacement;
+  else
+    lines.push_back(replacement);
+  std::string error;
+  EXPECT_FALSE(parseManifest(join(lines), &error)) << replacement;
+  return error;
+}
+
+TEST(ManifestRuntimeTest, ParsesAndRoundTrips) {
+  std::string error;
+  std::optional<KernelManifest> manifest =
+      parseManifest(join(runtimeLines()), &error);
+  ASSERT_TRUE(manifest) << error;
+  EXPECT_TRUE(manifest->hasRuntimeMask());
+  EXPECT_EQ(manifest->grid, (std::array<unsigned, 3>{4, 0, 1}));
+  EXPECT_EQ(manifest->shape.numQ, kDynamicExtent);
+  EXPECT_EQ(manifest->shape.numK, kDynamicExtent);
+  RuntimeSchedule expected{128, 64, mask::KeyEdge::Whole,
+                           mask::QueryTiles::SliceAligned, 4};
+  EXPECT_EQ(manifest->schedule, expected);
+  const KernelParam &q = manifest->parameters[0];
+  EXPECT_EQ(q.extents, (std::vector<int64_t>{kDynamicExtent, 4, 64}));
+  EXPECT_EQ(q.extentScalars, std::vector<std::string>{"num_q"});
+  const KernelParam &slots = manifest->parameters[5];
+  EXPECT_EQ(slots.role, ParamRole::Schedule);
+  EXPECT_EQ(slots.extentScalars, std::vector<std::string>{""});
+  EXPECT_EQ(slots.elementSize(), 4u);
+  EXPECT_TRUE(manifest->parameters[11].isScalar());
+  // The writer gives back the same text, record for record.
+  EXPECT_EQ(formatManifest(*manifest), join(runtimeLines()));
+  std::optional<KernelManifest> again =
+      parseManifest(formatManifest(*manifest), &error);
+  ASSERT_TRUE(again) << error;
+  expectEqual(*again, *manifest);
+}
+
+TEST(ManifestRuntimeTest, InconsistentRecordsAreRejected) {
+  EXPECT_EQ(runtimeError(0, "fattn-manifest 2"),
+            "'schedule' needs manifest version 3");
+  EXPECT_EQ(runtimeError(3, "grid 4 8 1"),
+            "grid y must be '?' under a run-time mask: the plan decides it");
+  EXPECT_EQ(runtimeError(99, "slice 0 1 0 1 0"),
+            "a kernel with a run-time mask ('schedule') takes no 'slice' "
+            "records");
+  EXPECT_EQ(runtimeError(22, "schedule 128 64 whole aligned 0"),
+            "line 23: schedule items per tile '0' is not a positive integer "
+            "up to 1048576");
+  EXPECT_EQ(runtimeError(22, "schedule 128 64 edge aligned 1"),
+            "line 23: schedule key edge 'edge' must be clipped or whole");
+  EXPECT_EQ(runtimeError(22, "schedule 0 64 whole aligned 1"),
+            "line 23: schedule block sizes '0' '64' are not positive "
+            "integers up to 65536");
+  EXPECT_EQ(runtimeError(17, "param workspace scalar i32"),
+            "param 'workspace' is not one the runtime fills in from a "
+            "run-time mask's plan");
+  EXPECT_EQ(runtimeError(17, "param num_k scalar i32"),
+            "line 18: duplicate param 'num_k'");
+  EXPECT_EQ(runtimeError(15, "param num_q scalar f32"),
+            "line 16: param 'num_q' of role 'scalar' has dtype i32, got 'f32'");
+  EXPECT_EQ(runtimeError(15, "param num_q scalar i32 4"),
+            "line 16: param 'num_q' is a scalar and takes no extents");
+  EXPECT_EQ(runtimeError(6, "param q input bf16 ? 4 64"),
+            "line 7: param 'q' extent '?' is for schedule tables only; name "
+            "the scalar that gives it");
+  EXPECT_EQ(runtimeError(6, "param q input bf16 num_rows 4 64"),
+            "param 'q' extent 'num_rows' names no scalar param");
+  EXPECT_EQ(runtimeError(6, "param q input bf16 num_k 4 64"),
+            "param 'q' must be 'q input bf16 num_q 4 64' to match dtype and "
+            "shape");
+  std::vector<std::string> lines = runtimeLines();
+  lines.erase(lines.begin() + 17); // num_slots
+  std::string error;
+  EXPECT_FALSE(parseManifest(join(lines), &error));
+  EXPECT_EQ(error, "a kernel with a run-time mask takes a param 'num_slots'; "
+                   "the manifest has none");
+}
+
+TEST(ManifestRuntimeTest, StaticManifestsTakeNoRuntimeRecords) {
+  EXPECT_EQ(errorWithLine(3, "grid 2 ? 1"),
+            "grid y '?' needs a 'schedule' record");
+  EXPECT_EQ(errorWithLine(8, "shape ? 128 4 2 64"),
+            "'?' token counts, and parameters of role schedule or scalar or "
+            "with named extents, need a 'schedule' record (a run-time mask)");
+  // A literal -1 is a bad length, not a run-time one.
+  EXPECT_EQ(errorWithLine(8, "shape 128 -1 4 2 64"),
+            "shape: key length must be positive, got -1");
 }
 
 } // namespace

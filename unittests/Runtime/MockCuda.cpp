@@ -13,6 +13,10 @@
 //   kernels: they read the manifest named by FATTN_MOCK_MANIFEST and write
 //   the naive low-precision attention (good), a perturbed one (bad), leave
 //   the last query row unwritten, or fault at the next synchronization.
+// - mock_runtime stands for a kernel compiled for a run-time mask: it takes
+//   the token counts and the slot count from its scalars, checks that grid y
+//   is the slot count and that the slots hold every query row once, and
+//   writes the naive attention of the slices its items name.
 //
 // PTX is only scanned: ".entry NAME(" declares a function and its ".param"
 // lines its parameters; "mock_invalid_ptx" anywhere makes the JIT fail.
@@ -22,12 +26,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Runtime/Elements.h"
 #include "FlashDialect/Runtime/Manifest.h"
 #include "FlashDialect/Runtime/Reference.h"
 
 #include "ReferenceKernelArgs.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -157,7 +163,69 @@ CUresult launchReference(unsigned gridX, unsigned gridY, unsigned blockX,
   return kSuccess;
 }
 
-CUresult launchCompiled(const Function &function, void **params) {
+/// mock_runtime: what a run-time-mask kernel receives, read the way the
+/// kernel reads it (by the manifest's parameter names).
+CUresult launchRuntime(const KernelManifest &manifest, unsigned gridY,
+                       void **params) {
+  auto index = [&](const char *name) {
+    for (size_t i = 0; i < manifest.parameters.size(); ++i)
+      if (manifest.parameters[i].name == name)
+        return i;
+    return manifest.parameters.size();
+  };
+  auto buffer = [&](const char *name) {
+    return *static_cast<CUdeviceptr *>(params[index(name)]);
+  };
+  auto scalar = [&](const char *name) {
+    return int64_t(*static_cast<int32_t *>(params[index(name)]));
+  };
+  AttentionShape shape = manifest.shape;
+  shape.numQ = scalar("num_q");
+  shape.numK = scalar("num_k");
+  int64_t slots = scalar("num_slots");
+  if (int64_t(gridY) != slots)
+    return kInvalidValue;
+  using T = mask::KernelScheduleTables;
+  const int32_t *slotTable = pointer<const int32_t>(buffer("slots"));
+  const int32_t *itemSlices = pointer<const int32_t>(buffer("item_slices"));
+  const int32_t *sliceTable = pointer<const int32_t>(buffer("slices"));
+  std::vector<int> rowSlots(size_t(shape.numQ), 0);
+  std::vector<int32_t> used;
+  for (int64_t slot = 0; slot < slots; ++slot) {
+    const int32_t *record = slotTable + slot * T::kSlotFields;
+    for (int32_t row = record[T::FirstRow]; row < record[T::RowEnd]; ++row)
+      if (row < 0 || row >= shape.numQ || rowSlots[size_t(row)]++)
+        return kInvalidValue;
+    for (int32_t item = record[T::ItemsBegin]; item < record[T::ItemsEnd];
+         ++item)
+      used.push_back(itemSlices[item]);
+  }
+  if (std::count(rowSlots.begin(), rowSlots.end(), 1) != shape.numQ)
+    return kInvalidValue;
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  mask::Mask attended;
+  for (int32_t slice : used) {
+    const int32_t *s = sliceTable + size_t(slice) * mask::kSliceFields;
+    attended.push_back(
+        {s[0], s[1], s[2], s[3], static_cast<mask::SliceKind>(s[4])});
+  }
+  ElementType type = manifest.dtype;
+  std::vector<float> q = decode(buffer("q"), type, shape.qElements());
+  std::vector<float> k = decode(buffer("k"), type, shape.kvElements());
+  std::vector<float> v = decode(buffer("v"), type, shape.kvElements());
+  std::vector<float> out(shape.qElements()), lse(shape.lseElements());
+  naiveAttention(attended, shape, manifest.params, type, q.data(), k.data(),
+                 v.data(), out.data(), lse.data());
+  std::vector<uint8_t> bytes = encodeElements(type, out.data(), out.size());
+  std::memcpy(pointer<void>(buffer("out")), bytes.data(), bytes.size());
+  std::memcpy(pointer<void>(buffer("lse")), lse.data(),
+              sizeof(float) * lse.size());
+  return kSuccess;
+}
+
+CUresult launchCompiled(const Function &function, unsigned gridY,
+                        void **params) {
   const char *path = std::getenv("FATTN_MOCK_MANIFEST");
   if (!path)
     return kInvalidValue;
@@ -168,6 +236,8 @@ CUresult launchCompiled(const Function &function, void **params) {
     state().sticky = kIllegalAddress;
     return kSuccess; // faults surface later, as on a GPU
   }
+  if (function.name == "mock_runtime")
+    return launchRuntime(*manifest, gridY, params);
   const AttentionShape &shape = manifest->shape;
   CUdeviceptr buffers[5];
   for (int i = 0; i < 5; ++i)
@@ -357,6 +427,10 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source,
   std::memcpy(pointer<void>(destination), source, bytes);
   return state().sticky;
 }
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void *source,
+                              size_t bytes, void *) {
+  return cuMemcpyHtoD_v2(destination, source, bytes);
+}
 CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
   std::memcpy(destination, pointer<void>(source), bytes);
   return state().sticky;
@@ -378,7 +452,7 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   const Function &f = *static_cast<Function *>(function);
   if (f.name == rk::kEntryName)
     return launchReference(gridX, gridY, blockX, sharedBytes, params);
-  return launchCompiled(f, params);
+  return launchCompiled(f, gridY, params);
 }
 CUresult cuStreamCreate(void **stream, unsigned) {
   *stream = new int(0);

@@ -102,6 +102,12 @@ struct KernelScheduleTables {
 
 KernelScheduleTables kernelScheduleTables(const WorkSchedule &schedule);
 
+/// The slices as a kernel reads them: per slice qBegin, qEnd, kBegin, kEnd
+/// and the kind's code (kSliceFields int32). Requires bounds that fit int32
+/// (any mask validated against kernel-sized lengths).
+constexpr int kSliceFields = 5;
+std::vector<int32_t> sliceRecords(const Mask &mask);
+
 } // namespace fattn::mask
 
 #endif // FATTN_MASK_SCHEDULE_H

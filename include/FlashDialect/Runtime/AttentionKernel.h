@@ -1,11 +1,13 @@
 //===- AttentionKernel.h - A compiled kernel, ready to launch ---*- C++ -*-===//
 //
 // A manifest plus its PTX, loaded into a CUDA context and checked against
-// each other: the entry exists, takes one pointer per manifest parameter,
-// fits the block size and shared memory the manifest asks for. Launches take
-// one device pointer per parameter, in the manifest's order, and check each
-// against the parameter's extents before they go out; AttentionBuffers binds
-// a forward kernel's q, k, v, out and lse by name.
+// each other: the entry exists, takes one pointer (or i32 scalar) per
+// manifest parameter, fits the block size and shared memory the manifest
+// asks for. Launches take one value per parameter, in the manifest's order,
+// and check each against the parameter's extents before they go out;
+// AttentionBuffers binds a forward kernel's q, k, v, out and lse by name.
+// A kernel with a run-time mask also takes a call's plan (RuntimeSchedule.h):
+// its tables, uploaded to a ScheduleBuffer, and the token and slot counts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,7 @@
 
 #include "FlashDialect/Runtime/CudaDriver.h"
 #include "FlashDialect/Runtime/Manifest.h"
+#include "FlashDialect/Runtime/RuntimeSchedule.h"
 
 #include <optional>
 #include <string>
@@ -27,8 +30,32 @@ struct AttentionBuffers {
   cuda::CUdeviceptr q = 0, k = 0, v = 0, out = 0, lse = 0;
 };
 
-/// One device pointer per manifest parameter, in the manifest's order.
+/// One value per manifest parameter, in the manifest's order: a device
+/// pointer, or a scalar parameter's value (passed to the kernel as i32).
 using KernelArguments = std::vector<cuda::CUdeviceptr>;
+
+/// Device memory holding run-time plans' tables, grown as needed and reused.
+/// Launches on one stream may share it: each upload is ordered after the
+/// launches before it on that stream. Launches on different streams need
+/// buffers of their own.
+class ScheduleBuffer {
+public:
+  /// Copies the plan's tables (asynchronously, on `stream`; `plan` may be
+  /// destroyed on return).
+  cuda::Status upload(const cuda::Driver &driver, const PlannedSchedule &plan,
+                      cuda::CUstream stream);
+  cuda::CUdeviceptr pointer() const { return buffer ? buffer->pointer() : 0; }
+
+private:
+  std::optional<cuda::DeviceBuffer> buffer;
+};
+
+/// A run-time mask's part of a launch: the call's plan, and the device copy
+/// of its tables.
+struct ScheduleBinding {
+  const PlannedSchedule *plan = nullptr;
+  cuda::CUdeviceptr tables = 0;
+};
 
 struct KernelLoadError {
   enum class Kind {
@@ -50,15 +77,26 @@ public:
                                              std::string_view ptx,
                                              KernelLoadError *error);
 
-  /// The forward buffers in the manifest's parameter order; fails when the
-  /// kernel takes a parameter AttentionBuffers does not name.
-  cuda::Status bind(const AttentionBuffers &buffers,
-                    KernelArguments &arguments) const;
+  /// The forward buffers in the manifest's parameter order, and for a
+  /// run-time mask the plan's tables and counts; fails when the kernel takes
+  /// a parameter these do not supply (or a plan is given to a static kernel).
+  cuda::Status bind(const AttentionBuffers &buffers, KernelArguments &arguments,
+                    const ScheduleBinding &schedule = {}) const;
+
+  /// This kernel's plan of a run-time mask (planSchedule with the manifest's
+  /// schedule record); fails for a kernel compiled with its mask.
+  std::optional<PlannedSchedule> plan(const mask::Mask &mask, int64_t numQ,
+                                      int64_t numK, std::string *error) const;
+  /// upload, bind and launch of a run-time mask's call.
+  cuda::Status launch(const AttentionBuffers &buffers,
+                      const PlannedSchedule &plan, ScheduleBuffer &tables,
+                      cuda::CUstream stream) const;
 
   /// A count other than the parameters', null or misaligned pointers
-  /// (inputs to 16 bytes, outputs to 4), and
-  /// buffers that the driver knows to be smaller than their parameter's
-  /// extents, as "q ..." messages.
+  /// (inputs and schedule tables to 16 bytes, outputs to 4), scalars past
+  /// int32, and buffers that the driver knows to be smaller than their
+  /// parameter's extents (dynamic ones as the scalars give them), as
+  /// "q ..." messages.
   cuda::Status checkBuffers(const KernelArguments &arguments) const;
 
   /// An asynchronous launch on `stream`, after checkBuffers unless the
@@ -70,10 +108,11 @@ public:
                       bool checkArguments = true) const;
 
   const KernelManifest &manifest() const { return spec; }
+  /// Of the manifest's mask: 0 under a run-time mask.
   int64_t attendedPairs() const { return pairs; }
   /// docs/spec.md §4: 4 * attended pairs * headsQ * headDim.
   double flops() const;
-  /// Bytes of each buffer the ABI expects.
+  /// Bytes of each buffer the ABI expects (static token counts only).
   size_t qBytes() const;
   size_t kvBytes() const;
   size_t outBytes() const { return qBytes(); }

@@ -149,6 +149,8 @@ public:
                                    CUdeviceptr pointer) = nullptr;
   CUresult (*cuMemcpyHtoD)(CUdeviceptr destination, const void *source,
                            size_t bytes) = nullptr;
+  CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr destination, const void *source,
+                                size_t bytes, CUstream stream) = nullptr;
   CUresult (*cuMemcpyDtoH)(void *destination, CUdeviceptr source,
                            size_t bytes) = nullptr;
   CUresult (*cuMemsetD8)(CUdeviceptr destination, unsigned char value,

@@ -45,6 +45,10 @@ struct KernelRunOptions {
   double maxFailFraction = Tolerance().maxFailFraction;
   /// Written with every figure when not empty.
   std::string jsonPath;
+  /// For a kernel with a run-time mask: the manifest whose mask and token
+  /// counts it runs (its dtype, heads, head dim, scale and softcap must be
+  /// the kernel's).
+  std::string maskOfPath;
   /// Prefix of error messages.
   std::string toolName = "fattn";
 };

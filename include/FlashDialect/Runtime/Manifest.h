@@ -7,30 +7,39 @@
 // the reference. The compiler writes it with formatManifest; the runtime
 // reads it with parseManifest / readManifest.
 //
-// Format, version 2: line-based text, one record a line, fields separated by
+// Format, version 3: line-based text, one record a line, fields separated by
 // spaces, blank lines and lines starting with '#' ignored:
 //
-//   fattn-manifest 2                       (first record)
+//   fattn-manifest 3                       (first record)
 //   kernel <entry symbol in the PTX>
 //   ptx <PTX file name, relative to the manifest's folder>
-//   grid <x> <y> <z>
+//   grid <x> <y> <z>                       (y is '?' under a run-time mask)
 //   block <x> <y> <z>
 //   shared <dynamic shared memory bytes per block>
-//   param <name> <input|output> <bf16|f16|f32> <extent> ...   (one or more)
+//   param <name> <role> <dtype> <extent> ...   (one or more, see below)
 //   dtype <bf16|f16|f32>
-//   shape <numQ> <numK> <headsQ> <headsK> <headDim>
+//   shape <numQ> <numK> <headsQ> <headsK> <headDim>   (numQ, numK may be '?')
 //   scale <the effective softmax scale, > 0>
 //   softcap <float, 0 = none>
 //   slice <qBegin> <qEnd> <kBegin> <kEnd> <kind code>   (zero or more)
+//   schedule <blockQ> <blockK> <clipped|whole> <uniform|aligned>
+//            <maxItemsPerTile>             (a run-time mask; then no slices)
 //
-// Kernel ABI: the entry takes one 64-bit device pointer per `param` record,
-// in their order, each to a contiguous row-major buffer of the record's
-// element type and extents. The parameters named q, k, v, out and lse are
-// the attention's "thd" tensors and must agree with dtype and shape: q and
-// out (numQ, headsQ, headDim), k and v (numK, headsK, headDim), lse
-// (numQ, headsQ) float32 (forwardParams). Version 1 had
-// `params q k v out lse` in place of the param records, meaning exactly
-// forwardParams; it is still read.
+// Kernel ABI: the entry takes one parameter per `param` record, in their
+// order. Roles input and output are 64-bit device pointers to contiguous
+// row-major buffers of the record's element type (bf16, f16, f32) and
+// extents; an extent is a positive integer or, for a kernel whose token
+// counts are run-time values, the name of the scalar parameter giving it.
+// Role schedule (dtype i32) is a device pointer to one of the run-time
+// plan's tables, which the runtime builds from the mask at each launch
+// (RuntimeSchedule.h: slots, items, item_slices, slices), its row count '?'.
+// Role scalar (dtype i32, no extents) is a 32-bit value passed by value:
+// num_q, num_k, num_slots. The parameters named q, k, v, out and lse are the
+// attention's "thd" tensors and must agree with dtype and shape: q and out
+// (numQ, headsQ, headDim), k and v (numK, headsK, headDim), lse (numQ,
+// headsQ) float32 (forwardParams). Version 1 had `params q k v out lse` in
+// place of the param records, meaning exactly forwardParams; versions 1 and
+// 2 (no run-time roles, no schedule record) are still read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,43 +57,78 @@
 
 namespace fattn::runtime {
 
-/// The version this runtime writes; it reads this one and version 1.
-constexpr int kManifestVersion = 2;
+/// The version this runtime writes; it reads this one, 2 and 1.
+constexpr int kManifestVersion = 3;
 
-enum class ParamRole { Input, Output };
+enum class ParamRole { Input, Output, Schedule, Scalar };
 
-/// One kernel parameter: a device pointer to a contiguous buffer.
+/// One kernel parameter: a device pointer to a contiguous buffer, or (role
+/// Scalar) an i32 value.
 struct KernelParam {
   std::string name;
   ParamRole role = ParamRole::Input;
+  /// Of an input or output; schedule tables and scalars are i32.
   ElementType dtype = ElementType::BF16;
+  /// kDynamicExtent where the launch decides.
   std::vector<int64_t> extents;
+  /// For each dynamic extent, in order: the scalar parameter giving it, or
+  /// "" for a schedule table's planned row count.
+  std::vector<std::string> extentScalars;
 
+  bool isScalar() const { return role == ParamRole::Scalar; }
+  bool isBuffer() const { return !isScalar(); }
+  /// Bytes of one element: 4 for schedule tables.
+  size_t elementSize() const;
+  /// Static extents only.
   int64_t elements() const;
   size_t bytes() const;
   bool operator==(const KernelParam &other) const {
     return name == other.name && role == other.role && dtype == other.dtype &&
-           extents == other.extents;
+           extents == other.extents && extentScalars == other.extentScalars;
   }
 };
 
-/// q, k, v, out, lse of a forward kernel of `dtype` and `shape`.
+/// q, k, v, out, lse of a forward kernel of `dtype` and `shape`; a dynamic
+/// numQ or numK becomes an extent given by the scalar num_q or num_k.
 std::vector<KernelParam> forwardParams(ElementType dtype,
                                        const AttentionShape &shape);
+
+/// How a run-time mask is planned into the kernel's schedule tables: the
+/// arguments of mask::buildWorkSchedule the kernel was compiled for, and the
+/// most work items one query tile may have (the kernel's search is unrolled
+/// that far).
+struct RuntimeSchedule {
+  int64_t blockQ = 0, blockK = 0;
+  mask::KeyEdge keyEdge = mask::KeyEdge::Clipped;
+  mask::QueryTiles queryTiles = mask::QueryTiles::Uniform;
+  int64_t maxItemsPerTile = 1;
+  bool operator==(const RuntimeSchedule &other) const {
+    return blockQ == other.blockQ && blockK == other.blockK &&
+           keyEdge == other.keyEdge && queryTiles == other.queryTiles &&
+           maxItemsPerTile == other.maxItemsPerTile;
+  }
+};
 
 struct KernelManifest {
   std::string kernel;  // entry symbol
   std::string ptxFile; // as written: relative to the manifest's folder
+  /// grid[1] is 0 under a run-time mask: the plan's slot count.
   std::array<unsigned, 3> grid = {1, 1, 1};
   std::array<unsigned, 3> block = {1, 1, 1};
   unsigned sharedBytes = 0; // dynamic shared memory per block
   /// In kernel-argument order.
   std::vector<KernelParam> parameters;
   ElementType dtype = ElementType::BF16;
+  /// numQ and numK are kDynamicExtent where the launch gives them.
   AttentionShape shape;
   /// scale is always the effective one (never 0); softcap 0 means none.
   AttentionParams params;
+  /// Empty under a run-time mask.
   mask::Mask mask;
+  /// Set when the mask (and the token counts) come with each launch.
+  std::optional<RuntimeSchedule> schedule;
+
+  bool hasRuntimeMask() const { return schedule.has_value(); }
 };
 
 /// Parses a manifest. On failure returns nullopt and sets `error` (if

@@ -25,6 +25,9 @@ std::optional<ElementType> parseElementType(std::string_view name);
 /// even), returned as float. F32 is the identity.
 float roundTo(ElementType type, float value);
 
+/// An extent (a token count, a grid's y) that each launch decides.
+constexpr int64_t kDynamicExtent = -1;
+
 /// Packed "thd" layout: Q and O are (numQ, headsQ, headDim), K and V are
 /// (numK, headsK, headDim), lse is (numQ, headsQ); all contiguous.
 struct AttentionShape {

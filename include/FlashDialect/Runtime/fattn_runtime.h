@@ -56,18 +56,23 @@ typedef enum fattn_status {
 typedef enum fattn_dtype {
   FATTN_DTYPE_F32 = 0,
   FATTN_DTYPE_F16 = 1,
-  FATTN_DTYPE_BF16 = 2
+  FATTN_DTYPE_BF16 = 2,
+  FATTN_DTYPE_I32 = 3 /* schedule tables and scalars only */
 } fattn_dtype;
 
 typedef enum fattn_param_role {
   FATTN_PARAM_INPUT = 0,
-  FATTN_PARAM_OUTPUT = 1
+  FATTN_PARAM_OUTPUT = 1,
+  FATTN_PARAM_SCHEDULE = 2, /* a run-time mask's plan table (the runtime's) */
+  FATTN_PARAM_SCALAR = 3    /* an i32 value: num_q, num_k, num_slots */
 } fattn_param_role;
 
 #define FATTN_MAX_PARAM_RANK 8
 
 /* One kernel parameter, as its manifest describes it: a device pointer to a
-   contiguous row-major buffer of DTYPE with RANK extents. */
+   contiguous row-major buffer of DTYPE with RANK extents (-1 where each
+   launch decides: a token count, a plan table's rows; BYTES is then 0), or
+   an i32 scalar (RANK 0). */
 typedef struct fattn_param_info_t {
   const char *name; /* "q", "k", "v", "out", "lse", ...; valid while the
                        kernel lives */
@@ -96,6 +101,10 @@ typedef struct fattn_kernel_info_t {
   /* Buffer sizes the kernel reads and writes, in bytes. */
   int64_t q_bytes, kv_bytes, out_bytes, lse_bytes;
   int num_registers; /* per thread, as the JIT compiled it */
+  /* 1: the mask and the token counts come with each launch
+     (fattn_kernel_launch_ranges); num_q and num_k are then -1, grid[1] is 0,
+     and the mask, pair and byte figures are 0. */
+  int runtime_mask;
 } fattn_kernel_info_t;
 
 /* Reads MANIFEST_PATH and the PTX it names (relative to the manifest's
@@ -124,6 +133,24 @@ FATTN_API fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
 FATTN_API fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
                                                   void *const *buffers,
                                                   int64_t count, void *stream);
+
+/* Launches a kernel compiled for a run-time mask (info.runtime_mask) on a
+   call's mask, in MagiAttention's form: NUM_SLICES slices as host arrays
+   Q_RANGES and K_RANGES (NUM_SLICES x 2 int32, [begin, end)) and KINDS
+   (NUM_SLICES int32 codes as in docs/spec.md §1; NULL: all full), over
+   NUM_Q query and NUM_K key tokens; Q, K, V, OUT, LSE as in
+   fattn_kernel_launch, of those token counts. Every slice is validated first
+   (inside [0, num_q) x [0, num_k), begin <= end, kind 0..3): otherwise
+   FATTN_STATUS_BAD_ARGUMENT naming the slice and the value; a cell two
+   slices share counts once per slice. The call is planned on the host, its
+   tables copied on STREAM into memory the kernel keeps (calls on one stream
+   may share a kernel; concurrent streams need one each), and launched.
+   NUM_Q = 0 launches nothing; NUM_SLICES = 0 gives out 0 and lse -inf. */
+FATTN_API fattn_status fattn_kernel_launch_ranges(
+    fattn_kernel *kernel, const void *q, const void *k, const void *v,
+    void *out, float *lse, const int32_t *q_ranges, const int32_t *k_ranges,
+    const int32_t *kinds, int64_t num_slices, int64_t num_q, int64_t num_k,
+    void *stream);
 
 /* *COUNT gets the number of parameters the kernel takes. No GPU work. */
 FATTN_API fattn_status fattn_kernel_num_params(const fattn_kernel *kernel,

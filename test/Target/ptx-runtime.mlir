@@ -1,0 +1,60 @@
+// A mask given as ranges operands with dynamic token counts, compiled by
+// fattn-run for the GPU: the PTX takes the plan's tables and the counts,
+// and the manifest tells the runtime how to plan each call (schedule
+// record), which scalar gives each dynamic extent, and that grid y is the
+// plan's.
+// RUN: rm -rf %t && fattn-run %s --target=gpu --max-items-per-tile=4 --emit-dir %t | FileCheck %s --check-prefix=TOOL
+// RUN: FileCheck %s --input-file=%t/ptx-runtime.ptx --check-prefix=PTX
+// RUN: FileCheck %s --input-file=%t/ptx-runtime.manifest --check-prefix=MANIFEST
+// RUN: not fattn-run %s --target=gpu --max-items-per-tile=0 2>&1 | FileCheck %s --check-prefix=FLAG
+//
+// TOOL: Sq=? Sk=? Hq=8 Hk=2 D=128 bf16
+// TOOL-NEXT: mask: given at run time (ranges operands)
+// TOOL: gpu: fattn_attention_0 for sm_90a, grid 8x0
+// TOOL: wrote
+//
+// Nine pointers and three 32-bit scalars.
+// PTX: .visible .entry fattn_attention_0(
+// PTX-COUNT-9: .param .u64
+// PTX-COUNT-3: .param .u32
+//
+// MANIFEST: fattn-manifest 3
+// MANIFEST-NEXT: kernel fattn_attention_0
+// MANIFEST-NEXT: ptx ptx-runtime.ptx
+// MANIFEST-NEXT: grid 8 ? 1
+// MANIFEST-NEXT: block 128 1 1
+// MANIFEST-NEXT: shared 83968
+// MANIFEST-NEXT: param q input bf16 num_q 8 128
+// MANIFEST-NEXT: param k input bf16 num_k 2 128
+// MANIFEST-NEXT: param v input bf16 num_k 2 128
+// MANIFEST-NEXT: param out output bf16 num_q 8 128
+// MANIFEST-NEXT: param lse output f32 num_q 8
+// MANIFEST-NEXT: param slots schedule i32 ? 8
+// MANIFEST-NEXT: param items schedule i32 ? 4
+// MANIFEST-NEXT: param item_slices schedule i32 ?
+// MANIFEST-NEXT: param slices schedule i32 ? 5
+// MANIFEST-NEXT: param num_q scalar i32
+// MANIFEST-NEXT: param num_k scalar i32
+// MANIFEST-NEXT: param num_slots scalar i32
+// MANIFEST-NEXT: dtype bf16
+// MANIFEST-NEXT: shape ? ? 8 2 128
+// MANIFEST-NEXT: scale 0.08838834764831843
+// MANIFEST-NEXT: softcap 0
+// MANIFEST-NEXT: schedule 128 64 whole aligned 4
+// MANIFEST-NOT: slice
+//
+// FLAG: --max-items-per-tile must be in [1, 1048576]
+//
+// REQUIRES: ptxas
+
+func.func @attention(%q: tensor<?x8x128xbf16>, %k: tensor<?x2x128xbf16>, %v: tensor<?x2x128xbf16>,
+                     %qr: tensor<?x2xi32>, %kr: tensor<?x2xi32>, %kinds: tensor<?xi32>) -> (tensor<?x8x128xbf16>, tensor<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %nq = tensor.dim %q, %c0 : tensor<?x8x128xbf16>
+  %out = tensor.empty(%nq) : tensor<?x8x128xbf16>
+  %lse = tensor.empty(%nq) : tensor<?x8xf32>
+  %o, %l = fattn.attention ins(%q, %k, %v : tensor<?x8x128xbf16>, tensor<?x2x128xbf16>, tensor<?x2x128xbf16>)
+                  outs(%out, %lse : tensor<?x8x128xbf16>, tensor<?x8xf32>)
+                  ranges(%qr, %kr, %kinds : tensor<?x2xi32>, tensor<?x2xi32>, tensor<?xi32>) -> tensor<?x8x128xbf16>, tensor<?x8xf32>
+  return %o, %l : tensor<?x8x128xbf16>, tensor<?x8xf32>
+}
