@@ -348,19 +348,21 @@ class Peers:
 # Driver
 # ---------------------------------------------------------------------------
 
-def runtime_kernel_name():
+def runtime_kernel_name(items=None):
     """bench-runtime, with -d<D> when the head dim is not 128: the one
-    kernel compiled for a run-time mask that runs every case."""
+    kernel compiled for a run-time mask that runs every case (searching up
+    to 4 slices a query tile); with ITEMS, bench-runtime-i<ITEMS>, the same
+    compiled for that many."""
     suffix = "" if HEAD_DIM == 128 else f"-d{HEAD_DIM}"
-    return f"bench-runtime{suffix}"
+    return f"bench-runtime{'' if items is None else f'-i{items}'}{suffix}"
 
 
-def load_runtime_kernel(kernels_dir, runtime, rows):
-    """The run-time-mask kernel of KERNELS_DIR, or None (noted in every row)
-    when there is none or it is not the bench's problem."""
+def load_runtime_kernel(kernels_dir, name, runtime, rows):
+    """The run-time-mask kernel NAME of KERNELS_DIR, or None (noted in every
+    row) when there is none or it is not the bench's problem."""
     if not kernels_dir:
         return None
-    manifest = os.path.join(kernels_dir, runtime_kernel_name() + ".manifest")
+    manifest = os.path.join(kernels_dir, name + ".manifest")
     if not os.path.exists(manifest):
         return None
     try:
@@ -435,6 +437,10 @@ def fmt(value, digits=1):
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def kib(value):
+    return None if value is None else value / 1024
+
+
 def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
@@ -456,6 +462,9 @@ def main():
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--peers", default="fa2,cudnn,flex",
                         help="subset of fa2,cudnn,flex")
+    parser.add_argument("--runtime-kernel", default=None,
+                        help="the run-time-mask kernel of --kernels to run "
+                             "every case with (default bench-runtime[-d64])")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--head-dim", type=int, choices=(64, 128),
                         default=HEAD_DIM,
@@ -633,7 +642,9 @@ def main():
             lambda out, lse, q=q, k=k, v=v, kernel=kernel: kernel.launch(
                 q, k, v, out, lse, stream=stream),
             (q, case.seqlen), reference, reference_name, info.flops)
-    runtime_kernel = load_runtime_kernel(args.kernels, runtime, rows)
+    runtime_kernel = load_runtime_kernel(
+        args.kernels, args.runtime_kernel or runtime_kernel_name(), runtime,
+        rows)
     for row, case, _, (q, k, v), reference, reference_name, pairs in cases:
         if runtime_kernel is None or pairs is None:
             continue
@@ -652,14 +663,22 @@ def main():
             torch, timer, row, entry, "run-time fattn", launch,
             (q, case.seqlen), reference, reference_name,
             4 * pairs * HEADS_Q * HEAD_DIM)
-        # The host's share of a call (validation, planning, the copy and
-        # the launch), with the GPU idle.
+        # The host's share of a call: planning alone (validation and the
+        # mask library's plan), and a whole call (plan, copy, launch) with
+        # the GPU idle.
         if "error" not in entry:
+            plans = []
+            for _ in range(5):
+                start = time.perf_counter()
+                plan = runtime_kernel.plan_ranges(q_ranges, k_ranges, kinds,
+                                                  case.seqlen, case.seqlen)
+                plans.append((time.perf_counter() - start) * 1e6)
+            entry.update(plan, plan_us=statistics.median(plans))
             out, lse = torch.empty_like(q), torch.empty(
                 case.seqlen, HEADS_Q, dtype=torch.float32, device="cuda")
-            torch.cuda.synchronize()
             calls = []
-            for _ in range(5):
+            for _ in range(3):
+                torch.cuda.synchronize()
                 start = time.perf_counter()
                 launch(out, lse)
                 calls.append((time.perf_counter() - start) * 1e6)
@@ -671,7 +690,8 @@ def main():
     header = (f"{'mask':<15} {'S':>6} {'fattn':>7} {'FA2':>7} {'cuDNN':>7} "
               f"{'Flex':>7} {'/FA2':>6} {'/cuDNN':>6} {'/Flex':>6} "
               f"{'max|fattn-ref|':>15} {'compile s':>9} {'run-time':>8} "
-              f"{'rt/FA2':>6} {'rt/st':>6} {'call us':>8}")
+              f"{'rt/FA2':>6} {'rt/st':>6} {'plan us':>8} {'call us':>8} "
+              f"{'sched KB':>8}")
     print(f"\nforward TFLOP/s (4*pairs*Hq*D / median time), {device_name}, "
           f"bf16 Hq={HEADS_Q} Hk={HEADS_K} D={HEAD_DIM}, median of "
           f"{args.iters} after {args.warmup} warm-up, L2 flushed")
@@ -703,7 +723,9 @@ def main():
               f"{runtime_text:>8} "
               f"{fmt(ratio(tflops['runtime'], tflops['FA2']), 2):>6} "
               f"{fmt(ratio(tflops['runtime'], tflops['fattn']), 2):>6} "
-              f"{fmt(runtime_entry.get('host_call_us'), 0):>8}")
+              f"{fmt(runtime_entry.get('plan_us'), 0):>8} "
+              f"{fmt(runtime_entry.get('host_call_us'), 0):>8} "
+              f"{fmt(kib(runtime_entry.get('schedule_bytes')), 1):>8}")
         for label in labels:
             error = row["results"].get(label, {}).get("error")
             if error:

@@ -15,6 +15,10 @@
 #             (runtime-NAME with --mask-of NAME.manifest: a run-time mask)
 #   sanitize  compute-sanitizer memcheck on the kernels whose name contains
 #             "sanitize", else on the $SANITIZE_COUNT smallest
+#   adversarial  compute-sanitizer memcheck on the run-time calls of
+#             STAGED_DIR/adversarial (stage-device.sh --adversarial): refused-*
+#             must be refused (exit 2) and the others pass the check (its
+#             logs go to sanitize.log)
 #   python    the Python package's tests (python/tests) on the GPU, with the
 #             kernels of STAGED_DIR/python-kernels (stage-device.sh --python)
 #   bench     bench/bench.py with the staged kernels (peers only if none)
@@ -23,7 +27,8 @@
 # build.log check.log (self-test first) check.jsonl sanitize.log python.log
 # bench.log bench.json summary.txt. The summary is printed last.
 #
-# Environment: STAGES (default build,selftest,check,sanitize,python,bench),
+# Environment: STAGES (default build,selftest,check,sanitize,adversarial,
+# python,bench),
 # BUILD_DIR (build-rt), JOBS (nproc), SANITIZE_COUNT (3), CHECK_TIMEOUT
 # (180 s a kernel), BENCH_TIMEOUT (420 s), BENCH_ARGS (extra bench.py
 # arguments, e.g. "--seqlens 4096 --iters 10").
@@ -40,7 +45,7 @@ if [ $# -ne 2 ]; then
 fi
 STAGED_DIR=$1
 LOG_DIR=$2
-STAGES=${STAGES:-build,selftest,check,sanitize,python,bench}
+STAGES=${STAGES:-build,selftest,check,sanitize,adversarial,python,bench}
 BUILD_DIR=${BUILD_DIR:-build-rt}
 JOBS=${JOBS:-$(nproc)}
 SANITIZE_COUNT=${SANITIZE_COUNT:-3}
@@ -233,6 +238,39 @@ if wants sanitize; then
         STATUS=1
       fi
       say "sanitize $name: $verdict"
+      rm -f "$log"
+    done
+  fi
+fi
+
+#===--- adversarial ---------------------------------------------------------===#
+if wants adversarial; then
+  SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  kernel=$STAGED_DIR/adversarial/adversarial.manifest
+  if [ ! -f "$kernel" ]; then
+    say "adversarial: not staged (stage-device.sh --adversarial)"
+  elif [ ! -x "$SANITIZER" ]; then
+    say "adversarial: compute-sanitizer not found"
+    STATUS=1
+  else
+    for calls in "$STAGED_DIR"/adversarial/*.ranges; do
+      name=$(basename "$calls" .ranges)
+      log=$(mktemp)
+      timeout 300 "$SANITIZER" --tool memcheck "$LAUNCH" "$kernel" --ranges "$calls" \
+        --check >"$log" 2>&1
+      rc=$?
+      { echo "=== adversarial $name (exit $rc)"; cat "$log"; } >>"$LOG_DIR/sanitize.log"
+      errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' "$log" | tail -1)
+      want=0
+      [[ $name == refused-* ]] && want=2
+      if [ "$errors" = "0" ] && [ $rc -eq $want ]; then
+        verdict="clean, exit $rc as expected"
+        [ $want -eq 2 ] && verdict="$verdict: $(grep -m1 'fattn-launch:' "$log" | cut -c1-150)"
+      else
+        verdict="FAILED: exit $rc (want $want), ${errors:-no} memcheck errors"
+        STATUS=1
+      fi
+      say "adversarial $name: $verdict"
       rm -f "$log"
     done
   fi

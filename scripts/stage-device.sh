@@ -3,7 +3,7 @@
 #
 # Run on the compiler machine (LLVM/MLIR, no GPU), from the repository root:
 #
-#   bash scripts/stage-device.sh [--bench] [--python] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]
+#   bash scripts/stage-device.sh [--bench] [--python] [--adversarial] BUILD_DIR STAGED_DIR [PROGRAM.mlir ...]
 #
 # Compiles each PROGRAM with
 #   BUILD_DIR/bin/fattn-run PROGRAM --target=gpu --emit-dir STAGED_DIR/kernels
@@ -16,7 +16,9 @@
 # (Hq = Hk = 16, D = 128, bf16, sliding window 1024, blocks of 2048), and
 # compiles them too; bench.py finds its kernels by those names. With
 # BENCH_HEAD_DIM=64 the programs have D = 64 and names ending in -d64
-# (bench.py --head-dim 64 looks for those). With --python
+# (bench.py --head-dim 64 looks for those); BENCH_CASES adds bench.py
+# arguments to the case list (e.g. "--seqlens 131072 --families causal").
+# With --python
 # it also compiles the Python package's GPU test programs into
 # STAGED_DIR/python-kernels (python/tests/gpu_programs.py), which
 # device-run.sh's python stage hands to the tests.
@@ -34,9 +36,12 @@ set -u -o pipefail
 
 BENCH=0
 PYTHON=0
-while [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--python" ]; do
+ADVERSARIAL=0
+while [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--python" ] ||
+  [ "${1:-}" = "--adversarial" ]; do
   [ "$1" = "--bench" ] && BENCH=1
   [ "$1" = "--python" ] && PYTHON=1
+  [ "$1" = "--adversarial" ] && ADVERSARIAL=1
   shift
 done
 if [ $# -lt 2 ]; then
@@ -55,8 +60,8 @@ if [ ! -x "$FATTN_RUN" ]; then
   echo "stage-device.sh: $FATTN_RUN not found; build first (ninja -C $BUILD_DIR)" >&2
   exit 2
 fi
-if [ $BENCH -eq 0 ] && [ $PYTHON -eq 0 ] && [ $# -eq 0 ]; then
-  echo "stage-device.sh: no programs given (and no --bench or --python)" >&2
+if [ $BENCH -eq 0 ] && [ $PYTHON -eq 0 ] && [ $ADVERSARIAL -eq 0 ] && [ $# -eq 0 ]; then
+  echo "stage-device.sh: no programs given (and no --bench, --python or --adversarial)" >&2
   exit 2
 fi
 mkdir -p "$STAGED_DIR/kernels"
@@ -68,18 +73,23 @@ if [ $BENCH -eq 1 ]; then
     exit 2
   fi
   mkdir -p "$STAGED_DIR/programs"
-  if ! cases=$(python3 bench/bench.py --list-cases --head-dim "$BENCH_HEAD_DIM") ||
+  # shellcheck disable=SC2086 # BENCH_CASES is a list of arguments
+  if ! cases=$(python3 bench/bench.py --list-cases --head-dim "$BENCH_HEAD_DIM" ${BENCH_CASES:-}) ||
     [ -z "$cases" ]; then
     echo "stage-device.sh: bench.py --list-cases listed no cases" >&2
     exit 1
   fi
-  # And the one run-time-mask kernel that runs every case (bench.py's
-  # run-time column).
-  runtime_name=bench-runtime$([ "$BENCH_HEAD_DIM" = 128 ] || echo "-d$BENCH_HEAD_DIM")
-  cases=$(printf '%s\nruntime 1 %s' "$cases" "$runtime_name")
+  # And the run-time-mask kernels that run every case (bench.py's run-time
+  # column): bench-runtime searches up to 4 slices a query tile,
+  # bench-runtime-i1 one.
+  suffix=$([ "$BENCH_HEAD_DIM" = 128 ] || echo "-d$BENCH_HEAD_DIM")
+  cases=$(printf '%s\nruntime 4 bench-runtime%s\nruntime 1 bench-runtime-i1%s' \
+    "$cases" "$suffix" "$suffix")
   while read -r family seqlen name; do
     program=$STAGED_DIR/programs/$name.mlir
-    if ! "$FATTN_SYNTH" --mask="$family" --seq="$seqlen" --heads-q=16 \
+    size_flags=(--seq="$seqlen")
+    [ "$family" = runtime ] && size_flags=(--seq=1 --max-items-per-tile="$seqlen")
+    if ! "$FATTN_SYNTH" --mask="$family" "${size_flags[@]}" --heads-q=16 \
       --heads-k=16 --head-dim="$BENCH_HEAD_DIM" --dtype=bf16 --window=1024 \
       --block=2048 -o "$program"; then
       echo "stage-device.sh: fattn-synth failed for $name" >&2
@@ -117,6 +127,23 @@ for program in "${PROGRAMS[@]}"; do
   rm -f "$log"
   failed+=("$name")
 done
+
+# The run-time kernel the adversarial calls run (device-run.sh's
+# adversarial stage, scripts/adversarial-ranges.py): kept out of kernels/,
+# which the check stage runs without a mask.
+if [ $ADVERSARIAL -eq 1 ]; then
+  mkdir -p "$STAGED_DIR/adversarial"
+  program=$STAGED_DIR/adversarial/adversarial.mlir
+  if "$FATTN_SYNTH" --mask=runtime --seq=1 --heads-q=2 --heads-k=1 \
+    --head-dim=64 --dtype=bf16 --max-items-per-tile=1024 -o "$program" &&
+    "$FATTN_RUN" "$program" --target=gpu --max-items-per-tile=1024 \
+      --emit-dir "$STAGED_DIR/adversarial" >/dev/null &&
+    python3 scripts/adversarial-ranges.py "$STAGED_DIR/adversarial"; then
+    echo "stage-device.sh: adversarial kernel and calls in $STAGED_DIR/adversarial"
+  else
+    failed+=("adversarial")
+  fi
+fi
 
 if [ $PYTHON -eq 0 ]; then
   :

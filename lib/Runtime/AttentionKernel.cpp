@@ -281,24 +281,6 @@ Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
     const KernelParam &param = spec.parameters[index];
     if (param.isScalar())
       continue;
-    cuda::CUdeviceptr pointer = arguments[index];
-    size_t alignment = requiredAlignment(param);
-    if (!pointer)
-      return Status::failure(param.name + " is a null pointer");
-    if (pointer % alignment)
-      return Status::failure(param.name + " at " + hex(pointer) +
-                             " is not aligned to " + std::to_string(alignment) +
-                             " bytes");
-    // Only a known allocation can be checked: memory from some other
-    // allocator (or context) is left to the kernel.
-    cuda::CUdeviceptr base = 0;
-    size_t size = 0;
-    if (driver->cuMemGetAddressRange(&base, &size, pointer) != cuda::kSuccess)
-      continue;
-    // Schedule tables come from the runtime's own plan.
-    if (param.role == ParamRole::Schedule)
-      continue;
-    size_t available = size_t(base + size - pointer);
     size_t needed = param.elementSize();
     std::string extents;
     size_t named = 0;
@@ -308,14 +290,34 @@ Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
       needed *= size_t(extent);
       extents += (extents.empty() ? "" : "x") + std::to_string(extent);
     }
-    if (available < needed) {
+    // An empty tensor (no query or no key tokens) is never read or written,
+    // and torch gives it no address. Schedule tables are never empty.
+    if (needed == 0 && param.role != ParamRole::Schedule)
+      continue;
+    cuda::CUdeviceptr pointer = arguments[index];
+    size_t alignment = requiredAlignment(param);
+    if (!pointer)
+      return Status::failure(param.name + " is a null pointer");
+    if (pointer % alignment)
+      return Status::failure(param.name + " at " + hex(pointer) +
+                             " is not aligned to " + std::to_string(alignment) +
+                             " bytes");
+    // Schedule tables come from the runtime's own plan; only a known
+    // allocation can be checked (memory from some other allocator, or
+    // context, is left to the kernel).
+    cuda::CUdeviceptr base = 0;
+    size_t size = 0;
+    if (param.role == ParamRole::Schedule ||
+        driver->cuMemGetAddressRange(&base, &size, pointer) != cuda::kSuccess)
+      continue;
+    size_t available = size_t(base + size - pointer);
+    if (available < needed)
       return Status::failure(
-          param.name + " needs " + std::to_string(needed) +
-          " bytes at " + hex(pointer) + " for " + extents + " " +
+          param.name + " needs " + std::to_string(needed) + " bytes at " +
+          hex(pointer) + " for " + extents + " " +
           std::string(stringifyElementType(param.dtype)) +
           ", but its allocation has only " + std::to_string(available) +
           " bytes from there");
-    }
   }
   return Status::success();
 }

@@ -168,32 +168,78 @@ fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
   return launchArguments(*kernel, arguments, stream);
 }
 
-fattn_status fattn_kernel_launch_ranges(
-    fattn_kernel *kernel, const void *q, const void *k, const void *v,
-    void *out, float *lse, const int32_t *q_ranges, const int32_t *k_ranges,
-    const int32_t *kinds, int64_t num_slices, int64_t num_q, int64_t num_k,
-    void *stream) {
-  if (!kernel || (num_slices > 0 && (!q_ranges || !k_ranges)))
-    return failure(FATTN_STATUS_NULL_POINTER,
-                   std::string("fattn_kernel_launch_ranges: ") +
-                       (kernel ? "q_ranges or k_ranges" : "kernel") +
-                       " is NULL");
+namespace {
+
+/// A run-time mask's call, validated and planned for `kernel`; `function`
+/// prefixes the messages.
+std::optional<PlannedSchedule>
+planRanges(const char *function, const fattn_kernel *kernel,
+           const int32_t *q_ranges, const int32_t *k_ranges,
+           const int32_t *kinds, int64_t num_slices, int64_t num_q,
+           int64_t num_k, fattn_status *status) {
+  std::string prefix = std::string(function) + ": ";
+  if (!kernel || (num_slices > 0 && (!q_ranges || !k_ranges))) {
+    *status = failure(FATTN_STATUS_NULL_POINTER,
+                      prefix + (kernel ? "q_ranges or k_ranges" : "kernel") +
+                          " is NULL");
+    return std::nullopt;
+  }
   const KernelManifest &manifest = kernel->kernel->manifest();
-  if (!manifest.schedule)
-    return failure(FATTN_STATUS_BAD_ARGUMENT,
-                   "fattn_kernel_launch_ranges: kernel " + manifest.kernel +
-                       " was compiled with its mask; use fattn_kernel_launch");
-  if (num_slices < 0)
-    return failure(FATTN_STATUS_BAD_ARGUMENT,
-                   "fattn_kernel_launch_ranges: num_slices " +
-                       std::to_string(num_slices) + " is negative");
+  if (!manifest.schedule) {
+    *status = failure(FATTN_STATUS_BAD_ARGUMENT,
+                      prefix + "kernel " + manifest.kernel +
+                          " was compiled with its mask; use "
+                          "fattn_kernel_launch");
+    return std::nullopt;
+  }
+  if (num_slices < 0) {
+    *status = failure(FATTN_STATUS_BAD_ARGUMENT,
+                      prefix + "num_slices " + std::to_string(num_slices) +
+                          " is negative");
+    return std::nullopt;
+  }
   std::string error;
   std::optional<PlannedSchedule> plan =
       planScheduleFromRanges(*manifest.schedule, q_ranges, k_ranges, kinds,
                              num_slices, num_q, num_k, &error);
   if (!plan)
-    return failure(FATTN_STATUS_BAD_ARGUMENT,
-                   "fattn_kernel_launch_ranges: " + error);
+    *status = failure(FATTN_STATUS_BAD_ARGUMENT, prefix + error);
+  return plan;
+}
+
+} // namespace
+
+fattn_status fattn_kernel_plan_ranges(
+    const fattn_kernel *kernel, const int32_t *q_ranges,
+    const int32_t *k_ranges, const int32_t *kinds, int64_t num_slices,
+    int64_t num_q, int64_t num_k, int64_t *schedule_bytes, int64_t *num_slots,
+    int64_t *max_items) {
+  fattn_status status = FATTN_STATUS_SUCCESS;
+  std::optional<PlannedSchedule> plan =
+      planRanges("fattn_kernel_plan_ranges", kernel, q_ranges, k_ranges, kinds,
+                 num_slices, num_q, num_k, &status);
+  if (!plan)
+    return status;
+  if (schedule_bytes)
+    *schedule_bytes = int64_t(plan->bytes());
+  if (num_slots)
+    *num_slots = plan->numSlots;
+  if (max_items)
+    *max_items = plan->maxItemsPerTile;
+  return success();
+}
+
+fattn_status fattn_kernel_launch_ranges(
+    fattn_kernel *kernel, const void *q, const void *k, const void *v,
+    void *out, float *lse, const int32_t *q_ranges, const int32_t *k_ranges,
+    const int32_t *kinds, int64_t num_slices, int64_t num_q, int64_t num_k,
+    void *stream) {
+  fattn_status status = FATTN_STATUS_SUCCESS;
+  std::optional<PlannedSchedule> plan =
+      planRanges("fattn_kernel_launch_ranges", kernel, q_ranges, k_ranges,
+                 kinds, num_slices, num_q, num_k, &status);
+  if (!plan)
+    return status;
   auto pointer = [](const void *p) {
     return cuda::CUdeviceptr(reinterpret_cast<uintptr_t>(p));
   };
@@ -202,15 +248,15 @@ fattn_status fattn_kernel_launch_ranges(
   cuda::ContextScope scope(*kernel->driver, kernel->context->handle());
   if (!scope.status().ok)
     return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
-  if (cuda::Status status = kernel->schedule.upload(
+  if (cuda::Status upload = kernel->schedule.upload(
           *kernel->driver, *plan, static_cast<cuda::CUstream>(stream));
-      !status)
-    return failure(FATTN_STATUS_CUDA_ERROR, status.message);
+      !upload)
+    return failure(FATTN_STATUS_CUDA_ERROR, upload.message);
   KernelArguments arguments;
-  if (cuda::Status status = kernel->kernel->bind(
+  if (cuda::Status bound = kernel->kernel->bind(
           buffers, arguments, {&*plan, kernel->schedule.pointer()});
-      !status)
-    return failure(FATTN_STATUS_BAD_ARGUMENT, status.message);
+      !bound)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, bound.message);
   return launchArguments(*kernel, arguments, stream);
 }
 

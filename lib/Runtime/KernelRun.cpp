@@ -585,23 +585,75 @@ namespace {
 /// The attention a run computes: the manifest's own, or for a kernel with a
 /// run-time mask the mask and token counts of options.maskOfPath, whose
 /// other properties must be the kernel's.
+/// options.rangesPath's call: its token counts and slices, read but not
+/// validated (the launch's planning does that, as for a user's call).
+std::optional<KernelManifest> rangesCall(const KernelRunOptions &options,
+                                         const KernelManifest &manifest,
+                                         std::string *problem) {
+  std::optional<std::string> text = readTextFile(options.rangesPath, problem);
+  if (!text)
+    return std::nullopt;
+  KernelManifest attention = manifest;
+  int lineNumber = 0;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
+    std::string line = text->substr(pos, end == std::string::npos
+                                             ? std::string::npos
+                                             : end - pos);
+    pos = end == std::string::npos ? text->size() : end + 1;
+    ++lineNumber;
+    long long v[5];
+    char tail = 0;
+    bool header = lineNumber == 1;
+    int read = header ? std::sscanf(line.c_str(), "tokens %lld %lld %c", &v[0],
+                                    &v[1], &tail)
+                      : std::sscanf(line.c_str(), "%lld %lld %lld %lld %lld %c",
+                                    &v[0], &v[1], &v[2], &v[3], &v[4], &tail);
+    std::optional<mask::SliceKind> kind =
+        header ? std::nullopt : mask::sliceKindFromCode(v[4]);
+    if (read != (header ? 2 : 5) || (!header && !kind)) {
+      *problem = options.rangesPath + ": line " + std::to_string(lineNumber) +
+                 (header ? ": expected 'tokens NUM_Q NUM_K'"
+                         : ": expected 'Q_BEGIN Q_END K_BEGIN K_END KIND' "
+                           "with KIND 0..3");
+      return std::nullopt;
+    }
+    if (header) {
+      attention.shape.numQ = v[0];
+      attention.shape.numK = v[1];
+    } else {
+      attention.mask.push_back({v[0], v[1], v[2], v[3], *kind});
+    }
+  }
+  if (lineNumber == 0) {
+    *problem = options.rangesPath + ": empty (expected 'tokens NUM_Q NUM_K')";
+    return std::nullopt;
+  }
+  return attention;
+}
+
 std::optional<KernelManifest> attentionOf(const KernelRunOptions &options,
                                           const KernelManifest &manifest,
                                           std::string *problem) {
   const std::string &path = options.manifestPath;
+  bool given = !options.maskOfPath.empty() || !options.rangesPath.empty();
   if (!manifest.hasRuntimeMask()) {
-    if (!options.maskOfPath.empty()) {
-      *problem = path + " was compiled with its mask; --mask-of is for "
-                        "kernels that take theirs at run time";
+    if (given) {
+      *problem = path + " was compiled with its mask; --mask-of and "
+                        "--ranges are for kernels that take theirs at run "
+                        "time";
       return std::nullopt;
     }
     return manifest;
   }
-  if (options.maskOfPath.empty()) {
+  if (!given) {
     *problem = path + " takes its mask and token counts at run time; give "
-                      "them with --mask-of STATIC.manifest";
+                      "them with --mask-of STATIC.manifest or --ranges FILE";
     return std::nullopt;
   }
+  if (!options.rangesPath.empty())
+    return rangesCall(options, manifest, problem);
   std::optional<KernelManifest> source =
       readManifest(options.maskOfPath, problem);
   if (!source)
@@ -778,13 +830,22 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   if (!kernel)
     return error(options, options.manifestPath + ": " + loadError.message);
 
+  // A run-time call is planned first: planning is where a user's bad call
+  // is refused, before anything is sized by it.
+  Json json;
+  std::optional<PlannedCall> call;
+  if (manifest->hasRuntimeMask()) {
+    call = planCall(*kernel, *attention, *gpu, json, &problem);
+    if (!call)
+      return error(options, options.manifestPath + ": " + problem);
+  }
   const AttentionShape &shape = attention->shape;
   const ElementType type = attention->dtype;
-  // The static manifests' masks are validated, so the count is exact.
+  // Valid masks (every static manifest's, every planned call's) only; a
+  // cell of overlapping run-time slices counts once per slice.
   int64_t pairs = static_cast<int64_t>(mask::countAttendedPairs(attention->mask));
   double flops = 4.0 * double(pairs) * double(shape.headsQ) *
                  double(shape.headDim);
-  Json json;
   describeRun(options, *kernel, *attention, gpu->context->info(), pairs, json);
   auto finish = [&](int code) {
     json.field("exit_code", int64_t(code));
@@ -810,14 +871,9 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   buffers.out = outputs->out->pointer();
   buffers.lse = outputs->lse->pointer();
 
-  std::optional<PlannedCall> call;
   ScheduleBinding schedule;
-  if (manifest->hasRuntimeMask()) {
-    call = planCall(*kernel, *attention, *gpu, json, &problem);
-    if (!call)
-      return error(options, options.manifestPath + ": " + problem);
+  if (call)
     schedule = {&call->plan, call->tables.pointer()};
-  }
   cuda::CUstream stream = gpu->stream->handle();
   // Bound once: the timed launches below pass the same arguments.
   KernelArguments arguments;
@@ -847,7 +903,21 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   lseValues.resize(shape.lseElements());
 
   bool allPass = checkWritten(outValues, lseValues, json);
-  if (options.check) {
+  if (options.check && shape.numQ == 0)
+    std::printf("check: nothing to compare (no query tokens)\n");
+  if (options.check && shape.numQ > 0 && shape.numK == 0) {
+    // No keys: every row is empty (docs/spec.md §1), which the references,
+    // made for positive lengths, need not be asked.
+    bool empty = std::all_of(outValues.begin(), outValues.end(),
+                             [](float x) { return x == 0; }) &&
+                 std::all_of(lseValues.begin(), lseValues.end(), [](float x) {
+                   return std::isinf(x) && x < 0;
+                 });
+    std::printf("check: no key tokens: %s (every out 0, every lse -inf)\n",
+                empty ? "PASS" : "FAIL");
+    allPass &= empty;
+  }
+  if (options.check && shape.numQ > 0 && shape.numK > 0) {
     std::optional<bool> checked =
         checkOutputs(options, *gpu, *attention, *inputs, outValues, lseValues,
                      json, &problem);
@@ -975,7 +1045,8 @@ int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
   if (!manifest)
     return error(options, problem);
   // A run-time mask's kernel on its own has no problem size to report.
-  if (manifest->hasRuntimeMask() && options.maskOfPath.empty())
+  if (manifest->hasRuntimeMask() && options.maskOfPath.empty() &&
+      options.rangesPath.empty())
     return printInfo(options, *manifest);
   std::optional<KernelManifest> attention =
       attentionOf(options, *manifest, &problem);

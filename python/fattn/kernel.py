@@ -157,6 +157,23 @@ def _int32_array(name, values, columns):
     return (ctypes.c_int32 * max(1, len(flat)))(*flat)
 
 
+def _range_arrays(q_ranges, k_ranges, kinds):
+    """The C API's arrays of a run-time mask, and its slice count."""
+    q_array = _int32_array("q_ranges", q_ranges, 2)
+    k_array = _int32_array("k_ranges", k_ranges, 2)
+    count = len(q_array) // 2 if len(q_ranges) else 0
+    if (len(k_array) // 2 if len(k_ranges) else 0) != count:
+        raise ValueError(f"q_ranges has {count} rows and k_ranges "
+                         f"{len(k_ranges)}")
+    kinds_array = None
+    if kinds is not None:
+        kinds_array = _int32_array("kinds", kinds, 1)
+        if (len(kinds_array) if len(kinds) else 0) != count:
+            raise ValueError(f"kinds has {len(kinds)} entries for {count} "
+                             "slices")
+    return q_array, k_array, kinds_array, count
+
+
 @dataclasses.dataclass(frozen=True)
 class KernelParam:
     """One kernel parameter as the manifest describes it: the kernel takes a
@@ -357,23 +374,27 @@ class Kernel:
                 ("lse", lse, (num_q, info.heads_q), "torch.float32")):
             _check_tensor(name, tensor, shape, dtype, device)
             device = device or tensor.device
-        arrays = [_int32_array(name, values, columns)
-                  for name, values, columns in (("q_ranges", q_ranges, 2),
-                                                ("k_ranges", k_ranges, 2))]
-        count = len(arrays[0]) // 2
-        if len(arrays[1]) // 2 != count:
-            raise ValueError(f"q_ranges has {count} rows and k_ranges "
-                             f"{len(arrays[1]) // 2}")
-        kinds_array = None
-        if kinds is not None:
-            kinds_array = _int32_array("kinds", kinds, 1)
-            if len(kinds_array) != count:
-                raise ValueError(f"kinds has {len(kinds_array)} entries for "
-                                 f"{count} slices")
+        q_array, k_array, kinds_array, count = _range_arrays(
+            q_ranges, k_ranges, kinds)
         self.library.check(self.library.lib.fattn_kernel_launch_ranges(
             handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
-            lse.data_ptr(), arrays[0], arrays[1], kinds_array, count, num_q,
+            lse.data_ptr(), q_array, k_array, kinds_array, count, num_q,
             num_k, _stream_handle(stream, q.device)))
+
+    def plan_ranges(self, q_ranges, k_ranges, kinds, num_q, num_k):
+        """What launch_ranges would plan for this mask and these token
+        counts, without launching: a dict of schedule_bytes, num_slots and
+        max_items (fattn_kernel_plan_ranges). Raises FattnError as
+        launch_ranges would."""
+        handle = self.handle
+        q_array, k_array, kinds_array, count = _range_arrays(
+            q_ranges, k_ranges, kinds)
+        values = [ctypes.c_int64() for _ in range(3)]
+        self.library.check(self.library.lib.fattn_kernel_plan_ranges(
+            handle, q_array, k_array, kinds_array, count, num_q, num_k,
+            *[ctypes.byref(value) for value in values]))
+        return dict(zip(("schedule_bytes", "num_slots", "max_items"),
+                        (value.value for value in values)))
 
     def attention(self, q, k, v, stream=None):
         """Returns (out, lse), freshly allocated with torch and computed by

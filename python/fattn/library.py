@@ -99,6 +99,9 @@ class Library:
         lib.fattn_kernel_launch_ranges.argtypes = (
             [ctypes.c_void_p] * 6 + [int32_p] * 3 + [ctypes.c_int64] * 3 +
             [ctypes.c_void_p])
+        lib.fattn_kernel_plan_ranges.argtypes = (
+            [ctypes.c_void_p] + [int32_p] * 3 + [ctypes.c_int64] * 3 +
+            [int64_p] * 3)
         lib.fattn_kernel_num_params.argtypes = [ctypes.c_void_p, int64_p]
         lib.fattn_kernel_param.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                            ctypes.POINTER(ParamInfoStruct)]

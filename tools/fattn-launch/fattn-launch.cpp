@@ -3,7 +3,7 @@
 // fattn-launch KERNEL.manifest [--check] [--time] [--iters N] [--warmup N]
 //                              [--seed S] [--device N] [--json FILE]
 //                              [--max-fail-fraction F]
-//                              [--mask-of STATIC.manifest]
+//                              [--mask-of STATIC.manifest | --ranges FILE]
 // fattn-launch KERNEL.manifest --info [--mask-of STATIC.manifest]
 // fattn-launch --self-test [--seed S] [--device N] [--json FILE]
 //
@@ -24,6 +24,10 @@
 //           token counts of STATIC.manifest (whose dtype, heads, head dim,
 //           scale and softcap must be the kernel's); the call is planned
 //           (the host time reported) and launched as a user's would be;
+//  --ranges gives it instead the token counts and slices of FILE
+//           ("tokens NUM_Q NUM_K", then "Q_BEGIN Q_END K_BEGIN K_END KIND"
+//           a line), checked only as a user's call is: a call the runtime
+//           refuses exits 2 with the reason, before any launch;
 //  --info   prints what the manifest says, needing no GPU;
 //  --self-test checks the GPU reference against the CPU reference on masks
 //           of every kind, needing no compiled kernel.
@@ -60,7 +64,7 @@ struct Options : KernelRunOptions {
 const char *const kUsage =
     "usage: fattn-launch KERNEL.manifest [--check] [--time] [--iters N] "
     "[--warmup N] [--seed S] [--device N] [--json FILE] "
-    "[--max-fail-fraction F] [--mask-of STATIC.manifest]\n"
+    "[--max-fail-fraction F] [--mask-of STATIC.manifest | --ranges FILE]\n"
     "       fattn-launch KERNEL.manifest --info [--mask-of STATIC.manifest]\n"
     "       fattn-launch --self-test [--seed S] [--device N] [--json FILE]\n";
 
@@ -129,6 +133,12 @@ std::optional<Options> parseOptions(int argc, char **argv,
         return std::nullopt;
       }
       options.maskOfPath = argv[++i];
+    } else if (arg == "--ranges") {
+      if (i + 1 >= argc) {
+        *problem = "--ranges needs a file";
+        return std::nullopt;
+      }
+      options.rangesPath = argv[++i];
     } else if (arg == "-h" || arg == "--help") {
       *problem = "";
       return std::nullopt;
@@ -146,6 +156,10 @@ std::optional<Options> parseOptions(int argc, char **argv,
   if (options.selfTest != options.manifestPath.empty()) {
     *problem = options.selfTest ? "--self-test takes no manifest"
                                 : "no manifest given";
+    return std::nullopt;
+  }
+  if (!options.maskOfPath.empty() && !options.rangesPath.empty()) {
+    *problem = "--mask-of and --ranges both give the mask; give one";
     return std::nullopt;
   }
   if (!(options.maxFailFraction >= 0 && options.maxFailFraction <= 1)) {

@@ -50,6 +50,11 @@ static llvm::cl::opt<int64_t> maxDoc("max-doc", llvm::cl::init(4096));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::init(1));
 static llvm::cl::opt<double> softcap("softcap", llvm::cl::init(0));
 static llvm::cl::opt<std::string> output("o", llvm::cl::init("-"));
+static llvm::cl::opt<int64_t> maxItemsPerTile(
+    "max-items-per-tile",
+    llvm::cl::desc("runtime: the most slices a query tile may attend; "
+                   "written as the program's fattn-run flags"),
+    llvm::cl::init(4));
 
 /// Document boundaries with lengths uniform in [minDoc, maxDoc], the last
 /// one cut at `total`.
@@ -168,6 +173,10 @@ int main(int argc, char **argv) {
                  << ec.message() << "\n";
     return 2;
   }
+  // The first line is what stage-device.sh passes to fattn-run.
+  if (family == "runtime")
+    os << "// fattn-run-flags: --max-items-per-tile=" << maxItemsPerTile
+       << "\n";
   os << "// fattn-synth --mask=" << family << " --seq=" << seq
      << " --keys=" << numK << " --heads-q=" << shape.headsQ
      << " --heads-k=" << shape.headsK << " --head-dim=" << headDim

@@ -44,8 +44,9 @@ public:
 
   /// Computes out and lse for every query row and head. q, k, v are device
   /// "thd" tensors of `type`; out holds numQ*headsQ*headDim and lse
-  /// numQ*headsQ elements of double (Exact) or float (Naive). The mask is
-  /// validated against the shape first. Synchronizes `stream` before
+  /// numQ*headsQ elements of double (Exact) or float (Naive). Each slice is
+  /// checked against the shape first; slices may overlap (a run-time mask's
+  /// shared cell weighs once per slice). Synchronizes `stream` before
   /// returning, so that execution errors are reported here.
   cuda::Status run(ReferenceMode mode, const mask::Mask &mask,
                    const AttentionShape &shape, const AttentionParams &params,

@@ -49,6 +49,10 @@ struct KernelRunOptions {
   /// counts it runs (its dtype, heads, head dim, scale and softcap must be
   /// the kernel's).
   std::string maskOfPath;
+  /// Or a file of the call's token counts and slices, checked only as a
+  /// user's call is ("tokens NUM_Q NUM_K", then one "Q_BEGIN Q_END K_BEGIN
+  /// K_END KIND" line a slice; overlaps allowed): adversarial inputs.
+  std::string rangesPath;
   /// Prefix of error messages.
   std::string toolName = "fattn";
 };

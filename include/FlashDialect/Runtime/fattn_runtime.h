@@ -152,6 +152,18 @@ FATTN_API fattn_status fattn_kernel_launch_ranges(
     const int32_t *kinds, int64_t num_slices, int64_t num_q, int64_t num_k,
     void *stream);
 
+/* What fattn_kernel_launch_ranges would plan for this call, without
+   launching or touching the GPU: *SCHEDULE_BYTES gets the size of the
+   plan's tables (the device memory the kernel keeps for them), *NUM_SLOTS
+   the launch slots (grid y), *MAX_ITEMS the most slices one query tile
+   attends. Any of the three may be NULL. Errors as
+   fattn_kernel_launch_ranges'. */
+FATTN_API fattn_status fattn_kernel_plan_ranges(
+    const fattn_kernel *kernel, const int32_t *q_ranges,
+    const int32_t *k_ranges, const int32_t *kinds, int64_t num_slices,
+    int64_t num_q, int64_t num_k, int64_t *schedule_bytes, int64_t *num_slots,
+    int64_t *max_items);
+
 /* *COUNT gets the number of parameters the kernel takes. No GPU work. */
 FATTN_API fattn_status fattn_kernel_num_params(const fattn_kernel *kernel,
                                                int64_t *count);
