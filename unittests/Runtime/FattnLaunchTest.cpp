@@ -477,6 +477,45 @@ TEST_F(MockDriverTest, RuntimeMaskKernelNeedsAMaskThatFitsIt) {
   EXPECT_TRUE(contains(refused.output, "has 2 work items")) << refused.output;
 }
 
+TEST_F(MockDriverTest, RuntimeMaskKernelRunsACallsRanges) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  std::string path = runtimeManifest("runtime");
+  auto write = [&](const std::string &name, const std::string &text) {
+    std::string file = directory + "/" + name + ".ranges";
+    std::ofstream(file) << text;
+    files.push_back(file);
+    return file;
+  };
+  // Two copies of one slice: a run-time mask may overlap; the mock kernel
+  // and the references weigh each shared cell twice.
+  std::string overlap =
+      write("overlap", "tokens 50 40\n0 50 0 40 1\n0 50 0 40 1\n");
+  Result result = run(path + " --ranges " + overlap + " --check", path);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  for (const char *line : {"Sq=50 Sk=40", "2 slices given at run time",
+                           "out: PASS", "lse: PASS", "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+  // Refused as a user's call is, before anything is sized by it.
+  std::string reversed = write("reversed", "tokens 50 40\n0 50 30 20 0\n");
+  Result refused = run(path + " --ranges " + reversed + " --check", path);
+  EXPECT_EQ(refused.exitCode, 2) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "slice 0: k range [30, 20) is "
+                                       "reversed"))
+      << refused.output;
+  std::string garbled = write("garbled", "tokens 50\n");
+  Result bad = run(path + " --ranges " + garbled, path);
+  EXPECT_EQ(bad.exitCode, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "line 1: expected 'tokens NUM_Q NUM_K'"))
+      << bad.output;
+  // No key tokens: every row empty, checked without the references.
+  std::string noKeys = write("no-keys", "tokens 20 0\n");
+  Result empty = run(path + " --ranges " + noKeys + " --check", path);
+  EXPECT_EQ(empty.exitCode, 0) << empty.output;
+  EXPECT_TRUE(contains(empty.output, "check: no key tokens: PASS"))
+      << empty.output;
+}
+
 TEST_F(MockDriverTest, CheckWithoutNvccSaysWhy) {
   if (FATTN_TEST_HAVE_NVCC)
     GTEST_SKIP() << "built with nvcc";
