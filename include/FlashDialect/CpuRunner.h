@@ -17,6 +17,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct AttentionProgram {
       ::fattn::runtime::ElementType::F32;
   /// The lowered function takes out_init and lse_init before out and lse.
   bool hasDestinationArguments = false;
+  /// out and lse are arguments 3 and 4 (else results, which the lowering
+  /// makes the last arguments).
+  bool outputsAreArguments = false;
 };
 
 /// The runtime's element type of an f32, f16 or bf16 MLIR type.
@@ -72,6 +76,17 @@ public:
   /// Runs on contiguous "thd" buffers of the program's shape.
   void run(const float *q, const float *k, const float *v, float *out,
            float *lse) const;
+
+  /// A program whose mask is ranges operands: `count` slices as
+  /// MagiAttention's (begin, end) pairs and kind codes over numQ x numK
+  /// tokens (the program's static token counts, where it has them, must
+  /// match), on contiguous buffers of those counts. The ranges are
+  /// validated first: the problem, naming the slice, or nullopt once run.
+  std::optional<std::string>
+  runRanges(const float *q, const float *k, const float *v, float *out,
+            float *lse, const int32_t *qRanges, const int32_t *kRanges,
+            const int32_t *kinds, int64_t count, int64_t numQ,
+            int64_t numK) const;
 
 private:
   CpuExecutable() = default;

@@ -100,6 +100,27 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
   ];
 }
 
+def FattnLowerTileSchedules : Pass<"fattn-lower-tile-schedules",
+                                   "ModuleOp"> {
+  let summary = "Plan run-time masks by calls into the mask library (the CPU "
+                "path)";
+  let description = [{
+    Replaces each fattn.tile_schedule by two calls into the mask library's
+    C interface (FlashDialect/CpuSchedule.h): one that plans the ranges and
+    returns the tables' sizes, then, after the tables are allocated, one
+    that fills them; the tables are freed at the end of the enclosing
+    block. The planner is lib/Mask's buildWorkSchedule, the same the GPU
+    runtime and the static form use. The ranges must be valid (the caller's
+    check, as CpuExecutable makes before it calls the program): invalid
+    ranges plan no query tile, so out and lse are left as they were.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 def FattnLowerTilesToLoops : Pass<"fattn-lower-tiles-to-loops",
                                   "func::FuncOp"> {
   let summary = "Lower fattn tile operations to scalar loops (the CPU path)";

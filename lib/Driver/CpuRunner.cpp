@@ -1,6 +1,7 @@
 //===- CpuRunner.cpp - Lower, JIT and call fattn programs on the CPU ------===//
 
 #include "FlashDialect/CpuRunner.h"
+#include "FlashDialect/CpuSchedule.h"
 #include "FlashDialect/FattnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -115,6 +116,7 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
            << queryType.getElementType();
   program.elementType = *elementType;
   program.hasDestinationArguments = outputsAreArguments && returnsResults;
+  program.outputsAreArguments = outputsAreArguments;
   return program;
 }
 
@@ -126,9 +128,10 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
   if (program.elementType != runtime::ElementType::F32)
     return module.emitError("CPU execution runs f32 programs; this one is ")
            << runtime::stringifyElementType(program.elementType);
-  if (program.hasRuntimeMask)
-    return module.emitError("CPU execution of a mask given as ranges operands "
-                            "is not written yet; compile it for the GPU");
+  if (program.hasRuntimeMask && program.hasDestinationArguments)
+    return module.emitError("CPU execution of a ranges mask takes @f(q, k, v, "
+                            "q_ranges, k_ranges, kinds) -> (out, lse) or "
+                            "@f(q, k, v, out, lse, q_ranges, k_ranges, kinds)");
   auto func = module.lookupSymbol<func::FuncOp>(program.functionName);
   if (!func)
     return module.emitError("no function @") << program.functionName;
@@ -157,6 +160,19 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
   }
   auto executable = std::unique_ptr<CpuExecutable>(new CpuExecutable());
   executable->engine = std::move(*engine);
+  // fattn-lower-tile-schedules' calls into the mask library.
+  executable->engine->registerSymbols([](llvm::orc::MangleAndInterner intern) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](const char *name, auto *function) {
+      symbols[intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                               llvm::JITSymbolFlags::Exported};
+    };
+    add("_mlir_ciface_fattn_cpu_tile_schedule_sizes",
+        &_mlir_ciface_fattn_cpu_tile_schedule_sizes);
+    add("_mlir_ciface_fattn_cpu_tile_schedule_fill",
+        &_mlir_ciface_fattn_cpu_tile_schedule_fill);
+    return symbols;
+  });
   executable->program = program;
   auto entry =
       executable->engine->lookup("_mlir_ciface_" + program.functionName);
@@ -169,10 +185,9 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
 }
 
 namespace {
-template <int Rank>
-StridedMemRefType<float, Rank> describe(float *data,
-                                        std::array<int64_t, Rank> sizes) {
-  StridedMemRefType<float, Rank> descriptor;
+template <int Rank, typename T>
+StridedMemRefType<T, Rank> describe(T *data, std::array<int64_t, Rank> sizes) {
+  StridedMemRefType<T, Rank> descriptor;
   descriptor.basePtr = data;
   descriptor.data = data;
   descriptor.offset = 0;
@@ -211,6 +226,52 @@ void CpuExecutable::run(const float *q, const float *k, const float *v,
                          Desc2 *);
   reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &initOutDesc,
                                  &initLseDesc, &outDesc, &lseDesc);
+}
+
+std::optional<std::string> CpuExecutable::runRanges(
+    const float *q, const float *k, const float *v, float *out, float *lse,
+    const int32_t *qRanges, const int32_t *kRanges, const int32_t *kinds,
+    int64_t count, int64_t numQ, int64_t numK) const {
+  const runtime::AttentionShape &s = program.shape;
+  if (!program.hasRuntimeMask)
+    return std::string("the program's mask is an attribute; use run()");
+  for (auto [fixed, given, name] : {std::tuple{s.numQ, numQ, "query"},
+                                    std::tuple{s.numK, numK, "key"}})
+    if (fixed != runtime::kDynamicExtent && fixed != given)
+      return std::string("the program takes ") + std::to_string(fixed) + " " +
+             name + " tokens, not " + std::to_string(given);
+  std::string problem;
+  if (!mask::maskFromRanges(qRanges, kRanges, kinds, count, numQ, numK,
+                            &problem))
+    return problem;
+  auto qDesc = describe<3>(const_cast<float *>(q), {numQ, s.headsQ, s.headDim});
+  auto kDesc = describe<3>(const_cast<float *>(k), {numK, s.headsK, s.headDim});
+  auto vDesc = describe<3>(const_cast<float *>(v), {numK, s.headsK, s.headDim});
+  auto outDesc = describe<3>(out, {numQ, s.headsQ, s.headDim});
+  auto lseDesc = describe<2>(lse, {numQ, s.headsQ});
+  // The program never writes the ranges either.
+  std::vector<int32_t> codes(size_t(count), 0); // null kinds: all full
+  if (kinds)
+    std::copy(kinds, kinds + count, codes.begin());
+  auto qrDesc = describe<2>(const_cast<int32_t *>(qRanges), {count, 2});
+  auto krDesc = describe<2>(const_cast<int32_t *>(kRanges), {count, 2});
+  auto kindsDesc = describe<1>(codes.data(), {count});
+  using Desc3 = StridedMemRefType<float, 3>;
+  using Desc2 = StridedMemRefType<float, 2>;
+  using Ranges = StridedMemRefType<int32_t, 2>;
+  using Kinds = StridedMemRefType<int32_t, 1>;
+  if (program.outputsAreArguments) {
+    using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Desc3 *, Desc2 *,
+                           Ranges *, Ranges *, Kinds *);
+    reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &outDesc, &lseDesc,
+                                   &qrDesc, &krDesc, &kindsDesc);
+    return std::nullopt;
+  }
+  using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Ranges *, Ranges *,
+                         Kinds *, Desc3 *, Desc2 *);
+  reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &qrDesc, &krDesc,
+                                 &kindsDesc, &outDesc, &lseDesc);
+  return std::nullopt;
 }
 
 /// ` {scale = ..., softcap = ...}` where either is set, else nothing.

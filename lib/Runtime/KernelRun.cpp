@@ -585,51 +585,17 @@ namespace {
 /// The attention a run computes: the manifest's own, or for a kernel with a
 /// run-time mask the mask and token counts of options.maskOfPath, whose
 /// other properties must be the kernel's.
-/// options.rangesPath's call: its token counts and slices, read but not
-/// validated (the launch's planning does that, as for a user's call).
+/// options.rangesPath's call on the kernel of `manifest`.
 std::optional<KernelManifest> rangesCall(const KernelRunOptions &options,
                                          const KernelManifest &manifest,
                                          std::string *problem) {
-  std::optional<std::string> text = readTextFile(options.rangesPath, problem);
-  if (!text)
+  std::optional<RangesCall> call = readRangesCall(options.rangesPath, problem);
+  if (!call)
     return std::nullopt;
   KernelManifest attention = manifest;
-  int lineNumber = 0;
-  size_t pos = 0;
-  while (pos < text->size()) {
-    size_t end = text->find('\n', pos);
-    std::string line = text->substr(pos, end == std::string::npos
-                                             ? std::string::npos
-                                             : end - pos);
-    pos = end == std::string::npos ? text->size() : end + 1;
-    ++lineNumber;
-    long long v[5];
-    char tail = 0;
-    bool header = lineNumber == 1;
-    int read = header ? std::sscanf(line.c_str(), "tokens %lld %lld %c", &v[0],
-                                    &v[1], &tail)
-                      : std::sscanf(line.c_str(), "%lld %lld %lld %lld %lld %c",
-                                    &v[0], &v[1], &v[2], &v[3], &v[4], &tail);
-    std::optional<mask::SliceKind> kind =
-        header ? std::nullopt : mask::sliceKindFromCode(v[4]);
-    if (read != (header ? 2 : 5) || (!header && !kind)) {
-      *problem = options.rangesPath + ": line " + std::to_string(lineNumber) +
-                 (header ? ": expected 'tokens NUM_Q NUM_K'"
-                         : ": expected 'Q_BEGIN Q_END K_BEGIN K_END KIND' "
-                           "with KIND 0..3");
-      return std::nullopt;
-    }
-    if (header) {
-      attention.shape.numQ = v[0];
-      attention.shape.numK = v[1];
-    } else {
-      attention.mask.push_back({v[0], v[1], v[2], v[3], *kind});
-    }
-  }
-  if (lineNumber == 0) {
-    *problem = options.rangesPath + ": empty (expected 'tokens NUM_Q NUM_K')";
-    return std::nullopt;
-  }
+  attention.shape.numQ = call->numQ;
+  attention.shape.numK = call->numK;
+  attention.mask = std::move(call->mask);
   return attention;
 }
 
@@ -1053,6 +1019,50 @@ int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
   if (!attention)
     return error(options, problem);
   return printInfo(options, *attention);
+}
+
+std::optional<RangesCall>
+fattn::runtime::readRangesCall(const std::string &path, std::string *problem) {
+  std::optional<std::string> text = readTextFile(path, problem);
+  if (!text)
+    return std::nullopt;
+  RangesCall call;
+  int lineNumber = 0;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
+    std::string line = text->substr(
+        pos, end == std::string::npos ? std::string::npos : end - pos);
+    pos = end == std::string::npos ? text->size() : end + 1;
+    ++lineNumber;
+    long long v[5];
+    char tail = 0;
+    bool header = lineNumber == 1;
+    int read = header ? std::sscanf(line.c_str(), "tokens %lld %lld %c", &v[0],
+                                    &v[1], &tail)
+                      : std::sscanf(line.c_str(), "%lld %lld %lld %lld %lld %c",
+                                    &v[0], &v[1], &v[2], &v[3], &v[4], &tail);
+    std::optional<mask::SliceKind> kind =
+        header ? std::nullopt : mask::sliceKindFromCode(v[4]);
+    if (read != (header ? 2 : 5) || (!header && !kind)) {
+      *problem = path + ": line " + std::to_string(lineNumber) +
+                 (header ? ": expected 'tokens NUM_Q NUM_K'"
+                         : ": expected 'Q_BEGIN Q_END K_BEGIN K_END KIND' "
+                           "with KIND 0..3");
+      return std::nullopt;
+    }
+    if (header) {
+      call.numQ = v[0];
+      call.numK = v[1];
+    } else {
+      call.mask.push_back({v[0], v[1], v[2], v[3], *kind});
+    }
+  }
+  if (lineNumber == 0) {
+    *problem = path + ": empty (expected 'tokens NUM_Q NUM_K')";
+    return std::nullopt;
+  }
+  return call;
 }
 
 std::optional<std::string> fattn::runtime::whyNoGpu(int ordinal) {

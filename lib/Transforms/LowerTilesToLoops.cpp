@@ -253,13 +253,12 @@ void lowerFinalize(TileFinalizeOp op, OpBuilder &b) {
 struct FattnLowerTilesToLoopsPass
     : public mlir::fattn::impl::FattnLowerTilesToLoopsBase<FattnLowerTilesToLoopsPass> {
   void runOnOperation() override {
-    // The CPU loops would plan through a call into lib/Mask; until that
-    // call exists a run-time mask is refused here rather than left in the
-    // output.
+    // The plan is a module-level rewrite (it declares the mask library's
+    // functions): refused here rather than left in the output.
     WalkResult planned = getOperation().walk([&](TileScheduleOp schedule) {
-      schedule.emitOpError("has no CPU lowering yet: masks given as ranges "
-                           "operands compile for the GPU only "
-                           "(fattn-to-ptx)");
+      schedule.emitOpError("is planned on the CPU by "
+                           "fattn-lower-tile-schedules, which must run first "
+                           "(fattn-to-llvm does)");
       return WalkResult::interrupt();
     });
     if (planned.wasInterrupted())

@@ -20,16 +20,24 @@ static void registerUpstreamPassesOnce() {
 /// form (q, k, v, out, lse), tiled attention. Written as text so that each
 /// pipeline reads exactly like the `fattn-opt` command line that reproduces
 /// one of its steps.
+/// `freeTemporaries`: buffers bufferization allocates and does not hoist
+/// (results of dynamic size, copied to the out-params) are freed; the CPU
+/// path runs its code, the GPU path's host code is only a description.
 static std::string tiledAttentionPipeline(int64_t blockQ, int64_t blockK,
                                           bool wholeKeyTiles,
-                                          bool alignQueryTiles) {
+                                          bool alignQueryTiles,
+                                          bool freeTemporaries = false) {
   return std::string("func.func(fattn-normalize-mask),"
                      "one-shot-bufferize{bufferize-function-boundaries "
                      "function-boundary-type-conversion=identity-layout-map},"
                      "drop-equivalent-buffer-results,"
                      "buffer-results-to-out-params{hoist-static-allocs "
-                     "modify-public-functions},"
-                     "fattn-tile-attention{block-q=") +
+                     "modify-public-functions},") +
+         (freeTemporaries ? "func.func(ownership-based-buffer-deallocation),"
+                            "canonicalize,buffer-deallocation-simplification,"
+                            "bufferization-lower-deallocations,"
+                          : "") +
+         "fattn-tile-attention{block-q=" +
          std::to_string(blockQ) + " block-k=" + std::to_string(blockK) +
          " whole-key-tiles=" + (wholeKeyTiles ? "1" : "0") +
          " align-query-tiles=" + (alignQueryTiles ? "1" : "0") + "}";
@@ -49,8 +57,10 @@ void mlir::fattn::buildFattnToLLVMPipeline(
   parseBuiltinPipeline(
       pm, "fattn-to-llvm",
       tiledAttentionPipeline(options.blockQ, options.blockK,
-                             /*wholeKeyTiles=*/false, options.alignQueryTiles) +
-          ",func.func(fattn-lower-tiles-to-loops,convert-linalg-to-loops),"
+                             /*wholeKeyTiles=*/false, options.alignQueryTiles,
+                             /*freeTemporaries=*/true) +
+          ",fattn-lower-tile-schedules,"
+          "func.func(fattn-lower-tiles-to-loops,convert-linalg-to-loops),"
           "scf-forall-to-for,func.func(fattn-hoist-tile-buffers),canonicalize,cse,"
           "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
           "convert-math-to-llvm,convert-math-to-libm,"

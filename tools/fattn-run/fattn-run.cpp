@@ -74,6 +74,11 @@ static llvm::cl::opt<int64_t>
            llvm::cl::init(64));
 static llvm::cl::opt<int64_t> blockK("block-k", llvm::cl::desc("Key tile rows"),
                                      llvm::cl::init(64));
+static llvm::cl::opt<std::string> rangesFile(
+    "ranges",
+    llvm::cl::desc("A ranges-mask program's call: 'tokens NUM_Q NUM_K', then "
+                   "'Q_BEGIN Q_END K_BEGIN K_END KIND' a line"),
+    llvm::cl::init(""));
 static llvm::cl::opt<int64_t> maxItemsPerTile(
     "max-items-per-tile",
     llvm::cl::desc("GPU, ranges masks: the most slices one query tile's rows "
@@ -112,6 +117,7 @@ static int runOnGpu(const std::string &manifestPath) {
   options.seed = seed;
   options.device = device;
   options.toolName = "fattn-run";
+  options.rangesPath = rangesFile;
   return runtime::runKernel(options);
 }
 
@@ -208,9 +214,9 @@ static int emitGpuKernel(ModuleOp module,
     llvm::outs() << "  gpu: not run here: " << *noGpu << "\n";
     return 0;
   }
-  if (program.hasRuntimeMask) {
-    llvm::outs() << "  gpu: not run: its mask comes with each launch (run "
-                    "it with fattn-launch --mask-of=STATIC.manifest)\n";
+  if (program.hasRuntimeMask && rangesFile.empty()) {
+    llvm::outs() << "  gpu: not run: its mask comes with each call (give one "
+                    "with --ranges FILE, or fattn-launch --mask-of)\n";
     return 0;
   }
   return runOnGpu(manifestPath.str().str());
@@ -312,6 +318,118 @@ static void printSummary(const mlir::fattn::AttentionProgram &program) {
                << " skipped\n";
 }
 
+/// The attention a run computes: the program's, or for a mask given as
+/// ranges operands the call of --ranges (its token counts and slices).
+static std::optional<mlir::fattn::AttentionProgram>
+attentionOfRun(const mlir::fattn::AttentionProgram &program,
+               std::string *problem) {
+  if (!program.hasRuntimeMask) {
+    if (!rangesFile.empty()) {
+      *problem = "--ranges is for programs whose mask is ranges operands";
+      return std::nullopt;
+    }
+    return program;
+  }
+  if (rangesFile.empty()) {
+    if (target == Target::Gpu)
+      return program; // compiled only, or run with the ranges later
+    *problem = "the program's mask is ranges operands: give the call to run "
+               "with --ranges FILE";
+    return std::nullopt;
+  }
+  std::optional<runtime::RangesCall> call =
+      runtime::readRangesCall(rangesFile, problem);
+  if (!call)
+    return std::nullopt;
+  mlir::fattn::AttentionProgram attention = program;
+  attention.shape.numQ = call->numQ;
+  attention.shape.numK = call->numK;
+  attention.mask = std::move(call->mask);
+  return attention;
+}
+
+/// Compiles for the CPU, runs on random inputs and judges the result by
+/// docs/spec.md §3 for fp32.
+static int runOnCpu(ModuleOp module, const mlir::fattn::AttentionProgram &program,
+                    const mlir::fattn::AttentionProgram &attention) {
+  const runtime::AttentionShape &shape = attention.shape;
+  mlir::fattn::FattnToLLVMPipelineOptions options;
+  options.blockQ = blockQ;
+  options.blockK = blockK;
+  auto compileStart = Clock::now();
+  auto executable = mlir::fattn::CpuExecutable::compile(module, program, options);
+  if (failed(executable))
+    return 2;
+  double compileSeconds = secondsSince(compileStart);
+
+  std::vector<float> q = runtime::randomTensor(shape.qElements(), seed,
+                                               runtime::ElementType::F32);
+  std::vector<float> k = runtime::randomTensor(shape.kvElements(), seed + 1,
+                                               runtime::ElementType::F32);
+  std::vector<float> v = runtime::randomTensor(shape.kvElements(), seed + 2,
+                                               runtime::ElementType::F32);
+  // Poisoned so that an element the kernel never writes cannot pass.
+  std::vector<float> out(shape.qElements(), std::nanf(""));
+  std::vector<float> lse(shape.lseElements(), std::nanf(""));
+  auto runStart = Clock::now();
+  if (program.hasRuntimeMask) {
+    std::vector<int32_t> qRanges, kRanges, kinds;
+    for (const mask::Slice &slice : attention.mask) {
+      qRanges.insert(qRanges.end(), {int32_t(slice.qBegin), int32_t(slice.qEnd)});
+      kRanges.insert(kRanges.end(), {int32_t(slice.kBegin), int32_t(slice.kEnd)});
+      kinds.push_back(static_cast<int32_t>(slice.kind));
+    }
+    if (std::optional<std::string> refused = (*executable)->runRanges(
+            q.data(), k.data(), v.data(), out.data(), lse.data(),
+            qRanges.data(), kRanges.data(), kinds.data(),
+            int64_t(kinds.size()), shape.numQ, shape.numK)) {
+      llvm::errs() << "fattn-run: " << rangesFile << ": " << *refused << "\n";
+      return 2;
+    }
+  } else {
+    (*executable)->run(q.data(), k.data(), v.data(), out.data(), lse.data());
+  }
+  double runSeconds = secondsSince(runStart);
+
+  std::vector<double> refOut(out.size()), refLse(lse.size());
+  runtime::referenceAttention(attention.mask, shape, attention.params,
+                              q.data(), k.data(), v.data(), refOut.data(),
+                              refLse.data());
+  // docs/spec.md §3 for fp32: within rtol of the fp64 reference, or, where a
+  // large scale leaves even a naive fp32 attention outside that, within the
+  // rule against the naive fp32 attention.
+  std::vector<float> naiveOut(out.size()), naiveLse(lse.size());
+  runtime::naiveAttention(attention.mask, shape, attention.params,
+                          runtime::ElementType::F32, q.data(), k.data(),
+                          v.data(), naiveOut.data(), naiveLse.data());
+  auto judge = [&](const char *name, const std::vector<float> &ours,
+                   const std::vector<float> &naive,
+                   const std::vector<double> &reference) {
+    runtime::Verdict exact = runtime::judgeExact(
+        name, ours.data(), reference.data(), (int64_t)ours.size(), rtol);
+    if (exact.pass)
+      return exact;
+    runtime::Tolerance tolerance;
+    tolerance.atol = 1e-6;
+    tolerance.rtol = rtol;
+    runtime::Verdict naiveRule = runtime::judgeAgainstNaive(
+        name, ours.data(), naive.data(), reference.data(),
+        (int64_t)ours.size(), tolerance);
+    naiveRule.summary = exact.summary + "; against naive fp32: " +
+                        naiveRule.summary;
+    return naiveRule;
+  };
+  runtime::Verdict outVerdict = judge("out", out, naiveOut, refOut);
+  runtime::Verdict lseVerdict = judge("lse", lse, naiveLse, refLse);
+  llvm::outs() << "  cpu: compile " << llvm::format("%.3f", compileSeconds)
+               << " s, run " << llvm::format("%.3f", runSeconds) << " s\n";
+  llvm::outs() << "  " << outVerdict.summary << "\n  " << lseVerdict.summary
+               << "\n";
+  bool pass = outVerdict.pass && lseVerdict.pass;
+  llvm::outs() << (pass ? "PASS" : "FAIL") << "\n";
+  return pass ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::cl::ParseCommandLineOptions(argc, argv,
@@ -345,76 +463,22 @@ int main(int argc, char **argv) {
       mlir::fattn::analyzeAttentionProgram(*module);
   if (failed(program))
     return 2;
-  const runtime::AttentionShape &shape = program->shape;
   if (target == Target::Gpu && blockQ.getNumOccurrences() == 0)
     blockQ = 128;
+  std::string problem;
+  std::optional<mlir::fattn::AttentionProgram> attention =
+      attentionOfRun(*program, &problem);
+  if (!attention) {
+    llvm::errs() << "fattn-run: " << problem << "\n";
+    return 2;
+  }
   if (target == Target::Cpu)
-    if (std::optional<std::string> problem = checkCpuProblem(*program)) {
-      llvm::errs() << "fattn-run: " << *problem << "\n";
+    if (std::optional<std::string> tooLarge = checkCpuProblem(*attention)) {
+      llvm::errs() << "fattn-run: " << *tooLarge << "\n";
       return 2;
     }
   printSummary(*program);
-
   if (target == Target::Gpu)
     return emitGpuKernel(*module, *program);
-
-  mlir::fattn::FattnToLLVMPipelineOptions options;
-  options.blockQ = blockQ;
-  options.blockK = blockK;
-  auto compileStart = Clock::now();
-  auto executable = mlir::fattn::CpuExecutable::compile(*module, *program, options);
-  if (failed(executable))
-    return 2;
-  double compileSeconds = secondsSince(compileStart);
-
-  std::vector<float> q = runtime::randomTensor(shape.qElements(), seed,
-                                               runtime::ElementType::F32);
-  std::vector<float> k = runtime::randomTensor(shape.kvElements(), seed + 1,
-                                               runtime::ElementType::F32);
-  std::vector<float> v = runtime::randomTensor(shape.kvElements(), seed + 2,
-                                               runtime::ElementType::F32);
-  // Poisoned so that an element the kernel never writes cannot pass.
-  std::vector<float> out(shape.qElements(), std::nanf(""));
-  std::vector<float> lse(shape.lseElements(), std::nanf(""));
-  auto runStart = Clock::now();
-  (*executable)->run(q.data(), k.data(), v.data(), out.data(), lse.data());
-  double runSeconds = secondsSince(runStart);
-
-  std::vector<double> refOut(out.size()), refLse(lse.size());
-  runtime::referenceAttention(program->mask, shape, program->params, q.data(),
-                              k.data(), v.data(), refOut.data(),
-                              refLse.data());
-  // docs/spec.md §3 for fp32: within rtol of the fp64 reference, or, where a
-  // large scale leaves even a naive fp32 attention outside that, within the
-  // rule against the naive fp32 attention.
-  std::vector<float> naiveOut(out.size()), naiveLse(lse.size());
-  runtime::naiveAttention(program->mask, shape, program->params,
-                          runtime::ElementType::F32, q.data(), k.data(),
-                          v.data(), naiveOut.data(), naiveLse.data());
-  auto judge = [&](const char *name, const std::vector<float> &ours,
-                   const std::vector<float> &naive,
-                   const std::vector<double> &reference) {
-    runtime::Verdict exact = runtime::judgeExact(
-        name, ours.data(), reference.data(), (int64_t)ours.size(), rtol);
-    if (exact.pass)
-      return exact;
-    runtime::Tolerance tolerance;
-    tolerance.atol = 1e-6;
-    tolerance.rtol = rtol;
-    runtime::Verdict naiveRule = runtime::judgeAgainstNaive(
-        name, ours.data(), naive.data(), reference.data(),
-        (int64_t)ours.size(), tolerance);
-    naiveRule.summary = exact.summary + "; against naive fp32: " +
-                        naiveRule.summary;
-    return naiveRule;
-  };
-  runtime::Verdict outVerdict = judge("out", out, naiveOut, refOut);
-  runtime::Verdict lseVerdict = judge("lse", lse, naiveLse, refLse);
-  llvm::outs() << "  cpu: compile " << llvm::format("%.3f", compileSeconds)
-               << " s, run " << llvm::format("%.3f", runSeconds) << " s\n";
-  llvm::outs() << "  " << outVerdict.summary << "\n  " << lseVerdict.summary
-               << "\n";
-  bool pass = outVerdict.pass && lseVerdict.pass;
-  llvm::outs() << (pass ? "PASS" : "FAIL") << "\n";
-  return pass ? 0 : 1;
+  return runOnCpu(*module, *program, *attention);
 }

@@ -100,6 +100,57 @@ TEST_P(CpuExecutionTest, MatchesFp64Reference) {
   }
 }
 
+// The same masks as a run-time call: one program with the mask as ranges
+// operands and dynamic token counts, planned by fattn-lower-tile-schedules'
+// calls into the mask library, against the same fp64 reference.
+TEST_P(CpuExecutionTest, RuntimeFormMatchesFp64Reference) {
+  const ExecutionCase &c = GetParam();
+  MLIRContext context(*registry);
+  std::string source = mlir::fattn::formatRuntimeMaskProgram(
+      c.shape, c.params, "attention", runtime::ElementType::F32);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, ParserConfig(&context));
+  ASSERT_TRUE(module) << source;
+  FailureOr<mlir::fattn::AttentionProgram> program =
+      mlir::fattn::analyzeAttentionProgram(*module);
+  ASSERT_TRUE(succeeded(program));
+  ASSERT_TRUE(program->hasRuntimeMask);
+  mlir::fattn::FattnToLLVMPipelineOptions options;
+  options.blockQ = c.blockQ;
+  options.blockK = c.blockK;
+  options.alignQueryTiles = c.alignQueryTiles;
+  auto executable =
+      mlir::fattn::CpuExecutable::compile(*module, *program, options);
+  ASSERT_TRUE(succeeded(executable)) << source;
+
+  const runtime::AttentionShape &s = c.shape;
+  std::vector<int32_t> qRanges, kRanges, kinds;
+  for (const Slice &slice : c.mask) {
+    qRanges.insert(qRanges.end(), {int32_t(slice.qBegin), int32_t(slice.qEnd)});
+    kRanges.insert(kRanges.end(), {int32_t(slice.kBegin), int32_t(slice.kEnd)});
+    kinds.push_back(static_cast<int32_t>(slice.kind));
+  }
+  auto q = runtime::randomTensor(s.qElements(), 11, runtime::ElementType::F32);
+  auto k = runtime::randomTensor(s.kvElements(), 12, runtime::ElementType::F32);
+  auto v = runtime::randomTensor(s.kvElements(), 13, runtime::ElementType::F32);
+  std::vector<float> out(s.qElements(), std::nanf(""));
+  std::vector<float> lse(s.lseElements(), std::nanf(""));
+  std::optional<std::string> problem = (*executable)->runRanges(
+      q.data(), k.data(), v.data(), out.data(), lse.data(), qRanges.data(),
+      kRanges.data(), kinds.data(), int64_t(kinds.size()), s.numQ, s.numK);
+  ASSERT_FALSE(problem) << *problem;
+
+  std::vector<double> refOut(out.size()), refLse(lse.size());
+  runtime::referenceAttention(c.mask, s, c.params, q.data(), k.data(),
+                              v.data(), refOut.data(), refLse.data());
+  runtime::Verdict outVerdict =
+      runtime::judgeExact("out", out.data(), refOut.data(), out.size());
+  runtime::Verdict lseVerdict =
+      runtime::judgeExact("lse", lse.data(), refLse.data(), lse.size());
+  EXPECT_TRUE(outVerdict.pass) << outVerdict.summary;
+  EXPECT_TRUE(lseVerdict.pass) << lseVerdict.summary;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Masks, CpuExecutionTest, ::testing::ValuesIn(allCases()),
     [](const ::testing::TestParamInfo<ExecutionCase> &info) {

@@ -19,6 +19,7 @@
 #ifndef FATTN_RUNTIME_KERNELRUN_H
 #define FATTN_RUNTIME_KERNELRUN_H
 
+#include "FlashDialect/Mask/Mask.h"
 #include "FlashDialect/Runtime/Check.h"
 
 #include <cstdint>
@@ -56,6 +57,17 @@ struct KernelRunOptions {
   /// Prefix of error messages.
   std::string toolName = "fattn";
 };
+
+/// A run-time call as fattn-launch --ranges and fattn-run --ranges read it:
+/// "tokens NUM_Q NUM_K", then one "Q_BEGIN Q_END K_BEGIN K_END KIND" line a
+/// slice. Only the format is checked (a call is validated where it is
+/// planned, as a user's is); errors name the file and line.
+struct RangesCall {
+  int64_t numQ = 0, numK = 0;
+  mask::Mask mask;
+};
+std::optional<RangesCall> readRangesCall(const std::string &path,
+                                         std::string *problem);
 
 /// Why kernels cannot run on device `ordinal` here ("no CUDA driver (...)",
 /// "no CUDA device (...)"), or nullopt when they can. Cheap: no context is
