@@ -66,15 +66,17 @@ LogicalResult lower(ModuleOp module, TileScheduleOp op) {
                                op.getKinds(),        toI64(op.getNumQ()),
                                toI64(op.getNumK()),  constant(op.getBlockQ()),
                                constant(op.getBlockK()), constant(flags)};
+  // Each function takes the inputs, then what it writes.
+  auto call = [&](StringRef name, ValueRange outputs) {
+    SmallVector<Value> arguments(inputs);
+    arguments.append(outputs.begin(), outputs.end());
+    func::CallOp::create(
+        b, loc, declare(module, name, ValueRange(arguments).getTypes()),
+        arguments);
+  };
   auto sizesType = MemRefType::get({kCpuScheduleSizeCount}, i64);
   Value sizes = memref::AllocaOp::create(b, loc, sizesType);
-  SmallVector<Value> sizesArguments(inputs);
-  sizesArguments.push_back(sizes);
-  func::CallOp::create(
-      b, loc,
-      declare(module, kCpuScheduleSizesFunction,
-              ValueRange(sizesArguments).getTypes()),
-      sizesArguments);
+  call(kCpuScheduleSizesFunction, sizes);
   auto size = [&](int64_t entry) -> Value {
     Value index = arith::ConstantIndexOp::create(b, loc, entry);
     Value value = memref::LoadOp::create(b, loc, sizes, ValueRange{index});
@@ -91,13 +93,7 @@ LogicalResult lower(ModuleOp module, TileScheduleOp op) {
   for (auto [columns, rows] : shapes)
     tables.push_back(
         memref::AllocOp::create(b, loc, table(b, columns), ValueRange{rows}));
-  SmallVector<Value> fillArguments(inputs);
-  fillArguments.append(tables);
-  func::CallOp::create(
-      b, loc,
-      declare(module, kCpuScheduleFillFunction,
-              ValueRange(fillArguments).getTypes()),
-      fillArguments);
+  call(kCpuScheduleFillFunction, tables);
   // The tables live until the end of the block (the op's contract).
   {
     OpBuilder::InsertionGuard guard(b);

@@ -42,45 +42,78 @@ protected:
 };
 DialectRegistry *CpuExecutionTest::registry = nullptr;
 
-TEST_P(CpuExecutionTest, MatchesFp64Reference) {
-  const ExecutionCase &c = GetParam();
-  ASSERT_FALSE(mask::validate(c.mask, c.shape.numQ, c.shape.numK))
-      << "test case mask is invalid";
-  MLIRContext context(*registry);
-  std::string source =
-      mlir::fattn::formatAttentionProgram(c.mask, c.shape, c.params);
+/// The case's program `source`, lowered with the case's tiles and
+/// JIT-compiled; null (with the failure recorded) when any step fails.
+std::unique_ptr<mlir::fattn::CpuExecutable>
+compileCase(const ExecutionCase &c, const std::string &source,
+            MLIRContext &context, mlir::fattn::AttentionProgram &program) {
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(source, ParserConfig(&context));
-  ASSERT_TRUE(module) << source;
-  FailureOr<mlir::fattn::AttentionProgram> program =
+  if (!module) {
+    ADD_FAILURE() << "does not parse:\n" << source;
+    return nullptr;
+  }
+  FailureOr<mlir::fattn::AttentionProgram> analyzed =
       mlir::fattn::analyzeAttentionProgram(*module);
-  ASSERT_TRUE(succeeded(program));
-
+  if (failed(analyzed)) {
+    ADD_FAILURE() << "not a program:\n" << source;
+    return nullptr;
+  }
+  program = *analyzed;
   mlir::fattn::FattnToLLVMPipelineOptions options;
   options.blockQ = c.blockQ;
   options.blockK = c.blockK;
   options.alignQueryTiles = c.alignQueryTiles;
   auto executable =
-      mlir::fattn::CpuExecutable::compile(*module, *program, options);
-  ASSERT_TRUE(succeeded(executable)) << source;
+      mlir::fattn::CpuExecutable::compile(*module, program, options);
+  if (failed(executable)) {
+    ADD_FAILURE() << "does not compile:\n" << source;
+    return nullptr;
+  }
+  return std::move(*executable);
+}
 
-  const runtime::AttentionShape &s = program->shape;
-  auto q = runtime::randomTensor(s.qElements(), 11, runtime::ElementType::F32);
-  auto k = runtime::randomTensor(s.kvElements(), 12, runtime::ElementType::F32);
-  auto v = runtime::randomTensor(s.kvElements(), 13, runtime::ElementType::F32);
-  std::vector<float> out(s.qElements(), std::nanf(""));
-  std::vector<float> lse(s.lseElements(), std::nanf(""));
-  (*executable)->run(q.data(), k.data(), v.data(), out.data(), lse.data());
+/// Seeded random q, k, v of the case's shape, and poisoned out and lse.
+struct CaseBuffers {
+  std::vector<float> q, k, v, out, lse;
 
-  std::vector<double> refOut(out.size()), refLse(lse.size());
-  runtime::referenceAttention(c.mask, s, program->params, q.data(), k.data(),
-                              v.data(), refOut.data(), refLse.data());
+  explicit CaseBuffers(const runtime::AttentionShape &s)
+      : q(runtime::randomTensor(s.qElements(), 11, runtime::ElementType::F32)),
+        k(runtime::randomTensor(s.kvElements(), 12, runtime::ElementType::F32)),
+        v(runtime::randomTensor(s.kvElements(), 13, runtime::ElementType::F32)),
+        out(s.qElements(), std::nanf("")), lse(s.lseElements(), std::nanf("")) {
+  }
+};
+
+/// out and lse within 1e-5 relative of the fp64 reference.
+void expectMatchesReference(const ExecutionCase &c, const CaseBuffers &b) {
+  std::vector<double> refOut(b.out.size()), refLse(b.lse.size());
+  runtime::referenceAttention(c.mask, c.shape, c.params, b.q.data(),
+                              b.k.data(), b.v.data(), refOut.data(),
+                              refLse.data());
   runtime::Verdict outVerdict =
-      runtime::judgeExact("out", out.data(), refOut.data(), out.size());
+      runtime::judgeExact("out", b.out.data(), refOut.data(), b.out.size());
   runtime::Verdict lseVerdict =
-      runtime::judgeExact("lse", lse.data(), refLse.data(), lse.size());
-  EXPECT_TRUE(outVerdict.pass) << outVerdict.summary << "\n" << source;
-  EXPECT_TRUE(lseVerdict.pass) << lseVerdict.summary << "\n" << source;
+      runtime::judgeExact("lse", b.lse.data(), refLse.data(), b.lse.size());
+  EXPECT_TRUE(outVerdict.pass) << outVerdict.summary;
+  EXPECT_TRUE(lseVerdict.pass) << lseVerdict.summary;
+}
+
+TEST_P(CpuExecutionTest, MatchesFp64Reference) {
+  const ExecutionCase &c = GetParam();
+  ASSERT_FALSE(mask::validate(c.mask, c.shape.numQ, c.shape.numK))
+      << "test case mask is invalid";
+  MLIRContext context(*registry);
+  mlir::fattn::AttentionProgram program;
+  auto executable = compileCase(
+      c, mlir::fattn::formatAttentionProgram(c.mask, c.shape, c.params),
+      context, program);
+  ASSERT_TRUE(executable);
+  const runtime::AttentionShape &s = program.shape;
+  CaseBuffers b(s);
+  executable->run(b.q.data(), b.k.data(), b.v.data(), b.out.data(),
+                  b.lse.data());
+  expectMatchesReference(c, b);
 
   // Rows the mask leaves empty are exactly 0 / -inf, never NaN.
   for (int64_t row = 0; row < s.numQ; ++row) {
@@ -90,11 +123,11 @@ TEST_P(CpuExecutionTest, MatchesFp64Reference) {
     if (attendsSomething)
       continue;
     for (int64_t h = 0; h < s.headsQ; ++h) {
-      EXPECT_TRUE(std::isinf(lse[row * s.headsQ + h]) &&
-                  lse[row * s.headsQ + h] < 0)
+      EXPECT_TRUE(std::isinf(b.lse[row * s.headsQ + h]) &&
+                  b.lse[row * s.headsQ + h] < 0)
           << "row " << row;
       for (int64_t d = 0; d < s.headDim; ++d)
-        EXPECT_EQ(out[(row * s.headsQ + h) * s.headDim + d], 0.0f)
+        EXPECT_EQ(b.out[(row * s.headsQ + h) * s.headDim + d], 0.0f)
             << "row " << row;
     }
   }
@@ -106,49 +139,27 @@ TEST_P(CpuExecutionTest, MatchesFp64Reference) {
 TEST_P(CpuExecutionTest, RuntimeFormMatchesFp64Reference) {
   const ExecutionCase &c = GetParam();
   MLIRContext context(*registry);
-  std::string source = mlir::fattn::formatRuntimeMaskProgram(
-      c.shape, c.params, "attention", runtime::ElementType::F32);
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(source, ParserConfig(&context));
-  ASSERT_TRUE(module) << source;
-  FailureOr<mlir::fattn::AttentionProgram> program =
-      mlir::fattn::analyzeAttentionProgram(*module);
-  ASSERT_TRUE(succeeded(program));
-  ASSERT_TRUE(program->hasRuntimeMask);
-  mlir::fattn::FattnToLLVMPipelineOptions options;
-  options.blockQ = c.blockQ;
-  options.blockK = c.blockK;
-  options.alignQueryTiles = c.alignQueryTiles;
-  auto executable =
-      mlir::fattn::CpuExecutable::compile(*module, *program, options);
-  ASSERT_TRUE(succeeded(executable)) << source;
-
-  const runtime::AttentionShape &s = c.shape;
+  mlir::fattn::AttentionProgram program;
+  auto executable = compileCase(
+      c,
+      mlir::fattn::formatRuntimeMaskProgram(c.shape, c.params, "attention",
+                                            runtime::ElementType::F32),
+      context, program);
+  ASSERT_TRUE(executable);
+  ASSERT_TRUE(program.hasRuntimeMask);
   std::vector<int32_t> qRanges, kRanges, kinds;
   for (const Slice &slice : c.mask) {
     qRanges.insert(qRanges.end(), {int32_t(slice.qBegin), int32_t(slice.qEnd)});
     kRanges.insert(kRanges.end(), {int32_t(slice.kBegin), int32_t(slice.kEnd)});
     kinds.push_back(static_cast<int32_t>(slice.kind));
   }
-  auto q = runtime::randomTensor(s.qElements(), 11, runtime::ElementType::F32);
-  auto k = runtime::randomTensor(s.kvElements(), 12, runtime::ElementType::F32);
-  auto v = runtime::randomTensor(s.kvElements(), 13, runtime::ElementType::F32);
-  std::vector<float> out(s.qElements(), std::nanf(""));
-  std::vector<float> lse(s.lseElements(), std::nanf(""));
-  std::optional<std::string> problem = (*executable)->runRanges(
-      q.data(), k.data(), v.data(), out.data(), lse.data(), qRanges.data(),
-      kRanges.data(), kinds.data(), int64_t(kinds.size()), s.numQ, s.numK);
+  CaseBuffers b(c.shape);
+  std::optional<std::string> problem = executable->runRanges(
+      b.q.data(), b.k.data(), b.v.data(), b.out.data(), b.lse.data(),
+      qRanges.data(), kRanges.data(), kinds.data(), int64_t(kinds.size()),
+      c.shape.numQ, c.shape.numK);
   ASSERT_FALSE(problem) << *problem;
-
-  std::vector<double> refOut(out.size()), refLse(lse.size());
-  runtime::referenceAttention(c.mask, s, c.params, q.data(), k.data(),
-                              v.data(), refOut.data(), refLse.data());
-  runtime::Verdict outVerdict =
-      runtime::judgeExact("out", out.data(), refOut.data(), out.size());
-  runtime::Verdict lseVerdict =
-      runtime::judgeExact("lse", lse.data(), refLse.data(), lse.size());
-  EXPECT_TRUE(outVerdict.pass) << outVerdict.summary;
-  EXPECT_TRUE(lseVerdict.pass) << lseVerdict.summary;
+  expectMatchesReference(c, b);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -364,8 +364,10 @@ std::vector<std::string> validLinesVersion2() {
   return lines;
 }
 
-std::string version2Error(size_t index, const std::string &replacement) {
-  std::vector<std::string> lines = validLinesVersion2();
+/// The error of parsing `lines` with line `index` (0-based; past the end:
+/// appended) replaced by `replacement`.
+std::string errorWithReplaced(std::vector<std::string> lines, size_t index,
+                              const std::string &replacement) {
   if (index < lines.size())
     lines[index] = replacement;
   else
@@ -373,6 +375,10 @@ std::string version2Error(size_t index, const std::string &replacement) {
   std::string error;
   EXPECT_FALSE(parseManifest(join(lines), &error)) << replacement;
   return error;
+}
+
+std::string version2Error(size_t index, const std::string &replacement) {
+  return errorWithReplaced(validLinesVersion2(), index, replacement);
 }
 
 TEST(ManifestParamTest, Version1ParamsAreTheForwardTensors) {
@@ -556,14 +562,7 @@ std::vector<std::string> runtimeLines() {
 }
 
 std::string runtimeError(size_t index, const std::string &replacement) {
-  std::vector<std::string> lines = runtimeLines();
-  if (index < lines.size())
-    lines[index] = replacement;
-  else
-    lines.push_back(replacement);
-  std::string error;
-  EXPECT_FALSE(parseManifest(join(lines), &error)) << replacement;
-  return error;
+  return errorWithReplaced(runtimeLines(), index, replacement);
 }
 
 TEST(ManifestRuntimeTest, ParsesAndRoundTrips) {
