@@ -83,6 +83,17 @@ PROGRAMS = [
 ]
 
 
+# The attentions test_gpu.py calls flex_flash_attn_func and
+# flash_attn_varlen_func with: (dtype, heads_q, heads_k, head_dim, scale,
+# softcap), staged as run-time-mask kernels of item classes 1 and 4.
+RUNTIME_ATTENTIONS = [
+    ("bf16", 8, 2, 64, 0.125, 0.0),
+    ("f16", 4, 2, 128, 0.05, 0.0),
+    ("bf16", 4, 4, 128, 1 / 128 ** 0.5, 30.0),
+]
+RUNTIME_ITEM_CLASSES = (1, 4)
+
+
 def _f32_literal(value):
     return "%.9e" % value
 
@@ -162,6 +173,11 @@ def stage(directory):
         path = write_program(program, programs_dir)
         manifests[program.name] = fattn.compile_program(
             path, directory).manifest_path
+    for attention in RUNTIME_ATTENTIONS:
+        for items in RUNTIME_ITEM_CLASSES:
+            manifests[fattn.runtime_kernel_name(*attention, items)] = (
+                fattn.functional.compile_runtime_kernel(attention, items,
+                                                        directory))
     return manifests
 
 

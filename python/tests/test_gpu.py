@@ -292,5 +292,154 @@ class GpuKernelTest(unittest.TestCase):
         kernel.close()  # idempotent
 
 
+def overlap_mask(slices, num_q, num_k, device):
+    """The cell multiplicities of SLICES (docs/spec.md section 1): a cell two
+    run-time slices share weighs twice."""
+    counts = torch.zeros(num_q, num_k, dtype=torch.float64, device=device)
+    for piece in slices:
+        counts += spec_mask([piece], num_q, num_k, device).double()
+    return counts
+
+
+def reference_with_counts(q, k, v, counts, scale, softcap):
+    """reference_attention where each cell weighs its multiplicity."""
+    group = q.shape[1] // k.shape[1]
+    k64 = k.double().repeat_interleave(group, dim=1)
+    v64 = v.double().repeat_interleave(group, dim=1)
+    scores = torch.einsum("qhd,khd->hqk", q.double(), k64) * scale
+    if softcap:
+        scores = softcap * torch.tanh(scores / softcap)
+    weights = counts[None] * torch.exp(scores - scores.amax(-1, keepdim=True))
+    total = weights.sum(-1)
+    out = torch.einsum("hqk,khd->qhd", weights / total.clamp_min(1e-300)[..., None],
+                       v64)
+    lse = torch.log(total) + scores.amax(-1)
+    lse = torch.where(total > 0, lse, torch.full_like(lse, -math.inf))
+    return out, lse  # lse (heads, tokens), as the functions return it
+
+
+@unittest.skipUnless(HAVE_CUDA, "needs PyTorch with a CUDA device")
+class FunctionalTest(unittest.TestCase):
+    """flex_flash_attn_func and flash_attn_varlen_func: one kernel per
+    attention, any mask, against the fp64 reference."""
+
+    @classmethod
+    def setUpClass(cls):
+        torch.zeros(1, device="cuda")
+        cls.kernels_dir = os.environ.get(KERNELS_ENV)
+        if cls.kernels_dir:
+            return
+        try:
+            fattn.find_fattn_run()
+        except fattn.FattnError as error:
+            raise unittest.SkipTest(f"no run-time kernels: set {KERNELS_ENV} "
+                                    f"or provide fattn-run ({error})")
+
+    def inputs(self, attention, num_q, num_k, seed=0):
+        dtype = {"bf16": torch.bfloat16, "f16": torch.float16}[attention[0]]
+        _, heads_q, heads_k, head_dim, _, _ = attention
+        generator = torch.Generator(device="cuda").manual_seed(seed)
+        return [torch.randn(shape, dtype=dtype, device="cuda",
+                            generator=generator)
+                for shape in ((num_q, heads_q, head_dim),
+                              (num_k, heads_k, head_dim),
+                              (num_k, heads_k, head_dim))]
+
+    def assert_close(self, out, lse, ref_out, ref_lse):
+        self.assertEqual(lse.shape, ref_lse.shape)
+        self.assertFalse(torch.isnan(out).any() or torch.isnan(lse).any())
+        err = (out.double() - ref_out).abs()
+        self.assertTrue((err <= OUT_ATOL + OUT_RTOL * ref_out.abs()).all(),
+                        f"out max error {float(err.max())}")
+        finite = torch.isfinite(ref_lse)
+        self.assertTrue((torch.isinf(lse) == ~finite).all())
+        self.assertLess(float((lse.double() - ref_lse)[finite].abs().max()),
+                        LSE_ATOL * 10)
+
+    def flex(self, attention, num_q, num_k, slices):
+        q, k, v = self.inputs(attention, num_q, num_k)
+        q_ranges = torch.tensor([s[:2] for s in slices], dtype=torch.int32,
+                                device="cuda")
+        k_ranges = torch.tensor([s[2:4] for s in slices], dtype=torch.int32,
+                                device="cuda")
+        kinds = torch.tensor([s[4] for s in slices], dtype=torch.int32,
+                             device="cuda")
+        out, lse = fattn.flex_flash_attn_func(
+            q, k, v, q_ranges, k_ranges, attn_type_map=kinds,
+            softmax_scale=attention[4], softcap=attention[5],
+            kernels_dir=self.kernels_dir)
+        counts = overlap_mask(slices, num_q, num_k, "cuda")
+        ref_out, ref_lse = reference_with_counts(q, k, v, counts,
+                                                 attention[4], attention[5])
+        self.assert_close(out, lse, ref_out, ref_lse)
+
+    def test_flex_every_kind_overlap_and_empty_rows(self):
+        # Rows 150..199 in two slices, 280..299 in none, S not a tile
+        # multiple; more than one slice a query tile (the i4 kernel).
+        attention = gpu_programs.RUNTIME_ATTENTIONS[1]
+        self.flex(attention, 300, 500,
+                  [(0, 100, 0, 50, FULL), (0, 100, 50, 170, CAUSAL),
+                   (100, 200, 200, 330, INV_CAUSAL),
+                   (150, 280, 330, 500, BI_CAUSAL),
+                   (160, 170, 0, 40, FULL)])
+
+    def test_flex_one_kernel_many_lengths(self):
+        attention = gpu_programs.RUNTIME_ATTENTIONS[0]
+        for length in (1, 77, 128, 1000):
+            with self.subTest(length=length):
+                self.flex(attention, length, length,
+                          [(0, length, 0, length, CAUSAL)])
+
+    def test_flex_softcap(self):
+        self.flex(gpu_programs.RUNTIME_ATTENTIONS[2], 256, 256,
+                  [(0, 256, 0, 256, CAUSAL)])
+
+    def test_varlen_causal_and_window(self):
+        attention = gpu_programs.RUNTIME_ATTENTIONS[0]
+        bounds = [0, 100, 356, 357, 900]
+        cu = torch.tensor(bounds, dtype=torch.int32, device="cuda")
+        q, k, v = self.inputs(attention, 900, 900)
+        for causal, window in ((True, (-1, -1)), (False, (-1, -1)),
+                               (True, (31, -1)), (False, (15, 15))):
+            with self.subTest(causal=causal, window=window):
+                out, lse = fattn.flash_attn_varlen_func(
+                    q, k, v, cu, cu, 3543, 543, causal=causal,
+                    window_size=window, kernels_dir=self.kernels_dir)
+                left, right = window
+                if causal:
+                    right = 0
+                rows = torch.arange(900, device="cuda")[:, None]
+                keys = torch.arange(900, device="cuda")[None, :]
+                doc = torch.bucketize(torch.arange(900, device="cuda"),
+                                      cu[1:].long(), right=True)
+                mask = doc[:, None] == doc[None, :]
+                if left >= 0:
+                    mask &= keys >= rows - left
+                if right >= 0:
+                    mask &= keys <= rows + right
+                ref_out, ref_lse = reference_with_counts(
+                    q, k, v, mask.double(), attention[4], attention[5])
+                self.assert_close(out, lse, ref_out, ref_lse)
+
+    def test_arguments_are_checked(self):
+        attention = gpu_programs.RUNTIME_ATTENTIONS[0]
+        q, k, v = self.inputs(attention, 64, 64)
+        good = torch.tensor([[0, 64]], dtype=torch.int32, device="cuda")
+        call = dict(kernels_dir=self.kernels_dir, softmax_scale=0.125)
+        with self.assertRaisesRegex(ValueError, "must be torch.int32"):
+            fattn.flex_flash_attn_func(q, k, v, good.long(), good, **call)
+        with self.assertRaisesRegex(fattn.FattnError,
+                                    r"slice 0: k range \[0, 65\) exceeds"):
+            fattn.flex_flash_attn_func(
+                q, k, v, good, torch.tensor([[0, 65]], dtype=torch.int32,
+                                            device="cuda"), **call)
+        with self.assertRaisesRegex(NotImplementedError, "gradients"):
+            fattn.flex_flash_attn_func(q.requires_grad_(), k, v, good, good,
+                                       **call)
+        with self.assertRaisesRegex(NotImplementedError, "dropout"):
+            fattn.flash_attn_varlen_func(q, k, v, good[0], good[0],
+                                         dropout_p=0.1)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -49,6 +49,9 @@ static llvm::cl::opt<int64_t> minDoc("min-doc", llvm::cl::init(256));
 static llvm::cl::opt<int64_t> maxDoc("max-doc", llvm::cl::init(4096));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::init(1));
 static llvm::cl::opt<double> softcap("softcap", llvm::cl::init(0));
+static llvm::cl::opt<double>
+    scale("scale", llvm::cl::desc("Softmax scale (0: 1/sqrt(head dim))"),
+          llvm::cl::init(0));
 static llvm::cl::opt<std::string> output("o", llvm::cl::init("-"));
 static llvm::cl::opt<int64_t> maxItemsPerTile(
     "max-items-per-tile",
@@ -90,6 +93,7 @@ static std::optional<std::string> checkFlags(int64_t numK) {
   if (std::optional<std::string> problem = runtime::checkShape(shape))
     return problem;
   runtime::AttentionParams params;
+  params.scale = scale;
   params.softcap = softcap;
   if (std::optional<std::string> problem = runtime::checkParams(params))
     return "--" + *problem;
@@ -158,6 +162,7 @@ int main(int argc, char **argv) {
 
   runtime::AttentionShape shape = shapeFromFlags(numK);
   runtime::AttentionParams params;
+  params.scale = scale;
   params.softcap = softcap;
   std::string program =
       family == "runtime"

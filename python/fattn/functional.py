@@ -1,0 +1,383 @@
+"""MagiAttention's and FlashAttention's forward calls, on fattn's run-time-
+mask kernels.
+
+    out, lse = fattn.flex_flash_attn_func(q, k, v, q_ranges, k_ranges,
+                                          max_seqlen_q, max_seqlen_k,
+                                          attn_type_map=kinds)
+    out, lse = fattn.flash_attn_varlen_func(q, k, v, cu_seqlens_q,
+                                            cu_seqlens_k, max_seqlen_q,
+                                            max_seqlen_k, causal=True)
+
+Packed (tokens, heads, dim) CUDA tensors; out has q's dtype and lse is
+float32 (heads, tokens). One compiled kernel serves every mask and every
+length of an attention's (dtype, heads, head dim, scale, softcap): the mask
+is planned per call by the C runtime (validated first: a bad range raises
+FattnError naming the slice and the value), on torch's current stream.
+
+The kernels are found by name (runtime_kernel_name) in the folders of
+kernel_dirs(): $FATTN_KERNELS, <repo>/build/kernels, then the cache that
+compiling on demand fills when fattn-run and fattn-synth are at hand. A
+kernel searches a fixed number of slices per query tile (its item class,
+ITEM_CLASSES); the smallest class that holds a call's plan is used, since
+the search costs 6-9% (bench/NOTES.md).
+
+Forward only: gradients are the backward issue's, and a call on inputs that
+need them raises NotImplementedError rather than return outputs that
+silently detach.
+"""
+
+import math
+import os
+import subprocess
+import tempfile
+import threading
+
+from .compiler import find_fattn_run
+from .errors import CompileError, FattnError
+from .kernel import Kernel
+from .library import REPO_ROOT, load_library
+from .masks import CAUSAL, FULL, BI_CAUSAL, INV_CAUSAL
+
+KERNELS_ENV = "FATTN_KERNELS"
+CACHE_ENV = "FATTN_KERNEL_CACHE"
+FATTN_SYNTH_ENV = "FATTN_SYNTH"
+# Slices one query tile may attend, by kernel build (max-items-per-tile).
+ITEM_CLASSES = (1, 4, 16, 64, 256, 1024)
+# The runtime's refusal of a plan past a kernel's item class
+# (RuntimeSchedule.cpp): the next class is tried.
+_TOO_MANY_ITEMS = "work items (slices attending its rows)"
+
+_DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "f16"}
+_loaded = {}
+_loaded_lock = threading.Lock()
+
+
+def runtime_kernel_name(dtype, heads_q, heads_k, head_dim, scale, softcap,
+                        items):
+    """The file name (without .manifest) of the run-time-mask kernel of this
+    attention and item class."""
+    return (f"runtime-{dtype}-h{heads_q}x{heads_k}-d{head_dim}"
+            f"-s{scale:.9g}-c{softcap:.9g}-i{items}")
+
+
+def kernel_dirs(kernels_dir=None):
+    """Where kernels are looked for, in order: KERNELS_DIR (if given), the
+    folders of $FATTN_KERNELS (os.pathsep-separated), <repo>/build/kernels,
+    and the compile cache ($FATTN_KERNEL_CACHE, else a folder under the
+    system's temporary directory)."""
+    dirs = [kernels_dir] if kernels_dir else []
+    dirs += [d for d in os.environ.get(KERNELS_ENV, "").split(os.pathsep)
+             if d]
+    dirs.append(os.path.join(REPO_ROOT, "build", "kernels"))
+    dirs.append(_cache_dir())
+    return dirs
+
+
+def _cache_dir():
+    return os.environ.get(CACHE_ENV) or os.path.join(
+        tempfile.gettempdir(), f"fattn-kernels-{os.getuid()}")
+
+
+def _find_fattn_synth(fattn_run):
+    candidates = [os.environ.get(FATTN_SYNTH_ENV),
+                  os.path.join(os.path.dirname(fattn_run), "fattn-synth")]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _compile(name, attention, items):
+    """Compiles the kernel NAME into the cache; its path, or None without a
+    compiler here."""
+    try:
+        fattn_run = find_fattn_run()
+    except FattnError:
+        return None
+    if not _find_fattn_synth(fattn_run):
+        return None
+    return compile_runtime_kernel(attention, items, _cache_dir())
+
+
+def compile_runtime_kernel(attention, items, directory):
+    """Compiles the run-time-mask kernel of ATTENTION (dtype, heads_q,
+    heads_k, head_dim, scale, softcap) and item class ITEMS into DIRECTORY
+    with fattn-synth and fattn-run, under runtime_kernel_name; returns the
+    manifest's path. Raises CompileError (FattnError without the tools)."""
+    fattn_run = find_fattn_run()
+    fattn_synth = _find_fattn_synth(fattn_run)
+    if not fattn_synth:
+        raise FattnError(f"fattn-synth not found beside {fattn_run} (set "
+                         f"{FATTN_SYNTH_ENV})")
+    dtype, heads_q, heads_k, head_dim, scale, softcap = attention
+    name = runtime_kernel_name(*attention, items)
+    cache = directory
+    os.makedirs(cache, exist_ok=True)
+    program = os.path.join(cache, name + ".mlir")
+    steps = [
+        [fattn_synth, "--mask=runtime", "--seq=1", f"--heads-q={heads_q}",
+         f"--heads-k={heads_k}", f"--head-dim={head_dim}", f"--dtype={dtype}",
+         f"--scale={scale!r}", f"--softcap={softcap!r}",
+         f"--max-items-per-tile={items}", "-o", program],
+        [fattn_run, program, "--target=gpu", f"--max-items-per-tile={items}",
+         "--emit-dir", cache],
+    ]
+    for command in steps:
+        result = subprocess.run(command, capture_output=True, text=True,
+                                check=False)
+        if result.returncode != 0:
+            raise CompileError(f"compiling {name} failed: "
+                               f"{(result.stderr or result.stdout).strip()}")
+    return os.path.join(cache, name + ".manifest")
+
+
+def _kernel(name, attention, items, dirs, library):
+    """The loaded kernel NAME from DIRS (compiled on demand), or None."""
+    path = next((os.path.join(d, name + ".manifest") for d in dirs
+                 if os.path.isfile(os.path.join(d, name + ".manifest"))),
+                None)
+    with _loaded_lock:
+        if path is None:
+            path = _compile(name, attention, items)
+        if path is None:
+            return None
+        real = os.path.realpath(path)
+        if real not in _loaded:
+            _loaded[real] = Kernel.load(real, library=library)
+        return _loaded[real]
+
+
+def select_kernel(attention, ranges, num_q, num_k, kernels_dir=None,
+                  library=None):
+    """The kernel of ATTENTION (dtype, heads_q, heads_k, head_dim, scale,
+    softcap) of the smallest item class that holds the call's plan.
+    RANGES is (q_ranges, k_ranges, kinds) on the host. Raises FattnError for
+    an invalid call (from the planner) or when no kernel is found."""
+    library = library or load_library()
+    dirs = kernel_dirs(kernels_dir)
+    missing = []
+    for items in ITEM_CLASSES:
+        name = runtime_kernel_name(*attention, items)
+        kernel = _kernel(name, attention, items, dirs, library)
+        if kernel is None:
+            missing.append(name)
+            continue
+        try:
+            kernel.plan_ranges(*ranges, num_q, num_k)
+            return kernel
+        except FattnError as error:
+            if _TOO_MANY_ITEMS not in str(error):
+                raise
+    raise FattnError(
+        "no run-time kernel holds this call: looked for " +
+        ", ".join(missing[:2]) + (" ..." if len(missing) > 2 else "") +
+        " in " + ", ".join(dirs) + " (stage them with fattn-synth "
+        "--mask=runtime and fattn-run --target=gpu --max-items-per-tile=N, "
+        "or run where fattn-run is built)")
+
+
+def _check_inputs(q, k, v):
+    """The attention of Q, K, V: (dtype, heads_q, heads_k, head_dim)."""
+    for name, tensor in (("q", q), ("k", k), ("v", v)):
+        if not callable(getattr(tensor, "data_ptr", None)):
+            raise TypeError(f"{name} is a {type(tensor).__name__}, not a "
+                            "tensor")
+        if getattr(tensor.device, "type", None) != "cuda":
+            raise ValueError(f"{name} is on {tensor.device}, not a CUDA "
+                             "device")
+        if tensor.dim() != 3:
+            raise ValueError(f"{name} has shape {tuple(tensor.shape)}; "
+                             "fattn takes packed (tokens, heads, dim)")
+        if tensor.stride(-1) != 1:
+            raise ValueError(f"{name}'s last dimension is not contiguous "
+                             f"(strides {tuple(tensor.stride())})")
+    if q.device != k.device or q.device != v.device:
+        raise ValueError(f"q, k, v are on {q.device}, {k.device}, "
+                         f"{v.device}; they must share one device")
+    dtype = _DTYPES.get(str(q.dtype))
+    if dtype is None or k.dtype != q.dtype or v.dtype != q.dtype:
+        raise ValueError(f"q, k, v have dtypes {q.dtype}, {k.dtype}, "
+                         f"{v.dtype}; fattn takes bfloat16 or float16, all "
+                         "the same")
+    if k.shape != v.shape:
+        raise ValueError(f"k has shape {tuple(k.shape)} and v "
+                         f"{tuple(v.shape)}; they must agree")
+    if q.shape[2] != k.shape[2] or q.shape[1] % k.shape[1]:
+        raise ValueError(f"q {tuple(q.shape)} and k {tuple(k.shape)}: the "
+                         "head dims must agree and k's heads divide q's")
+    for tensor in (q, k, v):
+        if tensor.requires_grad and _grad_enabled():
+            raise NotImplementedError(
+                "fattn: gradients are not supported yet (no backward "
+                "kernels); call under torch.no_grad() or pass detached "
+                "tensors")
+    return dtype, int(q.shape[1]), int(k.shape[1]), int(q.shape[2])
+
+
+def _grad_enabled():
+    import torch
+    return torch.is_grad_enabled()
+
+
+def _host_int32(name, tensor, columns, device):
+    """TENSOR (int32, on the host or on DEVICE) as a contiguous host tensor
+    of COLUMNS columns (0: a vector)."""
+    import torch
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} is a {type(tensor).__name__}, not a tensor")
+    if tensor.dtype != torch.int32:
+        raise ValueError(f"{name} has dtype {tensor.dtype}; it must be "
+                         "torch.int32")
+    if tensor.device.type != "cpu" and tensor.device != device:
+        raise ValueError(f"{name} is on {tensor.device}; q is on {device}")
+    shape = (tensor.shape[0], columns) if columns else (tensor.shape[0],)
+    if tensor.dim() != len(shape) or tuple(tensor.shape) != shape:
+        raise ValueError(f"{name} has shape {tuple(tensor.shape)}; expected "
+                         f"({'N, ' + str(columns) if columns else 'N'})")
+    # The plan is made on the host: this copy synchronizes with the stream.
+    return tensor.to("cpu").contiguous()
+
+
+def _check_lengths(name, value, ranges):
+    if value is None:
+        return
+    if not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    longest = int((ranges[:, 1] - ranges[:, 0]).max()) if len(ranges) else 0
+    if longest > value:
+        raise ValueError(f"{name} is {value}, but a range is {longest} "
+                         "tokens long")
+
+
+def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
+                         max_seqlen_k=None, attn_type_map=None,
+                         softmax_scale=None, softcap=0.0,
+                         deterministic=False, *, kernels_dir=None,
+                         library=None):
+    """MagiAttention's flex_flash_attn_func: slice i lets rows
+    q_ranges[i] attend keys k_ranges[i] with kind attn_type_map[i] (0 full,
+    1 causal, 2 inv_causal, 3 bi_causal; None: all full). Ranges are int32
+    (N, 2) tensors of [begin, end) on q's device or the host. Returns (out,
+    lse): out like q, lse float32 (heads, tokens); rows no slice attends get
+    out 0 and lse -inf, and a cell two slices share counts once per slice.
+    The forward is deterministic whatever DETERMINISTIC says."""
+    del deterministic  # one CTA owns each output row: always deterministic
+    import torch
+    dtype, heads_q, heads_k, head_dim = _check_inputs(q, k, v)
+    qr = _host_int32("q_ranges", q_ranges, 2, q.device)
+    kr = _host_int32("k_ranges", k_ranges, 2, q.device)
+    if qr.shape[0] != kr.shape[0]:
+        raise ValueError(f"q_ranges has {qr.shape[0]} rows and k_ranges "
+                         f"{kr.shape[0]}")
+    kinds = (torch.zeros(qr.shape[0], dtype=torch.int32)
+             if attn_type_map is None else
+             _host_int32("attn_type_map", attn_type_map, 0, q.device))
+    if kinds.shape[0] != qr.shape[0]:
+        raise ValueError(f"attn_type_map has {kinds.shape[0]} entries for "
+                         f"{qr.shape[0]} slices")
+    _check_lengths("max_seqlen_q", max_seqlen_q, qr)
+    _check_lengths("max_seqlen_k", max_seqlen_k, kr)
+    scale = float(softmax_scale) if softmax_scale else 1 / math.sqrt(head_dim)
+    softcap = float(softcap or 0.0)
+    if not (math.isfinite(scale) and scale > 0 and math.isfinite(softcap)
+            and softcap >= 0):
+        raise ValueError(f"softmax_scale {softmax_scale!r} must be positive "
+                         f"and softcap {softcap!r} non-negative, both finite")
+    attention = (dtype, heads_q, heads_k, head_dim, scale, softcap)
+    ranges = (qr, kr, kinds)
+    kernel = select_kernel(attention, ranges, q.shape[0], k.shape[0],
+                           kernels_dir, library)
+    q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+    out = torch.empty_like(q)
+    lse = torch.empty(q.shape[0], heads_q, dtype=torch.float32,
+                      device=q.device)
+    kernel.launch_ranges(q, k, v, out, lse, *ranges)
+    return out, lse.transpose(0, 1).contiguous()
+
+
+def window_slices(num_q, num_k, left, right, q_offset=0, k_offset=0):
+    """FlashAttention's window over one sequence of NUM_Q queries and NUM_K
+    keys, bottom-right aligned: query i attends key j when
+    i + num_k - num_q - left <= j <= i + num_k - num_q + right (a side of
+    -1 unbounded), as slices (rows and keys offset by Q_OFFSET, K_OFFSET).
+    Rows are cut where the band meets the sequence's first or last key, so
+    each piece is one kind: full, causal, inv_causal or bi_causal."""
+    if num_q <= 0 or num_k <= 0:
+        return []
+    shift = num_k - num_q
+    low = None if left < 0 else shift - left      # j >= i + low
+    high = None if right < 0 else shift + right   # j <= i + high
+    first = 0 if high is None else max(0, -high)
+    last = num_q if low is None else min(num_q, num_k - low)
+    # A row whose band starts at key 0 exactly (or ends at the last key)
+    # fits the neighbouring piece's kind too: cut only where the band
+    # passes the edge.
+    cuts = {first, last}
+    if low is not None:
+        cuts.add(min(max(first, -low), last))
+    if high is not None:
+        cuts.add(min(max(first, num_k - high), last))
+    bounds = sorted(cuts)
+    slices = []
+    for a, b in zip(bounds, bounds[1:]):
+        if a >= b:
+            continue
+        clipped_low = low is None or a + low < 0
+        clipped_high = high is None or a + high >= num_k
+        k_begin = 0 if clipped_low else a + low
+        k_end = num_k if clipped_high else b + high
+        kind = {(True, True): FULL, (True, False): CAUSAL,
+                (False, True): INV_CAUSAL,
+                (False, False): BI_CAUSAL}[(clipped_low, clipped_high)]
+        slices.append((q_offset + a, q_offset + b, k_offset + k_begin,
+                       k_offset + k_end, kind))
+    return slices
+
+
+def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
+                           max_seqlen_q=None, max_seqlen_k=None,
+                           dropout_p=0.0, softmax_scale=None, causal=False,
+                           window_size=(-1, -1), softcap=0.0,
+                           return_attn_probs=False, *, kernels_dir=None,
+                           library=None):
+    """FlashAttention's flash_attn_varlen_func over packed sequences:
+    sequence b holds queries cu_seqlens_q[b]:cu_seqlens_q[b+1] and keys
+    cu_seqlens_k[b]:cu_seqlens_k[b+1] (int32 tensors of batch + 1 entries,
+    from 0, non-decreasing). causal and window_size are FlashAttention's
+    (bottom-right aligned; causal sets the right window to 0). Returns
+    (out, lse), lse float32 (heads, tokens). dropout_p > 0 and
+    return_attn_probs are not supported and raise."""
+    if dropout_p:
+        raise NotImplementedError("fattn: dropout is not supported "
+                                  f"(dropout_p={dropout_p})")
+    if return_attn_probs:
+        raise NotImplementedError("fattn: return_attn_probs is not supported")
+    import torch
+    _check_inputs(q, k, v)
+    cq = _host_int32("cu_seqlens_q", cu_seqlens_q, 0, q.device).tolist()
+    ck = _host_int32("cu_seqlens_k", cu_seqlens_k, 0, q.device).tolist()
+    for name, cu, total in (("cu_seqlens_q", cq, q.shape[0]),
+                            ("cu_seqlens_k", ck, k.shape[0])):
+        if not cu or cu[0] != 0 or cu[-1] != total or any(
+                b < a for a, b in zip(cu, cu[1:])):
+            raise ValueError(f"{name} must run from 0 to {total} without "
+                             f"decreasing; got {cu[:4]}{'...' if len(cu) > 4 else ''}")
+    if len(cq) != len(ck):
+        raise ValueError(f"cu_seqlens_q has {len(cq)} entries and "
+                         f"cu_seqlens_k {len(ck)}")
+    left, right = (int(side) for side in window_size)
+    if causal:
+        right = 0
+    slices = []
+    for b in range(len(cq) - 1):
+        slices += window_slices(cq[b + 1] - cq[b], ck[b + 1] - ck[b], left,
+                                right, cq[b], ck[b])
+    rows = torch.tensor([s[:2] for s in slices] or torch.zeros(0, 2),
+                        dtype=torch.int32).reshape(-1, 2)
+    keys = torch.tensor([s[2:4] for s in slices] or torch.zeros(0, 2),
+                        dtype=torch.int32).reshape(-1, 2)
+    kinds = torch.tensor([s[4] for s in slices], dtype=torch.int32)
+    return flex_flash_attn_func(
+        q, k, v, rows, keys, max_seqlen_q, max_seqlen_k, kinds,
+        softmax_scale=softmax_scale, softcap=softcap,
+        kernels_dir=kernels_dir, library=library)
