@@ -47,6 +47,19 @@ ITEM_CLASSES = (1, 4, 16, 64, 256, 1024)
 # (RuntimeSchedule.cpp): the next class is tried.
 _TOO_MANY_ITEMS = "work items (slices attending its rows)"
 
+# The ahead-of-time set the build writes into build/kernels (target
+# fattn-kernels, scripts/build-kernels.py): until heads, scale and softcap
+# are kernel arguments, one kernel per listed attention and item class,
+# (dtype, heads_q, heads_k, head_dim, scale, softcap); others are compiled
+# on demand where the compiler is.
+AOT_ATTENTIONS = [
+    (dtype, heads_q, heads_k, head_dim, 1 / math.sqrt(head_dim), 0.0)
+    for dtype in ("bf16", "f16")
+    for head_dim in (64, 128)
+    for heads_q, heads_k in ((16, 16), (32, 4), (8, 2))
+]
+AOT_ITEM_CLASSES = (1, 4, 16)
+
 _DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "f16"}
 _loaded = {}
 _loaded_lock = threading.Lock()
@@ -129,6 +142,14 @@ def compile_runtime_kernel(attention, items, directory):
             raise CompileError(f"compiling {name} failed: "
                                f"{(result.stderr or result.stdout).strip()}")
     return os.path.join(cache, name + ".manifest")
+
+
+def build_kernel_set(directory, attentions=None, item_classes=None):
+    """Compiles the ahead-of-time set (AOT_ATTENTIONS x AOT_ITEM_CLASSES by
+    default) into DIRECTORY; returns the manifests' paths."""
+    return [compile_runtime_kernel(attention, items, directory)
+            for attention in (attentions or AOT_ATTENTIONS)
+            for items in (item_classes or AOT_ITEM_CLASSES)]
 
 
 def _kernel(name, attention, items, dirs, library):
