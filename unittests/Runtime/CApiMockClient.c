@@ -7,7 +7,9 @@
 |*                                                                            *|
 |* Loads MANIFEST and checks the status. When it is 0 (success), it also     *|
 |* reads the info and slices, launches on buffers from the mock's            *|
-|* cuMemAlloc_v2, and checks the argument errors of fattn_kernel_launch.     *|
+|* cuMemAlloc_v2, and checks the argument errors of fattn_kernel_launch; a   *|
+|* kernel with a run-time mask is planned and launched on a call of its own  *|
+|* (fattn_kernel_plan_ranges, fattn_kernel_launch_ranges) instead.           *|
 |* Prints one line per step; exits 0 when every step went as expected.       *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
@@ -38,6 +40,54 @@ static void *allocate(MemAlloc memAlloc, size_t bytes) {
   return (void *)(size_t)address;
 }
 
+/* A run-time-mask kernel (heads and head dim from INFO) on 70 queries and
+   90 keys: a causal and a full slice, then the errors a caller can make. */
+static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
+                        MemAlloc memAlloc) {
+  const int64_t numQ = 70, numK = 90;
+  const int32_t qRanges[] = {0, 40, 40, 60}, kRanges[] = {0, 60, 20, 90};
+  const int32_t kinds[] = {1, 0};
+  int64_t bytes = -1, slots = -1, items = -1;
+  fattn_status status = fattn_kernel_plan_ranges(
+      kernel, qRanges, kRanges, kinds, 2, numQ, numK, &bytes, &slots, &items);
+  printf("plan: %s slots=%lld items=%lld bytes=%lld\n",
+         fattn_status_name(status), (long long)slots, (long long)items,
+         (long long)bytes);
+  expect(status == FATTN_STATUS_SUCCESS && slots > 0 && bytes > 0, "plan");
+  size_t rowQ = (size_t)(info->heads_q * info->head_dim) * 2;
+  size_t rowK = (size_t)(info->heads_k * info->head_dim) * 2;
+  unsigned short *q = allocate(memAlloc, rowQ * numQ);
+  unsigned short *k = allocate(memAlloc, rowK * numK);
+  unsigned short *v = allocate(memAlloc, rowK * numK);
+  unsigned short *out = allocate(memAlloc, rowQ * numQ);
+  float *lse = allocate(memAlloc, sizeof(float) * info->heads_q * numQ);
+  for (size_t i = 0; i < rowQ * numQ / 2; ++i)
+    q[i] = 0x3f00;
+  for (size_t i = 0; i < rowK * numK / 2; ++i)
+    k[i] = v[i] = 0x3f00;
+  memset(out, 0xff, rowQ * numQ);
+  status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, qRanges,
+                                      kRanges, kinds, 2, numQ, numK, NULL);
+  expect(status == FATTN_STATUS_SUCCESS, "launch ranges");
+  expect(out[0] == 0x3f00 && !isnan(lse[0]), "outputs written");
+
+  const int32_t reversed[] = {0, 40, 60, 40};
+  status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, reversed,
+                                      kRanges, kinds, 2, numQ, numK, NULL);
+  printf("reversed: %s: %s\n", fattn_status_name(status), fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "slice 1: q range [60, 40) is "
+                                        "reversed"),
+         "reversed range rejected");
+  status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, NULL,
+                                      kRanges, kinds, 2, numQ, numK, NULL);
+  expect(status == FATTN_STATUS_NULL_POINTER, "null ranges rejected");
+  status = fattn_kernel_launch(kernel, q, k, v, out, lse, NULL);
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "takes its mask at run time"),
+         "launch without a mask rejected");
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: capi-mock-client MANIFEST EXPECTED_LOAD_STATUS\n");
@@ -62,6 +112,25 @@ int main(int argc, char **argv) {
       (long long)info.head_dim, (long long)info.attended_pairs, info.flops,
       (long long)info.q_bytes, (long long)info.lse_bytes);
 
+  void *driver = dlopen("libcuda.so.1", RTLD_NOW);
+  MemAlloc memAlloc = driver ? (MemAlloc)dlsym(driver, "cuMemAlloc_v2") : NULL;
+  MemFree memFree = driver ? (MemFree)dlsym(driver, "cuMemFree_v2") : NULL;
+  if (!memAlloc) {
+    printf("FAILED: no cuMemAlloc_v2 in the (mock) driver\n");
+    return 1;
+  }
+  if (info.runtime_mask) {
+    runtimeCall(kernel, &info, memAlloc);
+    fattn_kernel_destroy(kernel);
+    printf("%s\n", failures ? "FAIL" : "PASS");
+    return failures ? 1 : 0;
+  }
+  int32_t range[] = {0, 1};
+  expect(fattn_kernel_plan_ranges(kernel, range, range, NULL, 1, 1, 1, NULL,
+                                  NULL, NULL) == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "was compiled with its mask"),
+         "static kernel takes no ranges");
+
   int64_t count = -1;
   expect(fattn_kernel_slices(kernel, NULL, 0, &count) == FATTN_STATUS_SUCCESS &&
              count == info.num_slices,
@@ -80,13 +149,6 @@ int main(int argc, char **argv) {
            (long long)slices[5 * i + 3], (long long)slices[5 * i + 4]);
   free(slices);
 
-  void *driver = dlopen("libcuda.so.1", RTLD_NOW);
-  MemAlloc memAlloc = driver ? (MemAlloc)dlsym(driver, "cuMemAlloc_v2") : NULL;
-  MemFree memFree = driver ? (MemFree)dlsym(driver, "cuMemFree_v2") : NULL;
-  if (!memAlloc) {
-    printf("FAILED: no cuMemAlloc_v2 in the (mock) driver\n");
-    return 1;
-  }
   unsigned short *q = allocate(memAlloc, (size_t)info.q_bytes);
   unsigned short *k = allocate(memAlloc, (size_t)info.kv_bytes);
   unsigned short *v = allocate(memAlloc, (size_t)info.kv_bytes);

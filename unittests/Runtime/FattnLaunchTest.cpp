@@ -624,6 +624,19 @@ TEST_F(MockDriverTest, CApiLoadsLaunchesAndChecksArguments) {
         "slice: 0 40 0 60 1", "slice: 40 60 20 90 0", "ok: launch",
         "ok: outputs written", "ok: null q rejected", "ok: short k rejected",
         "ok: misaligned out rejected", "ok: q off 16 bytes rejected",
+        "ok: static kernel takes no ranges", "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+}
+
+TEST_F(MockDriverTest, CApiPlansAndLaunchesARuntimeCall) {
+  std::string path = runtimeManifest("runtime");
+  Result result = run(path + " 0", path, "", FATTN_CAPI_CLIENT_PATH);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  // 70 rows in tiles of 16: 5 slots.
+  for (const char *line :
+       {"plan: FATTN_STATUS_SUCCESS slots=5 items=", "ok: launch ranges",
+        "ok: outputs written", "ok: reversed range rejected",
+        "ok: null ranges rejected", "ok: launch without a mask rejected",
         "\nPASS\n"})
     EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
 }
