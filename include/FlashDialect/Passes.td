@@ -111,8 +111,9 @@ def FattnLowerTileSchedules : Pass<"fattn-lower-tile-schedules",
     that fills them; the tables are freed at the end of the enclosing
     block. The planner is lib/Mask's buildWorkSchedule, the same the GPU
     runtime and the static form use. The ranges must be valid (the caller's
-    check, as CpuExecutable makes before it calls the program): invalid
-    ranges plan no query tile, so out and lse are left as they were.
+    check, as CpuExecutable::runRanges makes before it calls the program):
+    invalid ranges plan no query tile, and out and lse are then unspecified
+    (a tensor-level program copies them from buffers nothing wrote).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -266,6 +266,10 @@ std::optional<Mask> maskFromRanges(const int32_t *qRanges,
   };
   if (count < 0)
     return fail("slice count " + std::to_string(count) + " is negative");
+  // Before anything is sized by it: no schedule holds more slices.
+  if (count > kMaxTileMapEntries)
+    return fail("slice count " + std::to_string(count) + " exceeds " +
+                std::to_string(kMaxTileMapEntries));
   if (count > 0 && (!qRanges || !kRanges))
     return fail("q_ranges and k_ranges must be given for " +
                 std::to_string(count) + " slices");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 namespace fattn::runtime {
 
@@ -202,16 +203,46 @@ Status AttentionKernel::bind(const AttentionBuffers &buffers,
   return Status::success();
 }
 
+/// Why the kernel cannot take a run-time call of numQ x numK tokens, or
+/// nullopt: it has no run-time mask, or fixes other token counts (its
+/// buffers' extents and the kernel's row limits are those constants).
+static std::optional<std::string> refuseCall(const KernelManifest &spec,
+                                             int64_t numQ, int64_t numK) {
+  if (!spec.schedule)
+    return "kernel " + spec.kernel +
+           " was compiled with its mask; it takes no run-time mask";
+  for (auto [fixed, given, name] :
+       {std::tuple{spec.shape.numQ, numQ, "query"},
+        std::tuple{spec.shape.numK, numK, "key"}})
+    if (fixed != kDynamicExtent && fixed != given)
+      return "kernel " + spec.kernel + " was compiled for " +
+             std::to_string(fixed) + " " + name + " tokens; the call has " +
+             std::to_string(given);
+  return std::nullopt;
+}
+
 std::optional<PlannedSchedule>
 AttentionKernel::plan(const mask::Mask &mask, int64_t numQ, int64_t numK,
                       std::string *error) const {
-  if (!spec.schedule) {
+  if (std::optional<std::string> refused = refuseCall(spec, numQ, numK)) {
     if (error)
-      *error = "kernel " + spec.kernel +
-               " was compiled with its mask; it takes no run-time mask";
+      *error = *refused;
     return std::nullopt;
   }
   return planSchedule(*spec.schedule, mask, numQ, numK, error);
+}
+
+std::optional<PlannedSchedule>
+AttentionKernel::planRanges(const int32_t *qRanges, const int32_t *kRanges,
+                            const int32_t *kinds, int64_t count, int64_t numQ,
+                            int64_t numK, std::string *error) const {
+  if (std::optional<std::string> refused = refuseCall(spec, numQ, numK)) {
+    if (error)
+      *error = *refused;
+    return std::nullopt;
+  }
+  return planScheduleFromRanges(*spec.schedule, qRanges, kRanges, kinds, count,
+                                numQ, numK, error);
 }
 
 Status AttentionKernel::launch(const AttentionBuffers &buffers,
@@ -237,9 +268,11 @@ Status ScheduleBuffer::upload(const cuda::Driver &driver,
                                        "cuStreamSynchronize");
           !status)
         return status;
+    // Twice the size: a call that grows the plan is rarely the last.
+    size_t bytes = std::max(plan.bytes(), buffer ? 2 * buffer->size() : 0);
     buffer.reset();
     std::string problem;
-    buffer = cuda::DeviceBuffer::allocate(driver, plan.bytes(), &problem);
+    buffer = cuda::DeviceBuffer::allocate(driver, bytes, &problem);
     if (!buffer)
       return Status::failure("schedule tables: " + problem);
   }

@@ -184,14 +184,6 @@ planRanges(const char *function, const fattn_kernel *kernel,
                           " is NULL");
     return std::nullopt;
   }
-  const KernelManifest &manifest = kernel->kernel->manifest();
-  if (!manifest.schedule) {
-    *status = failure(FATTN_STATUS_BAD_ARGUMENT,
-                      prefix + "kernel " + manifest.kernel +
-                          " was compiled with its mask; use "
-                          "fattn_kernel_launch");
-    return std::nullopt;
-  }
   if (num_slices < 0) {
     *status = failure(FATTN_STATUS_BAD_ARGUMENT,
                       prefix + "num_slices " + std::to_string(num_slices) +
@@ -199,9 +191,8 @@ planRanges(const char *function, const fattn_kernel *kernel,
     return std::nullopt;
   }
   std::string error;
-  std::optional<PlannedSchedule> plan =
-      planScheduleFromRanges(*manifest.schedule, q_ranges, k_ranges, kinds,
-                             num_slices, num_q, num_k, &error);
+  std::optional<PlannedSchedule> plan = kernel->kernel->planRanges(
+      q_ranges, k_ranges, kinds, num_slices, num_q, num_k, &error);
   if (!plan)
     *status = failure(FATTN_STATUS_BAD_ARGUMENT, prefix + error);
   return plan;
@@ -267,6 +258,14 @@ fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
     return failure(FATTN_STATUS_NULL_POINTER,
                    std::string("fattn_kernel_launch_params: ") +
                        (kernel ? "buffers" : "kernel") + " is NULL");
+  // Its tables and counts are the runtime's to make: raw values could
+  // send the kernel past them.
+  if (kernel->kernel->manifest().hasRuntimeMask())
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_kernel_launch_params: kernel " +
+                       kernel->kernel->manifest().kernel +
+                       " takes its mask at run time; use "
+                       "fattn_kernel_launch_ranges");
   // A count other than the kernel's is refused by launchArguments'
   // checkBuffers.
   KernelArguments arguments;

@@ -582,9 +582,6 @@ bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
 
 namespace {
 
-/// The attention a run computes: the manifest's own, or for a kernel with a
-/// run-time mask the mask and token counts of options.maskOfPath, whose
-/// other properties must be the kernel's.
 /// options.rangesPath's call on the kernel of `manifest`.
 std::optional<KernelManifest> rangesCall(const KernelRunOptions &options,
                                          const KernelManifest &manifest,
@@ -599,6 +596,10 @@ std::optional<KernelManifest> rangesCall(const KernelRunOptions &options,
   return attention;
 }
 
+/// The attention a run computes: the manifest's own, or for a kernel with a
+/// run-time mask the call of options.rangesPath, or the mask and token
+/// counts of options.maskOfPath, whose other properties must be the
+/// kernel's.
 std::optional<KernelManifest> attentionOf(const KernelRunOptions &options,
                                           const KernelManifest &manifest,
                                           std::string *problem) {
@@ -1018,6 +1019,11 @@ int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
       attentionOf(options, *manifest, &problem);
   if (!attention)
     return error(options, problem);
+  // A call is reported only once it is one the runtime would plan.
+  if (manifest->hasRuntimeMask() &&
+      !planSchedule(*manifest->schedule, attention->mask,
+                    attention->shape.numQ, attention->shape.numK, &problem))
+    return error(options, options.manifestPath + ": " + problem);
   return printInfo(options, *attention);
 }
 
@@ -1028,6 +1034,7 @@ fattn::runtime::readRangesCall(const std::string &path, std::string *problem) {
     return std::nullopt;
   RangesCall call;
   int lineNumber = 0;
+  bool sawHeader = false;
   size_t pos = 0;
   while (pos < text->size()) {
     size_t end = text->find('\n', pos);
@@ -1035,16 +1042,21 @@ fattn::runtime::readRangesCall(const std::string &path, std::string *problem) {
         pos, end == std::string::npos ? std::string::npos : end - pos);
     pos = end == std::string::npos ? text->size() : end + 1;
     ++lineNumber;
-    long long v[5];
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#')
+      continue;
+    long long v[5] = {0, 0, 0, 0, -1};
     char tail = 0;
-    bool header = lineNumber == 1;
+    bool header = !sawHeader;
+    sawHeader = true;
     int read = header ? std::sscanf(line.c_str(), "tokens %lld %lld %c", &v[0],
                                     &v[1], &tail)
                       : std::sscanf(line.c_str(), "%lld %lld %lld %lld %lld %c",
                                     &v[0], &v[1], &v[2], &v[3], &v[4], &tail);
+    bool parsed = read == (header ? 2 : 5);
     std::optional<mask::SliceKind> kind =
-        header ? std::nullopt : mask::sliceKindFromCode(v[4]);
-    if (read != (header ? 2 : 5) || (!header && !kind)) {
+        header || !parsed ? std::nullopt : mask::sliceKindFromCode(v[4]);
+    if (!parsed || (!header && !kind)) {
       *problem = path + ": line " + std::to_string(lineNumber) +
                  (header ? ": expected 'tokens NUM_Q NUM_K'"
                          : ": expected 'Q_BEGIN Q_END K_BEGIN K_END KIND' "
@@ -1058,7 +1070,7 @@ fattn::runtime::readRangesCall(const std::string &path, std::string *problem) {
       call.mask.push_back({v[0], v[1], v[2], v[3], *kind});
     }
   }
-  if (lineNumber == 0) {
+  if (!sawHeader) {
     *problem = path + ": empty (expected 'tokens NUM_Q NUM_K')";
     return std::nullopt;
   }

@@ -248,13 +248,23 @@ std::optional<std::string> Parser::checkRuntimeMask() {
                        "record (a run-time mask)");
   if (!runtimeMask)
     return std::nullopt;
+  auto isOneOf = [](const std::vector<std::string_view> &names,
+                    const std::string &name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
   for (const KernelParam &param : manifest.parameters) {
-    const auto &names = param.isScalar() ? kScalarParams : kScheduleParams;
-    bool known =
-        std::find(names.begin(), names.end(), param.name) != names.end();
-    if ((param.isScalar() || param.role == ParamRole::Schedule) && !known)
+    // Each plan parameter by its name and its role: a table or count under
+    // another role would be passed where the kernel expects the other.
+    bool table = isOneOf(kScheduleParams, param.name);
+    bool count = isOneOf(kScalarParams, param.name);
+    if ((param.isScalar() && !count) ||
+        (param.role == ParamRole::Schedule && !table))
       return "param " + quoted(param.name) +
              " is not one the runtime fills in from a run-time mask's plan";
+    if ((table && param.role != ParamRole::Schedule) ||
+        (count && !param.isScalar()))
+      return "param " + quoted(param.name) + " must have role " +
+             (table ? "schedule" : "scalar") + " (the plan fills it in)";
   }
   for (const auto *names : {&kScheduleParams, &kScalarParams})
     for (std::string_view name : *names)

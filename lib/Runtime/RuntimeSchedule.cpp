@@ -78,6 +78,13 @@ std::optional<PlannedSchedule> planSchedule(const RuntimeSchedule &schedule,
     if (std::optional<std::string> problem =
             mask::checkSlice(mask[i], numQ, numK))
       return fail(error, "slice " + std::to_string(i) + ": " + *problem);
+  // No query tile holds more than blockQ rows, so there are at least this
+  // many: refuse what cannot fit grid y before planning it.
+  if ((numQ + schedule.blockQ - 1) / schedule.blockQ > limits::kMaxGridYZ)
+    return fail(error, std::to_string((numQ + schedule.blockQ - 1) /
+                                      schedule.blockQ) +
+                           " query tiles exceed the 65535 launch slots of a "
+                           "grid's y dimension");
   std::optional<mask::WorkSchedule> work = mask::buildWorkSchedule(
       mask, numQ, numK, {schedule.blockQ, schedule.blockK}, schedule.keyEdge,
       schedule.queryTiles);

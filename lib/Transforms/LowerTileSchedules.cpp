@@ -38,6 +38,20 @@ func::FuncOp declare(ModuleOp module, StringRef name, TypeRange inputs) {
   return func;
 }
 
+/// `ranges` as the functions take it: every size and stride dynamic, so
+/// that one declaration serves every attention of the module (the C side
+/// reads the descriptor's sizes and strides).
+Value anyLayout(OpBuilder &b, Location loc, Value ranges) {
+  auto type = cast<MemRefType>(ranges.getType());
+  int64_t dynamic = ShapedType::kDynamic;
+  SmallVector<int64_t> sizes(type.getRank(), dynamic);
+  auto layout = StridedLayoutAttr::get(b.getContext(), dynamic, sizes);
+  auto general = MemRefType::get(sizes, type.getElementType(), layout);
+  if (general == type)
+    return ranges;
+  return memref::CastOp::create(b, loc, general, ranges);
+}
+
 /// Dynamic memref<?xi32> or memref<?xCOLUMNSxi32>, as the op's results are.
 MemRefType table(OpBuilder &b, int64_t columns) {
   SmallVector<int64_t> shape{ShapedType::kDynamic};
@@ -62,8 +76,10 @@ LogicalResult lower(ModuleOp module, TileScheduleOp op) {
   auto toI64 = [&](Value index) -> Value {
     return arith::IndexCastOp::create(b, loc, i64, index);
   };
-  SmallVector<Value> inputs = {op.getQRanges(),      op.getKRanges(),
-                               op.getKinds(),        toI64(op.getNumQ()),
+  SmallVector<Value> inputs = {anyLayout(b, loc, op.getQRanges()),
+                               anyLayout(b, loc, op.getKRanges()),
+                               anyLayout(b, loc, op.getKinds()),
+                               toI64(op.getNumQ()),
                                toI64(op.getNumK()),  constant(op.getBlockQ()),
                                constant(op.getBlockK()), constant(flags)};
   // Each function takes the inputs, then what it writes.

@@ -152,8 +152,11 @@ def build_kernel_set(directory, attentions=None, item_classes=None):
             for items in (item_classes or AOT_ITEM_CLASSES)]
 
 
-def _kernel(name, attention, items, dirs, library):
-    """The loaded kernel NAME from DIRS (compiled on demand), or None."""
+def _kernel(name, attention, items, dirs, library, stream):
+    """The loaded kernel NAME from DIRS (compiled on demand), or None: one
+    per CUDA stream, since a kernel keeps one buffer for its call's plan
+    (which a launch on another stream could overwrite while in use), with
+    a lock for the threads that share a stream."""
     path = next((os.path.join(d, name + ".manifest") for d in dirs
                  if os.path.isfile(os.path.join(d, name + ".manifest"))),
                 None)
@@ -162,30 +165,32 @@ def _kernel(name, attention, items, dirs, library):
             path = _compile(name, attention, items)
         if path is None:
             return None
-        real = os.path.realpath(path)
-        if real not in _loaded:
-            _loaded[real] = Kernel.load(real, library=library)
-        return _loaded[real]
+        key = (os.path.realpath(path), stream)
+        if key not in _loaded:
+            _loaded[key] = (Kernel.load(key[0], library=library),
+                            threading.Lock())
+        return _loaded[key]
 
 
 def select_kernel(attention, ranges, num_q, num_k, kernels_dir=None,
-                  library=None):
+                  library=None, stream=None):
     """The kernel of ATTENTION (dtype, heads_q, heads_k, head_dim, scale,
-    softcap) of the smallest item class that holds the call's plan.
-    RANGES is (q_ranges, k_ranges, kinds) on the host. Raises FattnError for
-    an invalid call (from the planner) or when no kernel is found."""
+    softcap) of the smallest item class that holds the call's plan, and the
+    lock its launches on STREAM (a CUstream handle) take. RANGES is
+    (q_ranges, k_ranges, kinds) on the host. Raises FattnError for an
+    invalid call (from the planner) or when no kernel is found."""
     library = library or load_library()
     dirs = kernel_dirs(kernels_dir)
     missing = []
     for items in ITEM_CLASSES:
         name = runtime_kernel_name(*attention, items)
-        kernel = _kernel(name, attention, items, dirs, library)
-        if kernel is None:
+        found = _kernel(name, attention, items, dirs, library, stream)
+        if found is None:
             missing.append(name)
             continue
         try:
-            kernel.plan_ranges(*ranges, num_q, num_k)
-            return kernel
+            found[0].plan_ranges(*ranges, num_q, num_k)
+            return found
         except FattnError as error:
             if _TOO_MANY_ITEMS not in str(error):
                 raise
@@ -223,6 +228,9 @@ def _check_inputs(q, k, v):
     if k.shape != v.shape:
         raise ValueError(f"k has shape {tuple(k.shape)} and v "
                          f"{tuple(v.shape)}; they must agree")
+    if q.shape[1] == 0 or k.shape[1] == 0:
+        raise ValueError(f"q {tuple(q.shape)} and k {tuple(k.shape)}: "
+                         "heads must be at least 1")
     if q.shape[2] != k.shape[2] or q.shape[1] % k.shape[1]:
         raise ValueError(f"q {tuple(q.shape)} and k {tuple(k.shape)}: the "
                          "head dims must agree and k's heads divide q's")
@@ -306,13 +314,15 @@ def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
                          f"and softcap {softcap!r} non-negative, both finite")
     attention = (dtype, heads_q, heads_k, head_dim, scale, softcap)
     ranges = (qr, kr, kinds)
-    kernel = select_kernel(attention, ranges, q.shape[0], k.shape[0],
-                           kernels_dir, library)
+    stream = torch.cuda.current_stream(q.device).cuda_stream
+    kernel, lock = select_kernel(attention, ranges, q.shape[0], k.shape[0],
+                                 kernels_dir, library, stream)
     q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
     out = torch.empty_like(q)
     lse = torch.empty(q.shape[0], heads_q, dtype=torch.float32,
                       device=q.device)
-    kernel.launch_ranges(q, k, v, out, lse, *ranges)
+    with lock:
+        kernel.launch_ranges(q, k, v, out, lse, *ranges, stream=stream)
     return out, lse.transpose(0, 1).contiguous()
 
 
@@ -366,8 +376,10 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
     cu_seqlens_k[b]:cu_seqlens_k[b+1] (int32 tensors of batch + 1 entries,
     from 0, non-decreasing). causal and window_size are FlashAttention's
     (bottom-right aligned; causal sets the right window to 0). Returns
-    (out, lse), lse float32 (heads, tokens). dropout_p > 0 and
-    return_attn_probs are not supported and raise."""
+    (out, lse), lse float32 (heads, tokens); a row with no key gets out 0
+    and lse -inf (docs/spec.md, as MagiAttention; FlashAttention's forward
+    writes +inf there). dropout_p > 0 and return_attn_probs are not
+    supported and raise."""
     if dropout_p:
         raise NotImplementedError("fattn: dropout is not supported "
                                   f"(dropout_p={dropout_p})")

@@ -86,6 +86,12 @@ static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
   expect(status == FATTN_STATUS_BAD_ARGUMENT &&
              strstr(fattn_last_error(), "takes its mask at run time"),
          "launch without a mask rejected");
+  void *raw[12] = {q, k, v, out, lse, q, q, q, q, (void *)70, (void *)90,
+                   (void *)1000};
+  status = fattn_kernel_launch_params(kernel, raw, 12, NULL);
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "use fattn_kernel_launch_ranges"),
+         "raw parameters rejected");
 }
 
 int main(int argc, char **argv) {

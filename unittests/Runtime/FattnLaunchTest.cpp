@@ -508,6 +508,27 @@ TEST_F(MockDriverTest, RuntimeMaskKernelRunsACallsRanges) {
   EXPECT_EQ(bad.exitCode, 2) << bad.output;
   EXPECT_TRUE(contains(bad.output, "line 1: expected 'tokens NUM_Q NUM_K'"))
       << bad.output;
+  // A kernel compiled for fixed token counts takes calls of those only.
+  std::string fixedPath = directory + "/fixed.manifest";
+  files.push_back(fixedPath);
+  {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    for (auto [from, to] : {std::pair<std::string, std::string>{"num_q 4", "50 4"},
+                            {"num_k 2", "40 2"}, {"shape ? ?", "shape 50 40"}})
+      for (size_t at; (at = text.find(from)) != std::string::npos;)
+        text.replace(at, from.size(), to);
+    std::ofstream(fixedPath) << text;
+  }
+  Result fixedOk = run(fixedPath + " --ranges " + overlap + " --check", fixedPath);
+  EXPECT_EQ(fixedOk.exitCode, 0) << fixedOk.output;
+  std::string longer = write("longer", "tokens 60 40\n0 60 0 40 1\n");
+  Result fixedRefused = run(fixedPath + " --ranges " + longer, fixedPath);
+  EXPECT_EQ(fixedRefused.exitCode, 2) << fixedRefused.output;
+  EXPECT_TRUE(contains(fixedRefused.output,
+                       "was compiled for 50 query tokens; the call has 60"))
+      << fixedRefused.output;
   // No key tokens: every row empty, checked without the references.
   std::string noKeys = write("no-keys", "tokens 20 0\n");
   Result empty = run(path + " --ranges " + noKeys + " --check", path);
@@ -637,6 +658,7 @@ TEST_F(MockDriverTest, CApiPlansAndLaunchesARuntimeCall) {
        {"plan: FATTN_STATUS_SUCCESS slots=5 items=", "ok: launch ranges",
         "ok: outputs written", "ok: reversed range rejected",
         "ok: null ranges rejected", "ok: launch without a mask rejected",
+        "ok: raw parameters rejected",
         "\nPASS\n"})
     EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
 }

@@ -612,6 +612,11 @@ TEST(ManifestRuntimeTest, InconsistentRecordsAreRejected) {
   EXPECT_EQ(runtimeError(17, "param workspace scalar i32"),
             "param 'workspace' is not one the runtime fills in from a "
             "run-time mask's plan");
+  // A plan parameter under another role would be passed as the other.
+  EXPECT_EQ(runtimeError(15, "param num_q input bf16 16"),
+            "param 'num_q' must have role scalar (the plan fills it in)");
+  EXPECT_EQ(runtimeError(11, "param slots input bf16 4 8"),
+            "param 'slots' must have role schedule (the plan fills it in)");
   EXPECT_EQ(runtimeError(17, "param num_k scalar i32"),
             "line 18: duplicate param 'num_k'");
   EXPECT_EQ(runtimeError(15, "param num_q scalar f32"),

@@ -175,6 +175,10 @@ TEST(RuntimeScheduleTest, RangesAreValidatedBeforePlanning) {
                                       badKind, 2, 20, 20, &error));
   EXPECT_EQ(error.rfind("slice 1: ", 0), 0u) << error;
   EXPECT_NE(error.find("7"), std::string::npos) << error;
+  // A count no schedule holds is refused before a range is read.
+  EXPECT_FALSE(planScheduleFromRanges(gpuSchedule(), qRanges, kRanges, kinds,
+                                      int64_t(1) << 40, 20, 20, &error));
+  EXPECT_EQ(error.rfind("slice count 1099511627776 exceeds ", 0), 0u) << error;
   std::optional<PlannedSchedule> plan = planScheduleFromRanges(
       gpuSchedule(), qRanges, kRanges, kinds, 1, 20, 20, &error);
   ASSERT_TRUE(plan) << error;

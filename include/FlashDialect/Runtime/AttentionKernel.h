@@ -84,9 +84,16 @@ public:
                     const ScheduleBinding &schedule = {}) const;
 
   /// This kernel's plan of a run-time mask (planSchedule with the manifest's
-  /// schedule record); fails for a kernel compiled with its mask.
+  /// schedule record); fails for a kernel compiled with its mask, and for
+  /// token counts other than those the kernel fixes (where it fixes them).
   std::optional<PlannedSchedule> plan(const mask::Mask &mask, int64_t numQ,
                                       int64_t numK, std::string *error) const;
+  /// The same from MagiAttention-style range arrays (mask::maskFromRanges).
+  std::optional<PlannedSchedule> planRanges(const int32_t *qRanges,
+                                            const int32_t *kRanges,
+                                            const int32_t *kinds, int64_t count,
+                                            int64_t numQ, int64_t numK,
+                                            std::string *error) const;
   /// upload, bind and launch of a run-time mask's call.
   cuda::Status launch(const AttentionBuffers &buffers,
                       const PlannedSchedule &plan, ScheduleBuffer &tables,

@@ -102,8 +102,9 @@ typedef struct fattn_kernel_info_t {
   int64_t q_bytes, kv_bytes, out_bytes, lse_bytes;
   int num_registers; /* per thread, as the JIT compiled it */
   /* 1: the mask and the token counts come with each launch
-     (fattn_kernel_launch_ranges); num_q and num_k are then -1, grid[1] is 0,
-     and the mask, pair and byte figures are 0. */
+     (fattn_kernel_launch_ranges); grid[1] is 0, num_q and num_k are -1
+     unless the kernel was compiled for fixed counts (then every call must
+     have them), and the mask, pair and (for -1 counts) byte figures are 0. */
   int runtime_mask;
 } fattn_kernel_info_t;
 
@@ -129,7 +130,10 @@ FATTN_API fattn_status fattn_kernel_launch(fattn_kernel *kernel, const void *q,
 
 /* Launches with one device pointer per parameter, in the order of
    fattn_kernel_param (COUNT must equal fattn_kernel_num_params). Checks as
-   fattn_kernel_launch; works for every kernel, whatever its parameters. */
+   fattn_kernel_launch; works for every kernel compiled with its mask,
+   whatever its parameters. A run-time-mask kernel is refused
+   (FATTN_STATUS_BAD_ARGUMENT): its tables and counts come from the
+   runtime's plan, fattn_kernel_launch_ranges. */
 FATTN_API fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
                                                   void *const *buffers,
                                                   int64_t count, void *stream);
@@ -138,8 +142,9 @@ FATTN_API fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
    call's mask, in MagiAttention's form: NUM_SLICES slices as host arrays
    Q_RANGES and K_RANGES (NUM_SLICES x 2 int32, [begin, end)) and KINDS
    (NUM_SLICES int32 codes as in docs/spec.md §1; NULL: all full), over
-   NUM_Q query and NUM_K key tokens; Q, K, V, OUT, LSE as in
-   fattn_kernel_launch, of those token counts. Every slice is validated first
+   NUM_Q query and NUM_K key tokens (a kernel compiled for fixed counts
+   takes only those); Q, K, V, OUT, LSE as in fattn_kernel_launch, of those
+   token counts. Every slice is validated first
    (inside [0, num_q) x [0, num_k), begin <= end, kind 0..3): otherwise
    FATTN_STATUS_BAD_ARGUMENT naming the slice and the value; a cell two
    slices share counts once per slice. The call is planned on the host, its
