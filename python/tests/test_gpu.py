@@ -69,17 +69,24 @@ def program_mask(program, device):
     return program.attends(rows, keys)
 
 
-def reference_attention(q, k, v, mask, scale, softcap):
-    """fp64 attention in "thd" layout: returns out (Sq, Hq, D), lse (Sq, Hq)
-    and the capped scores (Hq, Sq, Sk), with docs/spec.md §1's conventions:
-    GQA head h reads kv head h // (Hq / Hk), empty rows give out 0 and lse
-    -inf."""
+def capped_scores(q, k, v, scale, softcap):
+    """fp64 scores (Hq, Sq, Sk), scaled and capped, and v with each kv head
+    repeated for its group of query heads (Sk, Hq, D)."""
     group = q.shape[1] // k.shape[1]
     k64 = k.double().repeat_interleave(group, dim=1)
     v64 = v.double().repeat_interleave(group, dim=1)
     scores = torch.einsum("qhd,khd->hqk", q.double(), k64) * scale
     if softcap:
         scores = softcap * torch.tanh(scores / softcap)
+    return scores, v64
+
+
+def reference_attention(q, k, v, mask, scale, softcap):
+    """fp64 attention in "thd" layout: returns out (Sq, Hq, D), lse (Sq, Hq)
+    and the capped scores (Hq, Sq, Sk), with docs/spec.md §1's conventions:
+    GQA head h reads kv head h // (Hq / Hk), empty rows give out 0 and lse
+    -inf."""
+    scores, v64 = capped_scores(q, k, v, scale, softcap)
     masked = scores.masked_fill(~mask, -math.inf)
     lse = torch.logsumexp(masked, dim=-1)
     weights = torch.where(mask, torch.exp(masked - lse[..., None]),
@@ -303,12 +310,7 @@ def overlap_mask(slices, num_q, num_k, device):
 
 def reference_with_counts(q, k, v, counts, scale, softcap):
     """reference_attention where each cell weighs its multiplicity."""
-    group = q.shape[1] // k.shape[1]
-    k64 = k.double().repeat_interleave(group, dim=1)
-    v64 = v.double().repeat_interleave(group, dim=1)
-    scores = torch.einsum("qhd,khd->hqk", q.double(), k64) * scale
-    if softcap:
-        scores = softcap * torch.tanh(scores / softcap)
+    scores, v64 = capped_scores(q, k, v, scale, softcap)
     weights = counts[None] * torch.exp(scores - scores.amax(-1, keepdim=True))
     total = weights.sum(-1)
     out = torch.einsum("hqk,khd->qhd", weights / total.clamp_min(1e-300)[..., None],
