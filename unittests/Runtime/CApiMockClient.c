@@ -43,7 +43,7 @@ static void *allocate(MemAlloc memAlloc, size_t bytes) {
 /* A run-time-mask kernel (heads and head dim from INFO) on 70 queries and
    90 keys: a causal and a full slice, then the errors a caller can make. */
 static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
-                        MemAlloc memAlloc) {
+                        MemAlloc memAlloc, MemFree memFree) {
   const int64_t numQ = 70, numK = 90;
   const int32_t qRanges[] = {0, 40, 40, 60}, kRanges[] = {0, 60, 20, 90};
   const int32_t kinds[] = {1, 0};
@@ -92,6 +92,10 @@ static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
   expect(status == FATTN_STATUS_BAD_ARGUMENT &&
              strstr(fattn_last_error(), "use fattn_kernel_launch_ranges"),
          "raw parameters rejected");
+  void *buffers[] = {q, k, v, out, lse};
+  for (size_t i = 0; memFree && i < sizeof(buffers) / sizeof(buffers[0]); ++i)
+    if (buffers[i])
+      memFree((unsigned long long)(size_t)buffers[i]);
 }
 
 int main(int argc, char **argv) {
@@ -126,7 +130,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (info.runtime_mask) {
-    runtimeCall(kernel, &info, memAlloc);
+    runtimeCall(kernel, &info, memAlloc, memFree);
     fattn_kernel_destroy(kernel);
     printf("%s\n", failures ? "FAIL" : "PASS");
     return failures ? 1 : 0;
