@@ -445,7 +445,8 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
-def main():
+def parse_arguments():
+    """The command line; --head-dim also sets HEAD_DIM."""
     global HEAD_DIM
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kernels", help="folder of bench-<family>-<S>"
@@ -475,152 +476,120 @@ def main():
                              "exit (no GPU needed)")
     args = parser.parse_args()
     HEAD_DIM = args.head_dim
-    families = [f for f in args.families.split(",") if f]
-    seqlens = [int(s) for s in args.seqlens.split(",") if s]
-    for family in families:
+    args.family_list = [f for f in args.families.split(",") if f]
+    args.seqlen_list = [int(s) for s in args.seqlens.split(",") if s]
+    for family in args.family_list:
         if family not in FAMILIES:
             parser.error(f"unknown family {family}; known: {FAMILIES}")
-    if args.list_cases:
-        for family, seqlen in list_cases(families, seqlens):
-            print(family, seqlen, kernel_name(family, seqlen))
-        return 0
-    peers_wanted = set(p for p in args.peers.split(",") if p)
+    return args
 
-    try:
-        import torch
-    except ImportError as error:
-        print(f"bench: PyTorch is not installed ({error})", file=sys.stderr)
-        return 2
-    if not torch.cuda.is_available():
-        print("bench: no CUDA device visible to PyTorch", file=sys.stderr)
-        return 2
-    # The C API loads kernels into the context current on this thread:
-    # make it PyTorch's before anything is loaded.
-    torch.zeros(1, device="cuda")
-    device_name = torch.cuda.get_device_name(0)
 
-    # Attended pairs (the FLOP count of every implementation) come from the
-    # mask library through the runtime, the one implementation of the mask
-    # semantics, so the library is needed even to time the peers alone.
-    try:
-        runtime = fattn.load_library(args.lib)
-    except fattn.FattnError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 2
-
-    compile_seconds = read_compile_seconds(args.kernels)
-    timer = Timer(torch, args.iters, args.warmup)
-    peers = Peers(torch)
-    stream = torch.cuda.current_stream().cuda_stream
-    rows = []
-
-    # Phase 1: masks and peers. The fattn kernels run afterwards, so that a
-    # kernel that faults (and takes the CUDA context with it) cannot erase
-    # the peers' numbers.
-    cases = []
-    for family, seqlen in list_cases(families, seqlens):
-        row = {"mask": family, "S": seqlen, "heads_q": HEADS_Q,
-               "heads_k": HEADS_K, "head_dim": HEAD_DIM, "dtype": "bf16",
-               "results": {}, "notes": []}
-        rows.append(row)
-        kernel = None
-        manifest = (os.path.join(args.kernels, kernel_name(family, seqlen) +
-                                 ".manifest") if args.kernels else None)
-        if manifest and not os.path.exists(manifest):
-            row["results"]["fattn"] = {"error": f"no {os.path.basename(manifest)}"}
-        elif manifest:
-            try:
-                loaded = fattn.Kernel.load(manifest, library=runtime)
-                info = loaded.info
-                shape = (info.num_q, info.num_k, info.heads_q, info.heads_k,
-                         info.head_dim, info.dtype)
-                wanted = (seqlen, seqlen, HEADS_Q, HEADS_K, HEAD_DIM, "bf16")
-                if shape != wanted:
-                    raise RuntimeError(f"kernel shape {shape}, bench needs "
-                                       f"{wanted}")
-                if info.softcap != 0 or not math.isclose(
-                        info.scale, 1 / math.sqrt(HEAD_DIM), rel_tol=1e-6):
-                    raise RuntimeError(f"kernel scale {info.scale} softcap "
-                                       f"{info.softcap}; peers use the "
-                                       "defaults")
-                kernel = loaded
-            except Exception as error:  # noqa: BLE001
-                row["results"]["fattn"] = {"error": short(error)}
-        case = Case(family, seqlen, kernel.slices if kernel else None)
-        row["mask_source"] = case.mask_source
-        row["num_slices"] = len(case.slices)
+def load_static_kernel(row, kernels_dir, family, seqlen, runtime):
+    """The case's static kernel from KERNELS_DIR, or None (why in ROW)."""
+    kernel = None
+    manifest = (os.path.join(kernels_dir, kernel_name(family, seqlen) +
+                             ".manifest") if kernels_dir else None)
+    if manifest and not os.path.exists(manifest):
+        row["results"]["fattn"] = {"error": f"no {os.path.basename(manifest)}"}
+    elif manifest:
         try:
-            pairs = fattn.count_pairs(case.slices, seqlen, seqlen,
-                                      library=runtime)
+            loaded = fattn.Kernel.load(manifest, library=runtime)
+            info = loaded.info
+            shape = (info.num_q, info.num_k, info.heads_q, info.heads_k,
+                     info.head_dim, info.dtype)
+            wanted = (seqlen, seqlen, HEADS_Q, HEADS_K, HEAD_DIM, "bf16")
+            if shape != wanted:
+                raise RuntimeError(f"kernel shape {shape}, bench needs "
+                                   f"{wanted}")
+            if info.softcap != 0 or not math.isclose(
+                    info.scale, 1 / math.sqrt(HEAD_DIM), rel_tol=1e-6):
+                raise RuntimeError(f"kernel scale {info.scale} softcap "
+                                   f"{info.softcap}; peers use the "
+                                   "defaults")
+            kernel = loaded
         except Exception as error:  # noqa: BLE001
-            row["notes"].append("mask rejected: " + short(error))
-            pairs = None
-        row["pairs"] = pairs
-        # The peers are told cu_seqlens / window / block; that must be the
-        # kernel's mask, else they would be timed on different work.
-        description_ok = case.expected is not None
-        if description_ok and case.mask_source == "kernel":
-            try:
-                description_ok = fattn.same_pairs(case.slices, case.expected,
-                                                  seqlen, seqlen,
-                                                  library=runtime)
-            except Exception as error:  # noqa: BLE001
-                description_ok = False
-                row["notes"].append(short(error))
-        if not description_ok:
-            row["notes"].append("kernel mask differs from the family's "
-                                "description; peers skipped")
+            row["results"]["fattn"] = {"error": short(error)}
+    return kernel
 
-        generator = torch.Generator(device="cuda").manual_seed(args.seed)
-        q = torch.randn(seqlen, HEADS_Q, HEAD_DIM, device="cuda",
-                        dtype=torch.bfloat16, generator=generator)
-        k = torch.randn(seqlen, HEADS_K, HEAD_DIM, device="cuda",
-                        dtype=torch.bfloat16, generator=generator)
-        v = torch.randn(seqlen, HEADS_K, HEAD_DIM, device="cuda",
-                        dtype=torch.bfloat16, generator=generator)
-        reference, reference_name = None, None
-        for peer in ("fa2", "flex", "cudnn"):  # the order of trust
-            if peer not in peers_wanted:
-                continue
-            label = {"fa2": "FA2", "cudnn": "cuDNN", "flex": "Flex"}[peer]
-            entry = {}
-            row["results"][label] = entry
-            if pairs is None or not description_ok:
-                entry["error"] = "mask unavailable"
-                continue
-            try:
-                if peer == "fa2":
-                    run, to_thd = peers.fa2(case, q, k, v)
-                elif peer == "cudnn":
-                    run, to_thd = peers.cudnn(case, q, k, v)
-                else:
-                    run, to_thd = peers.flex_attention(case, q, k, v, pairs)
-                out = to_thd(run())
-                torch.cuda.synchronize()
-                if not torch.isfinite(out).all():
-                    entry["error"] = "non-finite output"
-                    continue
-                if reference is None:
-                    reference, reference_name = out, label
-                else:
-                    entry["max_abs_diff_vs_" + reference_name] = float(
-                        (out.float() - reference.float()).abs().max())
-                median_ms, min_ms = timer(run)
-                entry.update(median_ms=median_ms, min_ms=min_ms,
-                             tflops=4 * pairs * HEADS_Q * HEAD_DIM /
-                             (median_ms * 1e-3) / 1e12)
-            except Unavailable as reason:
-                entry["error"] = str(reason)
-            except Exception as error:  # noqa: BLE001
-                entry["error"] = short(error)
-                if os.environ.get("BENCH_TRACEBACK"):
-                    traceback.print_exc()
-        cases.append((row, case, kernel, (q, k, v), reference, reference_name,
-                      pairs))
-        print(f"bench: {family} S={seqlen} peers done", file=sys.stderr,
-              flush=True)
 
-    # Phase 2: fattn kernels, the static ones then the run-time one.
+def describe_case(row, case, seqlen, runtime):
+    """The case's attended pairs (None if the mask is rejected) and whether
+    the peers' description of the mask is the kernel's."""
+    row["mask_source"] = case.mask_source
+    row["num_slices"] = len(case.slices)
+    try:
+        pairs = fattn.count_pairs(case.slices, seqlen, seqlen,
+                                  library=runtime)
+    except Exception as error:  # noqa: BLE001
+        row["notes"].append("mask rejected: " + short(error))
+        pairs = None
+    row["pairs"] = pairs
+    # The peers are told cu_seqlens / window / block; that must be the
+    # kernel's mask, else they would be timed on different work.
+    description_ok = case.expected is not None
+    if description_ok and case.mask_source == "kernel":
+        try:
+            description_ok = fattn.same_pairs(case.slices, case.expected,
+                                              seqlen, seqlen,
+                                              library=runtime)
+        except Exception as error:  # noqa: BLE001
+            description_ok = False
+            row["notes"].append(short(error))
+    if not description_ok:
+        row["notes"].append("kernel mask differs from the family's "
+                            "description; peers skipped")
+    return pairs, description_ok
+
+
+def time_peers(torch, timer, peers, peers_wanted, row, case, qkv, pairs,
+               description_ok):
+    """Runs, checks and times each wanted peer on QKV into ROW; returns the
+    most trusted peer's output and name (the reference of the fattn
+    kernels), or (None, None)."""
+    q, k, v = qkv
+    reference, reference_name = None, None
+    for peer in ("fa2", "flex", "cudnn"):  # the order of trust
+        if peer not in peers_wanted:
+            continue
+        label = {"fa2": "FA2", "cudnn": "cuDNN", "flex": "Flex"}[peer]
+        entry = {}
+        row["results"][label] = entry
+        if pairs is None or not description_ok:
+            entry["error"] = "mask unavailable"
+            continue
+        try:
+            if peer == "fa2":
+                run, to_thd = peers.fa2(case, q, k, v)
+            elif peer == "cudnn":
+                run, to_thd = peers.cudnn(case, q, k, v)
+            else:
+                run, to_thd = peers.flex_attention(case, q, k, v, pairs)
+            out = to_thd(run())
+            torch.cuda.synchronize()
+            if not torch.isfinite(out).all():
+                entry["error"] = "non-finite output"
+                continue
+            if reference is None:
+                reference, reference_name = out, label
+            else:
+                entry["max_abs_diff_vs_" + reference_name] = float(
+                    (out.float() - reference.float()).abs().max())
+            median_ms, min_ms = timer(run)
+            entry.update(median_ms=median_ms, min_ms=min_ms,
+                         tflops=4 * pairs * HEADS_Q * HEAD_DIM /
+                         (median_ms * 1e-3) / 1e12)
+        except Unavailable as reason:
+            entry["error"] = str(reason)
+        except Exception as error:  # noqa: BLE001
+            entry["error"] = short(error)
+            if os.environ.get("BENCH_TRACEBACK"):
+                traceback.print_exc()
+    return reference, reference_name
+
+
+def run_static_kernels(torch, timer, cases, compile_seconds, stream):
+    """Checks and times each case's static kernel; returns why the CUDA
+    context is lost, or None."""
     context_lost = None
     for row, case, kernel, (q, k, v), reference, reference_name, pairs in \
             cases:
@@ -642,9 +611,13 @@ def main():
             lambda out, lse, q=q, k=k, v=v, kernel=kernel: kernel.launch(
                 q, k, v, out, lse, stream=stream),
             (q, case.seqlen), reference, reference_name, info.flops)
-    runtime_kernel = load_runtime_kernel(
-        args.kernels, args.runtime_kernel or runtime_kernel_name(), runtime,
-        rows)
+    return context_lost
+
+
+def run_runtime_kernel(torch, timer, cases, runtime_kernel, stream,
+                       context_lost):
+    """Checks and times the one run-time kernel on every case, with the
+    host's share of a call; returns why the CUDA context is lost, or None."""
     for row, case, _, (q, k, v), reference, reference_name, pairs in cases:
         if runtime_kernel is None or pairs is None:
             continue
@@ -684,8 +657,11 @@ def main():
                 calls.append((time.perf_counter() - start) * 1e6)
             torch.cuda.synchronize()
             entry["host_call_us"] = statistics.median(calls)
+    return context_lost
 
-    # Report.
+
+def print_report(rows, args, device_name):
+    """The table of TFLOP/s and ratios, then every error and note."""
     labels = ["fattn", "runtime", "FA2", "cuDNN", "Flex"]
     header = (f"{'mask':<15} {'S':>6} {'fattn':>7} {'FA2':>7} {'cuDNN':>7} "
               f"{'Flex':>7} {'/FA2':>6} {'/cuDNN':>6} {'/Flex':>6} "
@@ -736,6 +712,81 @@ def main():
     if reasons:
         print("\n'-' and notes:")
         print("\n".join(reasons))
+
+
+def main():
+    args = parse_arguments()
+    families, seqlens = args.family_list, args.seqlen_list
+    if args.list_cases:
+        for family, seqlen in list_cases(families, seqlens):
+            print(family, seqlen, kernel_name(family, seqlen))
+        return 0
+    peers_wanted = set(p for p in args.peers.split(",") if p)
+    try:
+        import torch
+    except ImportError as error:
+        print(f"bench: PyTorch is not installed ({error})", file=sys.stderr)
+        return 2
+    if not torch.cuda.is_available():
+        print("bench: no CUDA device visible to PyTorch", file=sys.stderr)
+        return 2
+    # The C API loads kernels into the context current on this thread:
+    # make it PyTorch's before anything is loaded.
+    torch.zeros(1, device="cuda")
+    device_name = torch.cuda.get_device_name(0)
+
+    # Attended pairs (the FLOP count of every implementation) come from the
+    # mask library through the runtime, the one implementation of the mask
+    # semantics, so the library is needed even to time the peers alone.
+    try:
+        runtime = fattn.load_library(args.lib)
+    except fattn.FattnError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+
+    compile_seconds = read_compile_seconds(args.kernels)
+    timer = Timer(torch, args.iters, args.warmup)
+    peers = Peers(torch)
+    stream = torch.cuda.current_stream().cuda_stream
+    rows = []
+
+    # Phase 1: masks and peers. The fattn kernels run afterwards, so that a
+    # kernel that faults (and takes the CUDA context with it) cannot erase
+    # the peers' numbers.
+    cases = []
+    for family, seqlen in list_cases(families, seqlens):
+        row = {"mask": family, "S": seqlen, "heads_q": HEADS_Q,
+               "heads_k": HEADS_K, "head_dim": HEAD_DIM, "dtype": "bf16",
+               "results": {}, "notes": []}
+        rows.append(row)
+        kernel = load_static_kernel(row, args.kernels, family, seqlen,
+                                    runtime)
+        case = Case(family, seqlen, kernel.slices if kernel else None)
+        pairs, description_ok = describe_case(row, case, seqlen, runtime)
+        generator = torch.Generator(device="cuda").manual_seed(args.seed)
+        q = torch.randn(seqlen, HEADS_Q, HEAD_DIM, device="cuda",
+                        dtype=torch.bfloat16, generator=generator)
+        k = torch.randn(seqlen, HEADS_K, HEAD_DIM, device="cuda",
+                        dtype=torch.bfloat16, generator=generator)
+        v = torch.randn(seqlen, HEADS_K, HEAD_DIM, device="cuda",
+                        dtype=torch.bfloat16, generator=generator)
+        reference, reference_name = time_peers(
+            torch, timer, peers, peers_wanted, row, case, (q, k, v), pairs,
+            description_ok)
+        cases.append((row, case, kernel, (q, k, v), reference, reference_name,
+                      pairs))
+        print(f"bench: {family} S={seqlen} peers done", file=sys.stderr,
+              flush=True)
+
+    # Phase 2: fattn kernels, the static ones then the run-time one.
+    context_lost = run_static_kernels(torch, timer, cases, compile_seconds,
+                                      stream)
+    runtime_kernel = load_runtime_kernel(
+        args.kernels, args.runtime_kernel or runtime_kernel_name(), runtime,
+        rows)
+    context_lost = run_runtime_kernel(torch, timer, cases, runtime_kernel,
+                                      stream, context_lost)
+    print_report(rows, args, device_name)
 
     if args.json:
         with open(args.json, "w") as file:
