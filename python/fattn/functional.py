@@ -16,7 +16,8 @@ FattnError naming the slice and the value), on torch's current stream.
 
 The kernels are found by name (runtime_kernel_name) in the folders of
 kernel_dirs(): $FATTN_KERNELS, <repo>/build/kernels, then the cache that
-compiling on demand fills when fattn-run and fattn-synth are at hand. A
+compiling on demand fills when fattn-run and fattn-synth are at hand
+($FATTN_KERNEL_CACHE, else ~/.cache/fattn/kernels). A
 kernel searches a fixed number of slices per query tile (its item class,
 ITEM_CLASSES); the smallest class that holds a call's plan is used, since
 the search costs 6-9% (bench/NOTES.md).
@@ -76,8 +77,8 @@ def runtime_kernel_name(dtype, heads_q, heads_k, head_dim, scale, softcap,
 def kernel_dirs(kernels_dir=None):
     """Where kernels are looked for, in order: KERNELS_DIR (if given), the
     folders of $FATTN_KERNELS (os.pathsep-separated), <repo>/build/kernels,
-    and the compile cache ($FATTN_KERNEL_CACHE, else a folder under the
-    system's temporary directory)."""
+    and the compile cache ($FATTN_KERNEL_CACHE, else
+    ~/.cache/fattn/kernels)."""
     dirs = [kernels_dir] if kernels_dir else []
     dirs += [d for d in os.environ.get(KERNELS_ENV, "").split(os.pathsep)
              if d]
@@ -87,8 +88,13 @@ def kernel_dirs(kernels_dir=None):
 
 
 def _cache_dir():
-    return os.environ.get(CACHE_ENV) or os.path.join(
-        tempfile.gettempdir(), f"fattn-kernels-{os.getuid()}")
+    """$FATTN_KERNEL_CACHE, else the user's cache folder (a shared temporary
+    folder would let another user plant kernels)."""
+    if os.environ.get(CACHE_ENV):
+        return os.environ[CACHE_ENV]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fattn", "kernels")
 
 
 def _find_fattn_synth(fattn_run):
@@ -124,8 +130,28 @@ def compile_runtime_kernel(attention, items, directory):
                          f"{FATTN_SYNTH_ENV})")
     dtype, heads_q, heads_k, head_dim, scale, softcap = attention
     name = runtime_kernel_name(*attention, items)
-    cache = directory
-    os.makedirs(cache, exist_ok=True)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    # Compiled beside the folder and moved in, PTX before manifest, so that
+    # a process looking the kernel up (another rank, say) never finds a
+    # manifest without its whole PTX.
+    staging = tempfile.mkdtemp(prefix=".compiling-", dir=directory)
+    try:
+        _compile_into(staging, name, attention, items, fattn_run,
+                      fattn_synth)
+        for suffix in (".mlir", ".ptx", ".manifest"):
+            os.replace(os.path.join(staging, name + suffix),
+                       os.path.join(directory, name + suffix))
+    finally:
+        for leftover in os.listdir(staging):
+            os.remove(os.path.join(staging, leftover))
+        os.rmdir(staging)
+    return os.path.join(directory, name + ".manifest")
+
+
+def _compile_into(cache, name, attention, items, fattn_run, fattn_synth):
+    """fattn-synth's program of the kernel NAME, and fattn-run's kernel, in
+    CACHE."""
+    dtype, heads_q, heads_k, head_dim, scale, softcap = attention
     program = os.path.join(cache, name + ".mlir")
     steps = [
         [fattn_synth, "--mask=runtime", "--seq=1", f"--heads-q={heads_q}",
@@ -139,9 +165,10 @@ def compile_runtime_kernel(attention, items, directory):
         result = subprocess.run(command, capture_output=True, text=True,
                                 check=False)
         if result.returncode != 0:
-            raise CompileError(f"compiling {name} failed: "
-                               f"{(result.stderr or result.stdout).strip()}")
-    return os.path.join(cache, name + ".manifest")
+            raise CompileError(
+                f"compiling {name} failed: "
+                f"{(result.stderr or result.stdout).strip()}", command,
+                result.returncode, result.stdout, result.stderr)
 
 
 def build_kernel_set(directory, attentions=None, item_classes=None):

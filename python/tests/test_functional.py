@@ -58,6 +58,44 @@ class WindowSlicesTest(unittest.TestCase):
                          [(100, 104, 50, 54, fattn.CAUSAL)])
 
 
+class CompileTest(unittest.TestCase):
+    """On-demand compiles (needs fattn-run and fattn-synth, not a GPU)."""
+
+    def setUp(self):
+        try:
+            fattn.find_fattn_run()
+        except fattn.FattnError as error:
+            self.skipTest(str(error))
+
+    def test_kernel_lands_whole_under_its_name(self):
+        import tempfile
+        attention = ("bf16", 4, 2, 64, 0.125, 0.0)
+        with tempfile.TemporaryDirectory() as directory:
+            manifest = fattn.functional.compile_runtime_kernel(
+                attention, 4, directory)
+            name = fattn.runtime_kernel_name(*attention, 4)
+            self.assertEqual(manifest,
+                             os.path.join(directory, name + ".manifest"))
+            self.assertEqual(sorted(os.listdir(directory)),
+                             sorted(name + suffix for suffix in
+                                    (".manifest", ".mlir", ".ptx")))
+            with open(manifest) as file:
+                text = file.read()
+            # What the kernel was compiled for, as the runtime reads it.
+            self.assertIn("shape ? ? 4 2 64\n", text)
+            self.assertIn("scale 0.125\n", text)
+            self.assertIn("schedule 128 64 whole aligned 4\n", text)
+
+    def test_a_failed_compile_leaves_nothing(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as directory:
+            with self.assertRaises(fattn.CompileError):
+                # Head dim 48 has no GPU kernel.
+                fattn.functional.compile_runtime_kernel(
+                    ("bf16", 4, 2, 48, 0.125, 0.0), 1, directory)
+            self.assertEqual(os.listdir(directory), [])
+
+
 class KernelNameTest(unittest.TestCase):
     def test_name_carries_every_compile_time_property(self):
         self.assertEqual(
