@@ -412,8 +412,14 @@ double median(std::vector<double> values) {
 // --info
 //===----------------------------------------------------------------------===//
 
-int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
+/// `maskGiven`: the manifest's mask and counts are a call's (or its own);
+/// else a run-time-mask kernel is described without one.
+int printInfo(const KernelRunOptions &options, const KernelManifest &manifest,
+              bool maskGiven) {
   const AttentionShape &shape = manifest.shape;
+  auto count = [](int64_t value) {
+    return value == kDynamicExtent ? std::string("?") : std::to_string(value);
+  };
   // Exact in 128 bits: 2^31 tokens each way, 65535 heads and a large head
   // dim overflow int64.
   mask::PairCount pairs = mask::countAttendedPairs(manifest.mask);
@@ -421,21 +427,21 @@ int printInfo(const KernelRunOptions &options, const KernelManifest &manifest) {
   mask::PairCount work =
       mask::PairCount(std::max<int64_t>(shape.numQ, 0)) *
       std::max<int64_t>(shape.numK, 0) * perPair;
-  std::printf("%s: kernel=%s ptx=%s grid=%ux%ux%u block=%ux%ux%u shared=%u "
-              "dtype=%s shape=%lldx%lldx%lldx%lldx%lld scale=%.9g softcap=%g "
+  std::printf("%s: kernel=%s ptx=%s grid=%ux%sx%u block=%ux%ux%u shared=%u "
+              "dtype=%s shape=%sx%sx%lldx%lldx%lld scale=%.9g softcap=%g "
               "slices=%s pairs=%s flops=%.6g work=%s\n",
               options.manifestPath.c_str(), manifest.kernel.c_str(),
-              manifest.ptxFile.c_str(), manifest.grid[0], manifest.grid[1],
+              manifest.ptxFile.c_str(), manifest.grid[0],
+              manifest.grid[1] ? std::to_string(manifest.grid[1]).c_str() : "?",
               manifest.grid[2], manifest.block[0], manifest.block[1],
               manifest.block[2], manifest.sharedBytes,
               std::string(stringifyElementType(manifest.dtype)).c_str(),
-              (long long)shape.numQ, (long long)shape.numK,
+              count(shape.numQ).c_str(), count(shape.numK).c_str(),
               (long long)shape.headsQ, (long long)shape.headsK,
               (long long)shape.headDim, manifest.params.scale,
               manifest.params.softcap,
-              manifest.hasRuntimeMask() && shape.numQ == kDynamicExtent
-                  ? "run-time"
-                  : std::to_string(manifest.mask.size()).c_str(),
+              maskGiven ? std::to_string(manifest.mask.size()).c_str()
+                        : "run-time",
               mask::formatPairCount(pairs).c_str(),
               4.0 * double(pairs) * double(perPair),
               mask::formatPairCount(work).c_str());
@@ -1014,7 +1020,7 @@ int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
   // A run-time mask's kernel on its own has no problem size to report.
   if (manifest->hasRuntimeMask() && options.maskOfPath.empty() &&
       options.rangesPath.empty())
-    return printInfo(options, *manifest);
+    return printInfo(options, *manifest, /*maskGiven=*/false);
   std::optional<KernelManifest> attention =
       attentionOf(options, *manifest, &problem);
   if (!attention)
@@ -1024,7 +1030,7 @@ int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
       !planSchedule(*manifest->schedule, attention->mask,
                     attention->shape.numQ, attention->shape.numK, &problem))
     return error(options, options.manifestPath + ": " + problem);
-  return printInfo(options, *attention);
+  return printInfo(options, *attention, /*maskGiven=*/true);
 }
 
 std::optional<RangesCall>
