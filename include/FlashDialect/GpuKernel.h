@@ -13,6 +13,7 @@
 #define FATTN_GPUKERNEL_H
 
 #include "FlashDialect/GpuTarget.h"
+#include "FlashDialect/Runtime/Manifest.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Value.h"
@@ -24,10 +25,11 @@
 
 namespace mlir::fattn {
 
-/// What a kernel parameter is for; the manifest and the runtime read it.
-/// Schedule buffers hold a run-time plan's records (i32), which the runtime
-/// computes from the mask; scalars are i32 values such as token counts.
-enum class KernelParamRole { Input, Output, Schedule, Scalar };
+/// What a kernel parameter is for: the manifest's and the runtime's
+/// vocabulary (Runtime/Manifest.h). Schedule buffers hold a run-time plan's
+/// records (i32), which the runtime computes from the mask; scalars are i32
+/// values such as token counts.
+using KernelParamRole = ::fattn::runtime::ParamRole;
 
 /// One kernel parameter: a global pointer to a contiguous buffer, described
 /// by the memref it was made from (element type and shape), or an i32

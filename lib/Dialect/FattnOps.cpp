@@ -405,7 +405,8 @@ LogicalResult TileScheduleOp::verify() {
   if (failed(verifyScheduleOperands(*this)) ||
       failed(verifyColumns(*this, "item_k_tiles", getItemKTiles().getType(),
                            4)) ||
-      failed(verifyColumns(*this, "slices", getSlices().getType(), 5)))
+      failed(verifyColumns(*this, "slices", getSlices().getType(),
+                           ::fattn::mask::kSliceFields)))
     return failure();
   return success();
 }
@@ -416,7 +417,8 @@ LogicalResult KernelScheduleOp::verify() {
                            ::fattn::mask::KernelScheduleTables::kSlotFields)) ||
       failed(verifyColumns(*this, "items", getItems().getType(),
                            ::fattn::mask::KernelScheduleTables::kItemFields)) ||
-      failed(verifyColumns(*this, "slices", getSlices().getType(), 5)))
+      failed(verifyColumns(*this, "slices", getSlices().getType(),
+                           ::fattn::mask::kSliceFields)))
     return failure();
   if (getMaxItemsPerTile() < 1 ||
       getMaxItemsPerTile() > ::fattn::mask::kMaxTileMapEntries)

@@ -235,11 +235,9 @@ std::optional<std::string> CpuExecutable::runRanges(
   const runtime::AttentionShape &s = program.shape;
   if (!program.hasRuntimeMask)
     return std::string("the program's mask is an attribute; use run()");
-  for (auto [fixed, given, name] : {std::tuple{s.numQ, numQ, "query"},
-                                    std::tuple{s.numK, numK, "key"}})
-    if (fixed != runtime::kDynamicExtent && fixed != given)
-      return std::string("the program takes ") + std::to_string(fixed) + " " +
-             name + " tokens, not " + std::to_string(given);
+  if (std::optional<std::string> problem =
+          runtime::checkCallTokens(s, numQ, numK))
+    return "the program was " + *problem;
   std::string problem;
   if (!mask::maskFromRanges(qRanges, kRanges, kinds, count, numQ, numK,
                             &problem))

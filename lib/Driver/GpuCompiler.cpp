@@ -43,25 +43,16 @@ static FailureOr<runtime::KernelParam> kernelParam(gpu::LaunchFuncOp launch,
   auto role = dictionary ? dictionary.getAs<StringAttr>("role") : nullptr;
   auto type = dictionary ? dictionary.getAs<TypeAttr>("type") : nullptr;
   auto extents = dictionary ? dictionary.getAs<ArrayAttr>("extents") : nullptr;
-  static const std::pair<StringRef, runtime::ParamRole> kRoles[] = {
-      {"input", runtime::ParamRole::Input},
-      {"output", runtime::ParamRole::Output},
-      {"schedule", runtime::ParamRole::Schedule},
-      {"scalar", runtime::ParamRole::Scalar}};
-  const auto *match =
-      role ? llvm::find_if(kRoles,
-                           [&](const auto &entry) {
-                             return entry.first == role.getValue();
-                           })
-           : std::end(kRoles);
+  std::optional<runtime::ParamRole> parsedRole =
+      role ? runtime::parseParamRole(role.getValue()) : std::nullopt;
   auto malformed = [&] {
     return launch.emitError("malformed kernel parameter ") << entry;
   };
-  if (!name || !type || match == std::end(kRoles))
+  if (!name || !type || !parsedRole)
     return malformed();
   runtime::KernelParam param;
   param.name = name.str();
-  param.role = match->second;
+  param.role = *parsedRole;
   if (param.isScalar()) {
     if (!type.getValue().isInteger(32) || extents)
       return malformed();

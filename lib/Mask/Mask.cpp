@@ -292,6 +292,18 @@ std::optional<Mask> maskFromRanges(const int32_t *qRanges,
   return mask;
 }
 
+MaskRanges rangesOfMask(const Mask &mask) {
+  MaskRanges ranges;
+  for (const Slice &slice : mask) {
+    ranges.qRanges.insert(ranges.qRanges.end(),
+                          {int32_t(slice.qBegin), int32_t(slice.qEnd)});
+    ranges.kRanges.insert(ranges.kRanges.end(),
+                          {int32_t(slice.kBegin), int32_t(slice.kEnd)});
+    ranges.kinds.push_back(static_cast<int32_t>(slice.kind));
+  }
+  return ranges;
+}
+
 PairCount countAttendedPairs(const Mask &mask) {
   PairCount pairs = 0;
   for (const Slice &slice : mask)

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <tuple>
 
 namespace fattn::runtime {
 
@@ -162,11 +161,11 @@ scheduleArgument(const KernelParam &param, const ScheduleBinding &schedule) {
       return std::nullopt;
     return schedule.tables + *offset * sizeof(int32_t);
   }
-  if (param.name == "num_q")
+  if (param.name == plan_param::kNumQ)
     return cuda::CUdeviceptr(plan.numQ);
-  if (param.name == "num_k")
+  if (param.name == plan_param::kNumK)
     return cuda::CUdeviceptr(plan.numK);
-  if (param.name == "num_slots")
+  if (param.name == plan_param::kNumSlots)
     return cuda::CUdeviceptr(plan.numSlots);
   return std::nullopt;
 }
@@ -211,13 +210,9 @@ static std::optional<std::string> refuseCall(const KernelManifest &spec,
   if (!spec.schedule)
     return "kernel " + spec.kernel +
            " was compiled with its mask; it takes no run-time mask";
-  for (auto [fixed, given, name] :
-       {std::tuple{spec.shape.numQ, numQ, "query"},
-        std::tuple{spec.shape.numK, numK, "key"}})
-    if (fixed != kDynamicExtent && fixed != given)
-      return "kernel " + spec.kernel + " was compiled for " +
-             std::to_string(fixed) + " " + name + " tokens; the call has " +
-             std::to_string(given);
+  if (std::optional<std::string> problem =
+          checkCallTokens(spec.shape, numQ, numK))
+    return "kernel " + spec.kernel + " was " + *problem;
   return std::nullopt;
 }
 
@@ -243,19 +238,6 @@ AttentionKernel::planRanges(const int32_t *qRanges, const int32_t *kRanges,
   }
   return planScheduleFromRanges(*spec.schedule, qRanges, kRanges, kinds, count,
                                 numQ, numK, error);
-}
-
-Status AttentionKernel::launch(const AttentionBuffers &buffers,
-                               const PlannedSchedule &plan,
-                               ScheduleBuffer &tables,
-                               cuda::CUstream stream) const {
-  if (Status status = tables.upload(*driver, plan, stream); !status)
-    return status;
-  KernelArguments arguments;
-  if (Status status = bind(buffers, arguments, {&plan, tables.pointer()});
-      !status)
-    return status;
-  return launch(arguments, stream);
 }
 
 Status ScheduleBuffer::upload(const cuda::Driver &driver,
@@ -377,7 +359,7 @@ Status AttentionKernel::launch(const KernelArguments &arguments,
     }
     scalars[index] = int32_t(values[index]);
     params.push_back(&scalars[index]);
-    if (param.name == "num_slots")
+    if (param.name == plan_param::kNumSlots)
       config.grid[1] = unsigned(values[index]);
   }
   // No query tiles (no query tokens): nothing to write.

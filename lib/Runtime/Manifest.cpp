@@ -89,10 +89,11 @@ constexpr KeySpec kKeys[] = {
 };
 /// What a run-time mask's kernel takes besides q, k, v, out and lse: the
 /// tables and scalars the runtime fills in from its plan.
-const std::vector<std::string_view> kScheduleParams = {"slots", "items",
-                                                       "item_slices", "slices"};
-const std::vector<std::string_view> kScalarParams = {"num_q", "num_k",
-                                                     "num_slots"};
+const std::vector<std::string_view> kScheduleParams = {
+    plan_param::kSlots, plan_param::kItems, plan_param::kItemSlices,
+    plan_param::kSlices};
+const std::vector<std::string_view> kScalarParams = {
+    plan_param::kNumQ, plan_param::kNumK, plan_param::kNumSlots};
 /// Extents of one parameter: enough for any tensor a kernel takes.
 constexpr size_t kMaxParamRank = 8;
 constexpr size_t kMaxParams = 64;
@@ -336,18 +337,11 @@ Parser::parseParam(const std::vector<std::string_view> &fields) {
       return "duplicate param " + quoted(name);
   KernelParam param;
   param.name = std::string(name);
-  static const std::pair<const char *, ParamRole> kRoles[] = {
-      {"input", ParamRole::Input},
-      {"output", ParamRole::Output},
-      {"schedule", ParamRole::Schedule},
-      {"scalar", ParamRole::Scalar}};
-  const auto *role =
-      std::find_if(std::begin(kRoles), std::end(kRoles),
-                   [&](const auto &entry) { return fields[2] == entry.first; });
-  if (role == std::end(kRoles))
+  std::optional<ParamRole> role = parseParamRole(fields[2]);
+  if (!role)
     return "param role " + quoted(fields[2]) +
            " must be input, output, schedule or scalar";
-  param.role = role->second;
+  param.role = *role;
   if (param.role == ParamRole::Schedule || param.isScalar()) {
     if (fields[3] != "i32")
       return "param " + quoted(name) + " of role " + quoted(fields[2]) +
@@ -611,8 +605,8 @@ std::vector<KernelParam> forwardParams(ElementType dtype,
     return count == kDynamicExtent ? std::vector<std::string>{scalar}
                                    : std::vector<std::string>{};
   };
-  std::vector<std::string> queries = tokens(shape.numQ, "num_q"),
-                           keys = tokens(shape.numK, "num_k");
+  std::vector<std::string> queries = tokens(shape.numQ, plan_param::kNumQ),
+                           keys = tokens(shape.numK, plan_param::kNumK);
   return {
       {"q", Role::Input, dtype, {shape.numQ, shape.headsQ, shape.headDim},
        queries},
@@ -676,11 +670,9 @@ std::string formatManifest(const KernelManifest &manifest) {
   text += "grid " + dims(manifest.grid) + "\n";
   text += "block " + dims(manifest.block) + "\n";
   text += "shared " + std::to_string(manifest.sharedBytes) + "\n";
-  static const char *const kRoleNames[] = {"input", "output", "schedule",
-                                           "scalar"};
   for (const KernelParam &param : manifest.parameters) {
     text += "param " + param.name + " " +
-            kRoleNames[static_cast<int>(param.role)] + " " +
+            std::string(stringifyParamRole(param.role)) + " " +
             (param.role == ParamRole::Input || param.role == ParamRole::Output
                  ? std::string(stringifyElementType(param.dtype))
                  : std::string("i32"));

@@ -161,6 +161,19 @@ static std::string formatNumber(double value) {
   return text;
 }
 
+std::optional<std::string> checkCallTokens(const AttentionShape &compiled,
+                                           int64_t numQ, int64_t numK) {
+  const std::pair<int64_t, int64_t> counts[] = {{compiled.numQ, numQ},
+                                                {compiled.numK, numK}};
+  const char *const names[] = {"query", "key"};
+  for (int i = 0; i < 2; ++i)
+    if (counts[i].first != kDynamicExtent && counts[i].first != counts[i].second)
+      return "compiled for " + std::to_string(counts[i].first) + " " +
+             names[i] + " tokens; the call has " +
+             std::to_string(counts[i].second);
+  return std::nullopt;
+}
+
 std::optional<std::string> checkParams(const AttentionParams &params) {
   for (auto [name, value] :
        {std::pair{"scale", params.scale}, {"softcap", params.softcap}})

@@ -54,14 +54,14 @@ std::string tooManyItems(const mask::KernelScheduleTables &tables,
 
 std::optional<size_t>
 PlannedSchedule::tableOffset(std::string_view name) const {
-  if (name == "slots")
-    return slots;
-  if (name == "items")
-    return items;
-  if (name == "item_slices")
-    return itemSlices;
-  if (name == "slices")
-    return slices;
+  const std::pair<const char *, size_t> tables[] = {
+      {plan_param::kSlots, slots},
+      {plan_param::kItems, items},
+      {plan_param::kItemSlices, itemSlices},
+      {plan_param::kSlices, slices}};
+  for (auto [table, offset] : tables)
+    if (name == table)
+      return offset;
   return std::nullopt;
 }
 

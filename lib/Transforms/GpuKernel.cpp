@@ -125,19 +125,6 @@ ArrayAttr mlir::fattn::describeKernelParams(MLIRContext *context,
                                             ArrayRef<KernelParam> parameters) {
   Builder b(context);
   SmallVector<Attribute> entries;
-  auto roleName = [](KernelParamRole role) {
-    switch (role) {
-    case KernelParamRole::Input:
-      return "input";
-    case KernelParamRole::Output:
-      return "output";
-    case KernelParamRole::Schedule:
-      return "schedule";
-    case KernelParamRole::Scalar:
-      return "scalar";
-    }
-    return "input";
-  };
   for (const KernelParam &param : parameters) {
     Type type = param.isScalar() ? Type(b.getI32Type()) : param.memref.getType();
     SmallVector<Attribute> extents;
@@ -145,7 +132,7 @@ ArrayAttr mlir::fattn::describeKernelParams(MLIRContext *context,
       extents.push_back(b.getStringAttr(name));
     SmallVector<NamedAttribute> fields = {
         b.getNamedAttr("name", b.getStringAttr(param.name)),
-        b.getNamedAttr("role", b.getStringAttr(roleName(param.role))),
+        b.getNamedAttr("role", b.getStringAttr(::fattn::runtime::stringifyParamRole(param.role))),
         b.getNamedAttr("type", TypeAttr::get(type))};
     if (!extents.empty())
       fields.push_back(b.getNamedAttr("extents", b.getArrayAttr(extents)));

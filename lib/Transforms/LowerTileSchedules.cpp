@@ -8,6 +8,7 @@
 
 #include "FlashDialect/CpuSchedule.h"
 #include "FlashDialect/FattnOps.h"
+#include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -104,7 +105,8 @@ LogicalResult lower(ModuleOp module, TileScheduleOp op) {
   Value boundaries = arith::AddIOp::create(
       b, loc, tiles, arith::ConstantIndexOp::create(b, loc, 1));
   std::pair<int64_t, Value> shapes[] = {
-      {0, boundaries}, {0, boundaries}, {0, items}, {4, items}, {5, slices}};
+      {0, boundaries}, {0, boundaries}, {0, items}, {4, items},
+      {::fattn::mask::kSliceFields, slices}};
   SmallVector<Value> tables;
   for (auto [columns, rows] : shapes)
     tables.push_back(

@@ -183,9 +183,11 @@ Value addRuntimeScheduleParams(OpBuilder &b, TiledAttention &tiled) {
     return MemRefType::get(shape, b.getI32Type());
   };
   using Records = ::fattn::mask::KernelScheduleTables;
+  namespace Plan = ::fattn::runtime::plan_param;
   auto records = KernelScheduleOp::create(
       b, plan.getLoc(), table(Records::kSlotFields),
-      table(Records::kItemFields), table(0), table(5), b.getIndexType(),
+      table(Records::kItemFields), table(0),
+      table(::fattn::mask::kSliceFields), b.getIndexType(),
       plan.getQRanges(), plan.getKRanges(), plan.getKinds(), plan.getNumQ(),
       plan.getNumK(), plan.getBlockQ(), plan.getBlockK(),
       plan.getWholeKeyTiles(), plan.getAlignQueryTiles(),
@@ -198,17 +200,17 @@ Value addRuntimeScheduleParams(OpBuilder &b, TiledAttention &tiled) {
          cast<MemRefType>(param.memref.getType()).getShape())
       if (ShapedType::isDynamic(extent))
         param.dynamicExtents.push_back(param.name == "k" || param.name == "v"
-                                           ? "num_k"
-                                           : "num_q");
+                                           ? Plan::kNumK
+                                           : Plan::kNumQ);
   std::pair<const char *, Value> schedule[] = {
-      {"slots", records.getSlots()},
-      {"items", records.getItems()},
-      {"item_slices", records.getItemSlices()},
-      {"slices", records.getSlices()}};
+      {Plan::kSlots, records.getSlots()},
+      {Plan::kItems, records.getItems()},
+      {Plan::kItemSlices, records.getItemSlices()},
+      {Plan::kSlices, records.getSlices()}};
   std::pair<const char *, Value> scalars[] = {
-      {"num_q", plan.getNumQ()},
-      {"num_k", plan.getNumK()},
-      {"num_slots", records.getNumSlots()}};
+      {Plan::kNumQ, plan.getNumQ()},
+      {Plan::kNumK, plan.getNumK()},
+      {Plan::kNumSlots, records.getNumSlots()}};
   for (auto [name, value] : schedule)
     spec.parameters.push_back({name, Role::Schedule, value, {}});
   for (auto [name, value] : scalars)

@@ -331,7 +331,8 @@ ScheduleTables AttentionTiler::planAtRunTime(OpBuilder &b) {
     return value ? value : arith::ConstantIndexOp::create(b, loc, extent);
   };
   auto schedule = TileScheduleOp::create(
-      b, loc, dynamic(0), dynamic(0), dynamic(0), dynamic(4), dynamic(5),
+      b, loc, dynamic(0), dynamic(0), dynamic(0), dynamic(4),
+      dynamic(mask::kSliceFields),
       b.getIndexType(), op.getQRanges(), op.getKRanges(), op.getKinds(),
       count(numQValue, numQ), count(numKValue, numK), blockQ, blockK,
       keyEdge == mask::KeyEdge::Whole,

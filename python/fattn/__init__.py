@@ -24,7 +24,7 @@ from .compiler import CompiledProgram, compile_program, find_fattn_run
 from .errors import CompileError, FattnError
 from .functional import (ITEM_CLASSES, flash_attn_varlen_func,
                          flex_flash_attn_func, kernel_dirs,
-                         runtime_kernel_name, select_kernel, window_slices)
+                         runtime_kernel_name, window_slices)
 from .kernel import Kernel, KernelInfo, KernelParam
 from .library import (DTYPE_NAMES, Library, default_library_paths,
                       load_library)
@@ -37,6 +37,5 @@ __all__ = [
     "KernelInfo", "KernelParam", "Library", "Slice", "compile_program",
     "count_pairs", "default_library_paths", "find_fattn_run",
     "flash_attn_varlen_func", "flex_flash_attn_func", "kernel_dirs",
-    "load_library", "runtime_kernel_name", "same_pairs", "select_kernel",
-    "window_slices",
+    "load_library", "runtime_kernel_name", "same_pairs", "window_slices",
 ]

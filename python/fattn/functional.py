@@ -199,13 +199,15 @@ def _kernel(name, attention, items, dirs, library, stream):
         return _loaded[key]
 
 
-def select_kernel(attention, ranges, num_q, num_k, kernels_dir=None,
-                  library=None, stream=None):
-    """The kernel of ATTENTION (dtype, heads_q, heads_k, head_dim, scale,
-    softcap) of the smallest item class that holds the call's plan, and the
-    lock its launches on STREAM (a CUstream handle) take. RANGES is
-    (q_ranges, k_ranges, kinds) on the host. Raises FattnError for an
-    invalid call (from the planner) or when no kernel is found."""
+def _launch_smallest_class(attention, launch, kernels_dir, library, stream):
+    """Calls LAUNCH(kernel) with the kernel of ATTENTION (dtype, heads_q,
+    heads_k, head_dim, scale, softcap) of the smallest item class that holds
+    the call's plan, under the lock of its launches on STREAM (a CUstream
+    handle). The runtime plans each call before it launches and refuses a
+    plan past the kernel's class untouched, so the refusal moves the call
+    to the next class: one plan per class tried, none made twice. Raises
+    FattnError for an invalid call (from the planner) or when no kernel is
+    found."""
     library = library or load_library()
     dirs = kernel_dirs(kernels_dir)
     missing = []
@@ -215,9 +217,11 @@ def select_kernel(attention, ranges, num_q, num_k, kernels_dir=None,
         if found is None:
             missing.append(name)
             continue
+        kernel, lock = found
         try:
-            found[0].plan_ranges(*ranges, num_q, num_k)
-            return found
+            with lock:
+                launch(kernel)
+            return
         except FattnError as error:
             if _TOO_MANY_ITEMS not in str(error):
                 raise
@@ -342,14 +346,15 @@ def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
     attention = (dtype, heads_q, heads_k, head_dim, scale, softcap)
     ranges = (qr, kr, kinds)
     stream = torch.cuda.current_stream(q.device).cuda_stream
-    kernel, lock = select_kernel(attention, ranges, q.shape[0], k.shape[0],
-                                 kernels_dir, library, stream)
     q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
     out = torch.empty_like(q)
     lse = torch.empty(q.shape[0], heads_q, dtype=torch.float32,
                       device=q.device)
-    with lock:
-        kernel.launch_ranges(q, k, v, out, lse, *ranges, stream=stream)
+    _launch_smallest_class(
+        attention,
+        lambda kernel: kernel.launch_ranges(q, k, v, out, lse, *ranges,
+                                            stream=stream),
+        kernels_dir, library, stream)
     return out, lse.transpose(0, 1).contiguous()
 
 

@@ -146,6 +146,17 @@ def _int32_array(name, values, columns):
                                              "cpu") != "cpu":
         raise ValueError(f"{name} is on {values.device}; pass it on the host "
                          "(the runtime plans the call on the CPU)")
+    if str(getattr(values, "dtype", "")) == "torch.int32":
+        # Every value fits already: one copy, no loop over the values (a
+        # call's ranges are planned per launch).
+        flat = values.contiguous().reshape(-1)
+        count = flat.numel()
+        if count % columns:
+            raise ValueError(f"{name} must have {columns} columns")
+        array = (ctypes.c_int32 * max(1, count))()
+        if count:
+            ctypes.memmove(array, flat.data_ptr(), 4 * count)
+        return array
     flat = values.reshape(-1).tolist() if hasattr(values, "reshape") else [
         item for row in values
         for item in (row if isinstance(row, (list, tuple)) else [row])]

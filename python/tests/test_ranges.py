@@ -1,6 +1,7 @@
 """The argument checks of Kernel.launch_ranges / plan_ranges that need no
 GPU: how a run-time call's ranges become the C API's int32 arrays."""
 
+import ctypes
 import os
 import sys
 import unittest
@@ -39,6 +40,37 @@ class RangeArraysTest(unittest.TestCase):
             kernel._range_arrays([[0, 1]], [[0, 1.5]], None)
         with self.assertRaisesRegex(ValueError, "must have 2 columns"):
             kernel._range_arrays([[0, 1, 2]], [[0, 1]], None)
+
+    def test_int32_tensors_are_copied_whole(self):
+        # A stand-in for a contiguous CPU torch.int32 tensor.
+        class HostInt32:
+            dtype = "torch.int32"
+            device = type("Device", (), {"type": "cpu"})()
+
+            def __init__(self, values):
+                self.buffer = (ctypes.c_int32 * len(values))(*values)
+
+            def __len__(self):
+                return len(self.buffer) // 2
+
+            def contiguous(self):
+                return self
+
+            def reshape(self, *shape):
+                return self
+
+            def numel(self):
+                return len(self.buffer)
+
+            def data_ptr(self):
+                return ctypes.addressof(self.buffer)
+
+        q, k, kinds, count = kernel._range_arrays(
+            HostInt32([0, 10, 10, 20]), HostInt32([0, 10, 0, 20]), None)
+        self.assertEqual((list(q), list(k), count),
+                         ([0, 10, 10, 20], [0, 10, 0, 20], 2))
+        with self.assertRaisesRegex(ValueError, "must have 2 columns"):
+            kernel._int32_array("q_ranges", HostInt32([0, 1, 2]), 2)
 
     def test_device_tensors_are_refused(self):
         class CudaTensor:

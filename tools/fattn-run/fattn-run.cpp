@@ -373,16 +373,11 @@ static int runOnCpu(ModuleOp module, const mlir::fattn::AttentionProgram &progra
   std::vector<float> lse(shape.lseElements(), std::nanf(""));
   auto runStart = Clock::now();
   if (program.hasRuntimeMask) {
-    std::vector<int32_t> qRanges, kRanges, kinds;
-    for (const mask::Slice &slice : attention.mask) {
-      qRanges.insert(qRanges.end(), {int32_t(slice.qBegin), int32_t(slice.qEnd)});
-      kRanges.insert(kRanges.end(), {int32_t(slice.kBegin), int32_t(slice.kEnd)});
-      kinds.push_back(static_cast<int32_t>(slice.kind));
-    }
+    mask::MaskRanges ranges = mask::rangesOfMask(attention.mask);
     if (std::optional<std::string> refused = (*executable)->runRanges(
             q.data(), k.data(), v.data(), out.data(), lse.data(),
-            qRanges.data(), kRanges.data(), kinds.data(),
-            int64_t(kinds.size()), shape.numQ, shape.numK)) {
+            ranges.qRanges.data(), ranges.kRanges.data(), ranges.kinds.data(),
+            ranges.count(), shape.numQ, shape.numK)) {
       llvm::errs() << "fattn-run: " << rangesFile << ": " << *refused << "\n";
       return 2;
     }

@@ -147,17 +147,12 @@ TEST_P(CpuExecutionTest, RuntimeFormMatchesFp64Reference) {
       context, program);
   ASSERT_TRUE(executable);
   ASSERT_TRUE(program.hasRuntimeMask);
-  std::vector<int32_t> qRanges, kRanges, kinds;
-  for (const Slice &slice : c.mask) {
-    qRanges.insert(qRanges.end(), {int32_t(slice.qBegin), int32_t(slice.qEnd)});
-    kRanges.insert(kRanges.end(), {int32_t(slice.kBegin), int32_t(slice.kEnd)});
-    kinds.push_back(static_cast<int32_t>(slice.kind));
-  }
+  mask::MaskRanges ranges = mask::rangesOfMask(c.mask);
   CaseBuffers b(c.shape);
   std::optional<std::string> problem = executable->runRanges(
       b.q.data(), b.k.data(), b.v.data(), b.out.data(), b.lse.data(),
-      qRanges.data(), kRanges.data(), kinds.data(), int64_t(kinds.size()),
-      c.shape.numQ, c.shape.numK);
+      ranges.qRanges.data(), ranges.kRanges.data(), ranges.kinds.data(),
+      ranges.count(), c.shape.numQ, c.shape.numK);
   ASSERT_FALSE(problem) << *problem;
   expectMatchesReference(c, b);
 }

@@ -23,15 +23,19 @@
 
 using namespace ::fattn::testing;
 
-/// The most work items a query tile of the GPU's default tiling has, as a
-/// power of two (the kernel searches them in log2 steps anyway).
+/// The most work items a query tile of the GPU's default tiling (fattn-run's
+/// 128 x 64, the GPU pipeline's key edge and query tiles) has, as a power of
+/// two (the kernel searches them in log2 steps anyway).
 static int64_t itemsPerTile(const ::fattn::mask::Mask &mask,
                             const runtime::AttentionShape &shape) {
   std::optional<::fattn::mask::WorkSchedule> schedule =
       ::fattn::mask::buildWorkSchedule(
           mask, shape.numQ, shape.numK, {128, 64},
-          ::fattn::mask::KeyEdge::Whole,
-          ::fattn::mask::QueryTiles::SliceAligned);
+          mlir::fattn::kGpuWholeKeyTiles ? ::fattn::mask::KeyEdge::Whole
+                                         : ::fattn::mask::KeyEdge::Clipped,
+          mlir::fattn::kGpuAlignQueryTiles
+              ? ::fattn::mask::QueryTiles::SliceAligned
+              : ::fattn::mask::QueryTiles::Uniform);
   int64_t most = schedule ? ::fattn::mask::kernelScheduleTables(*schedule)
                                 .maxItemsPerTile
                           : 1;

@@ -145,6 +145,14 @@ std::optional<Mask> maskFromRanges(const int32_t *qRanges,
                                    int64_t numQ, int64_t numK,
                                    std::string *error = nullptr);
 
+/// The inverse: a mask whose bounds fit int32 (any mask valid for kernel
+/// lengths) as MagiAttention's arrays, for calling a run-time program.
+struct MaskRanges {
+  std::vector<int32_t> qRanges, kRanges, kinds; // N x 2, N x 2, N
+  int64_t count() const { return int64_t(kinds.size()); }
+};
+MaskRanges rangesOfMask(const Mask &mask);
+
 //===----------------------------------------------------------------------===//
 // Pair counting and normalization
 //===----------------------------------------------------------------------===//

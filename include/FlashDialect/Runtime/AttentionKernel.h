@@ -94,10 +94,6 @@ public:
                                             const int32_t *kinds, int64_t count,
                                             int64_t numQ, int64_t numK,
                                             std::string *error) const;
-  /// upload, bind and launch of a run-time mask's call.
-  cuda::Status launch(const AttentionBuffers &buffers,
-                      const PlannedSchedule &plan, ScheduleBuffer &tables,
-                      cuda::CUstream stream) const;
 
   /// A count other than the parameters', null or misaligned pointers
   /// (inputs and schedule tables to 16 bytes, outputs to 4), scalars past

@@ -62,6 +62,33 @@ constexpr int kManifestVersion = 3;
 
 enum class ParamRole { Input, Output, Schedule, Scalar };
 
+/// The parameters of a run-time-mask kernel that the runtime fills in from
+/// each call's plan, by the names the compiler gives them.
+namespace plan_param {
+inline constexpr const char *kSlots = "slots";
+inline constexpr const char *kItems = "items";
+inline constexpr const char *kItemSlices = "item_slices";
+inline constexpr const char *kSlices = "slices";
+inline constexpr const char *kNumQ = "num_q";
+inline constexpr const char *kNumK = "num_k";
+inline constexpr const char *kNumSlots = "num_slots";
+} // namespace plan_param
+
+/// The role's word in manifests and in the compiler's kernel description
+/// ("input", "output", "schedule", "scalar"), and back.
+inline std::string_view stringifyParamRole(ParamRole role) {
+  constexpr std::string_view kNames[] = {"input", "output", "schedule",
+                                         "scalar"};
+  return kNames[static_cast<int>(role)];
+}
+inline std::optional<ParamRole> parseParamRole(std::string_view name) {
+  for (ParamRole role : {ParamRole::Input, ParamRole::Output,
+                         ParamRole::Schedule, ParamRole::Scalar})
+    if (stringifyParamRole(role) == name)
+      return role;
+  return std::nullopt;
+}
+
 /// One kernel parameter: a device pointer to a contiguous buffer, or (role
 /// Scalar) an i32 value.
 struct KernelParam {
@@ -76,7 +103,6 @@ struct KernelParam {
   std::vector<std::string> extentScalars;
 
   bool isScalar() const { return role == ParamRole::Scalar; }
-  bool isBuffer() const { return !isScalar(); }
   /// Bytes of one element: 4 for schedule tables.
   size_t elementSize() const;
   /// Static extents only.

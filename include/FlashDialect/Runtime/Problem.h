@@ -51,6 +51,12 @@ struct AttentionParams {
 /// past FlashDialect/Limits.h), or nullopt.
 std::optional<std::string> checkShape(const AttentionShape &shape);
 
+/// Why a call of numQ x numK tokens does not fit `compiled`, whose token
+/// counts are fixed unless kDynamicExtent ("compiled for 128 query tokens;
+/// the call has 200"), or nullopt.
+std::optional<std::string> checkCallTokens(const AttentionShape &compiled,
+                                           int64_t numQ, int64_t numK);
+
 /// Scale and softcap problems in words: each must be 0 (the default: 1/sqrt
 /// of the head dim; no softcap) or positive, finite and at most
 /// limits::kMaxScoreScale. nullopt when fine.

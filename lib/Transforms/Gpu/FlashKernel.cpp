@@ -13,6 +13,7 @@
 using namespace mlir;
 using namespace mlir::fattn;
 using namespace mlir::fattn::codegen;
+namespace Plan = ::fattn::runtime::plan_param;
 
 namespace {
 constexpr StringLiteral kSharedMemorySymbol = "fattn_shared_memory";
@@ -106,7 +107,7 @@ void FlashKernel::emitLaunchGuard() {
   bool runtimeSlots = kernelSpec.runtimeSchedule.has_value();
   SmallVector<Value, 4> operands;
   if (runtimeSlots)
-    operands.push_back(parameter("num_slots"));
+    operands.push_back(parameter(Plan::kNumSlots));
   std::string slots =
       runtimeSlots ? "$0" : std::to_string(kernelSpec.numQTiles());
   emitPtx(b, loc,
@@ -152,7 +153,8 @@ void FlashKernel::emitTables(gpu::GPUModuleOp module) {
 
 std::pair<Value, int64_t> FlashKernel::tableBase(ScheduleTable table) {
   if (kernelSpec.runtimeSchedule) {
-    const char *names[] = {"slots", "items", "item_slices", "slices"};
+    const char *names[] = {Plan::kSlots, Plan::kItems, Plan::kItemSlices,
+                           Plan::kSlices};
     return {parameter(names[static_cast<int>(table)]), 0};
   }
   int64_t offsets[] = {tableLayout.slots, tableLayout.items,
@@ -181,12 +183,12 @@ Value FlashKernel::parameter(StringRef name) {
 }
 
 Value FlashKernel::numQ() {
-  return ShapedType::isDynamic(kernelSpec.numQ) ? parameter("num_q")
+  return ShapedType::isDynamic(kernelSpec.numQ) ? parameter(Plan::kNumQ)
                                                 : c32(kernelSpec.numQ);
 }
 
 Value FlashKernel::numK() {
-  return ShapedType::isDynamic(kernelSpec.numK) ? parameter("num_k")
+  return ShapedType::isDynamic(kernelSpec.numK) ? parameter(Plan::kNumK)
                                                 : c32(kernelSpec.numK);
 }
 
