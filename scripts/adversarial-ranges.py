@@ -2,12 +2,13 @@
 """adversarial-ranges.py DIR: the run-time calls the sanitizer stage runs.
 
 Writes DIR/NAME.ranges in fattn-launch --ranges' format ("tokens NUM_Q
-NUM_K", then "Q_BEGIN Q_END K_BEGIN K_END KIND" a line) for the inputs a
-careless or hostile caller can give a run-time-mask kernel. Files named
-refused-* must be refused before any launch (fattn-launch exits 2 naming
-the slice); the others must run, pass the check and stay memcheck-clean.
-The kernel they run needs 2 query heads, 1 key head, head dim 64 and
-max-items-per-tile of at least 1024 (stage-device.sh --adversarial).
+NUM_K", "heads HQ HK", optionally "scale S", then "Q_BEGIN Q_END K_BEGIN
+K_END KIND" a line) for the inputs a careless or hostile caller can give a
+run-time-mask kernel. Files named refused-* must be refused before any
+launch (fattn-launch exits 2 naming the slice or the value); the others
+must run, pass the check and stay memcheck-clean. The kernel they run
+takes its heads and scale per call, has head dim 64 and max-items-per-tile
+of at least 1024 (stage-device.sh --adversarial).
 """
 import os
 import sys
@@ -39,15 +40,35 @@ def cases():
         (500, 999, 0, 777, BI_CAUSAL), (999, 1000, 776, 777, FULL)]
 
 
+# The call's heads and scale: (2, 1) and the default unless listed.
+HEADS = {
+    "refused-heads-not-a-multiple": (3, 2),
+    "refused-no-heads": (0, 1),
+    "many-heads-gqa": (24, 3),
+}
+SCALES = {"many-heads-gqa": 0.3, "refused-negative-scale": -1.0}
+
+
+def call_cases():
+    yield from cases()
+    yield "refused-heads-not-a-multiple", (100, 100), [(0, 100, 0, 100, FULL)]
+    yield "refused-no-heads", (100, 100), [(0, 100, 0, 100, FULL)]
+    yield "refused-negative-scale", (100, 100), [(0, 100, 0, 100, FULL)]
+    yield "many-heads-gqa", (300, 400), [(0, 300, 0, 400, CAUSAL)]
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: adversarial-ranges.py DIR", file=sys.stderr)
         return 2
     folder = sys.argv[1]
     os.makedirs(folder, exist_ok=True)
-    for name, (num_q, num_k), slices in cases():
+    for name, (num_q, num_k), slices in call_cases():
         with open(os.path.join(folder, name + ".ranges"), "w") as file:
             file.write(f"tokens {num_q} {num_k}\n")
+            file.write("heads %d %d\n" % HEADS.get(name, (2, 1)))
+            if name in SCALES:
+                file.write(f"scale {SCALES[name]!r}\n")
             for slice_ in slices:
                 file.write(" ".join(map(str, slice_)) + "\n")
     return 0

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """build-kernels.py DIR: the ahead-of-time run-time-mask kernel set.
 
-Compiles fattn.functional.AOT_ATTENTIONS x AOT_ITEM_CLASSES with fattn-synth
+Compiles fattn.functional.AOT_KERNELS x AOT_ITEM_CLASSES with fattn-synth
 and fattn-run ($FATTN_RUN / $FATTN_SYNTH, else build/bin) into DIR, named as
 fattn.flex_flash_attn_func looks them up, so that a GPU machine without LLVM
-runs any mask and any length of those attentions. The build runs it as the
+runs any mask, length, head count, scale and softcap with them. The build runs it as the
 target fattn-kernels (DIR = build/kernels); carry DIR to the GPU machine.
 """
 import os

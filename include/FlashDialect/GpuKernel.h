@@ -16,6 +16,7 @@
 #include "FlashDialect/Runtime/Manifest.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
 
@@ -32,18 +33,24 @@ namespace mlir::fattn {
 using KernelParamRole = ::fattn::runtime::ParamRole;
 
 /// One kernel parameter: a global pointer to a contiguous buffer, described
-/// by the memref it was made from (element type and shape), or an i32
-/// scalar made from an index value. The kernel takes them in the order of
-/// FlashKernelSpec::parameters.
+/// by the memref it was made from (element type and shape), or a scalar: an
+/// i32 made from an index value, or an f32 value. The kernel takes them in
+/// the order of FlashKernelSpec::parameters.
 struct KernelParam {
   std::string name; // "q", "k", "v", "out", "lse", "slots", "num_q", ...
   KernelParamRole role = KernelParamRole::Input;
-  Value memref;     // the host-side buffer or index value the launch passes
-  /// For each dynamic extent of the memref, in order, the scalar parameter
-  /// that gives it ("num_q").
+  Value memref;     // the host-side buffer or scalar value the launch passes
+  /// For each dynamic extent of abiType(), in order, the scalar parameter
+  /// that gives it ("num_q", "heads_q").
   SmallVector<std::string> dynamicExtents;
+  /// The buffer's type as the kernel takes it where that differs from the
+  /// memref's: a run-time kernel's head counts are scalars, so its q, k, v,
+  /// out and lse have dynamic head extents whatever the program fixed.
+  MemRefType kernelType;
 
   bool isScalar() const { return role == KernelParamRole::Scalar; }
+  /// i32 or f32 for a scalar, else the buffer's type as the kernel takes it.
+  Type abiType() const;
 };
 
 /// A schedule planned when the kernel runs (fattn.tile_schedule): the kernel
@@ -108,8 +115,8 @@ std::optional<std::string> checkWarpsAndStages(int64_t warps, int64_t stages);
 
 /// The launch's description of the kernel's parameters, for the manifest
 /// writer (GpuCompiler): an array of {name, role = "input" | "output" |
-/// "schedule" | "scalar", type = the memref or i32, extents = the names of
-/// the dynamic extents' scalars}, in argument order.
+/// "schedule" | "scalar", type = the memref or i32 / f32, extents = the
+/// names of the dynamic extents' scalars}, in argument order.
 constexpr llvm::StringLiteral kKernelParamsAttrName = "fattn.kernel_params";
 ArrayAttr describeKernelParams(MLIRContext *context,
                                ArrayRef<KernelParam> parameters);

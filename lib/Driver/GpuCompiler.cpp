@@ -14,15 +14,15 @@ using namespace mlir;
 using namespace mlir::fattn;
 namespace runtime = ::fattn::runtime;
 
-/// The launch's constant dimensions; with `dynamicY`, y is 0 (the run-time
-/// plan's slot count).
+/// The launch's constant dimensions; those of `dynamic` are 0 (the run-time
+/// plan's slot count in y, the call's heads in x).
 static FailureOr<std::array<unsigned, 3>>
 constantDims(gpu::LaunchFuncOp launch, gpu::KernelDim3 dims,
-             bool dynamicY = false) {
+             std::array<bool, 3> dynamic = {false, false, false}) {
   std::array<unsigned, 3> result = {0, 0, 0};
   Value values[] = {dims.x, dims.y, dims.z};
   for (int axis = 0; axis < 3; ++axis) {
-    if (axis == 1 && dynamicY)
+    if (dynamic[axis])
       continue;
     APInt constant;
     if (!matchPattern(values[axis], m_ConstantInt(&constant)))
@@ -54,8 +54,11 @@ static FailureOr<runtime::KernelParam> kernelParam(gpu::LaunchFuncOp launch,
   param.name = name.str();
   param.role = *parsedRole;
   if (param.isScalar()) {
-    if (!type.getValue().isInteger(32) || extents)
+    Type scalar = type.getValue();
+    if (!(scalar.isInteger(32) || scalar.isF32()) || extents)
       return malformed();
+    if (scalar.isF32())
+      param.dtype = runtime::ElementType::F32;
     return param;
   }
   auto memref = dyn_cast<MemRefType>(type.getValue());
@@ -167,8 +170,17 @@ mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
       runtimeSchedule(module, launch);
   if (failed(schedule))
     return failure();
-  FailureOr<std::array<unsigned, 3>> grid = constantDims(
-      launch, launch.getGridSizeOperandValues(), schedule->has_value());
+  auto takes = [&](const char *name) {
+    return llvm::any_of(*params, [&](const runtime::KernelParam &param) {
+      return param.name == name;
+    });
+  };
+  namespace Call = runtime::call_param;
+  bool callHeads = takes(Call::kHeadsQ), callHeadsK = takes(Call::kHeadsK),
+       callScale = takes(Call::kScale), callSoftcap = takes(Call::kSoftcap);
+  FailureOr<std::array<unsigned, 3>> grid =
+      constantDims(launch, launch.getGridSizeOperandValues(),
+                   {callHeads, schedule->has_value(), false});
   FailureOr<std::array<unsigned, 3>> block =
       constantDims(launch, launch.getBlockSizeOperandValues());
   if (failed(grid) || failed(block))
@@ -185,6 +197,15 @@ mlir::fattn::compileForGpu(ModuleOp module, const AttentionProgram &program,
   manifest.dtype = program.elementType;
   manifest.shape = program.shape;
   manifest.params = program.params;
+  // What the kernel takes per call instead of the program's values.
+  if (callHeads)
+    manifest.shape.headsQ = runtime::kDynamicExtent;
+  if (callHeadsK)
+    manifest.shape.headsK = runtime::kDynamicExtent;
+  if (callScale)
+    manifest.params.scale = runtime::kCallParam;
+  if (callSoftcap)
+    manifest.params.softcap = runtime::kCallParam;
   manifest.mask = program.mask;
   manifest.schedule = *schedule;
   if (program.hasRuntimeMask != manifest.hasRuntimeMask())

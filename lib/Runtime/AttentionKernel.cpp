@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace fattn::runtime {
 
@@ -132,23 +133,32 @@ double AttentionKernel::flops() const {
          double(spec.shape.headDim);
 }
 
-// Run-time token counts (kDynamicExtent) have no size until a launch.
+// Run-time token and head counts (kDynamicExtent) have no size until a
+// launch.
 size_t AttentionKernel::qBytes() const {
-  return spec.shape.numQ < 0
+  return spec.shape.numQ < 0 || spec.shape.headsQ < 0
              ? 0
              : size_t(spec.shape.qElements()) * elementBytes(spec.dtype);
 }
 
 size_t AttentionKernel::kvBytes() const {
-  return spec.shape.numK < 0
+  return spec.shape.numK < 0 || spec.shape.headsK < 0
              ? 0
              : size_t(spec.shape.kvElements()) * elementBytes(spec.dtype);
 }
 
 size_t AttentionKernel::lseBytes() const {
-  return spec.shape.numQ < 0
+  return spec.shape.numQ < 0 || spec.shape.headsQ < 0
              ? 0
              : size_t(spec.shape.lseElements()) * sizeof(float);
+}
+
+/// An f32 scalar as KernelArguments carries it: its bit pattern.
+static cuda::CUdeviceptr floatArgument(double value) {
+  float narrow = float(value);
+  uint32_t bits;
+  std::memcpy(&bits, &narrow, sizeof(bits));
+  return cuda::CUdeviceptr(bits);
 }
 
 /// The value of a run-time mask's parameter `param` under `schedule`.
@@ -167,6 +177,15 @@ scheduleArgument(const KernelParam &param, const ScheduleBinding &schedule) {
     return cuda::CUdeviceptr(plan.numK);
   if (param.name == plan_param::kNumSlots)
     return cuda::CUdeviceptr(plan.numSlots);
+  const AttentionShape &shape = schedule.shape;
+  if (param.name == call_param::kHeadsQ)
+    return cuda::CUdeviceptr(shape.headsQ);
+  if (param.name == call_param::kHeadsK)
+    return cuda::CUdeviceptr(shape.headsK);
+  if (param.name == call_param::kScale)
+    return floatArgument(schedule.params.effectiveScale(shape));
+  if (param.name == call_param::kSoftcap)
+    return floatArgument(schedule.params.softcap);
   return std::nullopt;
 }
 
@@ -182,6 +201,14 @@ Status AttentionKernel::bind(const AttentionBuffers &buffers,
         (schedule.plan ? " was compiled with its mask; it takes no plan"
                        : " takes its mask at run time; launch it with a plan "
                          "of the mask"));
+  if (schedule.plan) {
+    AttentionShape call = schedule.shape;
+    call.numQ = schedule.plan->numQ;
+    call.numK = schedule.plan->numK;
+    if (std::optional<std::string> problem =
+            checkCall(spec.shape, spec.params, call, schedule.params))
+      return Status::failure("kernel " + spec.kernel + " was " + *problem);
+  }
   arguments.clear();
   for (const KernelParam &param : spec.parameters) {
     const auto *match = std::find_if(
@@ -281,6 +308,7 @@ Status AttentionKernel::checkBuffers(const KernelArguments &arguments) const {
   // Scalars first: dynamic extents are theirs.
   for (size_t index = 0; index < arguments.size(); ++index)
     if (spec.parameters[index].isScalar() &&
+        !spec.parameters[index].isFloatScalar() &&
         arguments[index] > uint64_t(INT32_MAX))
       return Status::failure(spec.parameters[index].name + " = " +
                              std::to_string(arguments[index]) +
@@ -357,10 +385,13 @@ Status AttentionKernel::launch(const KernelArguments &arguments,
       params.push_back(&values[index]);
       continue;
     }
-    scalars[index] = int32_t(values[index]);
+    // Either an int32 (checked) or an f32's bits.
+    scalars[index] = int32_t(uint32_t(values[index]));
     params.push_back(&scalars[index]);
     if (param.name == plan_param::kNumSlots)
       config.grid[1] = unsigned(values[index]);
+    if (param.name == call_param::kHeadsQ)
+      config.grid[0] = unsigned(values[index]);
   }
   // No query tiles (no query tokens): nothing to write.
   if (config.grid[1] == 0)

@@ -224,6 +224,7 @@ fattn_status fattn_kernel_launch_ranges(
     fattn_kernel *kernel, const void *q, const void *k, const void *v,
     void *out, float *lse, const int32_t *q_ranges, const int32_t *k_ranges,
     const int32_t *kinds, int64_t num_slices, int64_t num_q, int64_t num_k,
+    int64_t heads_q, int64_t heads_k, double scale, double softcap,
     void *stream) {
   fattn_status status = FATTN_STATUS_SUCCESS;
   std::optional<PlannedSchedule> plan =
@@ -245,7 +246,11 @@ fattn_status fattn_kernel_launch_ranges(
     return failure(FATTN_STATUS_CUDA_ERROR, upload.message);
   KernelArguments arguments;
   if (cuda::Status bound = kernel->kernel->bind(
-          buffers, arguments, {&*plan, kernel->schedule.pointer()});
+          buffers, arguments,
+          {&*plan, kernel->schedule.pointer(),
+           {num_q, num_k, heads_q, heads_k,
+            kernel->kernel->manifest().shape.headDim},
+           {scale, softcap}});
       !bound)
     return failure(FATTN_STATUS_BAD_ARGUMENT, bound.message);
   return launchArguments(*kernel, arguments, stream);
@@ -306,7 +311,9 @@ fattn_status fattn_kernel_param(const fattn_kernel *kernel, int64_t index,
       FATTN_PARAM_SCALAR};
   info->role = kRoles[static_cast<int>(param.role)];
   bool tensor = param.role == ParamRole::Input || param.role == ParamRole::Output;
-  info->dtype = tensor ? static_cast<fattn_dtype>(param.dtype) : FATTN_DTYPE_I32;
+  info->dtype = tensor || param.isFloatScalar()
+                    ? static_cast<fattn_dtype>(param.dtype)
+                    : FATTN_DTYPE_I32;
   info->rank = int(param.extents.size());
   std::copy(param.extents.begin(), param.extents.end(), info->extents);
   bool dynamic = std::count(param.extents.begin(), param.extents.end(),
@@ -339,7 +346,9 @@ fattn_status fattn_kernel_info(const fattn_kernel *kernel,
   info->heads_k = manifest.shape.headsK;
   info->head_dim = manifest.shape.headDim;
   info->scale = manifest.params.effectiveScale(manifest.shape);
-  info->softcap = manifest.params.softcap > 0 ? manifest.params.softcap : 0.0;
+  info->softcap = manifest.params.softcap == kCallParam ? kCallParam
+                  : manifest.params.softcap > 0       ? manifest.params.softcap
+                                                      : 0.0;
   info->num_slices = int64_t(manifest.mask.size());
   info->attended_pairs = loaded.attendedPairs();
   info->flops = loaded.flops();

@@ -588,24 +588,49 @@ bool timeLaunches(const KernelRunOptions &options, Gpu &gpu,
 
 namespace {
 
-/// options.rangesPath's call on the kernel of `manifest`.
-std::optional<KernelManifest> rangesCall(const KernelRunOptions &options,
-                                         const KernelManifest &manifest,
-                                         std::string *problem) {
-  std::optional<RangesCall> call = readRangesCall(options.rangesPath, problem);
-  if (!call)
-    return std::nullopt;
-  KernelManifest attention = manifest;
-  attention.shape.numQ = call->numQ;
-  attention.shape.numK = call->numK;
-  attention.mask = std::move(call->mask);
-  return attention;
+/// `attention` (a copy of the kernel's manifest) with the call's token
+/// counts and mask, and its heads, scale and softcap from `values`, else
+/// `defaults`, else the kernel's where it fixes them; then checked against
+/// the kernel (checkCall) so that nothing is sized by a call it refuses.
+std::optional<std::string> applyCall(KernelManifest &attention,
+                                     const RangesCall &call,
+                                     const CallValues &defaults,
+                                     const std::string &from) {
+  const KernelManifest kernel = attention;
+  attention.shape.numQ = call.numQ;
+  attention.shape.numK = call.numK;
+  attention.mask = call.mask;
+  const CallValues &given = call.values;
+  AttentionShape &shape = attention.shape;
+  shape.headsQ = given.headsQ ? given.headsQ : defaults.headsQ;
+  shape.headsK = given.headsK ? given.headsK : defaults.headsK;
+  if (!shape.headsQ && kernel.shape.headsQ != kDynamicExtent)
+    shape = {shape.numQ, shape.numK, kernel.shape.headsQ, kernel.shape.headsK,
+             shape.headDim};
+  if (!shape.headsQ || !shape.headsK)
+    return "kernel " + kernel.kernel + " takes its head counts per call: " +
+           from + " gives none ('heads HQ HK')";
+  std::optional<double> scale = given.scale ? given.scale : defaults.scale;
+  std::optional<double> softcap =
+      given.softcap ? given.softcap : defaults.softcap;
+  AttentionParams &params = attention.params;
+  params.scale = scale ? *scale
+                 : kernel.params.scale == kCallParam ? 0
+                                                     : kernel.params.scale;
+  params.scale = params.effectiveScale(shape);
+  params.softcap = softcap ? *softcap
+                   : kernel.params.softcap == kCallParam ? 0
+                                                         : kernel.params.softcap;
+  if (std::optional<std::string> problem =
+          checkCall(kernel.shape, kernel.params, shape, params))
+    return "kernel " + kernel.kernel + " was " + *problem + " (" + from + ")";
+  return std::nullopt;
 }
 
 /// The attention a run computes: the manifest's own, or for a kernel with a
-/// run-time mask the call of options.rangesPath, or the mask and token
-/// counts of options.maskOfPath, whose other properties must be the
-/// kernel's.
+/// run-time mask the call of options.rangesPath, or the mask, token and
+/// head counts, scale and softcap of options.maskOfPath, whose dtype and
+/// head dim must be the kernel's.
 std::optional<KernelManifest> attentionOf(const KernelRunOptions &options,
                                           const KernelManifest &manifest,
                                           std::string *problem) {
@@ -625,28 +650,37 @@ std::optional<KernelManifest> attentionOf(const KernelRunOptions &options,
                       "them with --mask-of STATIC.manifest or --ranges FILE";
     return std::nullopt;
   }
-  if (!options.rangesPath.empty())
-    return rangesCall(options, manifest, problem);
-  std::optional<KernelManifest> source =
-      readManifest(options.maskOfPath, problem);
-  if (!source)
-    return std::nullopt;
-  const AttentionShape &a = manifest.shape, &b = source->shape;
-  if (source->hasRuntimeMask() || source->dtype != manifest.dtype ||
-      a.headsQ != b.headsQ || a.headsK != b.headsK || a.headDim != b.headDim ||
-      source->params.scale != manifest.params.scale ||
-      source->params.softcap != manifest.params.softcap) {
-    *problem = options.maskOfPath +
-               " is not an attention this kernel computes: it needs a static "
-               "mask and the same dtype, heads, head dim, scale and softcap "
-               "as " +
-               path;
-    return std::nullopt;
+  RangesCall call;
+  std::string from = options.rangesPath;
+  if (!options.rangesPath.empty()) {
+    std::optional<RangesCall> read =
+        readRangesCall(options.rangesPath, problem);
+    if (!read)
+      return std::nullopt;
+    call = std::move(*read);
+  } else {
+    std::optional<KernelManifest> source =
+        readManifest(options.maskOfPath, problem);
+    if (!source)
+      return std::nullopt;
+    from = options.maskOfPath;
+    if (source->hasRuntimeMask() || source->dtype != manifest.dtype ||
+        source->shape.headDim != manifest.shape.headDim) {
+      *problem = from + " is not an attention this kernel computes: it "
+                        "needs a static mask and the dtype and head dim of " +
+                 path;
+      return std::nullopt;
+    }
+    const AttentionShape &b = source->shape;
+    call = {b.numQ, b.numK, source->mask,
+            {b.headsQ, b.headsK, source->params.scale, source->params.softcap}};
   }
   KernelManifest attention = manifest;
-  attention.shape.numQ = b.numQ;
-  attention.shape.numK = b.numK;
-  attention.mask = source->mask;
+  if (std::optional<std::string> refused =
+          applyCall(attention, call, options.callDefaults, from)) {
+    *problem = *refused;
+    return std::nullopt;
+  }
   return attention;
 }
 
@@ -696,20 +730,26 @@ void describeRun(const KernelRunOptions &options, const AttentionKernel &kernel,
                  int64_t pairs, Json &json) {
   const KernelManifest &manifest = kernel.manifest();
   const AttentionShape &shape = attention.shape;
+  // A grid dimension the call decides: the plan's slots, the call's heads.
+  auto dim = [](unsigned value, const char *decided) {
+    return value ? std::to_string(value) : std::string(decided);
+  };
   std::printf(
-      "%s: %s on %s (sm_%d%d): grid %ux%sx%u block %ux%ux%u shared "
+      "%s: %s on %s (sm_%d%d): grid %sx%sx%u block %ux%ux%u shared "
       "%u, %d registers, %d bytes local; %s Sq=%lld Sk=%lld Hq=%lld "
-      "Hk=%lld D=%lld, %zu slices%s, %lld attended pairs\n",
+      "Hk=%lld D=%lld scale=%.9g softcap=%g, %zu slices%s, %lld attended "
+      "pairs\n",
       options.manifestPath.c_str(), manifest.kernel.c_str(),
       device.name.c_str(), device.computeMajor, device.computeMinor,
-      manifest.grid[0],
-      manifest.grid[1] ? std::to_string(manifest.grid[1]).c_str() : "plan",
-      manifest.grid[2], manifest.block[0], manifest.block[1],
-      manifest.block[2], manifest.sharedBytes, kernel.numRegisters(),
-      kernel.localBytes(),
+      dim(manifest.grid[0], "heads").c_str(),
+      dim(manifest.grid[1], "plan").c_str(), manifest.grid[2],
+      manifest.block[0], manifest.block[1], manifest.block[2],
+      manifest.sharedBytes, kernel.numRegisters(), kernel.localBytes(),
       std::string(stringifyElementType(attention.dtype)).c_str(),
       (long long)shape.numQ, (long long)shape.numK, (long long)shape.headsQ,
-      (long long)shape.headsK, (long long)shape.headDim, attention.mask.size(),
+      (long long)shape.headsK, (long long)shape.headDim,
+      attention.params.effectiveScale(shape), attention.params.softcap,
+      attention.mask.size(),
       manifest.hasRuntimeMask() ? " given at run time" : "", (long long)pairs);
   json.field("manifest", options.manifestPath);
   if (!options.maskOfPath.empty())
@@ -722,6 +762,8 @@ void describeRun(const KernelRunOptions &options, const AttentionKernel &kernel,
   json.field("heads_q", shape.headsQ);
   json.field("heads_k", shape.headsK);
   json.field("head_dim", shape.headDim);
+  json.field("scale", attention.params.effectiveScale(shape));
+  json.field("softcap", attention.params.softcap);
   json.field("attended_pairs", pairs);
   json.field("registers", int64_t(kernel.numRegisters()));
   json.field("local_bytes", int64_t(kernel.localBytes()));
@@ -846,7 +888,8 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
 
   ScheduleBinding schedule;
   if (call)
-    schedule = {&call->plan, call->tables.pointer()};
+    schedule = {&call->plan, call->tables.pointer(), attention->shape,
+                attention->params};
   cuda::CUstream stream = gpu->stream->handle();
   // Bound once: the timed launches below pass the same arguments.
   KernelArguments arguments;
@@ -1033,6 +1076,41 @@ int fattn::runtime::printKernelInfo(const KernelRunOptions &options) {
   return printInfo(options, *attention, /*maskGiven=*/true);
 }
 
+/// One record of a call file after its "tokens" line: "heads HQ HK",
+/// "scale S", "softcap C", or a slice. The problem, or nullopt.
+static std::optional<std::string> parseCallRecord(const std::string &line,
+                                                  RangesCall &call) {
+  long long v[5] = {0, 0, 0, 0, -1};
+  double number = 0;
+  char tail = 0;
+  if (line.find_first_of("abcdefghijklmnopqrstuvwxyz") == std::string::npos) {
+    std::optional<mask::SliceKind> kind;
+    if (std::sscanf(line.c_str(), "%lld %lld %lld %lld %lld %c", &v[0], &v[1],
+                    &v[2], &v[3], &v[4], &tail) == 5)
+      kind = mask::sliceKindFromCode(v[4]);
+    if (!kind)
+      return std::string("expected 'Q_BEGIN Q_END K_BEGIN K_END KIND' with "
+                         "KIND 0..3");
+    call.mask.push_back({v[0], v[1], v[2], v[3], *kind});
+    return std::nullopt;
+  }
+  if (std::sscanf(line.c_str(), " heads %lld %lld %c", &v[0], &v[1], &tail) ==
+      2) {
+    call.values.headsQ = v[0];
+    call.values.headsK = v[1];
+    return std::nullopt;
+  }
+  for (auto [name, value] : {std::pair{"scale", &call.values.scale},
+                             std::pair{"softcap", &call.values.softcap}})
+    if (std::sscanf(line.c_str(), (std::string(" ") + name + " %lf %c").c_str(),
+                    &number, &tail) == 1) {
+      *value = number;
+      return std::nullopt;
+    }
+  return std::string("expected 'heads HQ HK', 'scale S', 'softcap C' or a "
+                     "slice");
+}
+
 std::optional<RangesCall>
 fattn::runtime::readRangesCall(const std::string &path, std::string *problem) {
   std::optional<std::string> text = readTextFile(path, problem);
@@ -1051,29 +1129,22 @@ fattn::runtime::readRangesCall(const std::string &path, std::string *problem) {
     size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '#')
       continue;
-    long long v[5] = {0, 0, 0, 0, -1};
-    char tail = 0;
-    bool header = !sawHeader;
-    sawHeader = true;
-    int read = header ? std::sscanf(line.c_str(), "tokens %lld %lld %c", &v[0],
-                                    &v[1], &tail)
-                      : std::sscanf(line.c_str(), "%lld %lld %lld %lld %lld %c",
-                                    &v[0], &v[1], &v[2], &v[3], &v[4], &tail);
-    bool parsed = read == (header ? 2 : 5);
-    std::optional<mask::SliceKind> kind =
-        header || !parsed ? std::nullopt : mask::sliceKindFromCode(v[4]);
-    if (!parsed || (!header && !kind)) {
-      *problem = path + ": line " + std::to_string(lineNumber) +
-                 (header ? ": expected 'tokens NUM_Q NUM_K'"
-                         : ": expected 'Q_BEGIN Q_END K_BEGIN K_END KIND' "
-                           "with KIND 0..3");
-      return std::nullopt;
-    }
-    if (header) {
+    std::optional<std::string> bad;
+    if (!sawHeader) {
+      long long v[2] = {0, 0};
+      char tail = 0;
+      if (std::sscanf(line.c_str(), " tokens %lld %lld %c", &v[0], &v[1],
+                      &tail) != 2)
+        bad = "expected 'tokens NUM_Q NUM_K'";
       call.numQ = v[0];
       call.numK = v[1];
+      sawHeader = true;
     } else {
-      call.mask.push_back({v[0], v[1], v[2], v[3], *kind});
+      bad = parseCallRecord(line, call);
+    }
+    if (bad) {
+      *problem = path + ": line " + std::to_string(lineNumber) + ": " + *bad;
+      return std::nullopt;
     }
   }
   if (!sawHeader) {

@@ -94,6 +94,21 @@ const std::vector<std::string_view> kScheduleParams = {
     plan_param::kSlices};
 const std::vector<std::string_view> kScalarParams = {
     plan_param::kNumQ, plan_param::kNumK, plan_param::kNumSlots};
+/// What such a kernel may take from each call instead of fixing it, with
+/// '?' in the shape, scale or softcap record.
+const std::vector<std::string_view> kCallParams = {
+    call_param::kHeadsQ, call_param::kHeadsK, call_param::kScale,
+    call_param::kSoftcap};
+
+bool isOneOf(const std::vector<std::string_view> &names,
+             const std::string &name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// The call parameters that are f32 (the others are i32).
+bool isFloatCallParam(std::string_view name) {
+  return name == call_param::kScale || name == call_param::kSoftcap;
+}
 /// Extents of one parameter: enough for any tensor a kernel takes.
 constexpr size_t kMaxParamRank = 8;
 constexpr size_t kMaxParams = 64;
@@ -128,11 +143,15 @@ private:
   std::optional<std::string> checkParams(bool sawParamsKey);
   /// A run-time mask's records against each other, or their absence.
   std::optional<std::string> checkRuntimeMask();
+  /// The call parameters against the '?' of shape, scale and softcap.
+  std::optional<std::string> checkCallParams();
 
   KernelManifest manifest;
   int version = 0;
-  /// numQ, numK written as '?' (a literal -1 is an error, not these).
-  bool dynamicTokens[2] = {false, false};
+  /// numQ, numK, headsQ, headsK written as '?' (a literal -1 is an error,
+  /// not these); scale and softcap written '?'.
+  bool dynamicCounts[4] = {false, false, false, false};
+  bool callScale = false, callSoftcap = false;
 };
 
 std::optional<KernelManifest> Parser::parse(std::string_view text,
@@ -206,13 +225,14 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
   // Consistency of the whole, which no single line decides.
   if (auto problem = checkRuntimeMask())
     return fail(error, *problem);
-  // Run-time token counts are checked at each launch; any count is checked
-  // here as 1 for everything else.
+  // Run-time token and head counts are checked at each launch; any count is
+  // checked here as 1 for everything else.
   AttentionShape shape = manifest.shape;
-  if (dynamicTokens[0])
-    shape.numQ = 1;
-  if (dynamicTokens[1])
-    shape.numK = 1;
+  int64_t *counts[] = {&shape.numQ, &shape.numK, &shape.headsQ,
+                       &shape.headsK};
+  for (int i = 0; i < 4; ++i)
+    if (dynamicCounts[i])
+      *counts[i] = 1;
   if (auto problem = checkShape(shape))
     return fail(error, "shape: " + *problem);
   if (!manifest.hasRuntimeMask())
@@ -227,7 +247,8 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
 
 std::optional<std::string> Parser::checkRuntimeMask() {
   bool runtimeMask = manifest.hasRuntimeMask();
-  bool dynamicCounts = dynamicTokens[0] || dynamicTokens[1];
+  bool perCall = dynamicCounts[0] || dynamicCounts[1] || dynamicCounts[2] ||
+                 dynamicCounts[3] || callScale || callSoftcap;
   bool runtimeParams = std::any_of(
       manifest.parameters.begin(), manifest.parameters.end(),
       [](const KernelParam &param) {
@@ -243,21 +264,18 @@ std::optional<std::string> Parser::checkRuntimeMask() {
     return std::string(runtimeMask ? "grid y must be '?' under a run-time "
                                      "mask: the plan decides it"
                                    : "grid y '?' needs a 'schedule' record");
-  if (!runtimeMask && (dynamicCounts || runtimeParams))
-    return std::string("'?' token counts, and parameters of role schedule or "
-                       "scalar or with named extents, need a 'schedule' "
-                       "record (a run-time mask)");
+  if (!runtimeMask && (perCall || runtimeParams))
+    return std::string("'?' counts, scale or softcap, and parameters of role "
+                       "schedule or scalar or with named extents, need a "
+                       "'schedule' record (a run-time mask)");
   if (!runtimeMask)
     return std::nullopt;
-  auto isOneOf = [](const std::vector<std::string_view> &names,
-                    const std::string &name) {
-    return std::find(names.begin(), names.end(), name) != names.end();
-  };
   for (const KernelParam &param : manifest.parameters) {
     // Each plan parameter by its name and its role: a table or count under
     // another role would be passed where the kernel expects the other.
     bool table = isOneOf(kScheduleParams, param.name);
-    bool count = isOneOf(kScalarParams, param.name);
+    bool count = isOneOf(kScalarParams, param.name) ||
+                 isOneOf(kCallParams, param.name);
     if ((param.isScalar() && !count) ||
         (param.role == ParamRole::Schedule && !table))
       return "param " + quoted(param.name) +
@@ -275,6 +293,34 @@ std::optional<std::string> Parser::checkRuntimeMask() {
                        }))
         return "a kernel with a run-time mask takes a param " +
                quoted(name) + "; the manifest has none";
+  return checkCallParams();
+}
+
+std::optional<std::string> Parser::checkCallParams() {
+  const std::pair<const char *, bool> perCall[] = {
+      {call_param::kHeadsQ, dynamicCounts[2]},
+      {call_param::kHeadsK, dynamicCounts[3]},
+      {call_param::kScale, callScale},
+      {call_param::kSoftcap, callSoftcap}};
+  const char *const records[] = {"shape headsQ", "shape headsK", "scale",
+                                 "softcap"};
+  if ((manifest.grid[0] == 0) != dynamicCounts[2])
+    return std::string(dynamicCounts[2]
+                           ? "grid x must be '?' when the call gives the "
+                             "heads: it is their count"
+                           : "grid x '?' needs shape headsQ '?'");
+  for (size_t i = 0; i < std::size(perCall); ++i) {
+    auto [name, dynamic] = perCall[i];
+    bool taken = std::any_of(
+        manifest.parameters.begin(), manifest.parameters.end(),
+        [&, name = name](const KernelParam &param) { return param.name == name; });
+    if (taken != dynamic)
+      return std::string(records[i]) +
+             (dynamic ? " is '?', so the kernel takes it per call: it needs "
+                        "a param "
+                      : " is fixed, so the kernel takes no param ") +
+             quoted(name);
+  }
   return std::nullopt;
 }
 
@@ -343,9 +389,13 @@ Parser::parseParam(const std::vector<std::string_view> &fields) {
            " must be input, output, schedule or scalar";
   param.role = *role;
   if (param.role == ParamRole::Schedule || param.isScalar()) {
-    if (fields[3] != "i32")
+    bool isFloat = param.isScalar() && isFloatCallParam(name);
+    if (fields[3] != (isFloat ? "f32" : "i32"))
       return "param " + quoted(name) + " of role " + quoted(fields[2]) +
-             " has dtype i32, got " + quoted(fields[3]);
+             " has dtype " + (isFloat ? "f32" : "i32") + ", got " +
+             quoted(fields[3]);
+    if (isFloat)
+      param.dtype = ElementType::F32;
   } else {
     std::optional<ElementType> type = parseElementType(fields[3]);
     if (!type)
@@ -432,8 +482,9 @@ std::optional<std::string>
 Parser::parseDims(const std::vector<std::string_view> &fields,
                   std::array<unsigned, 3> &dims) {
   for (size_t i = 0; i < 3; ++i) {
-    // Grid y may be left to a run-time mask's plan (checkRuntimeMask).
-    if (fields[0] == "grid" && i == 1 && fields[i + 1] == "?") {
+    // Grid y may be left to a run-time mask's plan, grid x to the call's
+    // heads (checkRuntimeMask, checkCallParams).
+    if (fields[0] == "grid" && i < 2 && fields[i + 1] == "?") {
       dims[i] = 0;
       continue;
     }
@@ -518,10 +569,14 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
     static const char *const kNames[] = {"numQ", "numK", "headsQ", "headsK",
                                          "headDim"};
     for (size_t i = 0; i < 5; ++i) {
-      // Token counts may come with each launch (checkRuntimeMask).
-      if (i < 2 && fields[i + 1] == "?") {
+      // Token counts (version 3) and head counts (version 4) may come with
+      // each launch (checkRuntimeMask).
+      if (i < 4 && fields[i + 1] == "?") {
+        if (i >= 2 && version < 4)
+          return std::string("shape ") + kNames[i] +
+                 " '?' needs manifest version 4";
         *sizes[i] = kDynamicExtent;
-        dynamicTokens[i] = true;
+        dynamicCounts[i] = true;
         continue;
       }
       if (!parseInteger(fields[i + 1], *sizes[i]))
@@ -530,6 +585,14 @@ Parser::parseRecord(const std::vector<std::string_view> &fields) {
     }
     // Sign and divisibility are checked once the whole manifest is read, by
     // the same checkShape the CPU runner uses.
+    return std::nullopt;
+  }
+  if ((key == "scale" || key == "softcap") && fields[1] == "?") {
+    if (version < 4)
+      return quoted(key) + " '?' needs manifest version 4";
+    (key == "scale" ? manifest.params.scale : manifest.params.softcap) =
+        kCallParam;
+    (key == "scale" ? callScale : callSoftcap) = true;
     return std::nullopt;
   }
   if (key == "scale") {
@@ -601,12 +664,18 @@ size_t KernelParam::bytes() const {
 std::vector<KernelParam> forwardParams(ElementType dtype,
                                        const AttentionShape &shape) {
   using Role = ParamRole;
-  auto tokens = [](int64_t count, const char *scalar) {
-    return count == kDynamicExtent ? std::vector<std::string>{scalar}
-                                   : std::vector<std::string>{};
+  auto named = [](std::initializer_list<std::pair<int64_t, const char *>>
+                      extents) {
+    std::vector<std::string> names;
+    for (auto [count, scalar] : extents)
+      if (count == kDynamicExtent)
+        names.push_back(scalar);
+    return names;
   };
-  std::vector<std::string> queries = tokens(shape.numQ, plan_param::kNumQ),
-                           keys = tokens(shape.numK, plan_param::kNumK);
+  std::vector<std::string> queries = named({{shape.numQ, plan_param::kNumQ},
+                                            {shape.headsQ, call_param::kHeadsQ}}),
+                           keys = named({{shape.numK, plan_param::kNumK},
+                                         {shape.headsK, call_param::kHeadsK}});
   return {
       {"q", Role::Input, dtype, {shape.numQ, shape.headsQ, shape.headDim},
        queries},
@@ -656,8 +725,10 @@ std::optional<KernelManifest> readManifest(const std::string &path,
 
 std::string formatManifest(const KernelManifest &manifest) {
   auto dims = [](const std::array<unsigned, 3> &d) {
-    return std::to_string(d[0]) + " " + (d[1] ? std::to_string(d[1]) : "?") +
-           " " + std::to_string(d[2]);
+    auto dim = [](unsigned value) {
+      return value ? std::to_string(value) : std::string("?");
+    };
+    return dim(d[0]) + " " + dim(d[1]) + " " + dim(d[2]);
   };
   auto count = [](int64_t value) {
     return value == kDynamicExtent ? std::string("?") : std::to_string(value);
@@ -673,7 +744,8 @@ std::string formatManifest(const KernelManifest &manifest) {
   for (const KernelParam &param : manifest.parameters) {
     text += "param " + param.name + " " +
             std::string(stringifyParamRole(param.role)) + " " +
-            (param.role == ParamRole::Input || param.role == ParamRole::Output
+            (param.role == ParamRole::Input || param.role == ParamRole::Output ||
+                     param.isFloatScalar()
                  ? std::string(stringifyElementType(param.dtype))
                  : std::string("i32"));
     size_t named = 0;
@@ -687,14 +759,16 @@ std::string formatManifest(const KernelManifest &manifest) {
   }
   text += "dtype " + std::string(stringifyElementType(manifest.dtype)) + "\n";
   text += "shape " + count(shape.numQ) + " " + count(shape.numK) + " " +
-          std::to_string(shape.headsQ) +
-          " " + std::to_string(shape.headsK) + " " +
+          count(shape.headsQ) + " " + count(shape.headsK) + " " +
           std::to_string(shape.headDim) + "\n";
   // The effective scale, so that readers need not know the default.
-  text += "scale " + formatDouble(manifest.params.effectiveScale(shape)) + "\n";
+  auto param = [](double value, double fixed) {
+    return value == kCallParam ? std::string("?") : formatDouble(fixed);
+  };
+  const AttentionParams &params = manifest.params;
+  text += "scale " + param(params.scale, params.effectiveScale(shape)) + "\n";
   text += "softcap " +
-          formatDouble(manifest.params.softcap > 0 ? manifest.params.softcap
-                                                   : 0.0) +
+          param(params.softcap, params.softcap > 0 ? params.softcap : 0.0) +
           "\n";
   for (const mask::Slice &slice : manifest.mask)
     text += "slice " + std::to_string(slice.qBegin) + " " +

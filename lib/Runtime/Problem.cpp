@@ -4,7 +4,9 @@
 #include "FlashDialect/Limits.h"
 #include "FlashDialect/Runtime/Elements.h"
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <cstdio>
 #include <cstring>
 
@@ -171,6 +173,52 @@ std::optional<std::string> checkCallTokens(const AttentionShape &compiled,
       return "compiled for " + std::to_string(counts[i].first) + " " +
              names[i] + " tokens; the call has " +
              std::to_string(counts[i].second);
+  return std::nullopt;
+}
+
+std::optional<std::string> checkCall(const AttentionShape &compiled,
+                                     const AttentionParams &compiledParams,
+                                     const AttentionShape &call,
+                                     const AttentionParams &callParams) {
+  // A call may have no tokens (token counts are validated with its mask).
+  AttentionShape sized = call;
+  sized.numQ = std::max<int64_t>(call.numQ, 1);
+  sized.numK = std::max<int64_t>(call.numK, 1);
+  if (std::optional<std::string> problem = checkShape(sized))
+    return "given an invalid call: " + *problem;
+  if (std::optional<std::string> problem = checkParams(callParams))
+    return "given an invalid call: " + *problem;
+  if (std::optional<std::string> tokens =
+          checkCallTokens(compiled, call.numQ, call.numK))
+    return tokens;
+  const std::tuple<int64_t, int64_t, const char *> counts[] = {
+      {compiled.headsQ, call.headsQ, " query heads"},
+      {compiled.headsK, call.headsK, " key/value heads"},
+      {compiled.headDim, call.headDim, " as head dim"}};
+  for (auto [fixed, given, what] : counts)
+    if (fixed != kDynamicExtent && fixed != given)
+      return "compiled for " + std::to_string(fixed) + what +
+             "; the call has " + std::to_string(given);
+  // Fixed values are the kernel's f32 constants: a call within f32's
+  // precision of them computes the same attention.
+  auto differ = [](double a, double b) {
+    return std::abs(a - b) > 1e-6 * std::max(std::abs(a), std::abs(b));
+  };
+  double scale = callParams.effectiveScale(call);
+  if (compiledParams.scale != kCallParam &&
+      differ(compiledParams.effectiveScale(compiled), scale))
+    return "compiled for scale " +
+           formatNumber(compiledParams.effectiveScale(compiled)) +
+           "; the call has " + formatNumber(scale);
+  double cap = compiledParams.softcap, given = callParams.softcap;
+  if (cap == kCallParam && given == 0)
+    return std::string("compiled with a softcap; the call has none (use a "
+                       "kernel without one)");
+  if (cap != kCallParam && differ(cap, given))
+    return (cap == 0 ? std::string("compiled without a softcap")
+                     : "compiled for softcap " + formatNumber(cap)) +
+           "; the call has " +
+           (given == 0 ? std::string("none") : formatNumber(given));
   return std::nullopt;
 }
 

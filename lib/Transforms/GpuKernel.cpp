@@ -121,12 +121,19 @@ mlir::fattn::checkFlashKernelSpec(const FlashKernelSpec &spec) {
   return std::nullopt;
 }
 
+Type KernelParam::abiType() const {
+  Type type = memref.getType();
+  if (isScalar())
+    return type.isIndex() ? IntegerType::get(type.getContext(), 32) : type;
+  return kernelType ? Type(kernelType) : type;
+}
+
 ArrayAttr mlir::fattn::describeKernelParams(MLIRContext *context,
                                             ArrayRef<KernelParam> parameters) {
   Builder b(context);
   SmallVector<Attribute> entries;
   for (const KernelParam &param : parameters) {
-    Type type = param.isScalar() ? Type(b.getI32Type()) : param.memref.getType();
+    Type type = param.abiType();
     SmallVector<Attribute> extents;
     for (const std::string &name : param.dynamicExtents)
       extents.push_back(b.getStringAttr(name));

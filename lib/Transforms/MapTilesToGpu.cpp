@@ -44,6 +44,8 @@ struct TiledAttention {
   FlashKernelSpec spec;
   /// A run-time mask's plan; null for a static schedule.
   TileScheduleOp schedule;
+  /// Its scale and softcap, which a run-time kernel takes as parameters.
+  TileScoresOp scores;
 };
 
 /// The run-time plan the nest's tile_mask reads its slices from, or null.
@@ -74,6 +76,7 @@ FailureOr<TiledAttention> matchTiledAttention(scf::ForallOp forall,
 
   TiledAttention tiled;
   tiled.forall = forall;
+  tiled.scores = scores;
   FlashKernelSpec &spec = tiled.spec;
   // The kernel's parameters, in argument order, by the operand each tile op
   // reads or writes.
@@ -167,6 +170,51 @@ std::string ptxIdentifier(StringRef name) {
   return identifier;
 }
 
+/// What a run-time kernel takes from each call besides its mask: the token
+/// counts (where the program leaves them dynamic) and the head counts, as
+/// extents of q, k, v, out and lse (their dimensions 0 and 1), and the head
+/// counts, scale and softcap as scalars after the plan's. The launch in the
+/// program passes the program's own values.
+void addCallParams(OpBuilder &b, TiledAttention &tiled) {
+  namespace Plan = ::fattn::runtime::plan_param;
+  namespace Call = ::fattn::runtime::call_param;
+  FlashKernelSpec &spec = tiled.spec;
+  for (KernelParam &param : spec.parameters) {
+    if (param.role != KernelParamRole::Input &&
+        param.role != KernelParamRole::Output)
+      continue;
+    auto type = cast<MemRefType>(param.memref.getType());
+    bool keys = param.name == "k" || param.name == "v";
+    SmallVector<int64_t> shape(type.getShape());
+    param.dynamicExtents.clear();
+    // A token count the program fixes stays fixed (the kernel computes with
+    // the constant; the runtime refuses other counts).
+    if (ShapedType::isDynamic(shape[0]))
+      param.dynamicExtents.push_back(keys ? Plan::kNumK : Plan::kNumQ);
+    shape[1] = ShapedType::kDynamic;
+    param.dynamicExtents.push_back(keys ? Call::kHeadsK : Call::kHeadsQ);
+    param.kernelType = MemRefType::get(shape, type.getElementType());
+  }
+  Location loc = tiled.forall.getLoc();
+  auto index = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  auto f32 = [&](const APFloat &value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(float(value.convertToDouble())));
+  };
+  using Role = KernelParamRole;
+  spec.parameters.push_back(
+      {Call::kHeadsQ, Role::Scalar, index(spec.headsQ), {}, {}});
+  spec.parameters.push_back(
+      {Call::kHeadsK, Role::Scalar, index(spec.headsK), {}, {}});
+  spec.parameters.push_back(
+      {Call::kScale, Role::Scalar, f32(tiled.scores.getScale()), {}, {}});
+  if (std::optional<APFloat> softcap = tiled.scores.getSoftcap())
+    spec.parameters.push_back(
+        {Call::kSoftcap, Role::Scalar, f32(*softcap), {}, {}});
+}
+
 /// A run-time mask's kernel parameters after q, k, v, out and lse: the
 /// records of fattn.kernel_schedule, planned on the host side of the
 /// launch, and the token counts and slot count; the launch's grid y is the
@@ -192,16 +240,6 @@ Value addRuntimeScheduleParams(OpBuilder &b, TiledAttention &tiled) {
       plan.getNumK(), plan.getBlockQ(), plan.getBlockK(),
       plan.getWholeKeyTiles(), plan.getAlignQueryTiles(),
       spec.runtimeSchedule->maxItemsPerTile);
-  using Role = KernelParamRole;
-  // Only the token dimension of q, k, v, out and lse can be dynamic (the
-  // verifier): the key count for k and v, the query count for the others.
-  for (KernelParam &param : spec.parameters)
-    for (int64_t extent :
-         cast<MemRefType>(param.memref.getType()).getShape())
-      if (ShapedType::isDynamic(extent))
-        param.dynamicExtents.push_back(param.name == "k" || param.name == "v"
-                                           ? Plan::kNumK
-                                           : Plan::kNumQ);
   std::pair<const char *, Value> schedule[] = {
       {Plan::kSlots, records.getSlots()},
       {Plan::kItems, records.getItems()},
@@ -211,10 +249,12 @@ Value addRuntimeScheduleParams(OpBuilder &b, TiledAttention &tiled) {
       {Plan::kNumQ, plan.getNumQ()},
       {Plan::kNumK, plan.getNumK()},
       {Plan::kNumSlots, records.getNumSlots()}};
+  using Role = KernelParamRole;
   for (auto [name, value] : schedule)
-    spec.parameters.push_back({name, Role::Schedule, value, {}});
+    spec.parameters.push_back({name, Role::Schedule, value, {}, {}});
   for (auto [name, value] : scalars)
-    spec.parameters.push_back({name, Role::Scalar, value, {}});
+    spec.parameters.push_back({name, Role::Scalar, value, {}, {}});
+  addCallParams(b, tiled);
   return records.getNumSlots();
 }
 
@@ -286,11 +326,12 @@ struct FattnMapTilesToGpuPass
       SmallVector<Value> operands;
       for (const KernelParam &param : spec.parameters)
         operands.push_back(
-            param.isScalar()
+            !param.isScalar() ? globalPointer(b, loc, param.memref)
+            : param.memref.getType().isIndex()
                 ? arith::IndexCastOp::create(b, loc, b.getI32Type(),
                                              param.memref)
                       .getResult()
-                : globalPointer(b, loc, param.memref));
+                : param.memref);
       auto constant = [&](int64_t value) -> Value {
         return arith::ConstantIndexOp::create(b, loc, value);
       };

@@ -9,10 +9,11 @@ mask kernels.
                                             max_seqlen_k, causal=True)
 
 Packed (tokens, heads, dim) CUDA tensors; out has q's dtype and lse is
-float32 (heads, tokens). One compiled kernel serves every mask and every
-length of an attention's (dtype, heads, head dim, scale, softcap): the mask
-is planned per call by the C runtime (validated first: a bad range raises
-FattnError naming the slice and the value), on torch's current stream.
+float32 (heads, tokens). One compiled kernel serves every mask, length,
+head count (any GQA ratio), scale and softcap value of a (dtype, head dim,
+softcap on or off): the mask is planned per call by the C runtime
+(validated first: a bad range raises FattnError naming the slice and the
+value), on torch's current stream.
 
 The kernels are found by name (runtime_kernel_name) in the folders of
 kernel_dirs(): $FATTN_KERNELS, <repo>/build/kernels, then the cache that
@@ -48,30 +49,31 @@ ITEM_CLASSES = (1, 4, 16, 64, 256, 1024)
 # (RuntimeSchedule.cpp): the next class is tried.
 _TOO_MANY_ITEMS = "work items (slices attending its rows)"
 
-# The ahead-of-time set the build writes into build/kernels (target
-# fattn-kernels, scripts/build-kernels.py): until heads, scale and softcap
-# are kernel arguments, one kernel per listed attention and item class,
-# (dtype, heads_q, heads_k, head_dim, scale, softcap); others are compiled
-# on demand where the compiler is.
-AOT_ATTENTIONS = [
-    (dtype, heads_q, heads_k, head_dim, 1 / math.sqrt(head_dim), 0.0)
-    for dtype in ("bf16", "f16")
-    for head_dim in (64, 128)
-    for heads_q, heads_k in ((16, 16), (32, 4), (8, 2))
-]
+# A run-time kernel is compiled for a (dtype, head_dim, softcapped) and an
+# item class; heads, scale and the softcap's value are its arguments. The
+# build writes this set into build/kernels (target fattn-kernels,
+# scripts/build-kernels.py); larger item classes are compiled on demand
+# where the compiler is.
+AOT_KERNELS = [(dtype, head_dim, softcapped)
+               for dtype in ("bf16", "f16")
+               for head_dim in (64, 128)
+               for softcapped in (False, True)]
 AOT_ITEM_CLASSES = (1, 4, 16)
+# What the compiled program fixes, which its kernel takes per call instead:
+# only the program's own launch uses these.
+_PROGRAM_HEADS = 1
+_PROGRAM_SOFTCAP = 30.0
 
 _DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "f16"}
 _loaded = {}
 _loaded_lock = threading.Lock()
 
 
-def runtime_kernel_name(dtype, heads_q, heads_k, head_dim, scale, softcap,
-                        items):
+def runtime_kernel_name(dtype, head_dim, softcapped, items):
     """The file name (without .manifest) of the run-time-mask kernel of this
-    attention and item class."""
-    return (f"runtime-{dtype}-h{heads_q}x{heads_k}-d{head_dim}"
-            f"-s{scale:.9g}-c{softcap:.9g}-i{items}")
+    dtype, head dim, softcap on or off, and item class."""
+    return (f"runtime-{dtype}-d{head_dim}{'-softcap' if softcapped else ''}"
+            f"-i{items}")
 
 
 def kernel_dirs(kernels_dir=None):
@@ -119,16 +121,15 @@ def _compile(name, attention, items):
 
 
 def compile_runtime_kernel(attention, items, directory):
-    """Compiles the run-time-mask kernel of ATTENTION (dtype, heads_q,
-    heads_k, head_dim, scale, softcap) and item class ITEMS into DIRECTORY
-    with fattn-synth and fattn-run, under runtime_kernel_name; returns the
-    manifest's path. Raises CompileError (FattnError without the tools)."""
+    """Compiles the run-time-mask kernel of ATTENTION (dtype, head_dim,
+    softcapped) and item class ITEMS into DIRECTORY with fattn-synth and
+    fattn-run, under runtime_kernel_name; returns the manifest's path.
+    Raises CompileError (FattnError without the tools)."""
     fattn_run = find_fattn_run()
     fattn_synth = _find_fattn_synth(fattn_run)
     if not fattn_synth:
         raise FattnError(f"fattn-synth not found beside {fattn_run} (set "
                          f"{FATTN_SYNTH_ENV})")
-    dtype, heads_q, heads_k, head_dim, scale, softcap = attention
     name = runtime_kernel_name(*attention, items)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     # Compiled beside the folder and moved in, PTX before manifest, so that
@@ -151,13 +152,15 @@ def compile_runtime_kernel(attention, items, directory):
 def _compile_into(cache, name, attention, items, fattn_run, fattn_synth):
     """fattn-synth's program of the kernel NAME, and fattn-run's kernel, in
     CACHE."""
-    dtype, heads_q, heads_k, head_dim, scale, softcap = attention
+    dtype, head_dim, softcapped = attention
     program = os.path.join(cache, name + ".mlir")
+    softcap = _PROGRAM_SOFTCAP if softcapped else 0.0
     steps = [
-        [fattn_synth, "--mask=runtime", "--seq=1", f"--heads-q={heads_q}",
-         f"--heads-k={heads_k}", f"--head-dim={head_dim}", f"--dtype={dtype}",
-         f"--scale={scale!r}", f"--softcap={softcap!r}",
-         f"--max-items-per-tile={items}", "-o", program],
+        [fattn_synth, "--mask=runtime", "--seq=1",
+         f"--heads-q={_PROGRAM_HEADS}", f"--heads-k={_PROGRAM_HEADS}",
+         f"--head-dim={head_dim}", f"--dtype={dtype}",
+         f"--softcap={softcap!r}", f"--max-items-per-tile={items}", "-o",
+         program],
         [fattn_run, program, "--target=gpu", f"--max-items-per-tile={items}",
          "--emit-dir", cache],
     ]
@@ -172,10 +175,10 @@ def _compile_into(cache, name, attention, items, fattn_run, fattn_synth):
 
 
 def build_kernel_set(directory, attentions=None, item_classes=None):
-    """Compiles the ahead-of-time set (AOT_ATTENTIONS x AOT_ITEM_CLASSES by
+    """Compiles the ahead-of-time set (AOT_KERNELS x AOT_ITEM_CLASSES by
     default) into DIRECTORY; returns the manifests' paths."""
     return [compile_runtime_kernel(attention, items, directory)
-            for attention in (attentions or AOT_ATTENTIONS)
+            for attention in (attentions or AOT_KERNELS)
             for items in (item_classes or AOT_ITEM_CLASSES)]
 
 
@@ -200,8 +203,8 @@ def _kernel(name, attention, items, dirs, library, stream):
 
 
 def _launch_smallest_class(attention, launch, kernels_dir, library, stream):
-    """Calls LAUNCH(kernel) with the kernel of ATTENTION (dtype, heads_q,
-    heads_k, head_dim, scale, softcap) of the smallest item class that holds
+    """Calls LAUNCH(kernel) with the kernel of ATTENTION (dtype, head_dim,
+    softcapped) of the smallest item class that holds
     the call's plan, under the lock of its launches on STREAM (a CUstream
     handle). The runtime plans each call before it launches and refuses a
     plan past the kernel's class untouched, so the refusal moves the call
@@ -343,7 +346,7 @@ def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
             and softcap >= 0):
         raise ValueError(f"softmax_scale {softmax_scale!r} must be positive "
                          f"and softcap {softcap!r} non-negative, both finite")
-    attention = (dtype, heads_q, heads_k, head_dim, scale, softcap)
+    attention = (dtype, head_dim, softcap > 0)
     ranges = (qr, kr, kinds)
     stream = torch.cuda.current_stream(q.device).cuda_stream
     q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
@@ -353,6 +356,7 @@ def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
     _launch_smallest_class(
         attention,
         lambda kernel: kernel.launch_ranges(q, k, v, out, lse, *ranges,
+                                            scale=scale, softcap=softcap,
                                             stream=stream),
         kernels_dir, library, stream)
     return out, lse.transpose(0, 1).contiguous()

@@ -32,7 +32,9 @@ class KernelInfo:
     scale is the effective softmax scale (1/sqrt(head_dim) unless the program
     set one), softcap 0 means none, flops = 4 * attended_pairs * heads_q *
     head_dim, and the *_bytes fields are the buffer sizes the kernel reads
-    and writes.
+    and writes. A run-time-mask kernel that takes them per call has -1 for
+    num_q, num_k, heads_q, heads_k and scale, and softcap -1 where it was
+    compiled with one.
     """
 
     kernel_name: str
@@ -55,8 +57,7 @@ class KernelInfo:
     out_bytes: int
     lse_bytes: int
     num_registers: int
-    # The mask and token counts come with each launch (launch_ranges);
-    # num_q and num_k are then -1.
+    # The mask and token counts come with each launch (launch_ranges).
     runtime_mask: bool = False
 
     @property
@@ -166,6 +167,13 @@ def _int32_array(name, values, columns):
         if not isinstance(value, int) or not -2**31 <= value < 2**31:
             raise ValueError(f"{name} holds {value!r}, not an int32")
     return (ctypes.c_int32 * max(1, len(flat)))(*flat)
+
+
+def _dim(tensor, index):
+    """TENSOR's extent INDEX, or 0 where it has no such dimension (the
+    shape check then names the tensor)."""
+    shape = getattr(tensor, "shape", ())
+    return int(shape[index]) if len(shape) > index else 0
 
 
 def _range_arrays(q_ranges, k_ranges, kinds):
@@ -362,27 +370,32 @@ class Kernel:
             _stream_handle(stream, first.device)))
 
     def launch_ranges(self, q, k, v, out, lse, q_ranges, k_ranges,
-                      kinds=None, stream=None):
+                      kinds=None, scale=0.0, softcap=0.0, stream=None):
         """launch() for a kernel compiled for a run-time mask: the mask is
         Q_RANGES and K_RANGES ((N, 2) int32, [begin, end) rows) and KINDS (N
         int32 codes, None: all full) as host (CPU) tensors or sequences, the
-        token counts q's and k's first dimension. The runtime validates the
-        slices, plans them and copies the plan on STREAM before the launch
-        (fattn_kernel_launch_ranges)."""
+        token and head counts q's and k's first two dimensions, SCALE the
+        softmax scale (0: 1/sqrt(head_dim)) and SOFTCAP the softcap (0:
+        none). A kernel compiled for fixed counts, scale or softcap takes
+        only calls that agree, and one compiled with a softcap needs one.
+        The runtime validates the slices, plans them and copies the plan on
+        STREAM before the launch (fattn_kernel_launch_ranges)."""
         handle = self.handle
         info = self.info
         if not info.runtime_mask:
             raise ValueError(f"kernel {self.manifest_path} was compiled with "
                              "its mask; use launch()")
         num_q, num_k = int(q.shape[0]), int(k.shape[0])
+        heads_q = info.heads_q if info.heads_q > 0 else _dim(q, 1)
+        heads_k = info.heads_k if info.heads_k > 0 else _dim(k, 1)
         dtype_name = TORCH_DTYPE_NAMES.get(info.dtype, info.dtype)
         device = None
         for name, tensor, shape, dtype in (
-                ("q", q, (num_q, info.heads_q, info.head_dim), dtype_name),
-                ("k", k, (num_k, info.heads_k, info.head_dim), dtype_name),
-                ("v", v, (num_k, info.heads_k, info.head_dim), dtype_name),
-                ("out", out, (num_q, info.heads_q, info.head_dim), dtype_name),
-                ("lse", lse, (num_q, info.heads_q), "torch.float32")):
+                ("q", q, (num_q, heads_q, info.head_dim), dtype_name),
+                ("k", k, (num_k, heads_k, info.head_dim), dtype_name),
+                ("v", v, (num_k, heads_k, info.head_dim), dtype_name),
+                ("out", out, (num_q, heads_q, info.head_dim), dtype_name),
+                ("lse", lse, (num_q, heads_q), "torch.float32")):
             _check_tensor(name, tensor, shape, dtype, device)
             device = device or tensor.device
         q_array, k_array, kinds_array, count = _range_arrays(
@@ -390,7 +403,8 @@ class Kernel:
         self.library.check(self.library.lib.fattn_kernel_launch_ranges(
             handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
             lse.data_ptr(), q_array, k_array, kinds_array, count, num_q,
-            num_k, _stream_handle(stream, q.device)))
+            num_k, heads_q, heads_k, float(scale), float(softcap),
+            _stream_handle(stream, q.device)))
 
     def plan_ranges(self, q_ranges, k_ranges, kinds, num_q, num_k):
         """What launch_ranges would plan for this mask and these token

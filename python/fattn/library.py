@@ -97,8 +97,8 @@ class Library:
             ctypes.c_void_p]
         int32_p = ctypes.POINTER(ctypes.c_int32)
         lib.fattn_kernel_launch_ranges.argtypes = (
-            [ctypes.c_void_p] * 6 + [int32_p] * 3 + [ctypes.c_int64] * 3 +
-            [ctypes.c_void_p])
+            [ctypes.c_void_p] * 6 + [int32_p] * 3 + [ctypes.c_int64] * 5 +
+            [ctypes.c_double] * 2 + [ctypes.c_void_p])
         lib.fattn_kernel_plan_ranges.argtypes = (
             [ctypes.c_void_p] + [int32_p] * 3 + [ctypes.c_int64] * 3 +
             [int64_p] * 3)

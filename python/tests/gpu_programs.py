@@ -85,12 +85,20 @@ PROGRAMS = [
 
 # The attentions test_gpu.py calls flex_flash_attn_func and
 # flash_attn_varlen_func with: (dtype, heads_q, heads_k, head_dim, scale,
-# softcap), staged as run-time-mask kernels of item classes 1 and 4.
-RUNTIME_ATTENTIONS = [
+# softcap). The first four share one kernel (bf16, D = 64, no softcap).
+RUNTIME_CALLS = [
     ("bf16", 8, 2, 64, 0.125, 0.0),
     ("f16", 4, 2, 128, 0.05, 0.0),
     ("bf16", 4, 4, 128, 1 / 128 ** 0.5, 30.0),
+    ("bf16", 32, 4, 64, 0.3, 0.0),
+    ("bf16", 16, 16, 64, 0.125, 0.0),
+    ("bf16", 3, 1, 64, 0.01, 0.0),
 ]
+# The kernels those calls need, (dtype, head_dim, softcapped), staged as
+# run-time-mask kernels of item classes 1 and 4.
+RUNTIME_ATTENTIONS = sorted({(dtype, head_dim, softcap > 0)
+                             for dtype, _, _, head_dim, _, softcap
+                             in RUNTIME_CALLS})
 RUNTIME_ITEM_CLASSES = (1, 4)
 
 

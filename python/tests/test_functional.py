@@ -69,7 +69,7 @@ class CompileTest(unittest.TestCase):
 
     def test_kernel_lands_whole_under_its_name(self):
         import tempfile
-        attention = ("bf16", 4, 2, 64, 0.125, 0.0)
+        attention = ("bf16", 64, False)
         with tempfile.TemporaryDirectory() as directory:
             manifest = fattn.functional.compile_runtime_kernel(
                 attention, 4, directory)
@@ -81,10 +81,22 @@ class CompileTest(unittest.TestCase):
                                     (".manifest", ".mlir", ".ptx")))
             with open(manifest) as file:
                 text = file.read()
-            # What the kernel was compiled for, as the runtime reads it.
-            self.assertIn("shape ? ? 4 2 64\n", text)
-            self.assertIn("scale 0.125\n", text)
+            # What the kernel was compiled for, as the runtime reads it:
+            # counts, scale and softcap come with each call.
+            self.assertIn("shape ? ? ? ? 64\n", text)
+            self.assertIn("scale ?\n", text)
+            self.assertIn("softcap 0\n", text)
             self.assertIn("schedule 128 64 whole aligned 4\n", text)
+
+    def test_softcapped_kernel_takes_the_cap_per_call(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as directory:
+            manifest = fattn.functional.compile_runtime_kernel(
+                ("f16", 128, True), 1, directory)
+            with open(manifest) as file:
+                text = file.read()
+            self.assertIn("param softcap scalar f32\n", text)
+            self.assertIn("softcap ?\n", text)
 
     def test_a_failed_compile_leaves_nothing(self):
         import tempfile
@@ -92,16 +104,16 @@ class CompileTest(unittest.TestCase):
             with self.assertRaises(fattn.CompileError):
                 # Head dim 48 has no GPU kernel.
                 fattn.functional.compile_runtime_kernel(
-                    ("bf16", 4, 2, 48, 0.125, 0.0), 1, directory)
+                    ("bf16", 48, False), 1, directory)
             self.assertEqual(os.listdir(directory), [])
 
 
 class KernelNameTest(unittest.TestCase):
     def test_name_carries_every_compile_time_property(self):
-        self.assertEqual(
-            fattn.runtime_kernel_name("bf16", 16, 4, 128, 0.08838834764831845,
-                                      0.0, 4),
-            "runtime-bf16-h16x4-d128-s0.0883883476-c0-i4")
+        self.assertEqual(fattn.runtime_kernel_name("bf16", 128, False, 4),
+                         "runtime-bf16-d128-i4")
+        self.assertEqual(fattn.runtime_kernel_name("f16", 64, True, 16),
+                         "runtime-f16-d64-softcap-i16")
         self.assertEqual(fattn.ITEM_CLASSES[0], 1)
 
 

@@ -378,7 +378,7 @@ class FunctionalTest(unittest.TestCase):
     def test_flex_every_kind_overlap_and_empty_rows(self):
         # Rows 150..199 in two slices, 280..299 in none, S not a tile
         # multiple; more than one slice a query tile (the i4 kernel).
-        attention = gpu_programs.RUNTIME_ATTENTIONS[1]
+        attention = gpu_programs.RUNTIME_CALLS[1]
         self.flex(attention, 300, 500,
                   [(0, 100, 0, 50, FULL), (0, 100, 50, 170, CAUSAL),
                    (100, 200, 200, 330, INV_CAUSAL),
@@ -386,18 +386,27 @@ class FunctionalTest(unittest.TestCase):
                    (160, 170, 0, 40, FULL)])
 
     def test_flex_one_kernel_many_lengths(self):
-        attention = gpu_programs.RUNTIME_ATTENTIONS[0]
+        attention = gpu_programs.RUNTIME_CALLS[0]
         for length in (1, 77, 128, 1000):
             with self.subTest(length=length):
                 self.flex(attention, length, length,
                           [(0, length, 0, length, CAUSAL)])
 
+    def test_one_kernel_any_heads_and_scale(self):
+        # GQA 32:4, 16:16 and 3:1 and four scales on the kernel of 8:2.
+        for attention in (gpu_programs.RUNTIME_CALLS[0],
+                          *gpu_programs.RUNTIME_CALLS[3:]):
+            with self.subTest(attention=attention):
+                self.flex(attention, 200, 300,
+                          [(0, 200, 0, 150, CAUSAL), (50, 200, 150, 300,
+                                                      FULL)])
+
     def test_flex_softcap(self):
-        self.flex(gpu_programs.RUNTIME_ATTENTIONS[2], 256, 256,
+        self.flex(gpu_programs.RUNTIME_CALLS[2], 256, 256,
                   [(0, 256, 0, 256, CAUSAL)])
 
     def test_varlen_causal_and_window(self):
-        attention = gpu_programs.RUNTIME_ATTENTIONS[0]
+        attention = gpu_programs.RUNTIME_CALLS[0]
         bounds = [0, 100, 356, 357, 900]
         cu = torch.tensor(bounds, dtype=torch.int32, device="cuda")
         q, k, v = self.inputs(attention, 900, 900)
@@ -424,7 +433,7 @@ class FunctionalTest(unittest.TestCase):
                 self.assert_close(out, lse, ref_out, ref_lse)
 
     def test_arguments_are_checked(self):
-        attention = gpu_programs.RUNTIME_ATTENTIONS[0]
+        attention = gpu_programs.RUNTIME_CALLS[0]
         q, k, v = self.inputs(attention, 64, 64)
         good = torch.tensor([[0, 64]], dtype=torch.int32, device="cuda")
         call = dict(kernels_dir=self.kernels_dir, softmax_scale=0.125)

@@ -32,7 +32,7 @@
 // PTX-DAG: cvt.rn.bf16x2.f32
 //
 // The parameters, in argument order, as the tile ops' operands name them.
-// MANIFEST: fattn-manifest 3
+// MANIFEST: fattn-manifest 4
 // MANIFEST-NEXT: kernel fattn_attention_0
 // MANIFEST-NEXT: ptx ptx-bf16.ptx
 // MANIFEST-NEXT: grid 8 4 1

@@ -1,34 +1,45 @@
 // A mask given as ranges operands with dynamic token counts, compiled by
-// fattn-run for the GPU: the PTX takes the plan's tables and the counts,
-// and the manifest tells the runtime how to plan each call (schedule
-// record), which scalar gives each dynamic extent, and that grid y is the
-// plan's.
+// fattn-run for the GPU: the PTX takes the plan's tables and the counts and
+// the call's heads and scale, and the manifest tells the runtime how to plan
+// each call (schedule record), which scalar gives each dynamic extent, and
+// that grid y is the plan's and grid x the call's query heads. The
+// program's heads (8:2) and scale are only the values its own launch
+// passes.
 // RUN: rm -rf %t && fattn-run %s --target=gpu --max-items-per-tile=4 --emit-dir %t | FileCheck %s --check-prefix=TOOL
 // RUN: FileCheck %s --input-file=%t/ptx-runtime.ptx --check-prefix=PTX
 // RUN: FileCheck %s --input-file=%t/ptx-runtime.manifest --check-prefix=MANIFEST
 // RUN: not fattn-run %s --target=gpu --max-items-per-tile=0 2>&1 | FileCheck %s --check-prefix=FLAG
+// RUN: rm -rf %t.cap && mkdir %t.cap && sed 's/-> tensor<?x8x128xbf16>, tensor<?x8xf32>$/{softcap = 30.0 : f32} &/' %s > %t.cap/capped.mlir
+// RUN: fattn-run %t.cap/capped.mlir --target=gpu --emit-dir %t.cap > /dev/null
+// RUN: FileCheck %s --input-file=%t.cap/capped.manifest --check-prefix=CAP
+// RUN: FileCheck %s --input-file=%t.cap/capped.ptx --check-prefix=CAP-PTX
 //
 // TOOL: Sq=? Sk=? Hq=8 Hk=2 D=128 bf16
 // TOOL-NEXT: mask: given at run time (ranges operands)
-// TOOL: gpu: fattn_attention_0 for sm_90a, grid 8x0
+// TOOL: gpu: fattn_attention_0 for sm_90a, grid ?x?
 // TOOL: wrote
 //
-// Nine pointers and three 32-bit scalars.
+// Nine pointers, five i32 scalars (three counts of the plan, two head
+// counts) and the f32 scale.
 // PTX: .visible .entry fattn_attention_0(
 // PTX-COUNT-9: .param .u64
-// PTX-COUNT-3: .param .u32
+// PTX-COUNT-5: .param .u32
+// PTX-NEXT: .param .f32
+// PTX-NEXT: )
+// The launch guard leaves CTAs past the call's heads.
+// PTX: setp.ge.u32 past, cta, %r
 //
-// MANIFEST: fattn-manifest 3
+// MANIFEST: fattn-manifest 4
 // MANIFEST-NEXT: kernel fattn_attention_0
 // MANIFEST-NEXT: ptx ptx-runtime.ptx
-// MANIFEST-NEXT: grid 8 ? 1
+// MANIFEST-NEXT: grid ? ? 1
 // MANIFEST-NEXT: block 128 1 1
 // MANIFEST-NEXT: shared 83968
-// MANIFEST-NEXT: param q input bf16 num_q 8 128
-// MANIFEST-NEXT: param k input bf16 num_k 2 128
-// MANIFEST-NEXT: param v input bf16 num_k 2 128
-// MANIFEST-NEXT: param out output bf16 num_q 8 128
-// MANIFEST-NEXT: param lse output f32 num_q 8
+// MANIFEST-NEXT: param q input bf16 num_q heads_q 128
+// MANIFEST-NEXT: param k input bf16 num_k heads_k 128
+// MANIFEST-NEXT: param v input bf16 num_k heads_k 128
+// MANIFEST-NEXT: param out output bf16 num_q heads_q 128
+// MANIFEST-NEXT: param lse output f32 num_q heads_q
 // MANIFEST-NEXT: param slots schedule i32 ? 8
 // MANIFEST-NEXT: param items schedule i32 ? 4
 // MANIFEST-NEXT: param item_slices schedule i32 ?
@@ -36,12 +47,23 @@
 // MANIFEST-NEXT: param num_q scalar i32
 // MANIFEST-NEXT: param num_k scalar i32
 // MANIFEST-NEXT: param num_slots scalar i32
+// MANIFEST-NEXT: param heads_q scalar i32
+// MANIFEST-NEXT: param heads_k scalar i32
+// MANIFEST-NEXT: param scale scalar f32
 // MANIFEST-NEXT: dtype bf16
-// MANIFEST-NEXT: shape ? ? 8 2 128
-// MANIFEST-NEXT: scale 0.08838834764831843
+// MANIFEST-NEXT: shape ? ? ? ? 128
+// MANIFEST-NEXT: scale ?
 // MANIFEST-NEXT: softcap 0
 // MANIFEST-NEXT: schedule 128 64 whole aligned 4
 // MANIFEST-NOT: slice
+//
+// A soft-capped program's kernel takes the cap too (one kernel per softcap
+// on or off, not per value).
+// CAP: param scale scalar f32
+// CAP-NEXT: param softcap scalar f32
+// CAP: scale ?
+// CAP-NEXT: softcap ?
+// CAP-PTX-COUNT-2: .param .f32
 //
 // FLAG: --max-items-per-tile must be in [1, 1048576]
 //

@@ -35,15 +35,17 @@ func.func @rt(%q: memref<?x8x128xbf16>, %k: memref<?x8x128xbf16>, %v: memref<?x8
 // TILED: fattn.tile_mask %{{.*}} slices %[[SLICES]][%[[SLICES_OF_ITEMS]][
 
 // The host plans the kernel's records (fattn.kernel_schedule) and launches
-// (heads, launch slots) CTAs; the kernel takes the four record tables and
-// the token and slot counts, and leaves CTAs past the slot count.
+// (heads, launch slots) CTAs; the kernel takes the four record tables, the
+// token and slot counts, and the call's head counts and scale (the
+// program's constants on its own launch), and leaves CTAs past the slot
+// count or the heads.
 // GPU-LABEL: func.func @rt(
 // GPU: %[[SLOTS:.*]], %[[ITEMS:.*]], %[[ITEM_SLICES:.*]], %[[SLICES:.*]], %[[NUM_SLOTS:.*]] = fattn.kernel_schedule %{{.*}} tokens(%{{.*}}, %{{.*}}) {align_query_tiles, block_k = 64 : i64, block_q = 128 : i64, max_items_per_tile = 4 : i64, whole_key_tiles} : memref<?x2xi32>, memref<?x2xi32>, memref<?xi32> -> memref<?x8xi32>, memref<?x4xi32>, memref<?xi32>, memref<?x5xi32>
 // GPU-NOT: fattn.tile_schedule
 // GPU: gpu.launch_func @fattn_kernels::@fattn_rt_0 blocks in (%{{[a-z0-9_]+}}, %[[NUM_SLOTS]], %{{[a-z0-9_]+}})
-// GPU-SAME: args(%{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : i32, %{{[0-9]+}} : i32, %{{[0-9]+}} : i32)
-// GPU-SAME: {extents = ["num_q"], name = "q", role = "input", type = memref<?x8x128xbf16>}
-// GPU-SAME: {extents = ["num_k"], name = "k", role = "input"
+// GPU-SAME: args(%{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : !llvm.ptr<1>, %{{[0-9]+}} : i32, %{{[0-9]+}} : i32, %{{[0-9]+}} : i32, %[[HQ:[a-z0-9_]+]] : i32, %[[HK:[a-z0-9_]+]] : i32, %[[SCALE:[a-z0-9_]+]] : f32)
+// GPU-SAME: {extents = ["num_q", "heads_q"], name = "q", role = "input", type = memref<?x?x128xbf16>}
+// GPU-SAME: {extents = ["num_k", "heads_k"], name = "k", role = "input"
 // GPU-SAME: {name = "slots", role = "schedule", type = memref<?x8xi32>}
 // GPU-SAME: {name = "items", role = "schedule", type = memref<?x4xi32>}
 // GPU-SAME: {name = "item_slices", role = "schedule", type = memref<?xi32>}
@@ -51,9 +53,14 @@ func.func @rt(%q: memref<?x8x128xbf16>, %k: memref<?x8x128xbf16>, %v: memref<?x8
 // GPU-SAME: {name = "num_q", role = "scalar", type = i32}
 // GPU-SAME: {name = "num_k", role = "scalar", type = i32}
 // GPU-SAME: {name = "num_slots", role = "scalar", type = i32}
-// GPU: gpu.func @fattn_rt_0(%{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %[[KSLOTS:[a-z0-9]+]]: !llvm.ptr<1>, %[[KITEMS:[a-z0-9]+]]: !llvm.ptr<1>, %[[KITEM_SLICES:[a-z0-9]+]]: !llvm.ptr<1>, %[[KSLICES:[a-z0-9]+]]: !llvm.ptr<1>, %[[KNUM_Q:[a-z0-9]+]]: i32, %[[KNUM_K:[a-z0-9]+]]: i32, %[[KNUM_SLOTS:[a-z0-9]+]]: i32)
+// GPU-SAME: {name = "heads_q", role = "scalar", type = i32}
+// GPU-SAME: {name = "heads_k", role = "scalar", type = i32}
+// GPU-SAME: {name = "scale", role = "scalar", type = f32}
+// GPU: gpu.func @fattn_rt_0(%{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %{{[a-z0-9]+}}: !llvm.ptr<1>, %[[KSLOTS:[a-z0-9]+]]: !llvm.ptr<1>, %[[KITEMS:[a-z0-9]+]]: !llvm.ptr<1>, %[[KITEM_SLICES:[a-z0-9]+]]: !llvm.ptr<1>, %[[KSLICES:[a-z0-9]+]]: !llvm.ptr<1>, %[[KNUM_Q:[a-z0-9]+]]: i32, %[[KNUM_K:[a-z0-9]+]]: i32, %[[KNUM_SLOTS:[a-z0-9]+]]: i32, %[[KHQ:[a-z0-9]+]]: i32, %[[KHK:[a-z0-9]+]]: i32, %[[KSCALE:[a-z0-9]+]]: f32)
 // GPU-NOT: llvm.mlir.global internal constant
-// GPU: setp.ge.u32 past, cta, $0;{{.*}}%[[KNUM_SLOTS]]
+// GPU: setp.ge.u32 past, cta, $1;{{.*}}setp.ge.u32 past, cta, $0;{{.*}}%[[KNUM_SLOTS]], %[[KHQ]]
+// The key/value head is the query head over the call's group size.
+// GPU: %[[GROUP:.*]] = arith.divui %[[KHQ]], %[[KHK]] : i32
 // GPU: llvm.getelementptr %[[KSLOTS]]
 // Rows past the query count are zero-filled when Q is copied.
 // GPU: arith.cmpi slt, %{{.*}}, %[[KNUM_Q]] : i32
@@ -69,3 +76,6 @@ func.func @rt(%q: memref<?x8x128xbf16>, %k: memref<?x8x128xbf16>, %v: memref<?x8
 // Partial visits read their item's slice.
 // GPU: llvm.getelementptr %[[KITEM_SLICES]]
 // GPU: llvm.getelementptr %[[KSLICES]]
+// Scores meet the call's scale in base 2 (scale * log2 e) inside the
+// exponent.
+// GPU: arith.mulf %[[KSCALE]], %{{.*}} : f32

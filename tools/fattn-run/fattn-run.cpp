@@ -106,10 +106,15 @@ double secondsSince(Clock::time_point start) {
 } // namespace
 
 /// Loads, runs, checks and (with --time) times a compiled kernel, with the
-/// runtime's report on stdout.
-static int runOnGpu(const std::string &manifestPath) {
+/// runtime's report on stdout. `program`, where there is one, gives a
+/// --ranges call the heads, scale and softcap its file leaves out.
+static int runOnGpu(const std::string &manifestPath,
+                    const mlir::fattn::AttentionProgram *program = nullptr) {
   llvm::outs().flush();
   runtime::KernelRunOptions options;
+  if (program)
+    options.callDefaults = {program->shape.headsQ, program->shape.headsK,
+                            program->params.scale, program->params.softcap};
   options.manifestPath = manifestPath;
   options.check = true;
   options.time = timeKernel;
@@ -200,8 +205,11 @@ static int emitGpuKernel(ModuleOp module,
              runtime::formatManifest(artifacts->manifest)))
     return 2;
   const runtime::KernelManifest &manifest = artifacts->manifest;
+  auto dim = [](unsigned value) {
+    return value ? std::to_string(value) : std::string("?");
+  };
   llvm::outs() << "  gpu: " << manifest.kernel << " for " << chip << ", grid "
-               << manifest.grid[0] << "x" << manifest.grid[1] << ", "
+               << dim(manifest.grid[0]) << "x" << dim(manifest.grid[1]) << ", "
                << manifest.block[0] << " threads, " << manifest.sharedBytes
                << " B shared, compiled in "
                << llvm::format("%.3f", compileSeconds) << " s\n";
@@ -219,7 +227,7 @@ static int emitGpuKernel(ModuleOp module,
                     "with --ranges FILE, or fattn-launch --mask-of)\n";
     return 0;
   }
-  return runOnGpu(manifestPath.str().str());
+  return runOnGpu(manifestPath.str().str(), &program);
 }
 
 /// Flags out of range, before any work: the passes check tile sizes again
@@ -345,6 +353,23 @@ attentionOfRun(const mlir::fattn::AttentionProgram &program,
   attention.shape.numQ = call->numQ;
   attention.shape.numK = call->numK;
   attention.mask = std::move(call->mask);
+  // The CPU loops compute with the program's heads, scale and softcap: a
+  // call file may repeat them, not change them. (The GPU kernel takes them
+  // per call, so there the file's values are the call's.)
+  if (target == Target::Cpu) {
+    const runtime::CallValues &given = call->values;
+    runtime::AttentionShape shape = attention.shape;
+    runtime::AttentionParams params = attention.params;
+    if (given.headsQ || given.headsK)
+      shape.headsQ = given.headsQ, shape.headsK = given.headsK;
+    params.scale = given.scale.value_or(params.scale);
+    params.softcap = given.softcap.value_or(params.softcap);
+    if (std::optional<std::string> refused = runtime::checkCall(
+            attention.shape, attention.params, shape, params)) {
+      *problem = rangesFile + ": the program was " + *refused;
+      return std::nullopt;
+    }
+  }
   return attention;
 }
 

@@ -66,22 +66,40 @@ static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
   for (size_t i = 0; i < rowK * numK / 2; ++i)
     k[i] = v[i] = 0x3f00;
   memset(out, 0xff, rowQ * numQ);
+  const int64_t hq = info->heads_q, hk = info->heads_k;
   status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, qRanges,
-                                      kRanges, kinds, 2, numQ, numK, NULL);
+                                      kRanges, kinds, 2, numQ, numK, hq, hk,
+                                      info->scale, 0, NULL);
   expect(status == FATTN_STATUS_SUCCESS, "launch ranges");
   expect(out[0] == 0x3f00 && !isnan(lse[0]), "outputs written");
 
   const int32_t reversed[] = {0, 40, 60, 40};
   status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, reversed,
-                                      kRanges, kinds, 2, numQ, numK, NULL);
+                                      kRanges, kinds, 2, numQ, numK, hq, hk,
+                                      0, 0, NULL);
   printf("reversed: %s: %s\n", fattn_status_name(status), fattn_last_error());
   expect(status == FATTN_STATUS_BAD_ARGUMENT &&
              strstr(fattn_last_error(), "slice 1: q range [60, 40) is "
                                         "reversed"),
          "reversed range rejected");
   status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, NULL,
-                                      kRanges, kinds, 2, numQ, numK, NULL);
+                                      kRanges, kinds, 2, numQ, numK, hq, hk,
+                                      0, 0, NULL);
   expect(status == FATTN_STATUS_NULL_POINTER, "null ranges rejected");
+  /* The kernel fixes its heads, scale and softcap: other values are
+     refused, naming both. */
+  status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, qRanges,
+                                      kRanges, kinds, 2, numQ, numK, 2 * hq,
+                                      hk, info->scale, 0, NULL);
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "query heads; the call has"),
+         "other heads rejected");
+  status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, qRanges,
+                                      kRanges, kinds, 2, numQ, numK, hq, hk,
+                                      info->scale, 30, NULL);
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "without a softcap; the call has 30"),
+         "a softcap on a kernel without one rejected");
   status = fattn_kernel_launch(kernel, q, k, v, out, lse, NULL);
   expect(status == FATTN_STATUS_BAD_ARGUMENT &&
              strstr(fattn_last_error(), "takes its mask at run time"),

@@ -251,7 +251,12 @@ const char *const kMockPtx =
     ".visible .entry mock_runtime(.param .u64 p0, .param .u64 p1, .param "
     ".u64 p2, .param .u64 p3, .param .u64 p4, .param .u64 p5, .param .u64 "
     "p6, .param .u64 p7, .param .u64 p8, .param .u32 p9, .param .u32 p10, "
-    ".param .u32 p11)\n{ ret; }\n";
+    ".param .u32 p11)\n{ ret; }\n"
+    ".visible .entry mock_runtime_per_call(.param .u64 p0, .param .u64 p1, "
+    ".param .u64 p2, .param .u64 p3, .param .u64 p4, .param .u64 p5, .param "
+    ".u64 p6, .param .u64 p7, .param .u64 p8, .param .u32 p9, .param .u32 "
+    "p10, .param .u32 p11, .param .u32 p12, .param .u32 p13, .param .f32 "
+    "p14, .param .f32 p15)\n{ ret; }\n";
 
 class MockDriverTest : public ::testing::Test {
 protected:
@@ -466,8 +471,8 @@ TEST_F(MockDriverTest, RuntimeMaskKernelNeedsAMaskThatFitsIt) {
   }
   Result mismatch = run(path + " --mask-of " + other, path);
   EXPECT_EQ(mismatch.exitCode, 2) << mismatch.output;
-  EXPECT_TRUE(contains(mismatch.output, "is not an attention this kernel "
-                                        "computes"))
+  EXPECT_TRUE(contains(mismatch.output, "kernel mock_runtime was compiled "
+                                        "for 4 query heads; the call has 2"))
       << mismatch.output;
   // Two slices over the rows of one 64-row tile, for a kernel that
   // searches one item: refused before any launch, naming the tile.
@@ -535,6 +540,66 @@ TEST_F(MockDriverTest, RuntimeMaskKernelRunsACallsRanges) {
   EXPECT_EQ(empty.exitCode, 0) << empty.output;
   EXPECT_TRUE(contains(empty.output, "check: no key tokens: PASS"))
       << empty.output;
+}
+
+TEST_F(MockDriverTest, PerCallHeadsScaleAndSoftcapComeFromTheCall) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
+  // As the compiler writes a soft-capped run-time kernel.
+  std::string path = directory + "/per-call.manifest";
+  files.push_back(path);
+  std::ofstream(path)
+      << "fattn-manifest 4\nkernel mock_runtime_per_call\nptx mock.ptx\n"
+         "grid ? ? 1\nblock 128 1 1\nshared 1024\n"
+         "param q input bf16 num_q heads_q 32\n"
+         "param k input bf16 num_k heads_k 32\n"
+         "param v input bf16 num_k heads_k 32\n"
+         "param out output bf16 num_q heads_q 32\n"
+         "param lse output f32 num_q heads_q\nparam slots schedule i32 ? 8\n"
+         "param items schedule i32 ? 4\nparam item_slices schedule i32 ?\n"
+         "param slices schedule i32 ? 5\nparam num_q scalar i32\n"
+         "param num_k scalar i32\nparam num_slots scalar i32\n"
+         "param heads_q scalar i32\nparam heads_k scalar i32\n"
+         "param scale scalar f32\nparam softcap scalar f32\n"
+         "dtype bf16\nshape ? ? ? ? 32\nscale ?\nsoftcap ?\n"
+         "schedule 16 16 clipped uniform 4\n";
+  auto write = [&](const std::string &name, const std::string &text) {
+    std::string file = directory + "/" + name + ".ranges";
+    std::ofstream(file) << text;
+    files.push_back(file);
+    return file;
+  };
+  // The mock kernel computes with the heads, scale and softcap it is
+  // passed; the check's reference with the call's: they agree only if the
+  // runtime passes the call's values.
+  std::string call = write("gqa", "tokens 50 40\nheads 6 2\nscale 0.1\n"
+                                  "softcap 20\n0 50 0 40 1\n");
+  Result result = run(path + " --ranges " + call + " --check", path);
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  for (const char *line : {"grid headsxplanx1",
+                           "Sq=50 Sk=40 Hq=6 Hk=2 D=32 scale=0.1 softcap=20",
+                           "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+  std::string noHeads = write("no-heads", "tokens 50 40\nsoftcap 2\n"
+                                          "0 50 0 40 1\n");
+  Result refused = run(path + " --ranges " + noHeads, path);
+  EXPECT_EQ(refused.exitCode, 2) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "takes its head counts per call"))
+      << refused.output;
+  std::string noCap = write("no-cap", "tokens 50 40\nheads 2 2\n"
+                                      "0 50 0 40 1\n");
+  Result uncapped = run(path + " --ranges " + noCap, path);
+  EXPECT_EQ(uncapped.exitCode, 2) << uncapped.output;
+  EXPECT_TRUE(contains(uncapped.output, "compiled with a softcap; the call "
+                                        "has none"))
+      << uncapped.output;
+  std::string badHeads = write("bad-heads", "tokens 50 40\nheads 3 2\n"
+                                            "softcap 2\n0 50 0 40 1\n");
+  Result indivisible = run(path + " --ranges " + badHeads, path);
+  EXPECT_EQ(indivisible.exitCode, 2) << indivisible.output;
+  EXPECT_TRUE(contains(indivisible.output,
+                       "query heads 3 is not a multiple of key/value heads 2"))
+      << indivisible.output;
 }
 
 TEST_F(MockDriverTest, CheckWithoutNvccSaysWhy) {

@@ -106,7 +106,7 @@ TEST(ManifestTest, FormatWritesTheContractOrder) {
   KernelManifest manifest = makeManifest();
   manifest.mask.resize(1);
   std::string text = formatManifest(manifest);
-  std::string expectedPrefix = "fattn-manifest 3\n"
+  std::string expectedPrefix = "fattn-manifest 4\n"
                                "kernel fattn_attention_causal_kernel\n"
                                "ptx causal.ptx\n"
                                "grid 16 8 1\n"
@@ -185,18 +185,18 @@ TEST(ManifestTest, NoSlicesIsAnEmptyMask) {
 TEST(ManifestErrorTest, EmptyText) {
   std::string error;
   EXPECT_FALSE(parseManifest("", &error));
-  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 3'");
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 4'");
   EXPECT_FALSE(parseManifest("# only a comment\n\n", &error));
-  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 3'");
+  EXPECT_EQ(error, "empty manifest: expected 'fattn-manifest 4'");
 }
 
 TEST(ManifestErrorTest, Header) {
   EXPECT_EQ(errorWithLine(0, "kernel k0"),
-            "line 1: expected 'fattn-manifest 3' as the first record, got "
+            "line 1: expected 'fattn-manifest 4' as the first record, got "
             "'kernel'");
-  EXPECT_EQ(errorWithLine(0, "fattn-manifest 4"),
-            "line 1: unsupported manifest version 4 (this runtime reads "
-            "versions 1 to 3)");
+  EXPECT_EQ(errorWithLine(0, "fattn-manifest 5"),
+            "line 1: unsupported manifest version 5 (this runtime reads "
+            "versions 1 to 4)");
   EXPECT_EQ(errorWithLine(0, "fattn-manifest"),
             "line 1: expected 'fattn-manifest <version>'");
   EXPECT_EQ(errorWithLine(0, "fattn-manifest one"),
@@ -536,7 +536,7 @@ TEST(ManifestFileTest, PtxPathIsRelativeToTheManifest) {
 /// What fattn-map-tiles-to-gpu writes for a ranges mask: dynamic token
 /// counts, the plan's tables and the scalars.
 std::vector<std::string> runtimeLines() {
-  return {"fattn-manifest 3",
+  return {"fattn-manifest 4",
           "kernel k0",
           "ptx k0.ptx",
           "grid 4 ? 1",
@@ -639,12 +639,121 @@ TEST(ManifestRuntimeTest, InconsistentRecordsAreRejected) {
                    "the manifest has none");
 }
 
+/// What the compiler writes for a soft-capped run-time kernel: head
+/// counts, scale and softcap given by each call (version 4).
+std::vector<std::string> perCallLines() {
+  std::vector<std::string> lines = runtimeLines();
+  lines[3] = "grid ? ? 1";
+  lines[6] = "param q input bf16 num_q heads_q 64";
+  lines[7] = "param k input bf16 num_k heads_k 64";
+  lines[8] = "param v input bf16 num_k heads_k 64";
+  lines[9] = "param out output bf16 num_q heads_q 64";
+  lines[10] = "param lse output f32 num_q heads_q";
+  lines.insert(lines.begin() + 18,
+               {"param heads_q scalar i32", "param heads_k scalar i32",
+                "param scale scalar f32", "param softcap scalar f32"});
+  lines[23] = "shape ? ? ? ? 64";
+  lines[24] = "scale ?";
+  lines[25] = "softcap ?";
+  return lines;
+}
+
+std::string perCallError(size_t index, const std::string &replacement) {
+  return errorWithReplaced(perCallLines(), index, replacement);
+}
+
+TEST(ManifestRuntimeTest, PerCallHeadsScaleAndSoftcapRoundTrip) {
+  std::string error;
+  std::optional<KernelManifest> manifest =
+      parseManifest(join(perCallLines()), &error);
+  ASSERT_TRUE(manifest) << error;
+  EXPECT_EQ(manifest->grid, (std::array<unsigned, 3>{0, 0, 1}));
+  EXPECT_EQ(manifest->shape.headsQ, kDynamicExtent);
+  EXPECT_EQ(manifest->shape.headsK, kDynamicExtent);
+  EXPECT_EQ(manifest->shape.headDim, 64);
+  EXPECT_EQ(manifest->params.scale, kCallParam);
+  EXPECT_EQ(manifest->params.softcap, kCallParam);
+  const KernelParam &k = manifest->parameters[1];
+  EXPECT_EQ(k.extents,
+            (std::vector<int64_t>{kDynamicExtent, kDynamicExtent, 64}));
+  EXPECT_EQ(k.extentScalars, (std::vector<std::string>{"num_k", "heads_k"}));
+  EXPECT_FALSE(manifest->parameters[12].isFloatScalar()); // heads_q
+  EXPECT_TRUE(manifest->parameters[14].isFloatScalar());  // scale
+  EXPECT_EQ(formatManifest(*manifest), join(perCallLines()));
+}
+
+TEST(ManifestRuntimeTest, PerCallRecordsMustAgree) {
+  // '?' without the parameter that gives it, and the reverse.
+  EXPECT_EQ(perCallError(24, "scale 0.125"),
+            "scale is fixed, so the kernel takes no param 'scale'");
+  EXPECT_EQ(perCallError(21, "param softcap_value scalar i32"),
+            "param 'softcap_value' is not one the runtime fills in from a "
+            "run-time mask's plan");
+  std::vector<std::string> lines = perCallLines();
+  lines.erase(lines.begin() + 21); // softcap
+  std::string error;
+  EXPECT_FALSE(parseManifest(join(lines), &error));
+  EXPECT_EQ(error, "softcap is '?', so the kernel takes it per call: it "
+                   "needs a param 'softcap'");
+  EXPECT_EQ(perCallError(3, "grid 4 ? 1"),
+            "grid x must be '?' when the call gives the heads: it is their "
+            "count");
+  EXPECT_EQ(perCallError(20, "param scale scalar i32"),
+            "line 21: param 'scale' of role 'scalar' has dtype f32, got "
+            "'i32'");
+  EXPECT_EQ(perCallError(18, "param heads_q scalar f32"),
+            "line 19: param 'heads_q' of role 'scalar' has dtype i32, got "
+            "'f32'");
+  EXPECT_EQ(perCallError(0, "fattn-manifest 3"),
+            "line 24: shape headsQ '?' needs manifest version 4");
+  // Only a run-time kernel takes anything per call.
+  std::vector<std::string> fixedMask = perCallLines();
+  fixedMask.pop_back(); // the schedule record
+  EXPECT_FALSE(parseManifest(join(fixedMask), &error));
+  EXPECT_EQ(error, "grid y '?' needs a 'schedule' record");
+}
+
+TEST(ProblemTest, CallsMustFitWhatTheKernelFixes) {
+  AttentionShape fixed{kDynamicExtent, kDynamicExtent, 8, 2, 128};
+  AttentionShape perCall{kDynamicExtent, kDynamicExtent, kDynamicExtent,
+                         kDynamicExtent, 128};
+  AttentionParams none{0.125, 0}, capped{kCallParam, kCallParam};
+  AttentionShape call{100, 0, 8, 2, 128};
+  EXPECT_EQ(checkCall(fixed, none, call, {0.125, 0}), std::nullopt);
+  EXPECT_EQ(checkCall(perCall, capped, {100, 50, 32, 4, 128}, {0.3, 30}),
+            std::nullopt);
+  EXPECT_EQ(*checkCall(fixed, none, {100, 50, 16, 2, 128}, {0.125, 0}),
+            "compiled for 8 query heads; the call has 16");
+  EXPECT_EQ(*checkCall(perCall, capped, {100, 50, 8, 2, 64}, {0, 30}),
+            "compiled for 128 as head dim; the call has 64");
+  EXPECT_EQ(*checkCall(fixed, none, call, {0.5, 0}),
+            "compiled for scale 0.125; the call has 0.5");
+  // 0 is the default scale, 1/sqrt(128).
+  EXPECT_EQ(*checkCall(fixed, none, call, {0, 0}),
+            "compiled for scale 0.125; the call has 0.0883883");
+  EXPECT_EQ(*checkCall(fixed, none, call, {0.125, 30}),
+            "compiled without a softcap; the call has 30");
+  EXPECT_EQ(*checkCall(perCall, capped, call, {0.1, 0}),
+            "compiled with a softcap; the call has none (use a kernel "
+            "without one)");
+  EXPECT_EQ(*checkCall(perCall, capped, {100, 50, 6, 4, 128}, {0.1, 1}),
+            "given an invalid call: query heads 6 is not a multiple of "
+            "key/value heads 4");
+  EXPECT_EQ(*checkCall(perCall, capped, {100, 50, 0, 4, 128}, {0.1, 1}),
+            "given an invalid call: query heads must be positive, got 0");
+  EXPECT_EQ(*checkCall(perCall, capped, call, {-1, 1}),
+            "given an invalid call: scale -1 must be 0 (the default) or in "
+            "(0, 2^64]: finite, positive and small enough that fp32 scores "
+            "stay finite");
+}
+
 TEST(ManifestRuntimeTest, StaticManifestsTakeNoRuntimeRecords) {
   EXPECT_EQ(errorWithLine(3, "grid 2 ? 1"),
             "grid y '?' needs a 'schedule' record");
   EXPECT_EQ(errorWithLine(8, "shape ? 128 4 2 64"),
-            "'?' token counts, and parameters of role schedule or scalar or "
-            "with named extents, need a 'schedule' record (a run-time mask)");
+            "'?' counts, scale or softcap, and parameters of role schedule "
+            "or scalar or with named extents, need a 'schedule' record (a "
+            "run-time mask)");
   // A literal -1 is a bad length, not a run-time one.
   EXPECT_EQ(errorWithLine(8, "shape 128 -1 4 2 64"),
             "shape: key length must be positive, got -1");

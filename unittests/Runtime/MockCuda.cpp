@@ -14,9 +14,11 @@
 //   the naive low-precision attention (good), a perturbed one (bad), leave
 //   the last query row unwritten, or fault at the next synchronization.
 // - mock_runtime stands for a kernel compiled for a run-time mask: it takes
-//   the token counts and the slot count from its scalars, checks that grid y
-//   is the slot count and that the slots hold every query row once, and
-//   writes the naive attention of the slices its items name.
+//   the token counts and the slot count from its scalars (and the heads,
+//   scale and softcap where the manifest has them per call), checks that
+//   grid y is the slot count (grid x the heads) and that the slots hold
+//   every query row once, and writes the naive attention of the slices its
+//   items name.
 //
 // PTX is only scanned: ".entry NAME(" declares a function and its ".param"
 // lines its parameters; "mock_invalid_ptx" anywhere makes the JIT fail.
@@ -165,8 +167,8 @@ CUresult launchReference(unsigned gridX, unsigned gridY, unsigned blockX,
 
 /// mock_runtime: what a run-time-mask kernel receives, read the way the
 /// kernel reads it (by the manifest's parameter names).
-CUresult launchRuntime(const KernelManifest &manifest, unsigned gridY,
-                       void **params) {
+CUresult launchRuntime(const KernelManifest &manifest, unsigned gridX,
+                       unsigned gridY, void **params) {
   auto index = [&](const char *name) {
     for (size_t i = 0; i < manifest.parameters.size(); ++i)
       if (manifest.parameters[i].name == name)
@@ -179,11 +181,23 @@ CUresult launchRuntime(const KernelManifest &manifest, unsigned gridY,
   auto scalar = [&](const char *name) {
     return int64_t(*static_cast<int32_t *>(params[index(name)]));
   };
+  auto floatScalar = [&](const char *name) {
+    return double(*static_cast<float *>(params[index(name)]));
+  };
   AttentionShape shape = manifest.shape;
+  AttentionParams attention = manifest.params;
   shape.numQ = scalar("num_q");
   shape.numK = scalar("num_k");
+  if (shape.headsQ == kDynamicExtent) {
+    shape.headsQ = scalar(call_param::kHeadsQ);
+    shape.headsK = scalar(call_param::kHeadsK);
+  }
+  if (attention.scale == kCallParam)
+    attention.scale = floatScalar(call_param::kScale);
+  if (attention.softcap == kCallParam)
+    attention.softcap = floatScalar(call_param::kSoftcap);
   int64_t slots = scalar("num_slots");
-  if (int64_t(gridY) != slots)
+  if (int64_t(gridY) != slots || int64_t(gridX) != shape.headsQ)
     return kInvalidValue;
   using T = mask::KernelScheduleTables;
   const int32_t *slotTable = pointer<const int32_t>(buffer("slots"));
@@ -215,7 +229,7 @@ CUresult launchRuntime(const KernelManifest &manifest, unsigned gridY,
   std::vector<float> k = decode(buffer("k"), type, shape.kvElements());
   std::vector<float> v = decode(buffer("v"), type, shape.kvElements());
   std::vector<float> out(shape.qElements()), lse(shape.lseElements());
-  naiveAttention(attended, shape, manifest.params, type, q.data(), k.data(),
+  naiveAttention(attended, shape, attention, type, q.data(), k.data(),
                  v.data(), out.data(), lse.data());
   std::vector<uint8_t> bytes = encodeElements(type, out.data(), out.size());
   std::memcpy(pointer<void>(buffer("out")), bytes.data(), bytes.size());
@@ -224,8 +238,8 @@ CUresult launchRuntime(const KernelManifest &manifest, unsigned gridY,
   return kSuccess;
 }
 
-CUresult launchCompiled(const Function &function, unsigned gridY,
-                        void **params) {
+CUresult launchCompiled(const Function &function, unsigned gridX,
+                        unsigned gridY, void **params) {
   const char *path = std::getenv("FATTN_MOCK_MANIFEST");
   if (!path)
     return kInvalidValue;
@@ -236,8 +250,8 @@ CUresult launchCompiled(const Function &function, unsigned gridY,
     state().sticky = kIllegalAddress;
     return kSuccess; // faults surface later, as on a GPU
   }
-  if (function.name == "mock_runtime")
-    return launchRuntime(*manifest, gridY, params);
+  if (function.name.rfind("mock_runtime", 0) == 0)
+    return launchRuntime(*manifest, gridX, gridY, params);
   const AttentionShape &shape = manifest->shape;
   CUdeviceptr buffers[5];
   for (int i = 0; i < 5; ++i)
@@ -452,7 +466,7 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   const Function &f = *static_cast<Function *>(function);
   if (f.name == rk::kEntryName)
     return launchReference(gridX, gridY, blockX, sharedBytes, params);
-  return launchCompiled(f, gridY, params);
+  return launchCompiled(f, gridX, gridY, params);
 }
 CUresult cuStreamCreate(void **stream, unsigned) {
   *stream = new int(0);

@@ -48,7 +48,10 @@ struct GlobalRows {
   Value firstRow;
   int64_t rows = 0;
   Value head;
-  int64_t heads = 0;
+  /// The buffer's head count (i32) and its value where the kernel knows it,
+  /// or ShapedType::kDynamic (a run-time kernel's parameter).
+  Value heads;
+  int64_t staticHeads = 0;
   /// Rows past `limit` (the token count, i32) are zero-filled;
   /// `staticLimit` is its value where the kernel knows it, or
   /// ShapedType::kDynamic.

@@ -31,7 +31,8 @@ struct AttentionBuffers {
 };
 
 /// One value per manifest parameter, in the manifest's order: a device
-/// pointer, or a scalar parameter's value (passed to the kernel as i32).
+/// pointer, or a scalar parameter's value (passed to the kernel as i32; an
+/// f32 scalar's bit pattern).
 using KernelArguments = std::vector<cuda::CUdeviceptr>;
 
 /// Device memory holding run-time plans' tables, grown as needed and reused.
@@ -50,11 +51,15 @@ private:
   std::optional<cuda::DeviceBuffer> buffer;
 };
 
-/// A run-time mask's part of a launch: the call's plan, and the device copy
-/// of its tables.
+/// A run-time mask's part of a launch: the call's plan, the device copy of
+/// its tables, and the call's head counts, head dim, scale and softcap (its
+/// token counts are the plan's), which the kernel takes as parameters where
+/// its manifest has '?' and must otherwise match (checkCall).
 struct ScheduleBinding {
   const PlannedSchedule *plan = nullptr;
   cuda::CUdeviceptr tables = 0;
+  AttentionShape shape;
+  AttentionParams params;
 };
 
 struct KernelLoadError {
@@ -78,8 +83,10 @@ public:
                                              KernelLoadError *error);
 
   /// The forward buffers in the manifest's parameter order, and for a
-  /// run-time mask the plan's tables and counts; fails when the kernel takes
-  /// a parameter these do not supply (or a plan is given to a static kernel).
+  /// run-time mask the plan's tables and counts and the call's heads, scale
+  /// and softcap; fails when the kernel takes a parameter these do not
+  /// supply, a plan is given to a static kernel, or the call does not fit
+  /// what the kernel fixes.
   cuda::Status bind(const AttentionBuffers &buffers, KernelArguments &arguments,
                     const ScheduleBinding &schedule = {}) const;
 
@@ -96,8 +103,8 @@ public:
                                             std::string *error) const;
 
   /// A count other than the parameters', null or misaligned pointers
-  /// (inputs and schedule tables to 16 bytes, outputs to 4), scalars past
-  /// int32, and buffers that the driver knows to be smaller than their
+  /// (inputs and schedule tables to 16 bytes, outputs to 4), i32 scalars
+  /// past int32, and buffers that the driver knows to be smaller than their
   /// parameter's extents (dynamic ones as the scalars give them), as
   /// "q ..." messages.
   cuda::Status checkBuffers(const KernelArguments &arguments) const;

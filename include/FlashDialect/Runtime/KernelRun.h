@@ -35,6 +35,14 @@ inline constexpr int kRunPass = 0;
 inline constexpr int kRunFail = 1;
 inline constexpr int kRunError = 2;
 
+/// What a call gives a run-time kernel besides its mask and token counts,
+/// where it gives them: head counts (0: not given), the softmax scale (0:
+/// 1/sqrt(head dim)) and the softcap (0: none).
+struct CallValues {
+  int64_t headsQ = 0, headsK = 0;
+  std::optional<double> scale, softcap;
+};
+
 struct KernelRunOptions {
   std::string manifestPath;
   bool check = false;
@@ -50,21 +58,27 @@ struct KernelRunOptions {
   /// counts it runs (its dtype, heads, head dim, scale and softcap must be
   /// the kernel's).
   std::string maskOfPath;
-  /// Or a file of the call's token counts and slices, checked only as a
-  /// user's call is ("tokens NUM_Q NUM_K", then one "Q_BEGIN Q_END K_BEGIN
-  /// K_END KIND" line a slice; overlaps allowed): adversarial inputs.
+  /// Or a file of the call, checked only as a user's call is (RangesCall;
+  /// overlaps allowed): adversarial inputs.
   std::string rangesPath;
+  /// The heads, scale and softcap of a --ranges call where its file does
+  /// not give them (fattn-run: the program's). A kernel that takes its heads
+  /// per call needs them from one or the other; a kernel that fixes any of
+  /// these runs only calls that agree (checkCall).
+  CallValues callDefaults;
   /// Prefix of error messages.
   std::string toolName = "fattn";
 };
 
 /// A run-time call as fattn-launch --ranges and fattn-run --ranges read it:
-/// "tokens NUM_Q NUM_K", then one "Q_BEGIN Q_END K_BEGIN K_END KIND" line a
-/// slice. Only the format is checked (a call is validated where it is
+/// "tokens NUM_Q NUM_K" first, then in any order one "Q_BEGIN Q_END K_BEGIN
+/// K_END KIND" line a slice and, optionally, "heads HQ HK", "scale S" and
+/// "softcap C". Only the format is checked (a call is validated where it is
 /// planned, as a user's is); errors name the file and line.
 struct RangesCall {
   int64_t numQ = 0, numK = 0;
   mask::Mask mask;
+  CallValues values;
 };
 std::optional<RangesCall> readRangesCall(const std::string &path,
                                          std::string *problem);

@@ -7,39 +7,46 @@
 // the reference. The compiler writes it with formatManifest; the runtime
 // reads it with parseManifest / readManifest.
 //
-// Format, version 3: line-based text, one record a line, fields separated by
+// Format, version 4: line-based text, one record a line, fields separated by
 // spaces, blank lines and lines starting with '#' ignored:
 //
-//   fattn-manifest 3                       (first record)
+//   fattn-manifest 4                       (first record)
 //   kernel <entry symbol in the PTX>
 //   ptx <PTX file name, relative to the manifest's folder>
-//   grid <x> <y> <z>                       (y is '?' under a run-time mask)
+//   grid <x> <y> <z>     (y is '?' under a run-time mask, x where headsQ is)
 //   block <x> <y> <z>
 //   shared <dynamic shared memory bytes per block>
 //   param <name> <role> <dtype> <extent> ...   (one or more, see below)
 //   dtype <bf16|f16|f32>
-//   shape <numQ> <numK> <headsQ> <headsK> <headDim>   (numQ, numK may be '?')
-//   scale <the effective softmax scale, > 0>
-//   softcap <float, 0 = none>
+//   shape <numQ> <numK> <headsQ> <headsK> <headDim>   (counts may be '?')
+//   scale <the effective softmax scale, > 0, or '?'>
+//   softcap <float, 0 = none, or '?'>
 //   slice <qBegin> <qEnd> <kBegin> <kEnd> <kind code>   (zero or more)
 //   schedule <blockQ> <blockK> <clipped|whole> <uniform|aligned>
 //            <maxItemsPerTile>             (a run-time mask; then no slices)
 //
+// '?' means each launch gives the value; only a kernel with a run-time mask
+// (a schedule record) has any.
+//
 // Kernel ABI: the entry takes one parameter per `param` record, in their
 // order. Roles input and output are 64-bit device pointers to contiguous
 // row-major buffers of the record's element type (bf16, f16, f32) and
-// extents; an extent is a positive integer or, for a kernel whose token
-// counts are run-time values, the name of the scalar parameter giving it.
-// Role schedule (dtype i32) is a device pointer to one of the run-time
+// extents; an extent is a positive integer or, for a kernel whose token or
+// head counts are run-time values, the name of the scalar parameter giving
+// it. Role schedule (dtype i32) is a device pointer to one of the run-time
 // plan's tables, which the runtime builds from the mask at each launch
 // (RuntimeSchedule.h: slots, items, item_slices, slices), its row count '?'.
-// Role scalar (dtype i32, no extents) is a 32-bit value passed by value:
-// num_q, num_k, num_slots. The parameters named q, k, v, out and lse are the
-// attention's "thd" tensors and must agree with dtype and shape: q and out
-// (numQ, headsQ, headDim), k and v (numK, headsK, headDim), lse (numQ,
-// headsQ) float32 (forwardParams). Version 1 had `params q k v out lse` in
-// place of the param records, meaning exactly forwardParams; versions 1 and
-// 2 (no run-time roles, no schedule record) are still read.
+// Role scalar (no extents) is a 32-bit value passed by value: the plan's
+// num_q, num_k, num_slots (i32), and the call's heads_q, heads_k (i32),
+// scale and softcap (f32), each present exactly when the shape, scale or
+// softcap record has '?' for it (a kernel without a softcap takes none).
+// The parameters named q, k, v, out and lse are the attention's "thd"
+// tensors and must agree with dtype and shape: q and out (numQ, headsQ,
+// headDim), k and v (numK, headsK, headDim), lse (numQ, headsQ) float32
+// (forwardParams). Version 1 had `params q k v out lse` in place of the
+// param records, meaning exactly forwardParams; versions 1 to 3 are still
+// read (version 3: no '?' but for token counts; 2: no run-time roles, no
+// schedule record).
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,8 +64,8 @@
 
 namespace fattn::runtime {
 
-/// The version this runtime writes; it reads this one, 2 and 1.
-constexpr int kManifestVersion = 3;
+/// The version this runtime writes; it reads this one and 3, 2 and 1.
+constexpr int kManifestVersion = 4;
 
 enum class ParamRole { Input, Output, Schedule, Scalar };
 
@@ -73,6 +80,17 @@ inline constexpr const char *kNumQ = "num_q";
 inline constexpr const char *kNumK = "num_k";
 inline constexpr const char *kNumSlots = "num_slots";
 } // namespace plan_param
+
+/// The parameters of a run-time-mask kernel that each call gives besides its
+/// mask: the head counts (i32, the extents of q, k, v, out and lse they
+/// name) and the effective softmax scale and the softcap (f32; the softcap
+/// only where the kernel was compiled with one).
+namespace call_param {
+inline constexpr const char *kHeadsQ = "heads_q";
+inline constexpr const char *kHeadsK = "heads_k";
+inline constexpr const char *kScale = "scale";
+inline constexpr const char *kSoftcap = "softcap";
+} // namespace call_param
 
 /// The role's word in manifests and in the compiler's kernel description
 /// ("input", "output", "schedule", "scalar"), and back.
@@ -94,7 +112,8 @@ inline std::optional<ParamRole> parseParamRole(std::string_view name) {
 struct KernelParam {
   std::string name;
   ParamRole role = ParamRole::Input;
-  /// Of an input or output; schedule tables and scalars are i32.
+  /// Of an input or output, or F32 for an f32 scalar; schedule tables and
+  /// other scalars are i32.
   ElementType dtype = ElementType::BF16;
   /// kDynamicExtent where the launch decides.
   std::vector<int64_t> extents;
@@ -103,6 +122,10 @@ struct KernelParam {
   std::vector<std::string> extentScalars;
 
   bool isScalar() const { return role == ParamRole::Scalar; }
+  /// An f32 scalar (scale, softcap: dtype F32); other scalars are i32.
+  bool isFloatScalar() const {
+    return isScalar() && dtype == ElementType::F32;
+  }
   /// Bytes of one element: 4 for schedule tables.
   size_t elementSize() const;
   /// Static extents only.
@@ -115,7 +138,8 @@ struct KernelParam {
 };
 
 /// q, k, v, out, lse of a forward kernel of `dtype` and `shape`; a dynamic
-/// numQ or numK becomes an extent given by the scalar num_q or num_k.
+/// count becomes an extent given by its scalar (num_q, num_k, heads_q,
+/// heads_k).
 std::vector<KernelParam> forwardParams(ElementType dtype,
                                        const AttentionShape &shape);
 
@@ -138,16 +162,18 @@ struct RuntimeSchedule {
 struct KernelManifest {
   std::string kernel;  // entry symbol
   std::string ptxFile; // as written: relative to the manifest's folder
-  /// grid[1] is 0 under a run-time mask: the plan's slot count.
+  /// grid[1] is 0 under a run-time mask: the plan's slot count; grid[0] is
+  /// 0 where the call gives the heads: their count.
   std::array<unsigned, 3> grid = {1, 1, 1};
   std::array<unsigned, 3> block = {1, 1, 1};
   unsigned sharedBytes = 0; // dynamic shared memory per block
   /// In kernel-argument order.
   std::vector<KernelParam> parameters;
   ElementType dtype = ElementType::BF16;
-  /// numQ and numK are kDynamicExtent where the launch gives them.
+  /// Counts are kDynamicExtent where the launch gives them.
   AttentionShape shape;
-  /// scale is always the effective one (never 0); softcap 0 means none.
+  /// scale is always the effective one (never 0); softcap 0 means none;
+  /// either is kCallParam where the launch gives it.
   AttentionParams params;
   /// Empty under a run-time mask.
   mask::Mask mask;

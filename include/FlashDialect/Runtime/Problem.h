@@ -40,6 +40,9 @@ struct AttentionShape {
   int64_t lseElements() const { return numQ * headsQ; }
 };
 
+/// A scale or softcap that each launch gives (manifests write '?').
+constexpr double kCallParam = -1;
+
 struct AttentionParams {
   double scale = 0;   // 0 means 1/sqrt(headDim)
   double softcap = 0; // 0 disables it
@@ -56,6 +59,19 @@ std::optional<std::string> checkShape(const AttentionShape &shape);
 /// the call has 200"), or nullopt.
 std::optional<std::string> checkCallTokens(const AttentionShape &compiled,
                                            int64_t numQ, int64_t numK);
+
+/// Why a call of `call` and `callParams` does not fit a kernel compiled for
+/// `compiled` and `compiledParams`: its shape or parameters are invalid
+/// (checkShape, with token counts of 0 allowed; checkParams), or a token or
+/// head count, or the head dim,
+/// other than a fixed one (counts are fixed unless kDynamicExtent), a scale
+/// other than a fixed effective one, a softcap other than a fixed one, or
+/// none where the kernel takes one per call (kCallParam: compiled with a
+/// softcap) or one where it has none. nullopt when it fits.
+std::optional<std::string> checkCall(const AttentionShape &compiled,
+                                     const AttentionParams &compiledParams,
+                                     const AttentionShape &call,
+                                     const AttentionParams &callParams);
 
 /// Scale and softcap problems in words: each must be 0 (the default: 1/sqrt
 /// of the head dim; no softcap) or positive, finite and at most

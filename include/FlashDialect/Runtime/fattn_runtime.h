@@ -57,14 +57,16 @@ typedef enum fattn_dtype {
   FATTN_DTYPE_F32 = 0,
   FATTN_DTYPE_F16 = 1,
   FATTN_DTYPE_BF16 = 2,
-  FATTN_DTYPE_I32 = 3 /* schedule tables and scalars only */
+  FATTN_DTYPE_I32 = 3 /* schedule tables and scalars only; an f32 scalar is
+                         FATTN_DTYPE_F32 */
 } fattn_dtype;
 
 typedef enum fattn_param_role {
   FATTN_PARAM_INPUT = 0,
   FATTN_PARAM_OUTPUT = 1,
   FATTN_PARAM_SCHEDULE = 2, /* a run-time mask's plan table (the runtime's) */
-  FATTN_PARAM_SCALAR = 3    /* an i32 value: num_q, num_k, num_slots */
+  FATTN_PARAM_SCALAR = 3    /* a 32-bit value: num_q, num_k, num_slots,
+                               heads_q, heads_k (i32), scale, softcap (f32) */
 } fattn_param_role;
 
 #define FATTN_MAX_PARAM_RANK 8
@@ -93,8 +95,8 @@ typedef struct fattn_kernel_info_t {
   unsigned shared_bytes; /* dynamic shared memory per block */
   fattn_dtype dtype;
   int64_t num_q, num_k, heads_q, heads_k, head_dim;
-  double scale;   /* the effective softmax scale */
-  double softcap; /* 0: none */
+  double scale;   /* the effective softmax scale; -1: given per call */
+  double softcap; /* 0: none; -1: the kernel has one, given per call */
   int64_t num_slices;
   int64_t attended_pairs; /* (row, key) pairs the mask attends */
   double flops;           /* 4 * attended_pairs * heads_q * head_dim */
@@ -104,7 +106,9 @@ typedef struct fattn_kernel_info_t {
   /* 1: the mask and the token counts come with each launch
      (fattn_kernel_launch_ranges); grid[1] is 0, num_q and num_k are -1
      unless the kernel was compiled for fixed counts (then every call must
-     have them), and the mask, pair and (for -1 counts) byte figures are 0. */
+     have them), and the mask, pair and (for -1 counts) byte figures are 0.
+     Where the call gives the heads, heads_q and heads_k are -1 and grid[0]
+     is 0. */
   int runtime_mask;
 } fattn_kernel_info_t;
 
@@ -142,9 +146,12 @@ FATTN_API fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,
    call's mask, in MagiAttention's form: NUM_SLICES slices as host arrays
    Q_RANGES and K_RANGES (NUM_SLICES x 2 int32, [begin, end)) and KINDS
    (NUM_SLICES int32 codes as in docs/spec.md §1; NULL: all full), over
-   NUM_Q query and NUM_K key tokens (a kernel compiled for fixed counts
-   takes only those); Q, K, V, OUT, LSE as in fattn_kernel_launch, of those
-   token counts. Every slice is validated first
+   NUM_Q query and NUM_K key tokens, with HEADS_Q query and HEADS_K
+   key/value heads (HEADS_Q a multiple of HEADS_K), softmax scale SCALE (0:
+   1/sqrt(head_dim)) and softcap SOFTCAP (0: none); a kernel compiled for
+   fixed values of any of these (info: -1 where it takes them per call)
+   takes only calls that agree, and a kernel compiled with a softcap needs
+   one. Q, K, V, OUT, LSE as in fattn_kernel_launch, of those counts. Every slice is validated first
    (inside [0, num_q) x [0, num_k), begin <= end, kind 0..3): otherwise
    FATTN_STATUS_BAD_ARGUMENT naming the slice and the value; a cell two
    slices share counts once per slice. The call is planned on the host, its
@@ -155,6 +162,7 @@ FATTN_API fattn_status fattn_kernel_launch_ranges(
     fattn_kernel *kernel, const void *q, const void *k, const void *v,
     void *out, float *lse, const int32_t *q_ranges, const int32_t *k_ranges,
     const int32_t *kinds, int64_t num_slices, int64_t num_q, int64_t num_k,
+    int64_t heads_q, int64_t heads_k, double scale, double softcap,
     void *stream);
 
 /* What fattn_kernel_launch_ranges would plan for this call, without

@@ -14,6 +14,7 @@ using namespace mlir;
 using namespace mlir::fattn;
 using namespace mlir::fattn::codegen;
 namespace Plan = ::fattn::runtime::plan_param;
+namespace Call = ::fattn::runtime::call_param;
 
 namespace {
 constexpr StringLiteral kSharedMemorySymbol = "fattn_shared_memory";
@@ -43,7 +44,7 @@ gpu::GPUFuncOp FlashKernel::begin(gpu::GPUModuleOp module) {
   auto globalPtr = LLVM::LLVMPointerType::get(ctx, 1);
   SmallVector<Type> arguments;
   for (const KernelParam &param : kernelSpec.parameters)
-    arguments.push_back(param.isScalar() ? Type(b.getI32Type()) : globalPtr);
+    arguments.push_back(param.isScalar() ? param.abiType() : Type(globalPtr));
   b.setInsertionPointToEnd(module.getBody());
   func = gpu::GPUFuncOp::create(b, loc, kernelSpec.name,
                                         FunctionType::get(ctx, arguments, {}));
@@ -103,18 +104,18 @@ void FlashKernel::emitLaunchGuard() {
   // the tiles take (a hand-edited manifest), would read past the tables or
   // the shared buffers: such CTAs leave at once, and a short allocation
   // traps, which the runtime reports as a failed launch. A run-time
-  // schedule's slot count is a parameter.
-  bool runtimeSlots = kernelSpec.runtimeSchedule.has_value();
+  // kernel's slot and head counts are parameters.
+  bool runtime = kernelSpec.runtimeSchedule.has_value();
   SmallVector<Value, 4> operands;
-  if (runtimeSlots)
-    operands.push_back(parameter(Plan::kNumSlots));
-  std::string slots =
-      runtimeSlots ? "$0" : std::to_string(kernelSpec.numQTiles());
+  if (runtime)
+    operands = {parameter(Plan::kNumSlots), parameter(Call::kHeadsQ)};
+  std::string slots = runtime ? "$0" : std::to_string(kernelSpec.numQTiles());
+  std::string heads = runtime ? "$1" : std::to_string(kernelSpec.headsQ);
   emitPtx(b, loc,
           {"{ .reg .pred past; .reg .u32 bytes, cta;\n"
            "mov.u32 cta, %ctaid.x;\n"
            "setp.ge.u32 past, cta, " +
-               std::to_string(kernelSpec.headsQ) +
+               heads +
                ";\n"
                "@past exit;\n"
                "mov.u32 cta, %ctaid.y;\n"
@@ -192,6 +193,27 @@ Value FlashKernel::numK() {
                                                 : c32(kernelSpec.numK);
 }
 
+Value FlashKernel::headsQ() {
+  return kernelSpec.runtimeSchedule ? parameter(Call::kHeadsQ)
+                                    : c32(kernelSpec.headsQ);
+}
+
+Value FlashKernel::headsK() {
+  return kernelSpec.runtimeSchedule ? parameter(Call::kHeadsK)
+                                    : c32(kernelSpec.headsK);
+}
+
+Value FlashKernel::scaleParameter() {
+  return kernelSpec.runtimeSchedule ? parameter(Call::kScale) : Value();
+}
+
+Value FlashKernel::softcapParameter() {
+  for (auto [index, param] : llvm::enumerate(kernelSpec.parameters))
+    if (param.name == Call::kSoftcap)
+      return func.getArgument(index);
+  return Value();
+}
+
 VisitPlace FlashKernel::locateVisit(Value position) {
   using P = arith::CmpIPredicate;
   using Item = ::fattn::mask::KernelScheduleTables;
@@ -230,8 +252,13 @@ void FlashKernel::bindThread() {
   Value tid = builders->readThreadIndex();
   headIndex = builders->blockIndex(0);
   builders->bindThread(tid, querySmem);
-  kvHeadIndex = arith::DivUIOp::create(
-      b, loc, headIndex, c32(kernelSpec.headsQ / kernelSpec.headsK));
+  // A run-time kernel's group size is the runtime's quotient of two
+  // parameters (checked to divide); ptxas keeps it out of the key loop.
+  Value group = kernelSpec.runtimeSchedule
+                    ? arith::DivUIOp::create(b, loc, headsQ(), headsK())
+                          .getResult()
+                    : c32(kernelSpec.headsQ / kernelSpec.headsK);
+  kvHeadIndex = arith::DivUIOp::create(b, loc, headIndex, group);
 }
 
 SmallVector<Value> FlashKernel::loadRecord(ScheduleTable table, Value index,

@@ -1,7 +1,7 @@
 //===- FlashKernel.h - The kernel the tile-op lowerings fill in -*- C++ -*-===//
 //
 // One gpu.func per tiled attention: one global pointer (or, for scalars, one
-// i32) per FlashKernelSpec::parameters entry, in that order, the launch
+// i32 or f32) per FlashKernelSpec::parameters entry, in that order, the launch
 // guard, the dynamic shared-memory layout, the schedule's tables (constant,
 // or the parameters of a run-time schedule), and the CTA's place in the
 // grid (query head, query tile in launch order). The
@@ -65,6 +65,13 @@ public:
   /// Token counts, as i32: constants, or the kernel's scalar parameters.
   Value numQ();
   Value numK();
+  /// Head counts, as i32: constants, or a run-time kernel's parameters.
+  Value headsQ();
+  Value headsK();
+  /// A run-time kernel's scale and softcap (f32 parameters, call_param);
+  /// null for a kernel whose tile ops fix them.
+  Value scaleParameter();
+  Value softcapParameter();
   /// The CTA's slot record, loaded again from %ctaid.y (a volatile read in
   /// the IR, so that LLVM keeps the loads where they are used rather than
   /// in registers through the key loop; ptxas may still hoist them).

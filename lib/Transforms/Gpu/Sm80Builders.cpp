@@ -305,31 +305,39 @@ void Sm80Builders::copyRowsAsync(Value sharedTile, const GlobalRows &rows) {
   };
   int64_t rowsPerCopy = spec.threads() / chunksPerRow;
   int64_t copies = rows.rows / rowsPerCopy;
-  int64_t rowElements = rows.heads * spec.headDim;
   // Offsets stay 32-bit where the whole buffer is under 2 GiB (shapes are
   // static), so no 64-bit per-lane offset lives across the key loop.
   bool narrow = !ShapedType::isDynamic(rows.staticLimit) &&
-                rows.staticLimit * rowElements * 2 < (int64_t(1) << 31);
+                !ShapedType::isDynamic(rows.staticHeads) &&
+                rows.staticLimit * rows.staticHeads * spec.headDim * 2 <
+                    (int64_t(1) << 31);
   Value laneSource;
+  // Bytes between one row's copy and the next pass's (rowsPerCopy rows on).
+  Value passBytes;
   if (narrow) {
+    int64_t rowElements = rows.staticHeads * spec.headDim;
     Value byteOffset = layout.shl(
-        add(layout.mul(add(layout.mul(rows.firstRow, rows.heads), rows.head),
+        add(layout.mul(add(layout.mul(rows.firstRow, rows.staticHeads),
+                           rows.head),
                        spec.headDim),
             add(layout.mul(copyRow, rowElements), layout.shl(copyChunk, 3))),
         1);
     laneSource = byteAddress(
         rows.buffer, arith::ExtUIOp::create(b, loc, i64, byteOffset).getResult());
+    passBytes = toI64(c32(rowsPerCopy * rowElements * 2));
   } else {
     auto mul64 = [&](Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); };
     auto add64 = [&](Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); };
+    Value rowElements = mul64(toI64(rows.heads), toI64(c32(spec.headDim)));
     Value tileElement =
-        mul64(add64(mul64(toI64(rows.firstRow), toI64(c32(rows.heads))),
+        mul64(add64(mul64(toI64(rows.firstRow), toI64(rows.heads)),
                     toI64(rows.head)),
               toI64(c32(spec.headDim)));
-    Value laneElement = add64(mul64(toI64(copyRow), toI64(c32(rowElements))),
+    Value laneElement = add64(mul64(toI64(copyRow), rowElements),
                               toI64(layout.shl(copyChunk, 3)));
     laneSource = byteAddress(
         rows.buffer, mul64(add64(tileElement, laneElement), toI64(c32(2))));
+    passBytes = mul64(rowElements, toI64(c32(rowsPerCopy * 2)));
   }
   Value laneTarget = add(sharedTile, copyTarget);
   for (int64_t copy = 0; copy < copies; ++copy) {
@@ -341,7 +349,10 @@ void Sm80Builders::copyRowsAsync(Value sharedTile, const GlobalRows &rows) {
                                          row, rows.limit);
     Value source = arith::SelectOp::create(
         b, loc, inside,
-        byteAddress(laneSource, toI64(c32(rowStep * rowElements * 2))),
+        copy ? byteAddress(laneSource,
+                           arith::MulIOp::create(b, loc, passBytes,
+                                                 toI64(c32(copy))))
+             : laneSource,
         rows.buffer);
     Value target = add(laneTarget, c32(rowStep * rowBytes));
     Value bytes = arith::SelectOp::create(b, loc, inside, c32(16), c32(0));

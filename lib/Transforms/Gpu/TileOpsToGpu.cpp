@@ -57,8 +57,10 @@ struct KernelBuffers {
   DenseMap<Value, SmallVector<Value>> rowRegisters;  // running maxima
   /// Scores stay in raw units; base-2 units are raw * this (scale * log2 e,
   /// or 1 where the softcap already produced base-2 scores), applied in the
-  /// exponent (one FFMA a score). The maxima are in the same raw units.
+  /// exponent (one FFMA a score). The maxima are in the same raw units. A
+  /// run-time kernel's scale is a parameter (scaledToBase2 = false).
   double rawToBase2 = 1;
+  bool scaledToBase2 = false;
   /// The running sums' initial value, until it is stored.
   Value rowSumInit;
 };
@@ -91,6 +93,8 @@ private:
 
   Value c32(int64_t value) { return kernel.c32(value); }
   Value cf32(double value) { return kernel.cf32(value); }
+  /// KernelBuffers::rawToBase2 as a value.
+  Value rawToBase2();
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value select(Value c, Value x, Value y) {
@@ -250,13 +254,18 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
   if (!query || !key || !value)
     return partialLoop.emitError("tile operands must be cut from the "
                                  "kernel's parameters");
-  auto visitRows = [&, key, value](Value visit, bool isValue) {
+  // A run-time kernel's head counts are parameters.
+  int64_t staticHeadsQ =
+      spec.runtimeSchedule ? ShapedType::kDynamic : spec.headsQ;
+  int64_t staticHeadsK =
+      spec.runtimeSchedule ? ShapedType::kDynamic : spec.headsK;
+  auto visitRows = [&, key, value, staticHeadsK](Value visit, bool isValue) {
     Value firstRow =
         arith::MulIOp::create(b, loc, kernel.locateVisit(visit).kTile,
                               c32(spec.blockK));
-    return GlobalRows{isValue ? value : key, firstRow,     spec.blockK,
-                      kernel.kvHead(),       spec.headsK, kernel.numK(),
-                      spec.numK};
+    return GlobalRows{isValue ? value : key, firstRow,       spec.blockK,
+                      kernel.kvHead(),       kernel.headsK(), staticHeadsK,
+                      kernel.numK(),         spec.numK};
   };
   auto visitExists = [&](Value visit) -> Value {
     return arith::CmpIOp::create(b, loc, P::slt, visit, kernel.numVisits());
@@ -265,7 +274,8 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
                                           visitRows, visitExists);
   target.copyRowsAsync(kernel.querySmem,
                        {query, kernel.rowOffset(), spec.blockQ, kernel.head(),
-                        spec.headsQ, kernel.numQ(), spec.numQ});
+                        kernel.headsQ(), staticHeadsQ, kernel.numQ(),
+                        spec.numQ});
   pipeline->prologue();
   storeRowSumInit();
 
@@ -333,20 +343,39 @@ LogicalResult TileOpsToGpu::lowerVisit(scf::ForOp loop, Value position) {
 void TileOpsToGpu::lowerScores(TileScoresOp op, Value position) {
   RegisterTile scores = target.registerTile(spec.blockK, cf32(0));
   target.multiplyQueryKey(pipeline->keyTile(), scores);
+  // A run-time kernel's scale and softcap are its parameters.
+  Value scaleParam = kernel.scaleParameter();
   double scale = op.getScale().convertToDouble();
   buffers.rawToBase2 = scale * M_LOG2E;
+  buffers.scaledToBase2 = false;
   if (std::optional<APFloat> softcap = op.getSoftcap()) {
     // Soft-capped scores go to base 2 here; plain ones stay raw and meet
     // rawToBase2 inside the exponent.
     double cap = softcap->convertToDouble();
+    Value capParam = kernel.softcapParameter();
+    Value inner = scaleParam
+                      ? arith::DivFOp::create(b, loc, scaleParam, capParam)
+                            .getResult()
+                      : cf32(scale / cap);
+    Value outer = scaleParam
+                      ? arith::MulFOp::create(b, loc, capParam, cf32(M_LOG2E))
+                            .getResult()
+                      : cf32(cap * M_LOG2E);
     for (Value &s : scores.values) {
-      Value capped = target.tanh(
-          arith::MulFOp::create(b, loc, s, cf32(scale / cap)));
-      s = arith::MulFOp::create(b, loc, capped, cf32(cap * M_LOG2E));
+      Value capped = target.tanh(arith::MulFOp::create(b, loc, s, inner));
+      s = arith::MulFOp::create(b, loc, capped, outer);
     }
     buffers.rawToBase2 = 1;
+    buffers.scaledToBase2 = true;
   }
   buffers.tiles[tileBufferOf(op.getScores())] = std::move(scores);
+}
+
+Value TileOpsToGpu::rawToBase2() {
+  Value scaleParam = kernel.scaleParameter();
+  if (!scaleParam || buffers.scaledToBase2)
+    return cf32(buffers.rawToBase2);
+  return arith::MulFOp::create(b, loc, scaleParam, cf32(M_LOG2E));
 }
 
 /// Keys [lo, lo + width) that a slice lets `row` attend, by the mask
@@ -442,7 +471,7 @@ void TileOpsToGpu::lowerSoftmax(TileOnlineSoftmaxOp op) {
   RegisterTile &scores = buffers.tiles[tileBufferOf(op.getScores())];
   RegisterTile &acc = buffers.tiles[tileBufferOf(op.getAcc())];
   SmallVector<Value> &maxima = buffers.rowRegisters[tileBufferOf(op.getMax())];
-  Value toBase2 = cf32(buffers.rawToBase2);
+  Value toBase2 = rawToBase2();
   auto fmax = [&](Value x, Value y) -> Value {
     return arith::MaximumFOp::create(b, loc, x, y);
   };
@@ -525,7 +554,7 @@ LogicalResult TileOpsToGpu::lowerFinalize(TileFinalizeOp op) {
     Value lseValue = select(
         empty, negInf(),
         arith::MulFOp::create(
-            b, loc, fma(maxima[r], cf32(buffers.rawToBase2), target.log2(sum)),
+            b, loc, fma(maxima[r], rawToBase2(), target.log2(sum)),
             ln2));
     storeLse(lse, rowIndex, lseValue);
   }  return success();
@@ -541,7 +570,7 @@ Value TileOpsToGpu::storeRow(Value out, const RegisterTile &acc, Value row,
     return arith::ExtSIOp::create(b, loc, i64, x);
   };
   Value rowIndex =
-      add(mul(toI64(row), toI64(c32(spec.headsQ))), toI64(kernel.head()));
+      add(mul(toI64(row), toI64(kernel.headsQ())), toI64(kernel.head()));
   Value rowElement = mul(rowIndex, toI64(c32(spec.headDim)));
   for (int64_t c = 0; c < acc.colSlots; c += 2) {
     Value low = arith::MulFOp::create(b, loc, acc.at(rowSlot, c), inverse);
