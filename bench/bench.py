@@ -50,13 +50,15 @@ import fattn  # noqa: E402
 from fattn import BI_CAUSAL, CAUSAL, FULL, INV_CAUSAL  # noqa: E402
 
 FAMILIES = ["full", "causal", "varlen-full", "varlen-causal", "sliding-window",
-            "block-causal"]
+            "block-causal", "random-slices"]
 SEQLENS = [4096, 16384]
 HEADS_Q = 16
 HEADS_K = 16
 HEAD_DIM = 128  # --head-dim sets it (64 or 128)
 WINDOW = 1024  # sliding window: keys before each query, itself included
 BLOCK = 2048   # block-causal block size
+# random-slices: fattn-synth's mask::randomBandsMask with 10,000 slices (the
+# default), read from the kernel (Python cannot rebuild it).
 MIN_DOC, MAX_DOC = 256, 4096
 DOC_SEED = 1
 
@@ -160,12 +162,15 @@ class Case:
             expected = window_slices(seqlen, WINDOW)
         elif family == "block-causal":
             expected = block_causal_slices(seqlen, BLOCK)
+        elif family == "random-slices":
+            # The peers are given the kernel's slices themselves.
+            expected = slices
         else:
             raise ValueError(f"unknown family {family}")
         # What the peers are told (cu_seqlens, window, block) must describe
         # the kernel's mask; `expected` is that description as slices.
         self.expected = expected
-        self.slices = slices if slices is not None else expected
+        self.slices = slices if slices is not None else (expected or [])
 
 
 # ---------------------------------------------------------------------------
@@ -263,8 +268,8 @@ class Peers:
         op = torch.ops.aten._flash_attention_forward
         S = case.seqlen
         family = case.family
-        if family == "block-causal":
-            raise Unavailable("no FA2 form of block-causal")
+        if family in ("block-causal", "random-slices"):
+            raise Unavailable(f"no FA2 form of {family}")
         if family in ("varlen-full", "varlen-causal"):
             cu = torch.tensor(case.bounds, dtype=torch.int32, device="cuda")
             longest = max(e - b for b, e in zip(case.bounds, case.bounds[1:]))
@@ -306,12 +311,33 @@ class Peers:
             return lambda b, h, qi, ki: (qi >= ki) & (qi - ki < WINDOW)
         if family == "block-causal":
             return lambda b, h, qi, ki: qi // BLOCK >= ki // BLOCK
+        if family == "random-slices":
+            dense = self.dense_mask(case)
+            return lambda b, h, qi, ki: dense[qi, ki]
         bounds = torch.tensor(case.bounds, device="cuda")
         doc = torch.bucketize(torch.arange(case.seqlen, device="cuda"),
                               bounds[1:], right=True)
         if family == "varlen-full":
             return lambda b, h, qi, ki: doc[qi] == doc[ki]
         return lambda b, h, qi, ki: (doc[qi] == doc[ki]) & (qi >= ki)
+
+    def dense_mask(self, case):
+        """The case's slices as an (S, S) bool tensor (docs/spec.md section
+        1: causal bottom-right aligned in its rectangle, inv_causal top-left,
+        bi_causal both)."""
+        torch = self.torch
+        S = case.seqlen
+        dense = torch.zeros(S, S, dtype=torch.bool, device="cuda")
+        for q_begin, q_end, k_begin, k_end, kind in case.slices:
+            rows = torch.arange(q_end - q_begin, device="cuda")[:, None]
+            cols = torch.arange(k_end - k_begin, device="cuda")[None, :]
+            cells = torch.ones_like(rows >= cols)
+            if kind in (CAUSAL, BI_CAUSAL):
+                cells &= cols <= rows + (k_end - k_begin) - (q_end - q_begin)
+            if kind in (INV_CAUSAL, BI_CAUSAL):
+                cells &= cols >= rows
+            dense[q_begin:q_end, k_begin:k_end] |= cells
+        return dense
 
     def flex_pairs(self, mask_mod, seqlen):
         """Pairs the mask_mod attends, evaluated densely in row chunks."""
@@ -368,8 +394,10 @@ def load_runtime_kernel(kernels_dir, name, runtime, rows):
     try:
         kernel = fattn.Kernel.load(manifest, library=runtime)
         info = kernel.info
-        got = (info.runtime_mask, info.heads_q, info.heads_k, info.head_dim,
-               info.dtype)
+        # Heads -1: the kernel takes the call's.
+        got = (info.runtime_mask, info.heads_q if info.heads_q > 0 else
+               HEADS_Q, info.heads_k if info.heads_k > 0 else HEADS_K,
+               info.head_dim, info.dtype)
         wanted = (True, HEADS_Q, HEADS_K, HEAD_DIM, "bf16")
         if got != wanted:
             raise RuntimeError(f"run-time kernel {got}, bench needs {wanted}")
@@ -517,6 +545,10 @@ def describe_case(row, case, seqlen, runtime):
     the peers' description of the mask is the kernel's."""
     row["mask_source"] = case.mask_source
     row["num_slices"] = len(case.slices)
+    if case.expected is None and case.family == "random-slices":
+        row["notes"].append("random-slices needs its kernel's slices "
+                            "(bench-random-slices-S)")
+        return None, False
     try:
         pairs = fattn.count_pairs(case.slices, seqlen, seqlen,
                                   library=runtime)
@@ -614,21 +646,54 @@ def run_static_kernels(torch, timer, cases, compile_seconds, stream):
     return context_lost
 
 
-def run_runtime_kernel(torch, timer, cases, runtime_kernel, stream,
+def load_runtime_kernels(kernels_dir, name, runtime, rows):
+    """The run-time kernel NAME, then the larger item classes staged beside
+    it (bench-runtime-i16, -i64, -i256, -i1024), for masks whose query tiles
+    hold more slices than NAME searches (random-slices)."""
+    kernels = []
+    primary = load_runtime_kernel(kernels_dir, name, runtime, rows)
+    if primary is not None:
+        kernels.append((name, primary))
+    for items in (16, 64, 256, 1024):
+        candidate = runtime_kernel_name(items)
+        if candidate != name:
+            larger = load_runtime_kernel(kernels_dir, candidate, runtime, [])
+            if larger is not None:
+                kernels.append((candidate, larger))
+    return kernels
+
+
+def pick_runtime_kernel(kernels, ranges, seqlen):
+    """The first of KERNELS whose item class holds the case's plan."""
+    for name, kernel in kernels:
+        try:
+            kernel.plan_ranges(*ranges, seqlen, seqlen)
+            return name, kernel
+        except fattn.FattnError as error:
+            if "work items" not in str(error):
+                raise
+    return kernels[-1] if kernels else (None, None)
+
+
+def run_runtime_kernel(torch, timer, cases, runtime_kernels, stream,
                        context_lost):
-    """Checks and times the one run-time kernel on every case, with the
-    host's share of a call; returns why the CUDA context is lost, or None."""
+    """Checks and times the run-time kernel (of the smallest staged item
+    class that holds the case) on every case, with the host's share of a
+    call; returns why the CUDA context is lost, or None."""
     for row, case, _, (q, k, v), reference, reference_name, pairs in cases:
-        if runtime_kernel is None or pairs is None:
-            continue
-        entry = {"registers": runtime_kernel.info.num_registers}
-        row["results"]["runtime"] = entry
-        if context_lost:
-            entry["error"] = "not run: " + context_lost
+        if not runtime_kernels or pairs is None:
             continue
         q_ranges = [[s[0], s[1]] for s in case.slices]
         k_ranges = [[s[2], s[3]] for s in case.slices]
         kinds = [s[4] for s in case.slices]
+        name, runtime_kernel = pick_runtime_kernel(
+            runtime_kernels, (q_ranges, k_ranges, kinds), case.seqlen)
+        entry = {"registers": runtime_kernel.info.num_registers,
+                 "kernel": name}
+        row["results"]["runtime"] = entry
+        if context_lost:
+            entry["error"] = "not run: " + context_lost
+            continue
         launch = (lambda out, lse, q=q, k=k, v=v, qr=q_ranges, kr=k_ranges,
                   kd=kinds: runtime_kernel.launch_ranges(
                       q, k, v, out, lse, qr, kr, kd, stream=stream))
@@ -781,10 +846,10 @@ def main():
     # Phase 2: fattn kernels, the static ones then the run-time one.
     context_lost = run_static_kernels(torch, timer, cases, compile_seconds,
                                       stream)
-    runtime_kernel = load_runtime_kernel(
+    runtime_kernels = load_runtime_kernels(
         args.kernels, args.runtime_kernel or runtime_kernel_name(), runtime,
         rows)
-    context_lost = run_runtime_kernel(torch, timer, cases, runtime_kernel,
+    context_lost = run_runtime_kernel(torch, timer, cases, runtime_kernels,
                                       stream, context_lost)
     print_report(rows, args, device_name)
 
@@ -794,7 +859,8 @@ def main():
                        "iters": args.iters, "warmup": args.warmup,
                        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "rows": rows}, file, indent=1)
-    loaded = [kernel for _, _, kernel, *_ in cases] + [runtime_kernel]
+    loaded = ([kernel for _, _, kernel, *_ in cases] +
+              [kernel for _, kernel in runtime_kernels])
     for kernel in loaded:
         if kernel is None:
             continue

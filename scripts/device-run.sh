@@ -68,18 +68,24 @@ say() { echo "$*" | tee -a "$SUMMARY"; }
 wants() { [[ ",$STAGES," == *",$1,"* ]]; }
 # A kernel compiled for a run-time mask, runtime-NAME, runs with the mask,
 # token and head counts, scale and softcap of the static kernel NAME
-# (gpu-suite-programs writes both); the benchmark's bench-runtime-i1[-dD]
-# with bench-causal-4096[-dD]'s, and bench-runtime[-dD] (four items a tile)
-# with bench-block-causal-4096[-dD]'s.
+# (gpu-suite-programs writes both); the benchmark's run-time kernels with
+# a static bench kernel's: bench-runtime-i1[-dD] with bench-causal-4096's,
+# bench-runtime[-dD] (four items a tile) with bench-block-causal-4096's,
+# bench-runtime-i256 and -i1024 with bench-random-slices-16384's and -4096's.
 mask_args() {
   local name source=""
   name=$(basename "$1" .manifest)
   if [[ $name == runtime-* ]]; then
     source="$STAGED_DIR/kernels/${name#runtime-}.manifest"
-  elif [[ $name == bench-runtime-i1* ]]; then
-    source="$STAGED_DIR/kernels/bench-causal-4096${name#bench-runtime-i1}.manifest"
-  elif [[ $name == bench-runtime* ]]; then
-    source="$STAGED_DIR/kernels/bench-block-causal-4096${name#bench-runtime}.manifest"
+  elif [[ $name =~ ^bench-runtime(-i[0-9]+)?(-d[0-9]+)?$ ]]; then
+    local static
+    case "${BASH_REMATCH[1]}" in
+    -i1) static=bench-causal-4096 ;;
+    "") static=bench-block-causal-4096 ;;
+    -i256) static=bench-random-slices-16384 ;;
+    *) static=bench-random-slices-4096 ;;
+    esac
+    source="$STAGED_DIR/kernels/$static${BASH_REMATCH[2]}.manifest"
   fi
   if [ -n "$source" ] && [ -f "$source" ]; then
     echo "--mask-of $source"

@@ -81,17 +81,20 @@ if [ $BENCH -eq 1 ]; then
   fi
   # And the run-time-mask kernels that run every case (bench.py's run-time
   # column): bench-runtime searches up to 4 slices a query tile,
-  # bench-runtime-i1 one.
+  # bench-runtime-i1 one, -i256 and -i1024 as many (the random-slices rows
+  # need them; bench.py takes the smallest class that holds a case).
   suffix=$([ "$BENCH_HEAD_DIM" = 128 ] || echo "-d$BENCH_HEAD_DIM")
-  cases=$(printf '%s\nruntime 4 bench-runtime%s\nruntime 1 bench-runtime-i1%s' \
-    "$cases" "$suffix" "$suffix")
+  for items in 4 1 256 1024; do
+    name=bench-runtime$([ "$items" = 4 ] || echo "-i$items")$suffix
+    cases=$(printf '%s\nruntime %s %s' "$cases" "$items" "$name")
+  done
   while read -r family seqlen name; do
     program=$STAGED_DIR/programs/$name.mlir
     size_flags=(--seq="$seqlen")
     [ "$family" = runtime ] && size_flags=(--seq=1 --max-items-per-tile="$seqlen")
     if ! "$FATTN_SYNTH" --mask="$family" "${size_flags[@]}" --heads-q=16 \
       --heads-k=16 --head-dim="$BENCH_HEAD_DIM" --dtype=bf16 --window=1024 \
-      --block=2048 -o "$program"; then
+      --block=2048 --slices=10000 -o "$program"; then
       echo "stage-device.sh: fattn-synth failed for $name" >&2
       exit 1
     fi

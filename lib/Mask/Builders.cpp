@@ -1,7 +1,7 @@
 //===- Builders.cpp - Masks of the common attention patterns --------------===//
 //
-// Sliding windows, varlen batches, block-causal and shared-question masks as
-// slices. Builders never emit a slice with an empty range, and every mask
+// Sliding windows, varlen batches, block-causal, shared-question and random
+// banded masks as slices. Builders never emit a slice with an empty range, and every mask
 // they return passes validate().
 //
 //===----------------------------------------------------------------------===//
@@ -9,6 +9,8 @@
 #include "FlashDialect/Mask/Mask.h"
 
 #include <algorithm>
+#include <random>
+#include <set>
 
 namespace fattn::mask {
 namespace {
@@ -187,6 +189,45 @@ std::optional<Mask> sharedQuestionMask(int64_t questionLen,
       mask.push_back({begin, end, begin, end, SliceKind::Causal});
     }
     begin = end;
+  }
+  return mask;
+}
+
+std::optional<Mask> randomBandsMask(int64_t numTokens, int64_t numSlices,
+                                    uint64_t seed, std::string *error) {
+  constexpr int64_t kPerBand = 4;
+  if (numTokens < 0)
+    return fail(error, negativeLength("number of tokens", numTokens));
+  if (numSlices < 0)
+    return fail(error, "number of slices must be >= 0, got " +
+                           std::to_string(numSlices));
+  int64_t bands = (numSlices + kPerBand - 1) / kPerBand;
+  if (bands > numTokens || (numSlices > 0 && numTokens < 2 * kPerBand))
+    return fail(error, std::to_string(numSlices) + " slices need at least " +
+                           std::to_string(std::max(bands, 2 * kPerBand)) +
+                           " tokens (a query row for every " +
+                           std::to_string(kPerBand) +
+                           " slices), got " + std::to_string(numTokens));
+  // The engine's raw output, reduced by hand: distributions differ between
+  // standard libraries, and a seed must name one mask everywhere.
+  std::mt19937_64 rng(seed);
+  auto below = [&](int64_t bound) { return int64_t(rng() % uint64_t(bound)); };
+  Mask mask;
+  for (int64_t band = 0; band < bands; ++band) {
+    int64_t qBegin = numTokens * band / bands;
+    int64_t qEnd = numTokens * (band + 1) / bands;
+    int64_t count = std::min(kPerBand, numSlices - band * kPerBand);
+    std::set<int64_t> cuts;
+    while (int64_t(cuts.size()) < 2 * count)
+      cuts.insert(below(numTokens + 1));
+    for (auto cut = cuts.begin(); cut != cuts.end(); std::advance(cut, 2)) {
+      int64_t kBegin = *cut, kEnd = *std::next(cut);
+      auto kind = static_cast<SliceKind>(below(4));
+      // A bi-causal slice taller than wide attends nothing.
+      if (kind == SliceKind::BiCausal && kEnd - kBegin < qEnd - qBegin)
+        kind = SliceKind::Causal;
+      mask.push_back({qBegin, qEnd, kBegin, kEnd, kind});
+    }
   }
   return mask;
 }

@@ -423,23 +423,31 @@ int printInfo(const KernelRunOptions &options, const KernelManifest &manifest,
   // Exact in 128 bits: 2^31 tokens each way, 65535 heads and a large head
   // dim overflow int64.
   mask::PairCount pairs = mask::countAttendedPairs(manifest.mask);
-  mask::PairCount perPair = mask::PairCount(shape.headsQ) * shape.headDim;
+  mask::PairCount perPair = mask::PairCount(std::max<int64_t>(shape.headsQ, 0)) * shape.headDim;
   mask::PairCount work =
       mask::PairCount(std::max<int64_t>(shape.numQ, 0)) *
       std::max<int64_t>(shape.numK, 0) * perPair;
-  std::printf("%s: kernel=%s ptx=%s grid=%ux%sx%u block=%ux%ux%u shared=%u "
-              "dtype=%s shape=%sx%sx%lldx%lldx%lld scale=%.9g softcap=%g "
+  auto dim = [](unsigned value) {
+    return value ? std::to_string(value) : std::string("?");
+  };
+  auto param = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.9g", value);
+    return value == kCallParam ? std::string("?") : std::string(text);
+  };
+  std::printf("%s: kernel=%s ptx=%s grid=%sx%sx%u block=%ux%ux%u shared=%u "
+              "dtype=%s shape=%sx%sx%sx%sx%lld scale=%s softcap=%s "
               "slices=%s pairs=%s flops=%.6g work=%s\n",
               options.manifestPath.c_str(), manifest.kernel.c_str(),
-              manifest.ptxFile.c_str(), manifest.grid[0],
-              manifest.grid[1] ? std::to_string(manifest.grid[1]).c_str() : "?",
-              manifest.grid[2], manifest.block[0], manifest.block[1],
-              manifest.block[2], manifest.sharedBytes,
+              manifest.ptxFile.c_str(), dim(manifest.grid[0]).c_str(),
+              dim(manifest.grid[1]).c_str(), manifest.grid[2],
+              manifest.block[0], manifest.block[1], manifest.block[2],
+              manifest.sharedBytes,
               std::string(stringifyElementType(manifest.dtype)).c_str(),
               count(shape.numQ).c_str(), count(shape.numK).c_str(),
-              (long long)shape.headsQ, (long long)shape.headsK,
-              (long long)shape.headDim, manifest.params.scale,
-              manifest.params.softcap,
+              count(shape.headsQ).c_str(), count(shape.headsK).c_str(),
+              (long long)shape.headDim, param(manifest.params.scale).c_str(),
+              param(manifest.params.softcap).c_str(),
               maskGiven ? std::to_string(manifest.mask.size()).c_str()
                         : "run-time",
               mask::formatPairCount(pairs).c_str(),

@@ -26,7 +26,8 @@ static llvm::cl::opt<std::string> family(
     "mask", llvm::cl::Required,
     llvm::cl::desc("full | causal | varlen-full | varlen-causal | "
                    "sliding-window | block-causal | shared-question | "
-                   "runtime (the mask as ranges operands, for every call)"));
+                   "random-slices | runtime (the mask as ranges operands, "
+                   "for every call)"));
 static llvm::cl::opt<int64_t> seq("seq", llvm::cl::desc("Query (and key) tokens"),
                                   llvm::cl::init(1024));
 static llvm::cl::opt<int64_t> keys("keys",
@@ -48,6 +49,10 @@ static llvm::cl::opt<int64_t> block("block",
 static llvm::cl::opt<int64_t> minDoc("min-doc", llvm::cl::init(256));
 static llvm::cl::opt<int64_t> maxDoc("max-doc", llvm::cl::init(4096));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::init(1));
+static llvm::cl::opt<int64_t>
+    slices("slices",
+           llvm::cl::desc("random-slices: how many (four a band of rows)"),
+           llvm::cl::init(10000));
 static llvm::cl::opt<double> softcap("softcap", llvm::cl::init(0));
 static llvm::cl::opt<double>
     scale("scale", llvm::cl::desc("Softmax scale (0: 1/sqrt(head dim))"),
@@ -99,13 +104,15 @@ static std::optional<std::string> checkFlags(int64_t numK) {
     return "--" + *problem;
   bool documents = family == "varlen-full" || family == "varlen-causal" ||
                    family == "shared-question";
-  if ((documents || family == "block-causal") && numK != seq)
+  if ((documents || family == "block-causal" || family == "random-slices") &&
+      numK != seq)
     return family + " masks need --keys equal to --seq";
   if (family == "sliding-window" && window < 1)
     return "--window must be at least 1 (the query itself), got " +
            std::to_string(window);
   int64_t pieces = documents ? seq / minDoc
                    : family == "block-causal" && block > 0 ? seq / block
+                   : family == "random-slices"             ? slices
                                                            : 0;
   if (pieces > kMaxSlices)
     return "the mask would have about " + std::to_string(pieces) +
@@ -145,6 +152,8 @@ int main(int argc, char **argv) {
     built = mask::slidingWindowMask(seq, numK, window - 1, 0, &error);
   } else if (family == "block-causal") {
     built = mask::blockCausalMask(seq, block, &error);
+  } else if (family == "random-slices") {
+    built = mask::randomBandsMask(seq, slices, seed, &error);
   } else if (family == "shared-question") {
     std::vector<int64_t> boundaries = documentBoundaries(seq);
     std::vector<int64_t> answers;

@@ -265,4 +265,31 @@ TEST(BuildersTest, SharedQuestionErrors) {
   EXPECT_FALSE(sharedQuestionMask(4, {-1}));
 }
 
+TEST(BuildersTest, RandomBandsAreValidDisjointAndReproducible) {
+  for (auto [tokens, slices] : {std::pair<int64_t, int64_t>{4096, 10000},
+                                {16384, 10000}, {9, 2}, {8, 0}, {1000, 7}}) {
+    std::string error;
+    std::optional<Mask> mask = randomBandsMask(tokens, slices, 5, &error);
+    ASSERT_TRUE(mask) << error;
+    EXPECT_EQ(int64_t(mask->size()), slices);
+    // validate() refuses two slices on one cell: the bands are disjoint in
+    // q, a band's key ranges in k.
+    EXPECT_EQ(validate(*mask, tokens, tokens), std::nullopt);
+    for (const Slice &slice : *mask)
+      EXPECT_GT(countAttendedPairs({slice}), 0) << formatSlice(slice);
+    EXPECT_EQ(*mask, *randomBandsMask(tokens, slices, 5));
+  }
+  EXPECT_NE(*randomBandsMask(4096, 100, 1), *randomBandsMask(4096, 100, 2));
+  // The first slices of seed 1, as every platform builds them.
+  Mask first = *randomBandsMask(64, 8, 1);
+  EXPECT_EQ(first.front().qBegin, 0);
+  EXPECT_EQ(first.front().qEnd, 32);
+  std::string error;
+  EXPECT_FALSE(randomBandsMask(100, 404, 1, &error));
+  EXPECT_EQ(error, "404 slices need at least 101 tokens (a query row for "
+                   "every 4 slices), got 100");
+  EXPECT_FALSE(randomBandsMask(-1, 4, 1, &error));
+  EXPECT_EQ(error, "number of tokens must be >= 0, got -1");
+}
+
 } // namespace

@@ -287,6 +287,16 @@ std::optional<Mask> sharedQuestionMask(int64_t questionLen,
                                        const std::vector<int64_t> &answerLens,
                                        std::string *error = nullptr);
 
+/// A benchmark's many-slice mask: `numSlices` slices of random kinds in
+/// bands of query rows (numTokens split evenly into ceil(numSlices / 4)
+/// bands), each band's (up to) four slices over disjoint random key ranges
+/// of [0, numTokens), so no two slices share a cell. The same seed gives the
+/// same mask on every platform. Needs a query row per band and at least 8
+/// tokens.
+std::optional<Mask> randomBandsMask(int64_t numTokens, int64_t numSlices,
+                                    uint64_t seed,
+                                    std::string *error = nullptr);
+
 } // namespace fattn::mask
 
 #endif // FATTN_MASK_MASK_H
