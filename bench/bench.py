@@ -494,6 +494,12 @@ def parse_arguments():
     parser.add_argument("--runtime-kernel", default=None,
                         help="the run-time-mask kernel of --kernels to run "
                              "every case with (default bench-runtime[-d64])")
+    parser.add_argument("--aot-kernels", default=None,
+                        help="the ahead-of-time run-time kernels "
+                             "(scripts/build-kernels.py DIR): adds the 'py' "
+                             "column, fattn.flex_flash_attn_func with CUDA "
+                             "range tensors (the host plan's copy and "
+                             "synchronisation included)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--head-dim", type=int, choices=(64, 128),
                         default=HEAD_DIM,
@@ -725,14 +731,54 @@ def run_runtime_kernel(torch, timer, cases, runtime_kernels, stream,
     return context_lost
 
 
+def run_python_function(torch, timer, cases, aot_kernels, context_lost):
+    """Times fattn.flex_flash_attn_func on every case as a training step
+    calls it: int32 CUDA range tensors (copied to the host for planning, a
+    synchronisation), the kernels of AOT_KERNELS, out and lse allocated per
+    call. Returns why the CUDA context is lost, or None."""
+    for row, case, _, (q, k, v), reference, reference_name, pairs in cases:
+        if not aot_kernels or pairs is None:
+            continue
+        entry = {}
+        row["results"]["py"] = entry
+        if context_lost:
+            entry["error"] = "not run: " + context_lost
+            continue
+        ranges = [torch.tensor([list(s[a:b]) for s in case.slices],
+                               dtype=torch.int32, device="cuda").reshape(-1, 2)
+                  for a, b in ((0, 2), (2, 4))]
+        kinds = torch.tensor([s[4] for s in case.slices], dtype=torch.int32,
+                             device="cuda")
+
+        def call(ranges=ranges, kinds=kinds, q=q, k=k, v=v):
+            return fattn.flex_flash_attn_func(
+                q, k, v, *ranges, attn_type_map=kinds,
+                kernels_dir=aot_kernels)
+
+        def into(out, lse):  # check_and_time's form: outputs in place
+            result, result_lse = call()
+            out.copy_(result)
+            lse.copy_(result_lse.transpose(0, 1))  # (heads, tokens)
+        context_lost = check_and_time(
+            torch, timer, row, entry, "flex_flash_attn_func", into,
+            (q, case.seqlen), reference, reference_name,
+            4 * pairs * HEADS_Q * HEAD_DIM)
+        if "error" not in entry:  # again without the copy
+            median_ms, min_ms = timer(call)
+            entry.update(median_ms=median_ms, min_ms=min_ms,
+                         tflops=4 * pairs * HEADS_Q * HEAD_DIM /
+                         (median_ms * 1e-3) / 1e12)
+    return context_lost
+
+
 def print_report(rows, args, device_name):
     """The table of TFLOP/s and ratios, then every error and note."""
-    labels = ["fattn", "runtime", "FA2", "cuDNN", "Flex"]
+    labels = ["fattn", "runtime", "py", "FA2", "cuDNN", "Flex"]
     header = (f"{'mask':<15} {'S':>6} {'fattn':>7} {'FA2':>7} {'cuDNN':>7} "
               f"{'Flex':>7} {'/FA2':>6} {'/cuDNN':>6} {'/Flex':>6} "
               f"{'max|fattn-ref|':>15} {'compile s':>9} {'run-time':>8} "
               f"{'rt/FA2':>6} {'rt/st':>6} {'plan us':>8} {'call us':>8} "
-              f"{'sched KB':>8}")
+              f"{'sched KB':>8} {'py':>7} {'py/FA2':>6}")
     print(f"\nforward TFLOP/s (4*pairs*Hq*D / median time), {device_name}, "
           f"bf16 Hq={HEADS_Q} Hk={HEADS_K} D={HEAD_DIM}, median of "
           f"{args.iters} after {args.warmup} warm-up, L2 flushed")
@@ -766,7 +812,9 @@ def print_report(rows, args, device_name):
               f"{fmt(ratio(tflops['runtime'], tflops['fattn']), 2):>6} "
               f"{fmt(runtime_entry.get('plan_us'), 0):>8} "
               f"{fmt(runtime_entry.get('host_call_us'), 0):>8} "
-              f"{fmt(kib(runtime_entry.get('schedule_bytes')), 1):>8}")
+              f"{fmt(kib(runtime_entry.get('schedule_bytes')), 1):>8} "
+              f"{fmt(tflops['py']):>7} "
+              f"{fmt(ratio(tflops['py'], tflops['FA2']), 2):>6}")
         for label in labels:
             error = row["results"].get(label, {}).get("error")
             if error:
@@ -851,6 +899,8 @@ def main():
         rows)
     context_lost = run_runtime_kernel(torch, timer, cases, runtime_kernels,
                                       stream, context_lost)
+    context_lost = run_python_function(torch, timer, cases, args.aot_kernels,
+                                       context_lost)
     print_report(rows, args, device_name)
 
     if args.json:

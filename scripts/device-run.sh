@@ -327,6 +327,8 @@ fi
 if wants bench; then
   bench_kernels=()
   [ ${#KERNELS[@]} -gt 0 ] && bench_kernels=(--kernels "$STAGED_DIR/kernels")
+  [ -d "$STAGED_DIR/aot-kernels" ] &&
+    bench_kernels+=(--aot-kernels "$STAGED_DIR/aot-kernels")
   start=$(seconds)
   # shellcheck disable=SC2086 # BENCH_ARGS is a list of arguments
   PYTHONUNBUFFERED=1 timeout "$BENCH_TIMEOUT" python3 bench/bench.py \

@@ -14,7 +14,9 @@
 # benchmark's programs, STAGED_DIR/programs/bench-<family>-<S>.mlir for every
 # case that `bench/bench.py --list-cases` lists, with BUILD_DIR/bin/fattn-synth
 # (Hq = Hk = 16, D = 128, bf16, sliding window 1024, blocks of 2048), and
-# compiles them too; bench.py finds its kernels by those names. With
+# compiles them too, and the ahead-of-time run-time kernels into
+# STAGED_DIR/aot-kernels (bench.py --aot-kernels); bench.py finds its
+# kernels by those names. With
 # BENCH_HEAD_DIM=64 the programs have D = 64 and names ending in -d64
 # (bench.py --head-dim 64 looks for those); BENCH_CASES adds bench.py
 # arguments to the case list (e.g. "--seqlens 131072 --families causal").
@@ -100,6 +102,13 @@ if [ $BENCH -eq 1 ]; then
     fi
     PROGRAMS+=("$program")
   done <<<"$cases"
+  # The ahead-of-time run-time kernels, for bench.py --aot-kernels (the
+  # Python functions' column).
+  if ! FATTN_RUN=$FATTN_RUN FATTN_SYNTH=$FATTN_SYNTH \
+    python3 scripts/build-kernels.py "$STAGED_DIR/aot-kernels" >/dev/null; then
+    echo "stage-device.sh: the ahead-of-time kernels did not build" >&2
+    exit 1
+  fi
 fi
 
 ok=0
