@@ -117,6 +117,103 @@ def Fattn_AttentionOp : Fattn_Op<"attention", [
 }
 
 //===----------------------------------------------------------------------===//
+// fattn.attention_grad
+//===----------------------------------------------------------------------===//
+
+def Fattn_AttentionGradOp : Fattn_Op<"attention_grad", [
+    DestinationStyleOpInterface, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Gradients of fattn.attention with respect to Q, K and V";
+  let description = [{
+    For the attention `out = fattn.attention(Q, K, V)` with the same mask,
+    scale and softcap, and `lse` its log-sum-exp, computes from the gradient
+    `dout` of a loss with respect to `out`:
+
+        P[r, h, j]  = exp(s[r, h, j] - lse[r, h])          (attended j)
+        dV[j, g]    = sum over r, h in group g of P[r, h, j] * dout[r, h]
+        dP[r, h, j] = <dout[r, h], V[j, h / g]>
+        delta[r, h] = <dout[r, h], out[r, h]> = sum_j P * dP
+        dS[r, h, j] = P[r, h, j] * (dP[r, h, j] - delta[r, h])
+        dQ[r, h]    = scale * sum_j dS' * K[j, h / g]
+        dK[j, g]    = scale * sum over r, h in group g of dS' * Q[r, h]
+
+    where `dS' = dS * (1 - tanh^2(scale * <Q, K> / c))` under `softcap =
+    c` (the derivative of `c * tanh(x / c)`), else `dS' = dS`. With GQA, dK
+    and dV sum over the query heads of each key/value group. Rows with no
+    attended key (lse -inf) contribute nothing: their dQ is 0, and nothing
+    is NaN. A cell that several run-time slices share counts once per slice,
+    as in the forward.
+
+    Operands: `dout` and `out` (Sq, Hq, D) and `lse` (Sq, Hq, f32) as the
+    forward returned them, Q, K, V as the forward took them; results `dq`
+    like Q, `dk` and `dv` like K and V (destination-passing style). The mask
+    is the `mask` attribute or `ranges(q_ranges, k_ranges, kinds)` operands,
+    exactly as for fattn.attention. `deterministic` asks for gradients that
+    are bitwise identical from run to run (a fixed reduction order).
+
+    ```mlir
+    %dq, %dk, %dv = fattn.attention_grad
+        ins(%dout, %q, %k, %v, %out, %lse : tensor<256x8x64xf32>,
+            tensor<256x8x64xf32>, tensor<256x2x64xf32>, tensor<256x2x64xf32>,
+            tensor<256x8x64xf32>, tensor<256x8xf32>)
+        outs(%dq0, %dk0, %dv0 : tensor<256x8x64xf32>, tensor<256x2x64xf32>,
+             tensor<256x2x64xf32>)
+        mask <causal [0:256, 0:256]>
+        -> tensor<256x8x64xf32>, tensor<256x2x64xf32>, tensor<256x2x64xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    Fattn_TensorOrMemRef:$dout,
+    Fattn_TensorOrMemRef:$query,
+    Fattn_TensorOrMemRef:$key,
+    Fattn_TensorOrMemRef:$value,
+    Fattn_TensorOrMemRef:$out,
+    AnyTypeOf<[RankedTensorOf<[F32]>, MemRefOf<[F32]>]>:$lse,
+    Fattn_TensorOrMemRef:$dq,
+    Fattn_TensorOrMemRef:$dk,
+    Fattn_TensorOrMemRef:$dv,
+    Optional<Fattn_RangeOperand>:$q_ranges,
+    Optional<Fattn_RangeOperand>:$k_ranges,
+    Optional<Fattn_RangeOperand>:$kinds,
+    OptionalAttr<Fattn_MaskAttr>:$mask,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<F32Attr>:$softcap,
+    UnitAttr:$deterministic
+  );
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+
+  let assemblyFormat = [{
+    `ins` `(` $dout `,` $query `,` $key `,` $value `,` $out `,` $lse `:`
+      type($dout) `,` type($query) `,` type($key) `,` type($value) `,`
+      type($out) `,` type($lse) `)`
+    `outs` `(` $dq `,` $dk `,` $dv `:` type($dq) `,` type($dk) `,` type($dv)
+      `)`
+    (`mask` $mask^)?
+    (`ranges` `(` $q_ranges^ `,` $k_ranges `,` $kinds `:` type($q_ranges) `,`
+      type($k_ranges) `,` type($kinds) `)`)?
+    `` custom<AttrDictWithoutMask>(attr-dict) (`->` type($results)^)?
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// The scale actually applied: the attribute, or 1/sqrt(D).
+    double getEffectiveScale();
+    /// 0 when no softcap is set.
+    double getSoftcapValue();
+    bool hasPureTensorSemantics() {
+      return ::llvm::isa<::mlir::RankedTensorType>(getQuery().getType());
+    }
+    /// dq, dk and dv, operands 6 to 8.
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(), /*start=*/6,
+                                         /*length=*/3);
+    }
+    bool hasRuntimeMask() { return static_cast<bool>(getQRanges()); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Tile operations: one (query tile, key tile) step of the online softmax
 //===----------------------------------------------------------------------===//
 //

@@ -9,6 +9,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include <cmath>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::fattn;
@@ -61,24 +62,51 @@ static std::string formatShape(ShapedType type) {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-double AttentionOp::getEffectiveScale() {
-  if (std::optional<APFloat> scale = getScale())
+/// The scale attribute, or 1/sqrt(D) of the query.
+static double effectiveScale(std::optional<APFloat> scale, Value query) {
+  if (scale)
     return scale->convertToDouble();
-  int64_t headDim = cast<ShapedType>(getQuery().getType()).getShape()[2];
+  int64_t headDim = cast<ShapedType>(query.getType()).getShape()[2];
   return 1.0 / std::sqrt(static_cast<double>(headDim));
 }
 
-double AttentionOp::getSoftcapValue() {
-  if (std::optional<APFloat> softcap = getSoftcap())
-    return softcap->convertToDouble();
-  return 0.0;
+static double softcapValue(std::optional<APFloat> softcap) {
+  return softcap ? softcap->convertToDouble() : 0.0;
 }
+
+double AttentionOp::getEffectiveScale() {
+  return effectiveScale(getScale(), getQuery());
+}
+
+double AttentionOp::getSoftcapValue() { return softcapValue(getSoftcap()); }
+
+namespace {
+/// What fattn.attention and fattn.attention_grad share: the forward's
+/// operands, its mask and its parameters, verified by one function.
+struct AttentionSignature {
+  Operation *op;
+  Value query, key, value, out, lse, qRanges, kRanges, kinds;
+  MaskAttr mask;
+  std::optional<APFloat> scale, softcap;
+
+  InFlightDiagnostic emitOpError(const Twine &message = {}) const {
+    return op->emitOpError(message);
+  }
+};
+
+template <typename Op> AttentionSignature signatureOf(Op op) {
+  return {op.getOperation(), op.getQuery(),   op.getKey(),
+          op.getValue(),     op.getOut(),     op.getLse(),
+          op.getQRanges(),   op.getKRanges(), op.getKinds(),
+          op.getMaskAttr(),  op.getScale(),   op.getSoftcap()};
+}
+} // namespace
 
 /// Static sizes past what the kernels index (FlashDialect/Limits.h). Every
 /// extent is checked here, where the program enters, so that no later step
 /// meets them.
-static LogicalResult verifyLimits(AttentionOp op, ShapedType query,
-                                  ShapedType key) {
+static LogicalResult verifyLimits(const AttentionSignature &op,
+                                  ShapedType query, ShapedType key) {
   namespace limits = ::fattn::limits;
   int64_t headDim = query.getShape()[2];
   if (!ShapedType::isDynamic(headDim) && headDim <= 0)
@@ -106,9 +134,8 @@ static LogicalResult verifyLimits(AttentionOp op, ShapedType query,
 
 /// The run-time mask operands: both range operands N x 2 of i32, kinds N of
 /// i32, one N.
-static LogicalResult verifyRangeOperands(AttentionOp op) {
-  Value qRanges = op.getQRanges(), kRanges = op.getKRanges(),
-        kinds = op.getKinds();
+static LogicalResult verifyRangeOperands(const AttentionSignature &op) {
+  Value qRanges = op.qRanges, kRanges = op.kRanges, kinds = op.kinds;
   if (!qRanges || !kRanges || !kinds)
     return op.emitOpError("run-time masks take all three of q_ranges, "
                           "k_ranges and kinds");
@@ -140,41 +167,52 @@ static LogicalResult verifyRangeOperands(AttentionOp op) {
 }
 
 /// The attribute or the operands, exactly one.
-static LogicalResult verifyMaskForm(AttentionOp op) {
-  bool anyRange = op.getQRanges() || op.getKRanges() || op.getKinds();
-  if (op.getMaskAttr() && anyRange)
+static LogicalResult verifyMaskForm(const AttentionSignature &op) {
+  bool anyRange = op.qRanges || op.kRanges || op.kinds;
+  if (op.mask && anyRange)
     return op.emitOpError("takes its mask either as the `mask` attribute or "
                           "as `ranges(q_ranges, k_ranges, kinds)` operands, "
                           "not both");
-  if (!op.getMaskAttr() && !anyRange)
+  if (!op.mask && !anyRange)
     return op.emitOpError("needs a mask: the `mask` attribute or "
                           "`ranges(q_ranges, k_ranges, kinds)` operands");
   return anyRange ? verifyRangeOperands(op) : success();
 }
 
-LogicalResult AttentionOp::verify() {
-  auto queryType = cast<ShapedType>(getQuery().getType());
-  auto keyType = cast<ShapedType>(getKey().getType());
-  auto valueType = cast<ShapedType>(getValue().getType());
-  auto outType = cast<ShapedType>(getOut().getType());
-  auto lseType = cast<ShapedType>(getLse().getType());
-
-  // Tensors and memrefs do not mix: the op is either value-semantic or
-  // in-place.
-  bool onTensors = isa<RankedTensorType>(queryType);
-  for (Value operand : getOperands())
+/// Tensors and memrefs do not mix (the op is either value-semantic or
+/// in-place), and on tensors the results are the destinations' types.
+static LogicalResult verifyDestinationStyle(Operation *op,
+                                            ValueRange destinations,
+                                            StringRef names) {
+  bool onTensors = isa<RankedTensorType>(op->getOperand(0).getType());
+  for (Value operand : op->getOperands())
     if (isa<RankedTensorType>(operand.getType()) != onTensors)
-      return emitOpError("operands must be all tensors or all memrefs");
-  size_t expectedResults = onTensors ? 2 : 0;
-  if (getResults().size() != expectedResults)
-    return emitOpError("expected ")
+      return op->emitOpError("operands must be all tensors or all memrefs");
+  size_t expectedResults = onTensors ? destinations.size() : 0;
+  if (op->getNumResults() != expectedResults)
+    return op->emitOpError("expected ")
            << expectedResults << " results on "
            << (onTensors ? "tensors" : "memrefs") << ", got "
-           << getResults().size();
-  if (onTensors && (getResults()[0].getType() != outType ||
-                    getResults()[1].getType() != lseType))
-    return emitOpError("result types must match the out and lse operands");
+           << op->getNumResults();
+  for (auto [result, destination] :
+       llvm::zip(op->getResults(), destinations))
+    if (result.getType() != destination.getType())
+      return op->emitOpError("result types must match the ")
+             << names << " operands";
+  return success();
+}
 
+/// The forward's operands, mask and parameters.
+static LogicalResult verifySignature(const AttentionSignature &signature) {
+  const AttentionSignature &op = signature;
+  auto emitOpError = [&](const Twine &message = {}) {
+    return op.emitOpError(message);
+  };
+  auto queryType = cast<ShapedType>(op.query.getType());
+  auto keyType = cast<ShapedType>(op.key.getType());
+  auto valueType = cast<ShapedType>(op.value.getType());
+  auto outType = cast<ShapedType>(op.out.getType());
+  auto lseType = cast<ShapedType>(op.lse.getType());
   for (auto [name, type] :
        {std::pair<StringRef, ShapedType>{"query", queryType},
         {"key", keyType},
@@ -201,7 +239,7 @@ LogicalResult AttentionOp::verify() {
         return emitOpError() << name << " shape " << formatShape(type)
                              << ": heads and head dim must be static, only "
                                 "the token count may be dynamic";
-  if (failed(verifyMaskForm(*this)))
+  if (failed(verifyMaskForm(op)))
     return failure();
 
   Type elementType = queryType.getElementType();
@@ -248,10 +286,10 @@ LogicalResult AttentionOp::verify() {
            << (ShapedType::isDynamic(q[1]) ? std::string("?")
                                            : std::to_string(q[1]));
 
-  if (failed(verifyLimits(*this, queryType, keyType)))
+  if (failed(verifyLimits(op, queryType, keyType)))
     return failure();
-  for (auto [name, attr] : {std::pair{"scale", getScale()},
-                            std::pair{"softcap", getSoftcap()}}) {
+  for (auto [name, attr] : {std::pair{"scale", op.scale},
+                            std::pair{"softcap", op.softcap}}) {
     if (!attr)
       continue;
     double value = attr->convertToDouble();
@@ -264,26 +302,84 @@ LogicalResult AttentionOp::verify() {
   auto knownOrUnknown = [](int64_t extent) {
     return ShapedType::isDynamic(extent) ? int64_t(-1) : extent;
   };
-  if (MaskAttr maskAttr = getMaskAttr())
+  if (MaskAttr maskAttr = op.mask)
     if (std::optional<std::string> problem = mask::validate(
             maskAttr.getMask(), knownOrUnknown(q[0]), knownOrUnknown(k[0])))
       return emitOpError("mask ") << *problem;
   return success();
 }
 
-void AttentionOp::getEffects(
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyDestinationStyle(*this, {getOut(), getLse()}, "out and lse")))
+    return failure();
+  return verifySignature(signatureOf(*this));
+}
+
+/// On memrefs: the destinations are written, every other operand read.
+static void destinationStyleEffects(
+    DestinationStyleOpInterface op,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  if (hasPureTensorSemantics())
+  if (op.hasPureTensorSemantics())
     return;
-  for (OpOperand &operand : getOperation()->getOpOperands()) {
-    if (isDpsInit(&operand))
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (op.isDpsInit(&operand))
       effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
     else
       effects.emplace_back(MemoryEffects::Read::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  destinationStyleEffects(*this, effects);
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionGradOp
+//===----------------------------------------------------------------------===//
+
+double AttentionGradOp::getEffectiveScale() {
+  return effectiveScale(getScale(), getQuery());
+}
+
+double AttentionGradOp::getSoftcapValue() {
+  return softcapValue(getSoftcap());
+}
+
+LogicalResult AttentionGradOp::verify() {
+  if (failed(verifyDestinationStyle(*this, {getDq(), getDk(), getDv()},
+                                    "dq, dk and dv")) ||
+      failed(verifySignature(signatureOf(*this))))
+    return failure();
+  // Each gradient is shaped as what it is the gradient of.
+  const std::tuple<const char *, Value, const char *, Value> pairs[] = {
+      {"dout", getDout(), "out", getOut()},
+      {"dq", getDq(), "query", getQuery()},
+      {"dk", getDk(), "key", getKey()},
+      {"dv", getDv(), "value", getValue()}};
+  for (auto [name, gradient, ofName, of] : pairs) {
+    auto type = cast<ShapedType>(gradient.getType());
+    auto expected = cast<ShapedType>(of.getType());
+    bool agree = type.getRank() == expected.getRank() &&
+                 type.getElementType() == expected.getElementType();
+    for (int64_t dim = 0; agree && dim < type.getRank(); ++dim)
+      agree = extentsAgree(type.getShape()[dim], expected.getShape()[dim]);
+    if (!agree)
+      return emitOpError() << name << " must have the " << ofName
+                           << "'s shape and element type " << of.getType()
+                           << ", got " << gradient.getType();
+  }
+  return success();
+}
+
+void AttentionGradOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  destinationStyleEffects(*this, effects);
 }
 
 //===----------------------------------------------------------------------===//
