@@ -27,6 +27,19 @@ void referenceAttention(const mask::Mask &mask, const AttentionShape &shape,
                         const float *k, const float *v, double *out,
                         double *lse);
 
+/// The gradients of referenceAttention's out with respect to q, k and v
+/// for an upstream gradient `dout` (shaped as out), in fp64 from the slice
+/// semantics: probabilities recomputed exactly (nothing taken from a
+/// kernel's lse), delta = sum_j P * dP, the softcap's derivative
+/// 1 - tanh^2, dK and dV summed over each key/value head's group of query
+/// heads. Rows with no attended key contribute nothing (dq 0, no NaN); a
+/// cell several slices share counts once per slice, as in the forward. dq
+/// is shaped as q, dk and dv as k.
+void referenceAttentionGrad(const mask::Mask &mask, const AttentionShape &shape,
+                            const AttentionParams &params, const float *q,
+                            const float *k, const float *v, const float *dout,
+                            double *dq, double *dk, double *dv);
+
 /// Plain materialized-scores attention as eager PyTorch computes it in
 /// `type`: Q@K^T accumulates in fp32 and is rounded to `type`, as is every
 /// element-wise result (scaling, each step of the softcap); softmax works in
