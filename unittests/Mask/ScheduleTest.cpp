@@ -138,6 +138,79 @@ TEST(ScheduleTest, RandomMasksMatchCellCounting) {
   }
 }
 
+/// Per original slice, its transposed pieces attend exactly its cells with
+/// rows and columns exchanged, over disjoint rows, in standard kinds.
+TEST(ScheduleTest, TransposedMasksAttendTheTransposedCells) {
+  std::mt19937_64 rng(4242);
+  for (int trial = 0; trial < 4000; ++trial) {
+    int64_t numQ = oracle::uniform(rng, 0, 40);
+    int64_t numK = oracle::uniform(rng, 0, 40);
+    Mask mask;
+    for (int64_t s = oracle::uniform(rng, 0, 5); s > 0; --s)
+      mask.push_back(oracle::randomSlice(rng, numQ, numK));
+    TransposedMask transposed = transposeMask(mask);
+    ASSERT_EQ(transposed.slices.size(), transposed.origins.size());
+    SCOPED_TRACE(oracle::describe(mask) + " over " + std::to_string(numQ) +
+                 " x " + std::to_string(numK) + " -> " +
+                 oracle::describe(transposed.slices));
+    for (size_t index = 0; index < mask.size(); ++index) {
+      Mask pieces;
+      for (size_t p = 0; p < transposed.slices.size(); ++p)
+        if (transposed.origins[p] == int32_t(index))
+          pieces.push_back(transposed.slices[p]);
+      ASSERT_LE(pieces.size(), 3u);
+      std::vector<int> original = oracle::coverage({mask[index]}, numQ, numK);
+      std::vector<int> back = oracle::coverage(pieces, numK, numQ);
+      for (int64_t i = 0; i < numQ; ++i)
+        for (int64_t j = 0; j < numK; ++j)
+          ASSERT_EQ(back[j * numQ + i], original[i * numK + j])
+              << "slice " << index << " cell (" << i << ", " << j << ")";
+      // Non-empty pieces over disjoint rows.
+      for (size_t a = 0; a < pieces.size(); ++a) {
+        EXPECT_GT(oracle::countCells(pieces[a]), 0);
+        for (size_t b = a + 1; b < pieces.size(); ++b)
+          EXPECT_TRUE(pieces[a].qEnd <= pieces[b].qBegin ||
+                      pieces[b].qEnd <= pieces[a].qBegin);
+      }
+    }
+    if (HasFailure())
+      return;
+  }
+}
+
+/// The key-major schedule is the forward's schedule of the transposed mask:
+/// checked against cell counting by the forward's own oracle, with the
+/// key tiles as its rows.
+TEST(ScheduleTest, KeyMajorScheduleMatchesTransposedCells) {
+  std::mt19937_64 rng(909);
+  for (int trial = 0; trial < 1500; ++trial) {
+    int64_t numQ = oracle::uniform(rng, 1, 150);
+    int64_t numK = oracle::uniform(rng, 1, 150);
+    TileSizes tile{oracle::uniform(rng, 1, 40), oracle::uniform(rng, 1, 40)};
+    Mask mask;
+    for (int64_t s = oracle::uniform(rng, 0, 8); s > 0; --s)
+      mask.push_back(oracle::randomSlice(rng, numQ, numK));
+    TransposedMask transposed = transposeMask(mask);
+    std::optional<WorkSchedule> keyMajor =
+        buildKeyMajorSchedule(transposed, numQ, numK, tile);
+    ASSERT_TRUE(keyMajor);
+    EXPECT_EQ(keyMajor->numQ, numK);
+    EXPECT_EQ(keyMajor->tile.q, tile.k);
+    expectMatchesCells(transposed.slices, numK, numQ, {tile.k, tile.q},
+                       KeyEdge::Clipped, QueryTiles::Uniform);
+    if (HasFailure())
+      return;
+  }
+  // Causal at S = 1M: the backward's tables stay as small as the forward's.
+  TransposedMask causal = transposeMask(causalMask(1 << 20, 1 << 20));
+  ASSERT_EQ(causal.slices.size(), 1u);
+  EXPECT_EQ(causal.slices[0].kind, SliceKind::InvCausal);
+  std::optional<WorkSchedule> big =
+      buildKeyMajorSchedule(causal, 1 << 20, 1 << 20, {128, 128});
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->items.size(), size_t(1 << 13));
+}
+
 /// S far above the tile sizes and thousands of small slices, most rows
 /// covered by several (overlapping q ranges, ragged tiles).
 TEST(ScheduleTest, ThousandsOfSlicesOverLongSequences) {

@@ -77,6 +77,32 @@ buildWorkSchedule(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
                   QueryTiles queryTiles = QueryTiles::Uniform,
                   int64_t maxEntries = kMaxTileMapEntries);
 
+/// The mask seen from the keys: a slice list over numK rows (the keys) and
+/// numQ columns (the queries) attending cell (j, i) exactly as often as
+/// `mask` attends (i, j). Transposition does not keep the four kinds (the
+/// transpose of a causal slice that is not square is anchored at no kind's
+/// corner), so each slice becomes up to three of them over disjoint rows:
+/// a causal slice taller than wide becomes an inv_causal square under a
+/// full block, for example. `origins[p]` is the index in `mask` of
+/// transposed slice p. O(N).
+struct TransposedMask {
+  Mask slices;
+  std::vector<int32_t> origins;
+};
+TransposedMask transposeMask(const Mask &mask);
+
+/// The backward's schedule: per key tile, one work item per (transposed)
+/// slice whose keys in the tile some query attends, over query tiles of
+/// `tile.q` rows. It is buildWorkSchedule of transposeMask(mask) with the
+/// roles of queries and keys exchanged (so its "query tiles" are key tiles
+/// and its "key tiles" query tiles; items name transposed slices), built by
+/// the same code; memory O(slices + key tiles x slices crossing a tile).
+std::optional<WorkSchedule>
+buildKeyMajorSchedule(const TransposedMask &transposed, int64_t numQ,
+                      int64_t numK, TileSizes tile,
+                      QueryTiles keyTiles = QueryTiles::Uniform,
+                      int64_t maxEntries = kMaxTileMapEntries);
+
 /// The query tiles by visits, most first (stable): the order in which CTAs
 /// take them (longest processing time first).
 std::vector<int32_t> longestFirstOrder(const WorkSchedule &schedule);
