@@ -327,6 +327,96 @@ def Fattn_TileFinalizeOp : Fattn_Op<"tile_finalize", [
 }
 
 //===----------------------------------------------------------------------===//
+// Backward tile operations: one (key tile, query tile) step of the gradients
+//===----------------------------------------------------------------------===//
+//
+// The backward runs key-major (docs/backward.md): a tile's rows are keys and
+// its columns queries. Scores come from tile_scores with the key tile as its
+// first operand (so `scores[i, j]` is key i against query j, in base 2);
+// dV and dK accumulate with tile_accumulate, dQ with
+// tile_accumulate_transposed.
+
+def Fattn_TileProbabilitiesOp : Fattn_Op<"tile_probabilities", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Probabilities of a key-major score tile from the queries' lse";
+  let description = [{
+    `probs[i, j] = exp2(scores[i, j] - log2(e) * lse[j])`, with base-2
+    `scores` (rows: keys, columns: queries) and the forward's natural-log
+    `lse` of each query. A masked score (-inf), or a query that attended
+    nothing (lse -inf), gives 0.
+  }];
+  let arguments = (ins Fattn_TileF32MemRef2D:$scores,
+                       Fattn_TileF32MemRef1D:$lse,
+                       Fattn_TileF32MemRef2D:$probs);
+  let assemblyFormat = [{
+    $scores `lse` $lse `into` $probs attr-dict `:` type($scores) `,`
+      type($lse) `,` type($probs)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fattn_TileDotsOp : Fattn_Op<"tile_dots", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Raw dot products of the rows of two tiles";
+  let description = [{
+    `out[i, j] = <a[i, :], b[j, :]>`, accumulated in f32; with `diagonal`,
+    `out` is 1-D and `out[i] = <a[i, :], b[i, :]>` (the backward's
+    `delta = rowsum(dO * O)`).
+  }];
+  let arguments = (ins Fattn_TileMemRef2D:$a, Fattn_TileMemRef2D:$b,
+                       AnyTypeOf<[Fattn_TileF32MemRef2D,
+                                  Fattn_TileF32MemRef1D]>:$out,
+                       UnitAttr:$diagonal);
+  let assemblyFormat = [{
+    $a `,` $b `into` $out attr-dict `:` type($a) `,` type($b) `,` type($out)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fattn_TileScoreGradsOp : Fattn_Op<"tile_score_grads", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Gradients of the raw scores of a key-major tile";
+  let description = [{
+    `dscores[i, j] = scale * probs[i, j] * (dprobs[i, j] - delta[j]) * g`,
+    where under `softcap = c` `g = 1 - (scores[i, j] / (log2(e) * c))^2`
+    (the derivative of `c * tanh(x / c)`, from the capped base-2 score) and
+    otherwise `g = 1`; a cell of probability 0 (masked) gets 0. `dprobs[i, j]` is key i's value
+    row against query j's upstream gradient, `delta[j]` query j's `<dout,
+    out>`. The result is the gradient of the loss with respect to the
+    unscaled dot product `<q, k>`, so that dK and dQ are its products with Q
+    and K.
+  }];
+  let arguments = (ins Fattn_TileF32MemRef2D:$scores,
+                       Fattn_TileF32MemRef2D:$probs,
+                       Fattn_TileF32MemRef2D:$dprobs,
+                       Fattn_TileF32MemRef1D:$delta,
+                       Fattn_TileF32MemRef2D:$dscores, F32Attr:$scale,
+                       OptionalAttr<F32Attr>:$softcap);
+  let assemblyFormat = [{
+    $scores `,` $probs `,` $dprobs `delta` $delta `into` $dscores attr-dict
+      `:` type($scores) `,` type($probs) `,` type($dprobs) `,` type($delta)
+      `,` type($dscores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Fattn_TileAccumulateTransposedOp : Fattn_Op<"tile_accumulate_transposed",
+    [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "acc += transposed weights x value tile";
+  let description = [{
+    `acc[j, d] += sum_i weights[i, j] * value[i, d]`: the backward's dQ of a
+    query tile from a key-major weight tile and the key tile.
+  }];
+  let arguments = (ins Fattn_TileF32MemRef2D:$weights,
+                       Fattn_TileMemRef2D:$value, Fattn_TileF32MemRef2D:$acc);
+  let assemblyFormat = [{
+    $weights `,` $value `into` $acc attr-dict `:` type($weights) `,`
+      type($value) `,` type($acc)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Work schedules of masks given at run time
 //===----------------------------------------------------------------------===//
 //

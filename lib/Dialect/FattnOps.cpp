@@ -448,6 +448,54 @@ LogicalResult TileAccumulateOp::verify() {
       succeeded(checkSameExtent(*this, "acc", acc, 1, "value", value, 1)));
 }
 
+LogicalResult TileProbabilitiesOp::verify() {
+  auto scores = getScores().getType(), probs = getProbs().getType();
+  return success(
+      succeeded(checkSameExtent(*this, "lse", getLse().getType(), 0, "scores",
+                                scores, 1)) &&
+      succeeded(checkSameExtent(*this, "probs", probs, 0, "scores", scores,
+                                0)) &&
+      succeeded(checkSameExtent(*this, "probs", probs, 1, "scores", scores,
+                                1)));
+}
+
+LogicalResult TileDotsOp::verify() {
+  auto a = getA().getType(), b = getB().getType();
+  auto out = cast<MemRefType>(getOut().getType());
+  if (out.getRank() != (getDiagonal() ? 1 : 2))
+    return emitOpError(getDiagonal() ? "with diagonal writes a 1-D out"
+                                     : "writes a 2-D out (or give diagonal)");
+  if (failed(checkSameExtent(*this, "a", a, 1, "b", b, 1)) ||
+      failed(checkSameExtent(*this, "out", out, 0, "a", a, 0)))
+    return failure();
+  return getDiagonal() ? checkSameExtent(*this, "b", b, 0, "a", a, 0)
+                       : checkSameExtent(*this, "out", out, 1, "b", b, 0);
+}
+
+LogicalResult TileScoreGradsOp::verify() {
+  auto scores = getScores().getType();
+  for (auto [name, type] : {std::pair{"probs", getProbs().getType()},
+                            std::pair{"dprobs", getDprobs().getType()},
+                            std::pair{"dscores", getDscores().getType()}})
+    for (unsigned dim = 0; dim < 2; ++dim)
+      if (failed(checkSameExtent(*this, name, type, dim, "scores", scores,
+                                 dim)))
+        return failure();
+  return checkSameExtent(*this, "delta", getDelta().getType(), 0, "scores",
+                         scores, 1);
+}
+
+LogicalResult TileAccumulateTransposedOp::verify() {
+  auto weights = getWeights().getType(), value = getValue().getType();
+  auto acc = getAcc().getType();
+  return success(
+      succeeded(checkSameExtent(*this, "weights", weights, 0, "value", value,
+                                0)) &&
+      succeeded(checkSameExtent(*this, "acc", acc, 0, "weights", weights,
+                                1)) &&
+      succeeded(checkSameExtent(*this, "acc", acc, 1, "value", value, 1)));
+}
+
 LogicalResult TileFinalizeOp::verify() {
   auto acc = getAcc().getType(), out = getOut().getType();
   auto max = getMax().getType(), sum = getSum().getType();

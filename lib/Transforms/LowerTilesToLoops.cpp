@@ -250,6 +250,111 @@ void lowerFinalize(TileFinalizeOp op, OpBuilder &b) {
   });
 }
 
+//===----------------------------------------------------------------------===//
+// The backward's tile ops (key-major: rows are keys, columns queries)
+//===----------------------------------------------------------------------===//
+
+void lowerProbabilities(TileProbabilitiesOp op, OpBuilder &b) {
+  LoopEmitter e(b, op.getLoc());
+  Location loc = op.getLoc();
+  Value negInf = e.f32(-std::numeric_limits<double>::infinity());
+  e.forEach(e.dim(op.getScores(), 1), [&](Value j) {
+    Value lse = memref::LoadOp::create(b, loc, op.getLse(), ValueRange{j});
+    // A query that attended nothing has only masked cells: 0, not NaN.
+    Value empty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, lse, negInf);
+    Value pivot = arith::SelectOp::create(
+        b, loc, empty, e.f32(0),
+        arith::MulFOp::create(b, loc, lse, e.f32(M_LOG2E)));
+    e.forEach(e.dim(op.getScores(), 0), [&](Value i) {
+      Value s = memref::LoadOp::create(b, loc, op.getScores(), ValueRange{i, j});
+      Value p = math::Exp2Op::create(b, loc,
+                                     arith::SubFOp::create(b, loc, s, pivot));
+      p = arith::SelectOp::create(b, loc, empty, e.f32(0), p);
+      memref::StoreOp::create(b, loc, p, op.getProbs(), ValueRange{i, j});
+    });
+  });
+}
+
+void lowerDots(TileDotsOp op, OpBuilder &b) {
+  LoopEmitter e(b, op.getLoc());
+  Location loc = op.getLoc();
+  Value headDim = e.dim(op.getA(), 1);
+  auto dot = [&](Value i, Value j) {
+    return e.reduce(e.index(0), headDim, e.f32(0), [&](Value d, Value sum) {
+      Value x = e.loadF32(op.getA(), {i, d}), y = e.loadF32(op.getB(), {j, d});
+      return arith::AddFOp::create(b, loc, sum,
+                                   arith::MulFOp::create(b, loc, x, y))
+          .getResult();
+    });
+  };
+  e.forEach(e.dim(op.getA(), 0), [&](Value i) {
+    if (op.getDiagonal()) {
+      memref::StoreOp::create(b, loc, dot(i, i), op.getOut(), ValueRange{i});
+      return;
+    }
+    e.forEach(e.dim(op.getB(), 0), [&](Value j) {
+      memref::StoreOp::create(b, loc, dot(i, j), op.getOut(),
+                              ValueRange{i, j});
+    });
+  });
+}
+
+void lowerScoreGrads(TileScoreGradsOp op, OpBuilder &b) {
+  LoopEmitter e(b, op.getLoc());
+  Location loc = op.getLoc();
+  Value scale = e.f32(op.getScale().convertToDouble());
+  std::optional<APFloat> softcap = op.getSoftcap();
+  e.forEach(e.dim(op.getScores(), 0), [&](Value i) {
+    e.forEach(e.dim(op.getScores(), 1), [&](Value j) {
+      auto load = [&](Value memref) {
+        return memref::LoadOp::create(b, loc, memref, ValueRange{i, j})
+            .getResult();
+      };
+      Value delta = memref::LoadOp::create(b, loc, op.getDelta(), ValueRange{j});
+      Value grad = arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, scale, load(op.getProbs())),
+          arith::SubFOp::create(b, loc, load(op.getDprobs()), delta));
+      if (softcap) {
+        // tanh(x / c) = capped / c = base-2 score / (log2 e * c).
+        Value t = arith::MulFOp::create(
+            b, loc, load(op.getScores()),
+            e.f32(1.0 / (M_LOG2E * softcap->convertToDouble())));
+        Value slope = arith::SubFOp::create(
+            b, loc, e.f32(1), arith::MulFOp::create(b, loc, t, t));
+        // A masked cell's score is -inf: its slope is not a number, but
+        // its probability is 0 and so is its gradient.
+        Value masked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                             load(op.getProbs()), e.f32(0));
+        grad = arith::SelectOp::create(
+            b, loc, masked, e.f32(0),
+            arith::MulFOp::create(b, loc, grad, slope));
+      }
+      memref::StoreOp::create(b, loc, grad, op.getDscores(), ValueRange{i, j});
+    });
+  });
+}
+
+void lowerAccumulateTransposed(TileAccumulateTransposedOp op, OpBuilder &b) {
+  LoopEmitter e(b, op.getLoc());
+  Location loc = op.getLoc();
+  Value rows = e.dim(op.getWeights(), 0);
+  e.forEach(e.dim(op.getAcc(), 0), [&](Value j) {
+    e.forEach(e.dim(op.getAcc(), 1), [&](Value d) {
+      Value init = memref::LoadOp::create(b, loc, op.getAcc(), ValueRange{j, d});
+      Value total = e.reduce(e.index(0), rows, init, [&](Value i, Value a) {
+        Value w =
+            memref::LoadOp::create(b, loc, op.getWeights(), ValueRange{i, j});
+        Value v = e.loadF32(op.getValue(), {i, d});
+        return arith::AddFOp::create(b, loc, a,
+                                     arith::MulFOp::create(b, loc, w, v))
+            .getResult();
+      });
+      memref::StoreOp::create(b, loc, total, op.getAcc(), ValueRange{j, d});
+    });
+  });
+}
+
 struct FattnLowerTilesToLoopsPass
     : public mlir::fattn::impl::FattnLowerTilesToLoopsBase<FattnLowerTilesToLoopsPass> {
   void runOnOperation() override {
@@ -266,7 +371,8 @@ struct FattnLowerTilesToLoopsPass
     SmallVector<Operation *> tileOps;
     getOperation().walk([&](Operation *op) {
       if (isa<TileScoresOp, TileMaskOp, TileOnlineSoftmaxOp, TileAccumulateOp,
-              TileFinalizeOp>(op))
+              TileFinalizeOp, TileProbabilitiesOp, TileDotsOp,
+              TileScoreGradsOp, TileAccumulateTransposedOp>(op))
         tileOps.push_back(op);
     });
     for (Operation *op : tileOps) {
@@ -276,7 +382,13 @@ struct FattnLowerTilesToLoopsPass
           .Case([&](TileMaskOp tile) { lowerMask(tile, b); })
           .Case([&](TileOnlineSoftmaxOp tile) { lowerOnlineSoftmax(tile, b); })
           .Case([&](TileAccumulateOp tile) { lowerAccumulate(tile, b); })
-          .Case([&](TileFinalizeOp tile) { lowerFinalize(tile, b); });
+          .Case([&](TileFinalizeOp tile) { lowerFinalize(tile, b); })
+          .Case([&](TileProbabilitiesOp tile) { lowerProbabilities(tile, b); })
+          .Case([&](TileDotsOp tile) { lowerDots(tile, b); })
+          .Case([&](TileScoreGradsOp tile) { lowerScoreGrads(tile, b); })
+          .Case([&](TileAccumulateTransposedOp tile) {
+            lowerAccumulateTransposed(tile, b);
+          });
       op->erase();
     }
   }
