@@ -286,6 +286,18 @@ struct FattnMapTilesToGpuPass
       module.emitError("fattn-map-tiles-to-gpu: ") << *problem;
       return signalPassFailure();
     }
+    // The backward's loops have no kernel yet; left alone they would run
+    // on the host inside a GPU pipeline.
+    WalkResult backward = module.walk([&](Operation *op) {
+      if (!isa<TileProbabilitiesOp, TileScoreGradsOp,
+               TileAccumulateTransposedOp>(op))
+        return WalkResult::advance();
+      op->emitError("fattn.attention_grad has no GPU kernel yet (the CPU "
+                    "pipeline, fattn-to-llvm, runs it; docs/backward.md)");
+      return WalkResult::interrupt();
+    });
+    if (backward.wasInterrupted())
+      return signalPassFailure();
     SymbolTable symbols(module);
     SmallVector<scf::ForallOp> tiledLoops;
     module.walk([&](scf::ForallOp forall) {

@@ -25,6 +25,8 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include "ExecutionCases.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -191,5 +193,131 @@ TEST(BackwardTileOpsTest, CausalAndNoKeys) {
   expectReferenceGradients(mask::causalMask(13, 13), 13, 13, 0);
   expectReferenceGradients({}, 5, 7, 0);
 }
+
+/// A memref-level program applying fattn.attention_grad to `c`'s mask.
+std::string gradProgramText(const ::fattn::testing::ExecutionCase &c) {
+  const runtime::AttentionShape &s = c.shape;
+  auto type = [&](int64_t tokens, int64_t heads, bool rows = true) {
+    return "memref<" + std::to_string(tokens) + "x" + std::to_string(heads) +
+           (rows ? "x" + std::to_string(s.headDim) : std::string()) + "xf32>";
+  };
+  std::string q = type(s.numQ, s.headsQ), k = type(s.numK, s.headsK),
+              lse = type(s.numQ, s.headsQ, false);
+  const char *kinds[] = {"full", "causal", "inv_causal", "bi_causal"};
+  std::string maskText;
+  for (const mask::Slice &slice : c.mask)
+    maskText += (maskText.empty() ? "" : ", ") +
+                std::string(kinds[int(slice.kind)]) + " [" +
+                std::to_string(slice.qBegin) + ":" +
+                std::to_string(slice.qEnd) + ", " +
+                std::to_string(slice.kBegin) + ":" + std::to_string(slice.kEnd) +
+                "]";
+  std::string attributes;
+  char number[64];
+  if (c.params.scale > 0) {
+    std::snprintf(number, sizeof(number), "scale = %.9e : f32", c.params.scale);
+    attributes += number;
+  }
+  if (c.params.softcap > 0) {
+    std::snprintf(number, sizeof(number), "%ssoftcap = %.9e : f32",
+                  attributes.empty() ? "" : ", ", c.params.softcap);
+    attributes += number;
+  }
+  return "func.func @grad(%do: " + q + ", %q: " + q + ", %k: " + k +
+         ", %v: " + k + ", %o: " + q + ", %lse: " + lse + ", %dq: " + q +
+         ", %dk: " + k + ", %dv: " + k +
+         ") attributes {llvm.emit_c_interface} {\n"
+         "  fattn.attention_grad ins(%do, %q, %k, %v, %o, %lse : " + q + ", " +
+         q + ", " + k + ", " + k + ", " + q + ", " + lse +
+         ") outs(%dq, %dk, %dv : " + q + ", " + k + ", " + k + ") mask <" +
+         maskText + ">" + (attributes.empty() ? "" : " {" + attributes + "}") +
+         "\n  return\n}\n";
+}
+
+class AttentionGradCpuTest
+    : public ::testing::TestWithParam<::fattn::testing::ExecutionCase> {};
+
+/// The op through fattn-to-llvm (tiled over the key-major schedule, the
+/// backward's tile ops lowered to loops) against the fp64 reference
+/// gradients: fp32 within 1e-5 of each gradient's largest magnitude.
+TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
+  const ::fattn::testing::ExecutionCase &c = GetParam();
+  const runtime::AttentionShape &shape = c.shape;
+  auto random = [](int64_t count, uint64_t seed) {
+    return runtime::randomTensor(count, seed, runtime::ElementType::F32);
+  };
+  std::vector<float> q = random(shape.qElements(), 1),
+                     k = random(shape.kvElements(), 2),
+                     v = random(shape.kvElements(), 3),
+                     dout = random(shape.qElements(), 4);
+  std::vector<double> out64(shape.qElements()), lse64(shape.lseElements());
+  runtime::referenceAttention(c.mask, shape, c.params, q.data(), k.data(),
+                              v.data(), out64.data(), lse64.data());
+  std::vector<float> out(out64.begin(), out64.end()),
+      lse(lse64.begin(), lse64.end());
+
+  DialectRegistry registry;
+  mlir::fattn::registerFattnCompilerDialects(registry);
+  MLIRContext context(registry);
+  std::string source = gradProgramText(c);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, ParserConfig(&context));
+  ASSERT_TRUE(module) << source;
+  PassManager pm(&context);
+  mlir::fattn::FattnToLLVMPipelineOptions options;
+  options.blockQ = c.blockQ;
+  options.blockK = c.blockK;
+  mlir::fattn::buildFattnToLLVMPipeline(pm, options);
+  ASSERT_TRUE(succeeded(pm.run(*module))) << source;
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto engine = ExecutionEngine::create(*module, ExecutionEngineOptions());
+  ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
+  auto entry = (*engine)->lookup("_mlir_ciface_grad");
+  ASSERT_TRUE(bool(entry)) << llvm::toString(entry.takeError());
+
+  // NaN-poisoned: every element must be written.
+  std::vector<float> dq(shape.qElements(), std::nanf("")),
+      dk(shape.kvElements(), std::nanf("")),
+      dv(shape.kvElements(), std::nanf(""));
+  auto d3 = [&](std::vector<float> &x, int64_t tokens, int64_t heads) {
+    return describe<float, 3>(x.data(), {tokens, heads, shape.headDim});
+  };
+  auto dod = d3(dout, shape.numQ, shape.headsQ),
+       qd = d3(q, shape.numQ, shape.headsQ),
+       kd = d3(k, shape.numK, shape.headsK),
+       vd = d3(v, shape.numK, shape.headsK),
+       od = d3(out, shape.numQ, shape.headsQ),
+       dqd = d3(dq, shape.numQ, shape.headsQ),
+       dkd = d3(dk, shape.numK, shape.headsK),
+       dvd = d3(dv, shape.numK, shape.headsK);
+  auto lsed = describe<float, 2>(lse.data(), {shape.numQ, shape.headsQ});
+  using Entry = void (*)(void *, void *, void *, void *, void *, void *,
+                         void *, void *, void *);
+  reinterpret_cast<Entry>(*entry)(&dod, &qd, &kd, &vd, &od, &lsed, &dqd, &dkd,
+                                  &dvd);
+
+  std::vector<double> rq(dq.size()), rk(dk.size()), rv(dv.size());
+  runtime::referenceAttentionGrad(c.mask, shape, c.params, q.data(), k.data(),
+                                  v.data(), dout.data(), rq.data(), rk.data(),
+                                  rv.data());
+  for (auto [name, got, expected] :
+       {std::tuple{"dq", &dq, &rq}, std::tuple{"dk", &dk, &rk},
+        std::tuple{"dv", &dv, &rv}}) {
+    double largest = 1e-30;
+    for (double value : *expected)
+      largest = std::max(largest, std::abs(value));
+    for (size_t i = 0; i < got->size(); ++i)
+      ASSERT_NEAR((*got)[i], (*expected)[i], 1e-5 * largest)
+          << name << "[" << i << "] of " << c.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Suite, AttentionGradCpuTest,
+    ::testing::ValuesIn(::fattn::testing::allCases()),
+    [](const ::testing::TestParamInfo<::fattn::testing::ExecutionCase> &info) {
+      return info.param.name;
+    });
 
 } // namespace
