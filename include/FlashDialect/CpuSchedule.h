@@ -8,7 +8,8 @@
 //   fill(q_ranges, k_ranges, kinds, num_q, num_k, block_q, block_k, flags,
 //        q_tile_begins, item_offsets, item_slices, item_k_tiles, slices)
 //
-// flags: bit 0 whole key tiles, bit 1 slice-aligned query tiles. status is
+// flags: bit 0 whole key tiles, bit 1 slice-aligned query tiles, bit 2 the
+// key-major schedule (slices: the transposed ones). status is
 // 0, or 1 when the ranges are invalid or the schedule too large (then every
 // size is 0). CpuExecutable registers the functions with its JIT; a program
 // run elsewhere links lib/Driver's definitions.
@@ -32,6 +33,8 @@ inline constexpr const char *kCpuScheduleFillFunction =
 enum CpuScheduleFlags : int64_t {
   kCpuScheduleWholeKeyTiles = 1,
   kCpuScheduleAlignQueryTiles = 2,
+  /// The backward's key-major schedule (fattn.tile_schedule key_major).
+  kCpuScheduleKeyMajor = 4,
 };
 
 /// Entries of the sizes memref.

@@ -445,12 +445,20 @@ def Fattn_TileScheduleOp : Fattn_ScheduleOp<"tile_schedule"> {
     end), `slices` (N x 5: q begin, q end, k begin, k end, kind) and the
     number of query tiles. The tables are allocated by the op and live until
     the end of the enclosing function.
+
+    With `key_major`, the backward's schedule instead: the mask seen from
+    the keys (mask::transposeMask, mask::buildKeyMajorSchedule), whose rows
+    are key tiles of `block_k` keys and whose visits are query tiles of
+    `block_q` queries; `q_tile_begins` and the count then describe key
+    tiles, `item_k_tiles` runs of query tiles, and `slices` the transposed
+    slices (clipped key edge, uniform tiles).
   }];
   let arguments = (ins MemRefRankOf<[I32], [2]>:$q_ranges,
                        MemRefRankOf<[I32], [2]>:$k_ranges,
                        MemRefRankOf<[I32], [1]>:$kinds, Index:$num_q,
                        Index:$num_k, I64Attr:$block_q, I64Attr:$block_k,
-                       UnitAttr:$whole_key_tiles, UnitAttr:$align_query_tiles);
+                       UnitAttr:$whole_key_tiles, UnitAttr:$align_query_tiles,
+                       UnitAttr:$key_major);
   let results = (outs MemRefRankOf<[I32], [1]>:$q_tile_begins,
                       MemRefRankOf<[I32], [1]>:$item_offsets,
                       MemRefRankOf<[I32], [1]>:$item_slices,

@@ -546,6 +546,9 @@ static LogicalResult verifyColumns(Operation *op, StringRef name,
 }
 
 LogicalResult TileScheduleOp::verify() {
+  if (getKeyMajor() && (getWholeKeyTiles() || getAlignQueryTiles()))
+    return emitOpError("key_major schedules clip the query edge and tile "
+                       "uniformly: no whole_key_tiles or align_query_tiles");
   if (failed(verifyScheduleOperands(*this)) ||
       failed(verifyColumns(*this, "item_k_tiles", getItemKTiles().getType(),
                            4)) ||

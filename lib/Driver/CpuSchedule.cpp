@@ -54,6 +54,12 @@ std::optional<mask::WorkSchedule> plan(const Ranges &qRanges,
       q.data(), k.data(), codes.data(), count, numQ, numK);
   if (!parsed)
     return std::nullopt;
+  if (flags & kCpuScheduleKeyMajor) {
+    mask::TransposedMask transposed = mask::transposeMask(*parsed);
+    *attended = transposed.slices;
+    return mask::buildKeyMajorSchedule(transposed, numQ, numK,
+                                       {blockQ, blockK});
+  }
   *attended = std::move(*parsed);
   return mask::buildWorkSchedule(
       *attended, numQ, numK, {blockQ, blockK},

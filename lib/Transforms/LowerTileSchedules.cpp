@@ -69,8 +69,9 @@ LogicalResult lower(ModuleOp module, TileScheduleOp op) {
   Location loc = op.getLoc();
   Type i64 = b.getI64Type();
   int64_t flags =
-      (op.getWholeKeyTiles() ? kCpuScheduleWholeKeyTiles : 0) |
-      (op.getAlignQueryTiles() ? kCpuScheduleAlignQueryTiles : 0);
+      (op.getWholeKeyTiles() ? int64_t(kCpuScheduleWholeKeyTiles) : 0) |
+      (op.getAlignQueryTiles() ? int64_t(kCpuScheduleAlignQueryTiles) : 0) |
+      (op.getKeyMajor() ? int64_t(kCpuScheduleKeyMajor) : 0);
   auto constant = [&](int64_t value) -> Value {
     return arith::ConstantIntOp::create(b, loc, i64, value);
   };

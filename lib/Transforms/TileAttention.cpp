@@ -267,7 +267,7 @@ ScheduleTables AttentionTiler::planAtRunTime(OpBuilder &b) {
       b.getIndexType(), op.getQRanges(), op.getKRanges(), op.getKinds(),
       count(numQValue, numQ), count(numKValue, numK), blockQ, blockK,
       keyEdge == mask::KeyEdge::Whole,
-      queryTiles == mask::QueryTiles::SliceAligned);
+      queryTiles == mask::QueryTiles::SliceAligned, /*key_major=*/false);
   return {schedule.getQTileBegins(), schedule.getItemOffsets(),
           schedule.getItemSlices(), schedule.getItemKTiles(),
           schedule.getSlices(), schedule.getNumQTiles()};

@@ -6,8 +6,9 @@
 // transposed mask, docs/backward.md), with dK and dV accumulated for the
 // key tile and dQ accumulated in place. Key tiles of one head run in order
 // (an scf.for), so that the dQ sums are well defined and deterministic;
-// heads are independent (an scf.forall). Static masks with f32 gradients
-// for now: the CPU's case.
+// heads are independent (an scf.forall). A mask attribute is planned here
+// into constant tables, range operands by a key-major fattn.tile_schedule
+// when the program runs. f32 gradients for now: the CPU's case.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,7 @@
 
 #include "TileBuilders.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -28,7 +30,7 @@ namespace {
 /// The key-major tables the loops read.
 struct KeyMajorTables {
   Value itemOffsets, itemSlices, itemQTiles, slices;
-  int64_t numKTiles = 0;
+  OpFoldResult numKTiles;
 };
 
 class GradTiler {
@@ -41,7 +43,12 @@ public:
 
 private:
   LogicalResult readShapes();
+  /// The mask attribute's key-major schedule, as constant tables.
   FailureOr<KeyMajorTables> plan(OpBuilder &b);
+  /// The range operands', planned when the program runs.
+  KeyMajorTables planAtRunTime(OpBuilder &b);
+  /// `count` (static, or the value where dynamic) as an index value.
+  Value countValue(OpBuilder &b, int64_t count, Value dynamic);
   /// delta[r, h] = <dO[r, h], O[r, h]>, in a buffer of (Sq, Hq) f32.
   Value emitDelta(OpBuilder &b);
   void emitKeyTile(OpBuilder &b, Value keyTileIndex);
@@ -57,7 +64,10 @@ private:
   TableEmitter &tables;
   int64_t blockQ, blockK;
   Location loc = op.getLoc();
+  /// Token counts: static, or ShapedType::kDynamic with the value in
+  /// numQValue / numKValue.
   int64_t numQ = 0, numK = 0, headDim = 0, headsQ = 0, group = 1;
+  Value numQValue, numKValue;
   KeyMajorTables schedule;
   Value delta, kvHead, keyOffset, keyTile, valueTile, dkTile, dvTile;
   Value scores, probs, dprobs, dscores;
@@ -68,12 +78,9 @@ private:
 LogicalResult GradTiler::readShapes() {
   if (op.hasPureTensorSemantics())
     return op.emitOpError("must be bufferized before fattn-tile-attention");
-  if (op.hasRuntimeMask())
-    return op.emitOpError("with a run-time mask is not tiled yet (the "
-                          "key-major plan at run time is docs/backward.md's "
-                          "next step)");
   for (Value operand : op->getOperands())
-    if (!cast<MemRefType>(operand.getType()).hasStaticShape())
+    if (!op.hasRuntimeMask() &&
+        !cast<MemRefType>(operand.getType()).hasStaticShape())
       return op.emitOpError("a mask attribute needs static token counts, got ")
              << operand.getType();
   if (!cast<MemRefType>(op.getDq().getType()).getElementType().isF32())
@@ -127,8 +134,30 @@ FailureOr<KeyMajorTables> GradTiler::plan(OpBuilder &b) {
   result.slices = tables.emit(b, loc, "key_major_slices",
                               mask::sliceRecords(transposed.slices),
                               /*columns=*/mask::kSliceFields);
-  result.numKTiles = keyMajor->numQTiles;
+  result.numKTiles = b.getIndexAttr(keyMajor->numQTiles);
   return result;
+}
+
+Value GradTiler::countValue(OpBuilder &b, int64_t count, Value dynamic) {
+  return dynamic ? dynamic : arith::ConstantIndexOp::create(b, loc, count);
+}
+
+KeyMajorTables GradTiler::planAtRunTime(OpBuilder &b) {
+  auto dynamic = [&](int64_t columns) {
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    if (columns)
+      shape.push_back(columns);
+    return MemRefType::get(shape, b.getI32Type());
+  };
+  auto plan = TileScheduleOp::create(
+      b, loc, dynamic(0), dynamic(0), dynamic(0), dynamic(4),
+      dynamic(mask::kSliceFields), b.getIndexType(), op.getQRanges(),
+      op.getKRanges(), op.getKinds(), countValue(b, numQ, numQValue),
+      countValue(b, numK, numKValue), blockQ, blockK,
+      /*whole_key_tiles=*/false, /*align_query_tiles=*/false,
+      /*key_major=*/true);
+  return {plan.getItemOffsets(), plan.getItemSlices(), plan.getItemKTiles(),
+          plan.getSlices(), plan.getNumQTiles()};
 }
 
 Value GradTiler::zeroed(OpBuilder &b, ArrayRef<int64_t> shape) {
@@ -141,12 +170,17 @@ Value GradTiler::zeroed(OpBuilder &b, ArrayRef<int64_t> shape) {
 
 Value GradTiler::emitDelta(OpBuilder &b) {
   Value buffer = memref::AllocOp::create(
-      b, loc, MemRefType::get({numQ, headsQ}, b.getF32Type()));
-  int64_t queryTiles = (numQ + blockQ - 1) / blockQ;
+      b, loc, MemRefType::get({numQ, headsQ}, b.getF32Type()),
+      numQValue ? ValueRange{numQValue} : ValueRange{});
+  OpFoldResult queryTiles =
+      numQValue ? OpFoldResult(arith::CeilDivUIOp::create(
+                                   b, loc, numQValue,
+                                   arith::ConstantIndexOp::create(b, loc,
+                                                                  blockQ))
+                                   .getResult())
+                : b.getIndexAttr((numQ + blockQ - 1) / blockQ);
   auto forall = scf::ForallOp::create(
-      b, loc,
-      ArrayRef<OpFoldResult>{b.getIndexAttr(headsQ),
-                             b.getIndexAttr(queryTiles)},
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(headsQ), queryTiles},
       ValueRange{}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getBody()->getTerminator());
@@ -154,7 +188,8 @@ Value GradTiler::emitDelta(OpBuilder &b) {
   Value rowOffset = arith::MulIOp::create(
       b, loc, forall.getInductionVars()[1],
       arith::ConstantIndexOp::create(b, loc, blockQ));
-  auto [rows, staticRows] = tileExtent(b, loc, rowOffset, blockQ, numQ);
+  auto [rows, staticRows] =
+      tileExtent(b, loc, rowOffset, blockQ, numQ, numQValue);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult dim = b.getIndexAttr(headDim);
   auto rowsOf = [&](Value tensor) {
@@ -172,7 +207,14 @@ LogicalResult GradTiler::run() {
   if (failed(readShapes()))
     return failure();
   OpBuilder b(op);
-  FailureOr<KeyMajorTables> planned = plan(b);
+  for (auto [count, value, operand] :
+       {std::tuple{&numQ, &numQValue, op.getQuery()},
+        std::tuple{&numK, &numKValue, op.getKey()}})
+    if (ShapedType::isDynamic(*count))
+      *value = memref::DimOp::create(b, loc, operand, 0);
+  FailureOr<KeyMajorTables> planned =
+      op.hasRuntimeMask() ? FailureOr<KeyMajorTables>(planAtRunTime(b))
+                          : plan(b);
   if (failed(planned))
     return failure();
   schedule = *planned;
@@ -191,7 +233,8 @@ LogicalResult GradTiler::run() {
     kvHead = forall.getInductionVars()[0];
     Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
     Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-    Value keyTiles = arith::ConstantIndexOp::create(b, loc, schedule.numKTiles);
+    Value keyTiles =
+        getValueOrCreateConstantIndexOp(b, loc, schedule.numKTiles);
     scf::ForOp::create(b, loc, c0, keyTiles, c1, ValueRange{},
                        [&](OpBuilder &nb, Location, Value keyTileIndex,
                            ValueRange) {
@@ -217,7 +260,7 @@ void GradTiler::emitKeyTile(OpBuilder &b, Value keyTileIndex) {
   keyOffset = arith::MulIOp::create(
       b, loc, keyTileIndex, arith::ConstantIndexOp::create(b, loc, blockK));
   std::tie(keyRows, staticKeyRows) =
-      tileExtent(b, loc, keyOffset, blockK, numK);
+      tileExtent(b, loc, keyOffset, blockK, numK, numKValue);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult dim = b.getIndexAttr(headDim);
   auto keyRowsOf = [&](Value tensor) {
@@ -286,7 +329,8 @@ void GradTiler::emitItems(OpBuilder &b, Value keyTileIndex) {
 void GradTiler::emitVisit(OpBuilder &b, Value queryTileIndex, Value item) {
   Value colOffset = arith::MulIOp::create(
       b, loc, queryTileIndex, arith::ConstantIndexOp::create(b, loc, blockQ));
-  auto [cols, staticCols] = tileExtent(b, loc, colOffset, blockQ, numQ);
+  auto [cols, staticCols] =
+      tileExtent(b, loc, colOffset, blockQ, numQ, numQValue);
   Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
   Value firstHead = arith::MulIOp::create(
       b, loc, kvHead, arith::ConstantIndexOp::create(b, loc, group));

@@ -9,8 +9,8 @@ func.func @bf16_gradients(%do: memref<32x2x8xbf16>, %q: memref<32x2x8xbf16>, %k:
 
 // -----
 
-func.func @runtime_mask(%t: memref<?x2x8xf32>, %lse: memref<?x2xf32>, %r: memref<?x2xi32>, %kinds: memref<?xi32>) {
-  // expected-error @+1 {{with a run-time mask is not tiled yet}}
-  fattn.attention_grad ins(%t, %t, %t, %t, %t, %lse : memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2xf32>) outs(%t, %t, %t : memref<?x2x8xf32>, memref<?x2x8xf32>, memref<?x2x8xf32>) ranges(%r, %r, %kinds : memref<?x2xi32>, memref<?x2xi32>, memref<?xi32>)
+func.func @key_major_policy(%r: memref<?x2xi32>, %kinds: memref<?xi32>, %n: index) {
+  // expected-error @+1 {{key_major schedules clip the query edge and tile uniformly: no whole_key_tiles or align_query_tiles}}
+  %a, %b, %c, %d, %e, %f = fattn.tile_schedule %r, %r, %kinds tokens(%n, %n) {block_q = 16 : i64, block_k = 16 : i64, key_major, whole_key_tiles} : memref<?x2xi32>, memref<?x2xi32>, memref<?xi32> -> memref<?xi32>, memref<?xi32>, memref<?xi32>, memref<?x4xi32>, memref<?x5xi32>
   return
 }

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FlashDialect/CpuRunner.h"
+#include "FlashDialect/CpuSchedule.h"
 #include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Passes.h"
 #include "FlashDialect/Runtime/Reference.h"
@@ -234,14 +235,41 @@ std::string gradProgramText(const ::fattn::testing::ExecutionCase &c) {
          "\n  return\n}\n";
 }
 
+/// The same with the mask as ranges operands and dynamic token counts: one
+/// program for every mask, planned (key-major) when it runs.
+std::string gradRuntimeProgramText(const ::fattn::testing::ExecutionCase &c) {
+  std::string text = gradProgramText(c);
+  const runtime::AttentionShape &s = c.shape;
+  auto replaceAll = [&](const std::string &from, const std::string &to) {
+    for (size_t at = 0; (at = text.find(from, at)) != std::string::npos;
+         at += to.size())
+      text.replace(at, from.size(), to);
+  };
+  replaceAll("memref<" + std::to_string(s.numQ) + "x",
+             "memref<?x"); // q, do, o, dq, lse
+  replaceAll("memref<" + std::to_string(s.numK) + "x", "memref<?x");
+  std::string ranges = "memref<?x2xi32>", kinds = "memref<?xi32>";
+  replaceAll(") attributes {llvm.emit_c_interface}",
+             ", %qr: " + ranges + ", %kr: " + ranges + ", %kinds: " + kinds +
+                 ") attributes {llvm.emit_c_interface}");
+  size_t maskBegin = text.find(" mask <");
+  size_t maskEnd = text.find('>', maskBegin);
+  text.replace(maskBegin, maskEnd + 1 - maskBegin,
+               " ranges(%qr, %kr, %kinds : " + ranges + ", " + ranges + ", " +
+                   kinds + ")");
+  return text;
+}
+
 class AttentionGradCpuTest
     : public ::testing::TestWithParam<::fattn::testing::ExecutionCase> {};
 
-/// The op through fattn-to-llvm (tiled over the key-major schedule, the
-/// backward's tile ops lowered to loops) against the fp64 reference
-/// gradients: fp32 within 1e-5 of each gradient's largest magnitude.
-TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
-  const ::fattn::testing::ExecutionCase &c = GetParam();
+/// Compiles `source` (gradProgramText or, with `ranges`,
+/// gradRuntimeProgramText of `c`) through fattn-to-llvm, runs it on random
+/// inputs with the fp64 forward's out and lse, and compares dQ, dK, dV with
+/// referenceAttentionGrad: fp32 within 1e-5 of each tensor's largest
+/// magnitude, every element written.
+void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
+                              const std::string &source, bool ranges) {
   const runtime::AttentionShape &shape = c.shape;
   auto random = [](int64_t count, uint64_t seed) {
     return runtime::randomTensor(count, seed, runtime::ElementType::F32);
@@ -259,7 +287,6 @@ TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
   DialectRegistry registry;
   mlir::fattn::registerFattnCompilerDialects(registry);
   MLIRContext context(registry);
-  std::string source = gradProgramText(c);
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(source, ParserConfig(&context));
   ASSERT_TRUE(module) << source;
@@ -273,6 +300,19 @@ TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
   llvm::InitializeNativeTargetAsmPrinter();
   auto engine = ExecutionEngine::create(*module, ExecutionEngineOptions());
   ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
+  // The run-time form plans through the mask library's C entry points.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner intern) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](const char *name, auto *function) {
+      symbols[intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                               llvm::JITSymbolFlags::Exported};
+    };
+    add("_mlir_ciface_fattn_cpu_tile_schedule_sizes",
+        &_mlir_ciface_fattn_cpu_tile_schedule_sizes);
+    add("_mlir_ciface_fattn_cpu_tile_schedule_fill",
+        &_mlir_ciface_fattn_cpu_tile_schedule_fill);
+    return symbols;
+  });
   auto entry = (*engine)->lookup("_mlir_ciface_grad");
   ASSERT_TRUE(bool(entry)) << llvm::toString(entry.takeError());
 
@@ -292,10 +332,26 @@ TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
        dkd = d3(dk, shape.numK, shape.headsK),
        dvd = d3(dv, shape.numK, shape.headsK);
   auto lsed = describe<float, 2>(lse.data(), {shape.numQ, shape.headsQ});
-  using Entry = void (*)(void *, void *, void *, void *, void *, void *,
-                         void *, void *, void *);
-  reinterpret_cast<Entry>(*entry)(&dod, &qd, &kd, &vd, &od, &lsed, &dqd, &dkd,
-                                  &dvd);
+  mask::MaskRanges call = mask::rangesOfMask(c.mask);
+  int64_t count = call.count();
+  // A zero-row memref still needs an address.
+  call.qRanges.resize(std::max<size_t>(call.qRanges.size(), 2));
+  call.kRanges.resize(std::max<size_t>(call.kRanges.size(), 2));
+  call.kinds.resize(std::max<size_t>(call.kinds.size(), 1));
+  auto qrd = describe<int32_t, 2>(call.qRanges.data(), {count, 2}),
+       krd = describe<int32_t, 2>(call.kRanges.data(), {count, 2});
+  auto kindsd = describe<int32_t, 1>(call.kinds.data(), {count});
+  if (ranges) {
+    using Entry = void (*)(void *, void *, void *, void *, void *, void *,
+                           void *, void *, void *, void *, void *, void *);
+    reinterpret_cast<Entry>(*entry)(&dod, &qd, &kd, &vd, &od, &lsed, &dqd,
+                                    &dkd, &dvd, &qrd, &krd, &kindsd);
+  } else {
+    using Entry = void (*)(void *, void *, void *, void *, void *, void *,
+                           void *, void *, void *);
+    reinterpret_cast<Entry>(*entry)(&dod, &qd, &kd, &vd, &od, &lsed, &dqd,
+                                    &dkd, &dvd);
+  }
 
   std::vector<double> rq(dq.size()), rk(dk.size()), rv(dv.size());
   runtime::referenceAttentionGrad(c.mask, shape, c.params, q.data(), k.data(),
@@ -309,8 +365,22 @@ TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
       largest = std::max(largest, std::abs(value));
     for (size_t i = 0; i < got->size(); ++i)
       ASSERT_NEAR((*got)[i], (*expected)[i], 1e-5 * largest)
-          << name << "[" << i << "] of " << c.name;
+          << name << "[" << i << "] of " << c.name
+          << (ranges ? " (run-time form)" : "");
   }
+}
+
+/// The op through fattn-to-llvm: tiled over the key-major schedule, the
+/// backward's tile ops lowered to loops.
+TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
+  expectReferenceGradients(GetParam(), gradProgramText(GetParam()), false);
+}
+
+/// The run-time form: the same masks as range operands of one program with
+/// dynamic token counts, planned key-major when it runs.
+TEST_P(AttentionGradCpuTest, RuntimeFormMatchesFp64ReferenceGradients) {
+  expectReferenceGradients(GetParam(), gradRuntimeProgramText(GetParam()),
+                           true);
 }
 
 INSTANTIATE_TEST_SUITE_P(
