@@ -48,6 +48,15 @@ enum CpuScheduleSize : int64_t {
 
 } // namespace mlir::fattn
 
+namespace mlir {
+class ExecutionEngine;
+namespace fattn {
+/// Makes the two functions below known to `engine`'s JIT (where a program
+/// with a run-time mask looks them up).
+void registerCpuScheduleSymbols(ExecutionEngine &engine);
+} // namespace fattn
+} // namespace mlir
+
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
 /// The definitions (lib/Driver/CpuSchedule.cpp).

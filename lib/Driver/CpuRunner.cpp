@@ -161,18 +161,7 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
   auto executable = std::unique_ptr<CpuExecutable>(new CpuExecutable());
   executable->engine = std::move(*engine);
   // fattn-lower-tile-schedules' calls into the mask library.
-  executable->engine->registerSymbols([](llvm::orc::MangleAndInterner intern) {
-    llvm::orc::SymbolMap symbols;
-    auto add = [&](const char *name, auto *function) {
-      symbols[intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
-                               llvm::JITSymbolFlags::Exported};
-    };
-    add("_mlir_ciface_fattn_cpu_tile_schedule_sizes",
-        &_mlir_ciface_fattn_cpu_tile_schedule_sizes);
-    add("_mlir_ciface_fattn_cpu_tile_schedule_fill",
-        &_mlir_ciface_fattn_cpu_tile_schedule_fill);
-    return symbols;
-  });
+  registerCpuScheduleSymbols(*executable->engine);
   executable->program = program;
   auto entry =
       executable->engine->lookup("_mlir_ciface_" + program.functionName);

@@ -11,6 +11,7 @@
 #include "FlashDialect/Mask/Schedule.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
 
 #include <optional>
 #include <vector>
@@ -130,3 +131,18 @@ void _mlir_ciface_fattn_cpu_tile_schedule_fill(
 }
 
 } // extern "C"
+
+void mlir::fattn::registerCpuScheduleSymbols(ExecutionEngine &engine) {
+  engine.registerSymbols([](llvm::orc::MangleAndInterner intern) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](const char *name, auto *function) {
+      symbols[intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                               llvm::JITSymbolFlags::Exported};
+    };
+    add("_mlir_ciface_fattn_cpu_tile_schedule_sizes",
+        &_mlir_ciface_fattn_cpu_tile_schedule_sizes);
+    add("_mlir_ciface_fattn_cpu_tile_schedule_fill",
+        &_mlir_ciface_fattn_cpu_tile_schedule_fill);
+    return symbols;
+  });
+}

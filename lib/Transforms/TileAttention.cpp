@@ -126,12 +126,11 @@ void AttentionTiler::emitKeyTileStep(OpBuilder &b, Value keyTile,
   Value colOffset = arith::MulIOp::create(
       b, loc, keyTile, arith::ConstantIndexOp::create(b, loc, blockK));
   auto [cols, staticCols] = tileExtent(b, colOffset, blockK, numK, numKValue);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  OpFoldResult dim = b.getIndexAttr(headDim);
-  Value key = createSubview(b, loc, op.getKey(), {colOffset, kvHead, zero},
-                            {cols, one, dim}, {staticCols, headDim});
-  Value value = createSubview(b, loc, op.getValue(), {colOffset, kvHead, zero},
-                              {cols, one, dim}, {staticCols, headDim});
+  OpFoldResult zero = b.getIndexAttr(0);
+  Value key = headRows(b, loc, op.getKey(), colOffset, cols, staticCols,
+                       kvHead, headDim);
+  Value value = headRows(b, loc, op.getValue(), colOffset, cols, staticCols,
+                         kvHead, headDim);
   Value scores = createSubview(b, loc, scoresBuffer, {zero, zero},
                                {rows, cols}, {staticRows, staticCols});
 
@@ -313,18 +312,16 @@ LogicalResult AttentionTiler::run() {
   kvHead = arith::DivUIOp::create(b, loc, head,
                                   arith::ConstantIndexOp::create(b, loc, group));
   bindQueryRows(b, queryTileIndex, schedule->queryTileBegins);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  OpFoldResult dim = b.getIndexAttr(headDim);
-  queryTile = createSubview(b, loc, op.getQuery(), {rowOffset, head, zero},
-                            {rows, one, dim}, {staticRows, headDim});
+  queryTile = headRows(b, loc, op.getQuery(), rowOffset, rows, staticRows,
+                       head, headDim);
   allocateRunningState(b);
 
   emitItemLoop(b, queryTileIndex, schedule->itemOffsets, schedule->itemKTiles);
 
-  Value outTile = createSubview(b, loc, op.getOut(), {rowOffset, head, zero},
-                                {rows, one, dim}, {staticRows, headDim});
-  Value lseTile = createSubview(b, loc, op.getLse(), {rowOffset, head},
-                                {rows, one}, {staticRows});
+  Value outTile = headRows(b, loc, op.getOut(), rowOffset, rows, staticRows,
+                           head, headDim);
+  Value lseTile = headRows(b, loc, op.getLse(), rowOffset, rows, staticRows,
+                           head, /*headDim=*/0);
   TileFinalizeOp::create(b, loc, accTile, maxTile, sumTile, outTile, lseTile);
 
   op.erase();

@@ -190,16 +190,13 @@ Value GradTiler::emitDelta(OpBuilder &b) {
       arith::ConstantIndexOp::create(b, loc, blockQ));
   auto [rows, staticRows] =
       tileExtent(b, loc, rowOffset, blockQ, numQ, numQValue);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  OpFoldResult dim = b.getIndexAttr(headDim);
-  auto rowsOf = [&](Value tensor) {
-    return createSubview(b, loc, tensor, {rowOffset, head, zero},
-                         {rows, one, dim}, {staticRows, headDim});
+  auto rowsOf = [&](Value tensor, int64_t dim) {
+    return headRows(b, loc, tensor, rowOffset, rows, staticRows, head, dim);
   };
-  Value deltaTile = createSubview(b, loc, buffer, {rowOffset, head},
-                                  {rows, one}, {staticRows});
-  TileDotsOp::create(b, loc, rowsOf(op.getDout()), rowsOf(op.getOut()),
-                     deltaTile, /*diagonal=*/true);
+  Value deltaTile = rowsOf(buffer, /*dim=*/0);
+  TileDotsOp::create(b, loc, rowsOf(op.getDout(), headDim),
+                     rowsOf(op.getOut(), headDim), deltaTile,
+                     /*diagonal=*/true);
   return buffer;
 }
 
@@ -261,11 +258,10 @@ void GradTiler::emitKeyTile(OpBuilder &b, Value keyTileIndex) {
       b, loc, keyTileIndex, arith::ConstantIndexOp::create(b, loc, blockK));
   std::tie(keyRows, staticKeyRows) =
       tileExtent(b, loc, keyOffset, blockK, numK, numKValue);
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  OpFoldResult dim = b.getIndexAttr(headDim);
+  OpFoldResult zero = b.getIndexAttr(0), dim = b.getIndexAttr(headDim);
   auto keyRowsOf = [&](Value tensor) {
-    return createSubview(b, loc, tensor, {keyOffset, kvHead, zero},
-                         {keyRows, one, dim}, {staticKeyRows, headDim});
+    return headRows(b, loc, tensor, keyOffset, keyRows, staticKeyRows, kvHead,
+                    headDim);
   };
   keyTile = keyRowsOf(op.getKey());
   valueTile = keyRowsOf(op.getValue());
@@ -340,15 +336,13 @@ void GradTiler::emitVisit(OpBuilder &b, Value queryTileIndex, Value item) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(headLoop.getBody()->getTerminator());
   Value head = headLoop.getInductionVar();
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  OpFoldResult dim = b.getIndexAttr(headDim);
+  OpFoldResult zero = b.getIndexAttr(0);
   auto queryRowsOf = [&](Value tensor) {
-    return createSubview(b, loc, tensor, {colOffset, head, zero},
-                         {cols, one, dim}, {staticCols, headDim});
+    return headRows(b, loc, tensor, colOffset, cols, staticCols, head,
+                    headDim);
   };
   auto perQuery = [&](Value buffer) {
-    return createSubview(b, loc, buffer, {colOffset, head}, {cols, one},
-                         {staticCols});
+    return headRows(b, loc, buffer, colOffset, cols, staticCols, head, 0);
   };
   auto tile = [&](Value buffer) {
     return createSubview(b, loc, buffer, {zero, zero}, {keyRows, cols},

@@ -82,6 +82,21 @@ inline Value createSubview(OpBuilder &b, Location loc, Value source,
                                    strides);
 }
 
+/// Rows [offset, offset + rows) of head `head` of a (tokens, heads, D)
+/// buffer as a (rows, D) view (`staticRows` as tileExtent gives it); of a
+/// (tokens, heads) buffer, with `headDim` 0, as a (rows) view.
+inline Value headRows(OpBuilder &b, Location loc, Value buffer, Value offset,
+                      OpFoldResult rows, int64_t staticRows, Value head,
+                      int64_t headDim) {
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  if (headDim == 0)
+    return createSubview(b, loc, buffer, {offset, head}, {rows, one},
+                         {staticRows});
+  return createSubview(b, loc, buffer, {offset, head, zero},
+                       {rows, one, b.getIndexAttr(headDim)},
+                       {staticRows, headDim});
+}
+
 inline Value loadIndex(OpBuilder &b, Location loc, Value table, ValueRange indices) {
   Value element = memref::LoadOp::create(b, loc, table, indices);
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), element);

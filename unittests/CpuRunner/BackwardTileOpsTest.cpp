@@ -301,18 +301,7 @@ void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
   auto engine = ExecutionEngine::create(*module, ExecutionEngineOptions());
   ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
   // The run-time form plans through the mask library's C entry points.
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner intern) {
-    llvm::orc::SymbolMap symbols;
-    auto add = [&](const char *name, auto *function) {
-      symbols[intern(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
-                               llvm::JITSymbolFlags::Exported};
-    };
-    add("_mlir_ciface_fattn_cpu_tile_schedule_sizes",
-        &_mlir_ciface_fattn_cpu_tile_schedule_sizes);
-    add("_mlir_ciface_fattn_cpu_tile_schedule_fill",
-        &_mlir_ciface_fattn_cpu_tile_schedule_fill);
-    return symbols;
-  });
+  mlir::fattn::registerCpuScheduleSymbols(**engine);
   auto entry = (*engine)->lookup("_mlir_ciface_grad");
   ASSERT_TRUE(bool(entry)) << llvm::toString(entry.takeError());
 
