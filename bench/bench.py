@@ -670,14 +670,16 @@ def load_runtime_kernels(kernels_dir, name, runtime, rows):
 
 
 def pick_runtime_kernel(kernels, ranges, seqlen):
-    """The first of KERNELS whose item class holds the case's plan."""
+    """The first of KERNELS whose item class holds the case's plan (the
+    last one when none does or planning fails otherwise: its launch then
+    records why)."""
     for name, kernel in kernels:
         try:
             kernel.plan_ranges(*ranges, seqlen, seqlen)
             return name, kernel
         except fattn.FattnError as error:
             if "work items" not in str(error):
-                raise
+                return name, kernel
     return kernels[-1] if kernels else (None, None)
 
 

@@ -280,7 +280,11 @@ if wants adversarial; then
         want=2
         timeout 300 "$LAUNCH" "$kernel" --ranges "$calls" --check >"$log" 2>&1
         rc=$?
-        [ "$(grep -c 'fattn-launch:' "$log")" -gt 0 ] && echo "ERROR SUMMARY: 0 errors (not launched)" >>"$log"
+        # Refused means no plan reached the device (a planned call prints
+        # "plan:" first).
+        [ "$(grep -c 'fattn-launch:' "$log")" -gt 0 ] &&
+          [ "$(grep -c '^plan:' "$log")" -eq 0 ] &&
+          echo "ERROR SUMMARY: 0 errors (not launched)" >>"$log"
       else
         timeout 300 "$SANITIZER" --tool memcheck "$LAUNCH" "$kernel" --ranges "$calls" \
           --check >"$log" 2>&1

@@ -232,6 +232,15 @@ fattn_status fattn_kernel_launch_ranges(
                  kinds, num_slices, num_q, num_k, &status);
   if (!plan)
     return status;
+  // Refused before anything touches the device (bind checks it again).
+  const KernelManifest &manifest = kernel->kernel->manifest();
+  AttentionShape call{num_q, num_k, heads_q, heads_k, manifest.shape.headDim};
+  AttentionParams callParams{scale, softcap};
+  if (std::optional<std::string> problem =
+          checkCall(manifest.shape, manifest.params, call, callParams))
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   "fattn_kernel_launch_ranges: kernel " + manifest.kernel +
+                       " was " + *problem);
   auto pointer = [](const void *p) {
     return cuda::CUdeviceptr(reinterpret_cast<uintptr_t>(p));
   };
@@ -247,10 +256,7 @@ fattn_status fattn_kernel_launch_ranges(
   KernelArguments arguments;
   if (cuda::Status bound = kernel->kernel->bind(
           buffers, arguments,
-          {&*plan, kernel->schedule.pointer(),
-           {num_q, num_k, heads_q, heads_k,
-            kernel->kernel->manifest().shape.headDim},
-           {scale, softcap}});
+          {&*plan, kernel->schedule.pointer(), call, callParams});
       !bound)
     return failure(FATTN_STATUS_BAD_ARGUMENT, bound.message);
   return launchArguments(*kernel, arguments, stream);

@@ -1104,6 +1104,10 @@ static std::optional<std::string> parseCallRecord(const std::string &line,
   }
   if (std::sscanf(line.c_str(), " heads %lld %lld %c", &v[0], &v[1], &tail) ==
       2) {
+    // 0 would read as "not given" (CallValues).
+    if (v[0] <= 0 || v[1] <= 0)
+      return std::string("heads must be positive, got ") +
+             std::to_string(v[0]) + " " + std::to_string(v[1]);
     call.values.headsQ = v[0];
     call.values.headsK = v[1];
     return std::nullopt;

@@ -248,7 +248,8 @@ std::optional<KernelManifest> Parser::parse(std::string_view text,
 std::optional<std::string> Parser::checkRuntimeMask() {
   bool runtimeMask = manifest.hasRuntimeMask();
   bool perCall = dynamicCounts[0] || dynamicCounts[1] || dynamicCounts[2] ||
-                 dynamicCounts[3] || callScale || callSoftcap;
+                 dynamicCounts[3] || callScale || callSoftcap ||
+                 manifest.grid[0] == 0;
   bool runtimeParams = std::any_of(
       manifest.parameters.begin(), manifest.parameters.end(),
       [](const KernelParam &param) {
@@ -485,6 +486,8 @@ Parser::parseDims(const std::vector<std::string_view> &fields,
     // Grid y may be left to a run-time mask's plan, grid x to the call's
     // heads (checkRuntimeMask, checkCallParams).
     if (fields[0] == "grid" && i < 2 && fields[i + 1] == "?") {
+      if (i == 0 && version < 4)
+        return std::string("grid x '?' needs manifest version 4");
       dims[i] = 0;
       continue;
     }

@@ -182,8 +182,8 @@ std::optional<std::string> checkCall(const AttentionShape &compiled,
                                      const AttentionParams &callParams) {
   // A call may have no tokens (token counts are validated with its mask).
   AttentionShape sized = call;
-  sized.numQ = std::max<int64_t>(call.numQ, 1);
-  sized.numK = std::max<int64_t>(call.numK, 1);
+  sized.numQ = call.numQ == 0 ? 1 : call.numQ;
+  sized.numK = call.numK == 0 ? 1 : call.numK;
   if (std::optional<std::string> problem = checkShape(sized))
     return "given an invalid call: " + *problem;
   if (std::optional<std::string> problem = checkParams(callParams))
@@ -210,6 +210,16 @@ std::optional<std::string> checkCall(const AttentionShape &compiled,
     return "compiled for scale " +
            formatNumber(compiledParams.effectiveScale(compiled)) +
            "; the call has " + formatNumber(scale);
+  // What the kernel receives is the f32 value: one that narrows to 0 (or
+  // below f32's normal range) would divide by zero in it.
+  auto narrows = [](double value) {
+    return value > 0 && !std::isnormal(float(value));
+  };
+  if ((compiledParams.scale == kCallParam && narrows(scale)) ||
+      (compiledParams.softcap == kCallParam && narrows(callParams.softcap)))
+    return "given an invalid call: scale " + formatNumber(scale) +
+           " and softcap " + formatNumber(callParams.softcap) +
+           " must be normal f32 numbers, the kernel's argument type";
   double cap = compiledParams.softcap, given = callParams.softcap;
   if (cap == kCallParam && given == 0)
     return std::string("compiled with a softcap; the call has none (use a "

@@ -216,8 +216,12 @@ LogicalResult GradTiler::run() {
     return failure();
   schedule = *planned;
   delta = emitDelta(b);
+  // Zeroed first: dQ accumulates in place, and dK and dV stay zero where a
+  // plan has no key tiles (no tokens, or a refused run-time plan; callers
+  // validate range operands before they run, as the forward's do).
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{op.getDq()});
+  for (Value gradient : {op.getDq(), op.getDk(), op.getDv()})
+    linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{gradient});
 
   // Heads are independent; a head's key tiles add into the same dQ rows and
   // run in order.

@@ -370,14 +370,16 @@ class Kernel:
             _stream_handle(stream, first.device)))
 
     def launch_ranges(self, q, k, v, out, lse, q_ranges, k_ranges,
-                      kinds=None, scale=0.0, softcap=0.0, stream=None):
+                      kinds=None, scale=None, softcap=None, stream=None):
         """launch() for a kernel compiled for a run-time mask: the mask is
         Q_RANGES and K_RANGES ((N, 2) int32, [begin, end) rows) and KINDS (N
         int32 codes, None: all full) as host (CPU) tensors or sequences, the
         token and head counts q's and k's first two dimensions, SCALE the
         softmax scale (0: 1/sqrt(head_dim)) and SOFTCAP the softcap (0:
-        none). A kernel compiled for fixed counts, scale or softcap takes
-        only calls that agree, and one compiled with a softcap needs one.
+        none); None means the kernel's own where it fixes one (else the
+        default, 1/sqrt(head_dim) and no softcap). A kernel compiled for
+        fixed counts, scale or softcap takes only calls that agree, and one
+        compiled with a softcap needs one.
         The runtime validates the slices, plans them and copies the plan on
         STREAM before the launch (fattn_kernel_launch_ranges)."""
         handle = self.handle
@@ -400,6 +402,11 @@ class Kernel:
             device = device or tensor.device
         q_array, k_array, kinds_array, count = _range_arrays(
             q_ranges, k_ranges, kinds)
+        # -1: the kernel takes the value per call.
+        if scale is None:
+            scale = info.scale if info.scale > 0 else 0.0
+        if softcap is None:
+            softcap = info.softcap if info.softcap >= 0 else 0.0
         self.library.check(self.library.lib.fattn_kernel_launch_ranges(
             handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
             lse.data_ptr(), q_array, k_array, kinds_array, count, num_q,

@@ -85,7 +85,8 @@ PROGRAMS = [
 
 # The attentions test_gpu.py calls flex_flash_attn_func and
 # flash_attn_varlen_func with: (dtype, heads_q, heads_k, head_dim, scale,
-# softcap). The first four share one kernel (bf16, D = 64, no softcap).
+# softcap). Entries 0, 3, 4 and 5 share one kernel (bf16, D = 64, no
+# softcap).
 RUNTIME_CALLS = [
     ("bf16", 8, 2, 64, 0.125, 0.0),
     ("f16", 4, 2, 128, 0.05, 0.0),

@@ -280,10 +280,11 @@ TEST(BuildersTest, RandomBandsAreValidDisjointAndReproducible) {
     EXPECT_EQ(*mask, *randomBandsMask(tokens, slices, 5));
   }
   EXPECT_NE(*randomBandsMask(4096, 100, 1), *randomBandsMask(4096, 100, 2));
-  // The first slices of seed 1, as every platform builds them.
+  // Two bands of 32 rows for 8 slices.
   Mask first = *randomBandsMask(64, 8, 1);
   EXPECT_EQ(first.front().qBegin, 0);
   EXPECT_EQ(first.front().qEnd, 32);
+  EXPECT_EQ(first.back().qBegin, 32);
   std::string error;
   EXPECT_FALSE(randomBandsMask(100, 404, 1, &error));
   EXPECT_EQ(error, "404 slices need at least 101 tokens (a query row for "

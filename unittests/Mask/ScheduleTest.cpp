@@ -194,8 +194,20 @@ TEST(ScheduleTest, KeyMajorScheduleMatchesTransposedCells) {
     std::optional<WorkSchedule> keyMajor =
         buildKeyMajorSchedule(transposed, numQ, numK, tile);
     ASSERT_TRUE(keyMajor);
+    // It is the forward's schedule of the transposed slices, with the
+    // backward's policies (clipped edge, uniform tiles), which the cell
+    // oracle checks.
+    std::optional<WorkSchedule> forward =
+        buildWorkSchedule(transposed.slices, numK, numQ, {tile.k, tile.q},
+                          KeyEdge::Clipped, QueryTiles::Uniform);
+    ASSERT_TRUE(forward);
     EXPECT_EQ(keyMajor->numQ, numK);
     EXPECT_EQ(keyMajor->tile.q, tile.k);
+    EXPECT_EQ(keyMajor->keyEdge, KeyEdge::Clipped);
+    EXPECT_EQ(keyMajor->qTileBegins, forward->qTileBegins);
+    EXPECT_EQ(keyMajor->itemOffsets, forward->itemOffsets);
+    EXPECT_EQ(keyMajor->items, forward->items);
+    EXPECT_EQ(keyMajor->visitOffsets, forward->visitOffsets);
     expectMatchesCells(transposed.slices, numK, numQ, {tile.k, tile.q},
                        KeyEdge::Clipped, QueryTiles::Uniform);
     if (HasFailure())

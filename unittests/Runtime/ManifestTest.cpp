@@ -705,7 +705,7 @@ TEST(ManifestRuntimeTest, PerCallRecordsMustAgree) {
             "line 19: param 'heads_q' of role 'scalar' has dtype i32, got "
             "'f32'");
   EXPECT_EQ(perCallError(0, "fattn-manifest 3"),
-            "line 24: shape headsQ '?' needs manifest version 4");
+            "line 4: grid x '?' needs manifest version 4");
   // Only a run-time kernel takes anything per call.
   std::vector<std::string> fixedMask = perCallLines();
   fixedMask.pop_back(); // the schedule record
@@ -741,6 +741,11 @@ TEST(ProblemTest, CallsMustFitWhatTheKernelFixes) {
             "key/value heads 4");
   EXPECT_EQ(*checkCall(perCall, capped, {100, 50, 0, 4, 128}, {0.1, 1}),
             "given an invalid call: query heads must be positive, got 0");
+  EXPECT_EQ(*checkCall(perCall, capped, call, {1e-46, 1}),
+            "given an invalid call: scale 1e-46 and softcap 1 must be normal "
+            "f32 numbers, the kernel's argument type");
+  EXPECT_EQ(*checkCall(fixed, none, {-3, 50, 8, 2, 128}, {0.125, 0}),
+            "given an invalid call: query length must be positive, got -3");
   EXPECT_EQ(*checkCall(perCall, capped, call, {-1, 1}),
             "given an invalid call: scale -1 must be 0 (the default) or in "
             "(0, 2^64]: finite, positive and small enough that fp32 scores "
@@ -750,6 +755,8 @@ TEST(ProblemTest, CallsMustFitWhatTheKernelFixes) {
 TEST(ManifestRuntimeTest, StaticManifestsTakeNoRuntimeRecords) {
   EXPECT_EQ(errorWithLine(3, "grid 2 ? 1"),
             "grid y '?' needs a 'schedule' record");
+  EXPECT_EQ(errorWithLine(3, "grid ? 4 1"),
+            "line 4: grid x '?' needs manifest version 4");
   EXPECT_EQ(errorWithLine(8, "shape ? 128 4 2 64"),
             "'?' counts, scale or softcap, and parameters of role schedule "
             "or scalar or with named extents, need a 'schedule' record (a "

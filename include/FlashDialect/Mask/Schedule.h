@@ -82,8 +82,8 @@ buildWorkSchedule(const Mask &mask, int64_t numQ, int64_t numK, TileSizes tile,
 /// `mask` attends (i, j). Transposition does not keep the four kinds (the
 /// transpose of a causal slice that is not square is anchored at no kind's
 /// corner), so each slice becomes up to three of them over disjoint rows:
-/// a causal slice taller than wide becomes an inv_causal square under a
-/// full block, for example. `origins[p]` is the index in `mask` of
+/// a causal slice wider than tall becomes a full block over an inv_causal
+/// square, for example. `origins[p]` is the index in `mask` of
 /// transposed slice p. O(N).
 struct TransposedMask {
   Mask slices;
