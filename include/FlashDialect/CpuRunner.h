@@ -13,9 +13,11 @@
 #include "FlashDialect/Passes.h"
 #include "FlashDialect/Runtime/Reference.h"
 
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +98,24 @@ private:
   mutable std::vector<float> scratchOut, scratchLse;
   void *entry = nullptr;
 };
+
+/// The memref descriptor of a contiguous row-major buffer, as a JIT-compiled
+/// function's C interface takes it (by pointer).
+template <int Rank, typename T>
+StridedMemRefType<T, Rank> describeContiguous(T *data,
+                                              std::array<int64_t, Rank> sizes) {
+  StridedMemRefType<T, Rank> descriptor;
+  descriptor.basePtr = data;
+  descriptor.data = data;
+  descriptor.offset = 0;
+  int64_t stride = 1;
+  for (int dim = Rank - 1; dim >= 0; --dim) {
+    descriptor.sizes[dim] = sizes[dim];
+    descriptor.strides[dim] = stride;
+    stride *= sizes[dim];
+  }
+  return descriptor;
+}
 
 /// A tensor-level program for `mask` in the `@name(q, k, v) -> (out, lse)`
 /// convention: how tests and tools generate programs without hand-writing

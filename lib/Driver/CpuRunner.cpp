@@ -173,33 +173,17 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
   return executable;
 }
 
-namespace {
-template <int Rank, typename T>
-StridedMemRefType<T, Rank> describe(T *data, std::array<int64_t, Rank> sizes) {
-  StridedMemRefType<T, Rank> descriptor;
-  descriptor.basePtr = data;
-  descriptor.data = data;
-  descriptor.offset = 0;
-  int64_t stride = 1;
-  for (int dim = Rank - 1; dim >= 0; --dim) {
-    descriptor.sizes[dim] = sizes[dim];
-    descriptor.strides[dim] = stride;
-    stride *= sizes[dim];
-  }
-  return descriptor;
-}
-} // namespace
 
 void CpuExecutable::run(const float *q, const float *k, const float *v,
                         float *out, float *lse) const {
   const runtime::AttentionShape &s = program.shape;
   // The generated code never writes q, k or v; the descriptors are simply
   // not const-qualified.
-  auto qDesc = describe<3>(const_cast<float *>(q), {s.numQ, s.headsQ, s.headDim});
-  auto kDesc = describe<3>(const_cast<float *>(k), {s.numK, s.headsK, s.headDim});
-  auto vDesc = describe<3>(const_cast<float *>(v), {s.numK, s.headsK, s.headDim});
-  auto outDesc = describe<3>(out, {s.numQ, s.headsQ, s.headDim});
-  auto lseDesc = describe<2>(lse, {s.numQ, s.headsQ});
+  auto qDesc = describeContiguous<3>(const_cast<float *>(q), {s.numQ, s.headsQ, s.headDim});
+  auto kDesc = describeContiguous<3>(const_cast<float *>(k), {s.numK, s.headsK, s.headDim});
+  auto vDesc = describeContiguous<3>(const_cast<float *>(v), {s.numK, s.headsK, s.headDim});
+  auto outDesc = describeContiguous<3>(out, {s.numQ, s.headsQ, s.headDim});
+  auto lseDesc = describeContiguous<2>(lse, {s.numQ, s.headsQ});
   using Desc3 = StridedMemRefType<float, 3>;
   using Desc2 = StridedMemRefType<float, 2>;
   if (!program.hasDestinationArguments) {
@@ -209,8 +193,8 @@ void CpuExecutable::run(const float *q, const float *k, const float *v,
   }
   scratchOut.resize(s.qElements());
   scratchLse.resize(s.lseElements());
-  auto initOutDesc = describe<3>(scratchOut.data(), {s.numQ, s.headsQ, s.headDim});
-  auto initLseDesc = describe<2>(scratchLse.data(), {s.numQ, s.headsQ});
+  auto initOutDesc = describeContiguous<3>(scratchOut.data(), {s.numQ, s.headsQ, s.headDim});
+  auto initLseDesc = describeContiguous<2>(scratchLse.data(), {s.numQ, s.headsQ});
   using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Desc3 *, Desc2 *, Desc3 *,
                          Desc2 *);
   reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &initOutDesc,
@@ -231,18 +215,18 @@ std::optional<std::string> CpuExecutable::runRanges(
   if (!mask::maskFromRanges(qRanges, kRanges, kinds, count, numQ, numK,
                             &problem))
     return problem;
-  auto qDesc = describe<3>(const_cast<float *>(q), {numQ, s.headsQ, s.headDim});
-  auto kDesc = describe<3>(const_cast<float *>(k), {numK, s.headsK, s.headDim});
-  auto vDesc = describe<3>(const_cast<float *>(v), {numK, s.headsK, s.headDim});
-  auto outDesc = describe<3>(out, {numQ, s.headsQ, s.headDim});
-  auto lseDesc = describe<2>(lse, {numQ, s.headsQ});
+  auto qDesc = describeContiguous<3>(const_cast<float *>(q), {numQ, s.headsQ, s.headDim});
+  auto kDesc = describeContiguous<3>(const_cast<float *>(k), {numK, s.headsK, s.headDim});
+  auto vDesc = describeContiguous<3>(const_cast<float *>(v), {numK, s.headsK, s.headDim});
+  auto outDesc = describeContiguous<3>(out, {numQ, s.headsQ, s.headDim});
+  auto lseDesc = describeContiguous<2>(lse, {numQ, s.headsQ});
   // The program never writes the ranges either.
   std::vector<int32_t> codes(size_t(count), 0); // null kinds: all full
   if (kinds)
     std::copy(kinds, kinds + count, codes.begin());
-  auto qrDesc = describe<2>(const_cast<int32_t *>(qRanges), {count, 2});
-  auto krDesc = describe<2>(const_cast<int32_t *>(kRanges), {count, 2});
-  auto kindsDesc = describe<1>(codes.data(), {count});
+  auto qrDesc = describeContiguous<2>(const_cast<int32_t *>(qRanges), {count, 2});
+  auto krDesc = describeContiguous<2>(const_cast<int32_t *>(kRanges), {count, 2});
+  auto kindsDesc = describeContiguous<1>(codes.data(), {count});
   using Desc3 = StridedMemRefType<float, 3>;
   using Desc2 = StridedMemRefType<float, 2>;
   using Ranges = StridedMemRefType<int32_t, 2>;

@@ -24,6 +24,8 @@ using reference_rows::dot;
 using reference_rows::gatherKeys;
 using reference_rows::gatherValuesTransposed;
 using reference_rows::RowKeys;
+using reference_rows::RowScores;
+using reference_rows::scoreRow;
 using reference_rows::weightedSum;
 
 void referenceAttention(const mask::Mask &mask, const AttentionShape &shape,
@@ -36,7 +38,7 @@ void referenceAttention(const mask::Mask &mask, const AttentionShape &shape,
   const double scale = params.effectiveScale(shape);
   const double softcap = params.softcap;
   RowKeys rowKeys(mask, shape.numQ, shape.numK);
-  std::vector<double> scores(rowKeys.maxKeysPerRow(shape.numQ));
+  RowScores scores;
   std::vector<double> keys, values, query(headDim);
 
   for (int64_t kvHead = 0; kvHead < shape.headsK; ++kvHead) {
@@ -48,35 +50,18 @@ void referenceAttention(const mask::Mask &mask, const AttentionShape &shape,
         const int64_t index = row * shape.headsQ + head;
         std::copy_n(q + index * headDim, headDim, query.begin());
         double *output = out + index * headDim;
-
-        double maxScore = -std::numeric_limits<double>::infinity();
-        int64_t numScores = 0;
-        for (auto it = rowKeys.begin(row); it != rowKeys.end(row); ++it)
-          for (int64_t key = it->begin; key < it->end; ++key) {
-            double score =
-                scale * dot(query.data(), &keys[key * headDim], headDim);
-            if (softcap > 0)
-              score = softcap * std::tanh(score / softcap);
-            scores[numScores++] = score;
-            maxScore = std::max(maxScore, score);
-          }
-
-        if (numScores == 0) {
+        if (!scoreRow(rowKeys, row, keys, query.data(), headDim, scale,
+                      softcap, scores)) {
           std::fill(output, output + headDim, 0.0);
           lse[index] = -std::numeric_limits<double>::infinity();
           continue;
         }
-
-        double sum = 0;
-        for (int64_t i = 0; i < numScores; ++i) {
-          scores[i] = std::exp(scores[i] - maxScore);
-          sum += scores[i];
-        }
-        weightedSum(rowKeys.begin(row), rowKeys.end(row), scores.data(),
-                    values.data(), shape.numK, headDim, output);
+        weightedSum(rowKeys.begin(row), rowKeys.end(row),
+                    scores.weights.data(), values.data(), shape.numK, headDim,
+                    output);
         for (int64_t d = 0; d < headDim; ++d)
-          output[d] /= sum;
-        lse[index] = maxScore + std::log(sum);
+          output[d] /= scores.sum;
+        lse[index] = scores.lse();
       }
     }
   }

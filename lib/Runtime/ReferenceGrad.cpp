@@ -20,43 +20,8 @@ namespace fattn::runtime {
 using reference_rows::dot;
 using reference_rows::gatherKeys;
 using reference_rows::RowKeys;
-
-namespace {
-/// One (row, head)'s attended keys in the order the row's intervals list
-/// them (a key several slices attend appears once per slice), with its raw
-/// scaled score, capped score and probability.
-struct RowScores {
-  std::vector<int64_t> keys;
-  std::vector<double> raw, probability;
-};
-
-/// Fills `row` for query vector `query`; false when the row attends no key.
-bool scoreRow(const RowKeys &rowKeys, int64_t rowIndex,
-              const std::vector<double> &keys, const double *query,
-              int64_t headDim, double scale, double softcap, RowScores &row) {
-  row.keys.clear();
-  row.raw.clear();
-  row.probability.clear();
-  double maxScore = -std::numeric_limits<double>::infinity();
-  for (auto it = rowKeys.begin(rowIndex); it != rowKeys.end(rowIndex); ++it)
-    for (int64_t key = it->begin; key < it->end; ++key) {
-      double raw = scale * dot(query, &keys[key * headDim], headDim);
-      double score = softcap > 0 ? softcap * std::tanh(raw / softcap) : raw;
-      row.keys.push_back(key);
-      row.raw.push_back(raw);
-      row.probability.push_back(score);
-      maxScore = std::max(maxScore, score);
-    }
-  if (row.keys.empty())
-    return false;
-  double sum = 0;
-  for (double &p : row.probability)
-    sum += (p = std::exp(p - maxScore));
-  for (double &p : row.probability)
-    p /= sum;
-  return true;
-}
-} // namespace
+using reference_rows::RowScores;
+using reference_rows::scoreRow;
 
 void referenceAttentionGrad(const mask::Mask &mask, const AttentionShape &shape,
                             const AttentionParams &params, const float *q,
@@ -90,16 +55,17 @@ void referenceAttentionGrad(const mask::Mask &mask, const AttentionShape &shape,
         // dP_j = <dout, v_j>; delta = sum_j P_j dP_j (= <dout, out>).
         size_t count = row.keys.size();
         dScores.resize(count);
+        auto probability = [&](size_t j) { return row.weights[j] / row.sum; };
         double delta = 0;
         for (size_t j = 0; j < count; ++j) {
           dScores[j] =
               dot(upstream.data(), &values[row.keys[j] * headDim], headDim);
-          delta += row.probability[j] * dScores[j];
+          delta += probability(j) * dScores[j];
         }
         double *dqRow = dq + index * headDim;
         for (size_t j = 0; j < count; ++j) {
           int64_t key = row.keys[j];
-          double p = row.probability[j];
+          double p = probability(j);
           // dS on the capped score, then through c * tanh(x / c).
           double dScore = p * (dScores[j] - delta);
           if (softcap > 0) {

@@ -13,7 +13,9 @@
 #include "FlashDialect/Runtime/Problem.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace fattn::runtime::reference_rows {
@@ -146,6 +148,46 @@ void weightedSum(const mask::Range *intervals,
     }
     output[d] = sum;
   }
+}
+
+/// One (row, head)'s attended keys in the order the row's intervals list
+/// them (a key several slices attend appears once per slice), with each
+/// key's scaled score before the softcap (`raw`) and its softmax weight
+/// exp(score - max) unnormalized; the weights sum to `sum`.
+struct RowScores {
+  std::vector<int64_t> keys;
+  std::vector<double> raw, weights;
+  double max = 0, sum = 0;
+
+  double lse() const { return max + std::log(sum); }
+};
+
+/// Fills `row` from query vector `query` and a kv head's gathered keys
+/// (key-major, fp64), with docs/spec.md's scale and softcap; false when the
+/// row attends no key.
+inline bool scoreRow(const RowKeys &rowKeys, int64_t rowIndex,
+                     const std::vector<double> &keys, const double *query,
+                     int64_t headDim, double scale, double softcap,
+                     RowScores &row) {
+  row.keys.clear();
+  row.raw.clear();
+  row.weights.clear();
+  row.max = -std::numeric_limits<double>::infinity();
+  for (auto it = rowKeys.begin(rowIndex); it != rowKeys.end(rowIndex); ++it)
+    for (int64_t key = it->begin; key < it->end; ++key) {
+      double raw = scale * dot(query, &keys[key * headDim], headDim);
+      double score = softcap > 0 ? softcap * std::tanh(raw / softcap) : raw;
+      row.keys.push_back(key);
+      row.raw.push_back(raw);
+      row.weights.push_back(score);
+      row.max = std::max(row.max, score);
+    }
+  if (row.keys.empty())
+    return false;
+  row.sum = 0;
+  for (double &weight : row.weights)
+    row.sum += (weight = std::exp(weight - row.max));
+  return true;
 }
 
 } // namespace fattn::runtime::reference_rows

@@ -7,7 +7,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/FattnOps.h"
 #include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Passes.h"
@@ -71,11 +70,6 @@ private:
                                               Value totalValue);
   void emitKeyTileStep(OpBuilder &b, Value keyTile, Value idsBegin,
                        Value idsEnd);
-  /// The loop over the query tile's work items: per item, its full key
-  /// tiles unmasked, then its partial ones masked by the item's slice.
-  void emitItemLoop(OpBuilder &b, Value queryTileIndex, Value itemOffsets,
-                    Value itemKTiles);
-
   AttentionOp op;
   TableEmitter &tables;
   int64_t blockQ, blockK;
@@ -144,49 +138,6 @@ void AttentionTiler::emitKeyTileStep(OpBuilder &b, Value keyTile,
                        itemSlices, idsBegin, idsEnd);
   TileOnlineSoftmaxOp::create(b, loc, scores, maxTile, sumTile, accTile);
   TileAccumulateOp::create(b, loc, scores, value, accTile);
-}
-
-void AttentionTiler::emitItemLoop(OpBuilder &b, Value queryTileIndex,
-                                  Value itemOffsets,
-                                  Value itemKTiles) {
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value nextQueryTile = arith::AddIOp::create(b, loc, queryTileIndex, c1);
-  Value itemsBegin = loadIndex(b, loc, itemOffsets, queryTileIndex);
-  Value itemsEnd = loadIndex(b, loc, itemOffsets, nextQueryTile);
-  auto itemLoop = scf::ForOp::create(b, loc, itemsBegin, itemsEnd, c1);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(itemLoop.getBody()->getTerminator());
-  Value item = itemLoop.getInductionVar();
-  auto column = [&](int64_t index) {
-    return loadIndex(b, loc, itemKTiles,
-                     {item, arith::ConstantIndexOp::create(b, loc, index)});
-  };
-  Value kTileBegin = column(0), fullBegin = column(1), fullEnd = column(2),
-        kTileEnd = column(3);
-
-  // Fully attended key tiles: no mask arithmetic at all.
-  scf::ForOp::create(b, loc, fullBegin, fullEnd, c1, ValueRange{},
-                     [&](OpBuilder &nb, Location, Value keyTile, ValueRange) {
-                       emitKeyTileStep(nb, keyTile, /*idsBegin=*/{},
-                                       /*idsEnd=*/{});
-                       scf::YieldOp::create(nb, loc);
-                     });
-
-  // Partial key tiles, the item's visits after its full ones (below and
-  // above the full run: mask::itemVisit), masked by the item's slice alone
-  // (item_slices[item .. item + 1)).
-  Value fullVisits = arith::SubIOp::create(b, loc, fullEnd, fullBegin);
-  Value visits = arith::SubIOp::create(b, loc, kTileEnd, kTileBegin);
-  scf::ForOp::create(
-      b, loc, fullVisits, visits, c1, ValueRange{},
-      [&](OpBuilder &nb, Location, Value visit, ValueRange) {
-        Value keyTile = mask::itemVisit(ArithRowKeys(nb, loc), visit,
-                                        kTileBegin, fullBegin, fullEnd)
-                            .kTile;
-        emitKeyTileStep(nb, keyTile, item,
-                        arith::AddIOp::create(nb, loc, item, c1));
-        scf::YieldOp::create(nb, loc);
-      });
 }
 
 LogicalResult AttentionTiler::readShapes() {
@@ -316,7 +267,18 @@ LogicalResult AttentionTiler::run() {
                        head, headDim);
   allocateRunningState(b);
 
-  emitItemLoop(b, queryTileIndex, schedule->itemOffsets, schedule->itemKTiles);
+  // Per work item, its full key tiles unmasked, then its partial ones masked
+  // by the item's slice alone (item_slices[item .. item + 1)).
+  emitWorkItemLoop(
+      b, loc, queryTileIndex, schedule->itemOffsets, schedule->itemKTiles,
+      [&](OpBuilder &nb, Value keyTile, Value item) {
+        Value end = item ? arith::AddIOp::create(
+                               nb, loc, item,
+                               arith::ConstantIndexOp::create(nb, loc, 1))
+                               .getResult()
+                         : Value();
+        emitKeyTileStep(nb, keyTile, item, end);
+      });
 
   Value outTile = headRows(b, loc, op.getOut(), rowOffset, rows, staticRows,
                            head, headDim);

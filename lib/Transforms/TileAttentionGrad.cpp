@@ -12,7 +12,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "FlashDialect/ArithRowKeys.h"
 #include "FlashDialect/Limits.h"
 #include "FlashDialect/Mask/Schedule.h"
 
@@ -52,9 +51,6 @@ private:
   /// delta[r, h] = <dO[r, h], O[r, h]>, in a buffer of (Sq, Hq) f32.
   Value emitDelta(OpBuilder &b);
   void emitKeyTile(OpBuilder &b, Value keyTileIndex);
-  /// The key tile's items: full query tiles unmasked, then partial ones
-  /// masked by the item's slice.
-  void emitItems(OpBuilder &b, Value keyTileIndex);
   /// One query tile against the key tile, for each query head of the
   /// key/value head's group.
   void emitVisit(OpBuilder &b, Value queryTileIndex, Value item);
@@ -286,44 +282,15 @@ void GradTiler::emitKeyTile(OpBuilder &b, Value keyTileIndex) {
   dprobs = scoreBuffer();
   dscores = scoreBuffer();
 
-  emitItems(b, keyTileIndex);
+  // Full query tiles unmasked, then partial ones masked by the item's
+  // (transposed) slice.
+  emitWorkItemLoop(b, loc, keyTileIndex, schedule.itemOffsets,
+                   schedule.itemQTiles,
+                   [&](OpBuilder &nb, Value queryTile, Value item) {
+                     emitVisit(nb, queryTile, item);
+                   });
   linalg::CopyOp::create(b, loc, dkTile, keyRowsOf(op.getDk()));
   linalg::CopyOp::create(b, loc, dvTile, keyRowsOf(op.getDv()));
-}
-
-void GradTiler::emitItems(OpBuilder &b, Value keyTileIndex) {
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  Value itemsBegin = loadIndex(b, loc, schedule.itemOffsets, keyTileIndex);
-  Value itemsEnd = loadIndex(
-      b, loc, schedule.itemOffsets,
-      arith::AddIOp::create(b, loc, keyTileIndex, c1).getResult());
-  auto itemLoop = scf::ForOp::create(b, loc, itemsBegin, itemsEnd, c1);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(itemLoop.getBody()->getTerminator());
-  Value item = itemLoop.getInductionVar();
-  auto column = [&](int64_t index) {
-    return loadIndex(b, loc, schedule.itemQTiles,
-                     {item, arith::ConstantIndexOp::create(b, loc, index)});
-  };
-  Value qTileBegin = column(0), fullBegin = column(1), fullEnd = column(2),
-        qTileEnd = column(3);
-  scf::ForOp::create(b, loc, fullBegin, fullEnd, c1, ValueRange{},
-                     [&](OpBuilder &nb, Location, Value queryTile, ValueRange) {
-                       emitVisit(nb, queryTile, /*item=*/{});
-                       scf::YieldOp::create(nb, loc);
-                     });
-  // The partial visits, as the forward's (mask::itemVisit).
-  Value fullVisits = arith::SubIOp::create(b, loc, fullEnd, fullBegin);
-  Value visits = arith::SubIOp::create(b, loc, qTileEnd, qTileBegin);
-  scf::ForOp::create(
-      b, loc, fullVisits, visits, c1, ValueRange{},
-      [&](OpBuilder &nb, Location, Value visit, ValueRange) {
-        Value queryTile = mask::itemVisit(ArithRowKeys(nb, loc), visit,
-                                          qTileBegin, fullBegin, fullEnd)
-                              .kTile;
-        emitVisit(nb, queryTile, item);
-        scf::YieldOp::create(nb, loc);
-      });
 }
 
 void GradTiler::emitVisit(OpBuilder &b, Value queryTileIndex, Value item) {

@@ -119,6 +119,17 @@ tileExtent(OpBuilder &b, Location loc, Value offset, int64_t block,
   return {extent, ShapedType::kDynamic};
 }
 
+/// The loop over row tile `rowTile`'s work items (a mask::WorkSchedule's
+/// `itemOffsets`, CSR over row tiles, and `itemTiles`, items x 4: tile
+/// begin, full begin, full end, tile end), each with an unmasked loop over
+/// its full tiles, then one over its partial tiles in mask::itemVisit's
+/// order. `visit(b, tile, item)` emits one visit: `item` is null for a full
+/// tile, else the item whose slice masks it. The forward's rows are query
+/// tiles and its tiles key tiles; the backward's the other way round.
+void emitWorkItemLoop(OpBuilder &b, Location loc, Value rowTile,
+                      Value itemOffsets, Value itemTiles,
+                      function_ref<void(OpBuilder &, Value, Value)> visit);
+
 /// fattn.attention_grad as the backward's loops over the key-major schedule
 /// (docs/backward.md), its tables emitted with `tables`.
 LogicalResult tileAttentionGrad(AttentionGradOp op, TableEmitter &tables,

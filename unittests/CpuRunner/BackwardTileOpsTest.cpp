@@ -33,6 +33,7 @@
 #include <cmath>
 
 using namespace mlir;
+using mlir::fattn::describeContiguous;
 namespace mask = ::fattn::mask;
 namespace runtime = ::fattn::runtime;
 
@@ -89,20 +90,6 @@ std::string programText(int64_t numQ, int64_t numK, int64_t headDim,
          "  return\n}\n";
 }
 
-template <typename T, int Rank>
-StridedMemRefType<T, Rank> describe(T *data, std::array<int64_t, Rank> sizes) {
-  StridedMemRefType<T, Rank> d;
-  d.basePtr = d.data = data;
-  d.offset = 0;
-  int64_t stride = 1;
-  for (int dim = Rank - 1; dim >= 0; --dim) {
-    d.sizes[dim] = sizes[dim];
-    d.strides[dim] = stride;
-    stride *= sizes[dim];
-  }
-  return d;
-}
-
 /// Runs the tile program on `mask` and compares with referenceAttentionGrad.
 void expectReferenceGradients(const mask::Mask &maskSlices, int64_t numQ,
                               int64_t numK, double softcap) {
@@ -155,14 +142,14 @@ void expectReferenceGradients(const mask::Mask &maskSlices, int64_t numQ,
   std::vector<float> dq(numQ * headDim, 0), dk(numK * headDim, 0),
       dv(numK * headDim, 0);
   auto d2 = [&](std::vector<float> &x, int64_t rows) {
-    return describe<float, 2>(x.data(), {rows, headDim});
+    return describeContiguous<2>(x.data(), {rows, headDim});
   };
   auto qd = d2(q, numQ), kd = d2(k, numK), vd = d2(v, numK),
        dod = d2(dout, numQ), od = d2(out, numQ), dqd = d2(dq, numQ),
        dkd = d2(dk, numK), dvd = d2(dv, numK);
-  auto lsed = describe<float, 1>(lse.data(), {numQ});
-  auto tabled = describe<int32_t, 2>(table.data(), {pieces, 5});
-  auto idsd = describe<int32_t, 1>(ids.data(), {pieces});
+  auto lsed = describeContiguous<1>(lse.data(), {numQ});
+  auto tabled = describeContiguous<2>(table.data(), {pieces, 5});
+  auto idsd = describeContiguous<1>(ids.data(), {pieces});
   using Entry = void (*)(void *, void *, void *, void *, void *, void *,
                          void *, void *, void *, void *, void *);
   reinterpret_cast<Entry>(*entry)(&qd, &kd, &vd, &dod, &od, &lsed, &dqd, &dkd,
@@ -310,7 +297,7 @@ void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
       dk(shape.kvElements(), std::nanf("")),
       dv(shape.kvElements(), std::nanf(""));
   auto d3 = [&](std::vector<float> &x, int64_t tokens, int64_t heads) {
-    return describe<float, 3>(x.data(), {tokens, heads, shape.headDim});
+    return describeContiguous<3>(x.data(), {tokens, heads, shape.headDim});
   };
   auto dod = d3(dout, shape.numQ, shape.headsQ),
        qd = d3(q, shape.numQ, shape.headsQ),
@@ -320,16 +307,16 @@ void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
        dqd = d3(dq, shape.numQ, shape.headsQ),
        dkd = d3(dk, shape.numK, shape.headsK),
        dvd = d3(dv, shape.numK, shape.headsK);
-  auto lsed = describe<float, 2>(lse.data(), {shape.numQ, shape.headsQ});
+  auto lsed = describeContiguous<2>(lse.data(), {shape.numQ, shape.headsQ});
   mask::MaskRanges call = mask::rangesOfMask(c.mask);
   int64_t count = call.count();
   // A zero-row memref still needs an address.
   call.qRanges.resize(std::max<size_t>(call.qRanges.size(), 2));
   call.kRanges.resize(std::max<size_t>(call.kRanges.size(), 2));
   call.kinds.resize(std::max<size_t>(call.kinds.size(), 1));
-  auto qrd = describe<int32_t, 2>(call.qRanges.data(), {count, 2}),
-       krd = describe<int32_t, 2>(call.kRanges.data(), {count, 2});
-  auto kindsd = describe<int32_t, 1>(call.kinds.data(), {count});
+  auto qrd = describeContiguous<2>(call.qRanges.data(), {count, 2}),
+       krd = describeContiguous<2>(call.kRanges.data(), {count, 2});
+  auto kindsd = describeContiguous<1>(call.kinds.data(), {count});
   if (ranges) {
     using Entry = void (*)(void *, void *, void *, void *, void *, void *,
                            void *, void *, void *, void *, void *, void *);
