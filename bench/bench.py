@@ -64,8 +64,11 @@ DOC_SEED = 1
 
 
 def kernel_name(family, seqlen):
-    """bench-<family>-<S>, with -d<D> when the head dim is not 128."""
+    """bench-<family>-<S>, with -d<D> when the head dim is not 128 and
+    -h<H> when the head count is not 16 (--heads: fewer heads keep the
+    S = 1M rows to seconds)."""
     suffix = "" if HEAD_DIM == 128 else f"-d{HEAD_DIM}"
+    suffix += "" if HEADS_Q == 16 else f"-h{HEADS_Q}"
     return f"bench-{family}-{seqlen}{suffix}"
 
 
@@ -475,8 +478,9 @@ def ratio(a, b):
 
 
 def parse_arguments():
-    """The command line; --head-dim also sets HEAD_DIM."""
-    global HEAD_DIM
+    """The command line; --head-dim and --heads also set HEAD_DIM and
+    HEADS_Q = HEADS_K."""
+    global HEAD_DIM, HEADS_Q, HEADS_K
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kernels", help="folder of bench-<family>-<S>"
                         ".manifest/.ptx files (omit to time the peers only)")
@@ -494,7 +498,8 @@ def parse_arguments():
                         help="subset of fa2,cudnn,flex")
     parser.add_argument("--runtime-kernel", default=None,
                         help="the run-time-mask kernel of --kernels to run "
-                             "every case with (default bench-runtime[-d64])")
+                             "every case with, before the other item classes "
+                             "staged (default bench-runtime-i1[-d64])")
     parser.add_argument("--aot-kernels", default=None,
                         help="the ahead-of-time run-time kernels "
                              "(scripts/build-kernels.py DIR): adds the 'py' "
@@ -506,11 +511,18 @@ def parse_arguments():
                         default=HEAD_DIM,
                         help="head dim of every case (kernels of D = 64 are "
                              "named bench-<family>-<S>-d64)")
+    parser.add_argument("--heads", type=int, default=HEADS_Q,
+                        help="query and key/value heads of every case "
+                             "(kernels of other than 16 are named "
+                             "bench-<family>-<S>[-d64]-h<H>)")
     parser.add_argument("--list-cases", action="store_true",
                         help="print 'family seqlen kernel-name' lines and "
                              "exit (no GPU needed)")
     args = parser.parse_args()
     HEAD_DIM = args.head_dim
+    if args.heads < 1:
+        parser.error(f"--heads {args.heads} must be positive")
+    HEADS_Q = HEADS_K = args.heads
     args.family_list = [f for f in args.families.split(",") if f]
     args.seqlen_list = [int(s) for s in args.seqlens.split(",") if s]
     for family in args.family_list:
@@ -654,14 +666,15 @@ def run_static_kernels(torch, timer, cases, compile_seconds, stream):
 
 
 def load_runtime_kernels(kernels_dir, name, runtime, rows):
-    """The run-time kernel NAME, then the larger item classes staged beside
-    it (bench-runtime-i16, -i64, -i256, -i1024), for masks whose query tiles
-    hold more slices than NAME searches (random-slices)."""
+    """The run-time kernel NAME, then the item classes staged beside it,
+    smallest first (bench-runtime-i1, bench-runtime with 4, -i16, -i64,
+    -i256, -i1024), for masks whose query tiles hold more slices than NAME
+    searches (block causal, random-slices)."""
     kernels = []
     primary = load_runtime_kernel(kernels_dir, name, runtime, rows)
     if primary is not None:
         kernels.append((name, primary))
-    for items in (16, 64, 256, 1024):
+    for items in (1, None, 16, 64, 256, 1024):
         candidate = runtime_kernel_name(items)
         if candidate != name:
             larger = load_runtime_kernel(kernels_dir, candidate, runtime, [])
@@ -894,7 +907,7 @@ def main():
     context_lost = run_static_kernels(torch, timer, cases, compile_seconds,
                                       stream)
     runtime_kernels = load_runtime_kernels(
-        args.kernels, args.runtime_kernel or runtime_kernel_name(), runtime,
+        args.kernels, args.runtime_kernel or runtime_kernel_name(1), runtime,
         rows)
     context_lost = run_runtime_kernel(torch, timer, cases, runtime_kernels,
                                       stream, context_lost)

@@ -14,7 +14,8 @@
 #   check     fattn-launch --check on every STAGED_DIR/kernels/*.manifest
 #             (runtime-NAME with --mask-of NAME.manifest: a run-time mask)
 #   sanitize  compute-sanitizer memcheck on the kernels whose name contains
-#             "sanitize", else on the $SANITIZE_COUNT smallest
+#             "sanitize", else on the $SANITIZE_COUNT smallest (of those
+#             whose name matches the glob $SANITIZE_MATCH, e.g. 'runtime-*')
 #   adversarial  compute-sanitizer memcheck on the run-time calls of
 #             STAGED_DIR/adversarial (stage-device.sh --adversarial): refused-*
 #             must be refused before any launch (exit 2, run without the
@@ -30,7 +31,8 @@
 #
 # Environment: STAGES (default build,selftest,check,sanitize,adversarial,
 # python,bench),
-# BUILD_DIR (build-rt), JOBS (nproc), SANITIZE_COUNT (3), CHECK_TIMEOUT
+# BUILD_DIR (build-rt), JOBS (nproc), SANITIZE_COUNT (3), SANITIZE_MATCH
+# (*), CHECK_TIMEOUT
 # (180 s a kernel), BENCH_TIMEOUT (420 s), BENCH_ARGS (extra bench.py
 # arguments, e.g. "--seqlens 4096 --iters 10").
 #
@@ -50,6 +52,7 @@ STAGES=${STAGES:-build,selftest,check,sanitize,adversarial,python,bench}
 BUILD_DIR=${BUILD_DIR:-build-rt}
 JOBS=${JOBS:-$(nproc)}
 SANITIZE_COUNT=${SANITIZE_COUNT:-3}
+SANITIZE_MATCH=${SANITIZE_MATCH:-*}
 CHECK_TIMEOUT=${CHECK_TIMEOUT:-180}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-420}
 BENCH_ARGS=${BENCH_ARGS:-}
@@ -219,6 +222,8 @@ if wants sanitize; then
     while IFS= read -r manifest; do
       chosen+=("$manifest")
     done < <(for manifest in "${KERNELS[@]}"; do
+      # shellcheck disable=SC2053 # SANITIZE_MATCH is a glob
+      [[ $(basename "$manifest" .manifest) == $SANITIZE_MATCH ]] || continue
       # shellcheck disable=SC2046
       work=$("$LAUNCH" "$manifest" $(mask_args "$manifest") --info 2>/dev/null | sed -n 's/.* work=\([0-9]*\).*/\1/p')
       [ -n "$work" ] && echo "$work $manifest"

@@ -18,7 +18,8 @@
 # STAGED_DIR/aot-kernels (bench.py --aot-kernels); bench.py finds its
 # kernels by those names. With
 # BENCH_HEAD_DIM=64 the programs have D = 64 and names ending in -d64
-# (bench.py --head-dim 64 looks for those); BENCH_CASES adds bench.py
+# (bench.py --head-dim 64 looks for those), with BENCH_HEADS=H (default 16)
+# H query and key/value heads and names ending in -h<H>; BENCH_CASES adds bench.py
 # arguments to the case list (e.g. "--seqlens 131072 --families causal").
 # With --python
 # it also compiles the Python package's GPU test programs into
@@ -57,6 +58,7 @@ FATTN_RUN=$BUILD_DIR/bin/fattn-run
 FATTN_SYNTH=$BUILD_DIR/bin/fattn-synth
 FATTN_RUN_FLAGS=${FATTN_RUN_FLAGS:-}
 BENCH_HEAD_DIM=${BENCH_HEAD_DIM:-128}
+BENCH_HEADS=${BENCH_HEADS:-16}
 
 if [ ! -x "$FATTN_RUN" ]; then
   echo "stage-device.sh: $FATTN_RUN not found; build first (ninja -C $BUILD_DIR)" >&2
@@ -76,7 +78,8 @@ if [ $BENCH -eq 1 ]; then
   fi
   mkdir -p "$STAGED_DIR/programs"
   # shellcheck disable=SC2086 # BENCH_CASES is a list of arguments
-  if ! cases=$(python3 bench/bench.py --list-cases --head-dim "$BENCH_HEAD_DIM" ${BENCH_CASES:-}) ||
+  if ! cases=$(python3 bench/bench.py --list-cases --head-dim "$BENCH_HEAD_DIM" \
+    --heads "$BENCH_HEADS" ${BENCH_CASES:-}) ||
     [ -z "$cases" ]; then
     echo "stage-device.sh: bench.py --list-cases listed no cases" >&2
     exit 1
@@ -94,8 +97,8 @@ if [ $BENCH -eq 1 ]; then
     program=$STAGED_DIR/programs/$name.mlir
     size_flags=(--seq="$seqlen")
     [ "$family" = runtime ] && size_flags=(--seq=1 --max-items-per-tile="$seqlen")
-    if ! "$FATTN_SYNTH" --mask="$family" "${size_flags[@]}" --heads-q=16 \
-      --heads-k=16 --head-dim="$BENCH_HEAD_DIM" --dtype=bf16 --window=1024 \
+    if ! "$FATTN_SYNTH" --mask="$family" "${size_flags[@]}" --heads-q="$BENCH_HEADS" \
+      --heads-k="$BENCH_HEADS" --head-dim="$BENCH_HEAD_DIM" --dtype=bf16 --window=1024 \
       --block=2048 --slices=10000 -o "$program"; then
       echo "stage-device.sh: fattn-synth failed for $name" >&2
       exit 1

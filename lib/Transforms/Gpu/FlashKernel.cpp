@@ -173,7 +173,17 @@ Value FlashKernel::loadTable(ScheduleTable table, Value index, int64_t field) {
     address = LLVM::GEPOp::create(
         b, loc, globalPtr, i32, address,
         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset + field)});
-  return LLVM::LoadOp::create(b, loc, i32, address);
+  return LLVM::LoadOp::create(b, loc, i32, address, /*alignment=*/0,
+                              /*isVolatile=*/false, /*isNonTemporal=*/false,
+                              tablesInvariant());
+}
+
+bool FlashKernel::tablesInvariant() const {
+  // A run-time schedule's tables do not change while the kernel runs:
+  // invariant loads become ld.global.nc, the read-only path a static
+  // schedule's constant tables take, so that the first records' misses
+  // (on every CTA's critical path) cost what a static kernel's do.
+  return kernelSpec.runtimeSchedule.has_value();
 }
 
 Value FlashKernel::parameter(StringRef name) {
@@ -275,7 +285,9 @@ SmallVector<Value> FlashKernel::loadRecord(ScheduleTable table, Value index,
         b, loc, globalPtr, i32, base,
         ArrayRef<LLVM::GEPArg>{
             arith::AddIOp::create(b, loc, first, c32(4 * part)).getResult()});
-    Value vector = LLVM::LoadOp::create(b, loc, quad, address, /*alignment=*/16);
+    Value vector = LLVM::LoadOp::create(
+        b, loc, quad, address, /*alignment=*/16, /*isVolatile=*/false,
+        /*isNonTemporal=*/false, tablesInvariant());
     for (int64_t lane = 0; lane < 4; ++lane)
       values.push_back(LLVM::ExtractElementOp::create(
           b, loc, vector, LLVM::ConstantOp::create(b, loc, b.getI32Type(),

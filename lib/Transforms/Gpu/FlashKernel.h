@@ -105,6 +105,8 @@ private:
   void emitTables(gpu::GPUModuleOp module);
   /// The table's base pointer and the offset of its first element there.
   std::pair<Value, int64_t> tableBase(ScheduleTable table);
+  /// Whether table loads are marked invariant (read-only for the launch).
+  bool tablesInvariant() const;
   /// The scalar or buffer parameter named `name` (the spec's naming).
   Value parameter(StringRef name);
 
