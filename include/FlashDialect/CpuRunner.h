@@ -65,6 +65,13 @@ FailureOr<::fattn::runtime::ElementType> runtimeElementType(Type type);
 /// convention; emits a diagnostic naming the problem otherwise.
 FailureOr<AttentionProgram> analyzeAttentionProgram(ModuleOp module);
 
+/// Lowers `module` (modified in place) with fattn-to-llvm and JIT-compiles
+/// it, with the mask library's schedule entry points registered; `*entry`
+/// is the C wrapper of @functionName (memref descriptors by pointer).
+FailureOr<std::unique_ptr<ExecutionEngine>>
+jitCompileProgram(ModuleOp module, StringRef functionName,
+                  const FattnToLLVMPipelineOptions &options, void **entry);
+
 /// A JIT-compiled program.
 class CpuExecutable {
 public:
@@ -116,6 +123,10 @@ StridedMemRefType<T, Rank> describeContiguous(T *data,
   }
   return descriptor;
 }
+
+/// ` {scale = ..., softcap = ...}` where either is set, else nothing: the
+/// attributes of a formatted program's op.
+std::string formatScoreAttributes(const ::fattn::runtime::AttentionParams &params);
 
 /// A tensor-level program for `mask` in the `@name(q, k, v) -> (out, lse)`
 /// convention: how tests and tools generate programs without hand-writing

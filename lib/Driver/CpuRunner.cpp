@@ -132,9 +132,23 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
     return module.emitError("CPU execution of a ranges mask takes @f(q, k, v, "
                             "q_ranges, k_ranges, kinds) -> (out, lse) or "
                             "@f(q, k, v, out, lse, q_ranges, k_ranges, kinds)");
-  auto func = module.lookupSymbol<func::FuncOp>(program.functionName);
+  auto executable = std::unique_ptr<CpuExecutable>(new CpuExecutable());
+  FailureOr<std::unique_ptr<ExecutionEngine>> engine = jitCompileProgram(
+      module, program.functionName, options, &executable->entry);
+  if (failed(engine))
+    return failure();
+  executable->engine = std::move(*engine);
+  executable->program = program;
+  return executable;
+}
+
+FailureOr<std::unique_ptr<ExecutionEngine>>
+mlir::fattn::jitCompileProgram(ModuleOp module, StringRef functionName,
+                               const FattnToLLVMPipelineOptions &options,
+                               void **entry) {
+  auto func = module.lookupSymbol<func::FuncOp>(functionName);
   if (!func)
-    return module.emitError("no function @") << program.functionName;
+    return module.emitError("no function @") << functionName;
   // A C-compatible wrapper taking memref descriptors by pointer.
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                 UnitAttr::get(module.getContext()));
@@ -158,19 +172,15 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
     std::string message = llvm::toString(engine.takeError());
     return module.emitError("JIT compilation failed: ") << message;
   }
-  auto executable = std::unique_ptr<CpuExecutable>(new CpuExecutable());
-  executable->engine = std::move(*engine);
   // fattn-lower-tile-schedules' calls into the mask library.
-  registerCpuScheduleSymbols(*executable->engine);
-  executable->program = program;
-  auto entry =
-      executable->engine->lookup("_mlir_ciface_" + program.functionName);
-  if (!entry) {
-    std::string message = llvm::toString(entry.takeError());
+  registerCpuScheduleSymbols(**engine);
+  auto symbol = (*engine)->lookup(("_mlir_ciface_" + functionName).str());
+  if (!symbol) {
+    std::string message = llvm::toString(symbol.takeError());
     return module.emitError("no JIT entry point: ") << message;
   }
-  executable->entry = *entry;
-  return executable;
+  *entry = *symbol;
+  return std::move(*engine);
 }
 
 
@@ -245,8 +255,8 @@ std::optional<std::string> CpuExecutable::runRanges(
   return std::nullopt;
 }
 
-/// ` {scale = ..., softcap = ...}` where either is set, else nothing.
-static std::string formatScoreAttributes(const runtime::AttentionParams &params) {
+std::string
+mlir::fattn::formatScoreAttributes(const runtime::AttentionParams &params) {
   auto f32Literal = [](double value) {
     char buffer[32];
     std::snprintf(buffer, sizeof(buffer), "%.9e", value);

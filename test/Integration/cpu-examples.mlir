@@ -30,3 +30,12 @@
 // SHARED: attended pairs 393728 of 1048576
 // SHARED: tiles 32x48
 // SHARED: PASS
+//
+// RUN: fattn-run %fattn_src_root/examples/packed_documents_grad.mlir | FileCheck %s --check-prefix=GRAD
+// (48*49 + 24*25 + 56*57) / 2
+// GRAD: attended pairs 3072 of 16384
+// GRAD: gradients: dq, dk, dv
+// GRAD: dq: PASS
+// GRAD: dk: PASS
+// GRAD: dv: PASS
+// GRAD: PASS

@@ -15,9 +15,17 @@
 // fattn-run NAME.manifest [--time]: loads, runs and checks a kernel compiled
 // earlier.
 //
+// A program of fattn.attention_grad (GradientRunner.h's convention) runs on
+// the CPU: dQ, dK and dV from random dout, q, k and v and the fp64 forward's
+// out and lse, against the fp64 reference gradients (docs/spec.md §3: fp32
+// within --rtol, and within --rtol of the tensor's largest magnitude near
+// zero).
+//
 //===----------------------------------------------------------------------===//
 
 #include "FlashDialect/CpuRunner.h"
+#include "FlashDialect/FattnOps.h"
+#include "FlashDialect/GradientRunner.h"
 #include "FlashDialect/GpuCompiler.h"
 #include "FlashDialect/GpuKernel.h"
 #include "FlashDialect/Mask/Mask.h"
@@ -450,6 +458,155 @@ static int runOnCpu(ModuleOp module, const mlir::fattn::AttentionProgram &progra
   return pass ? 0 : 1;
 }
 
+/// The gradient program's call: its own mask and token counts, or for
+/// ranges operands those of --ranges (whose heads, scale and softcap may
+/// repeat the program's, not change them).
+static std::optional<mlir::fattn::GradientProgram>
+gradientOfRun(const mlir::fattn::GradientProgram &program,
+              std::string *problem) {
+  if (!program.hasRuntimeMask) {
+    if (rangesFile.empty())
+      return program;
+    *problem = "--ranges is for programs whose mask is ranges operands";
+    return std::nullopt;
+  }
+  if (rangesFile.empty()) {
+    *problem = "the program's mask is ranges operands: give the call to run "
+               "with --ranges FILE";
+    return std::nullopt;
+  }
+  std::optional<runtime::RangesCall> call =
+      runtime::readRangesCall(rangesFile, problem);
+  if (!call)
+    return std::nullopt;
+  mlir::fattn::GradientProgram gradient = program;
+  gradient.shape.numQ = call->numQ;
+  gradient.shape.numK = call->numK;
+  gradient.mask = std::move(call->mask);
+  runtime::AttentionShape shape = gradient.shape;
+  runtime::AttentionParams params = gradient.params;
+  const runtime::CallValues &given = call->values;
+  if (given.headsQ || given.headsK)
+    shape.headsQ = given.headsQ, shape.headsK = given.headsK;
+  params.scale = given.scale.value_or(params.scale);
+  params.softcap = given.softcap.value_or(params.softcap);
+  if (std::optional<std::string> refused = runtime::checkCall(
+          gradient.shape, gradient.params, shape, params)) {
+    *problem = rangesFile + ": the program was " + *refused;
+    return std::nullopt;
+  }
+  return gradient;
+}
+
+/// Compiles a gradient program for the CPU, runs it on random inputs and
+/// judges dQ, dK and dV against the fp64 reference gradients.
+static int runGradientOnCpu(ModuleOp module,
+                            const mlir::fattn::GradientProgram &program,
+                            const mlir::fattn::GradientProgram &call) {
+  const runtime::AttentionShape &shape = call.shape;
+  mlir::fattn::FattnToLLVMPipelineOptions options;
+  options.blockQ = blockQ;
+  options.blockK = blockK;
+  auto compileStart = Clock::now();
+  auto executable =
+      mlir::fattn::GradientExecutable::compile(module, program, options);
+  if (failed(executable))
+    return 2;
+  double compileSeconds = secondsSince(compileStart);
+  auto random = [](int64_t count, uint64_t tensorSeed) {
+    return runtime::randomTensor(count, tensorSeed, runtime::ElementType::F32);
+  };
+  std::vector<float> q = random(shape.qElements(), seed),
+                     k = random(shape.kvElements(), seed + 1),
+                     v = random(shape.kvElements(), seed + 2),
+                     dout = random(shape.qElements(), seed + 3);
+  std::vector<double> out64(shape.qElements()), lse64(shape.lseElements());
+  runtime::referenceAttention(call.mask, shape, call.params, q.data(),
+                              k.data(), v.data(), out64.data(), lse64.data());
+  std::vector<float> out(out64.begin(), out64.end()),
+      lse(lse64.begin(), lse64.end());
+  // Poisoned so that an element the program never writes cannot pass.
+  std::vector<float> dq(shape.qElements(), std::nanf("")),
+      dk(shape.kvElements(), std::nanf("")),
+      dv(shape.kvElements(), std::nanf(""));
+  mlir::fattn::GradientBuffers buffers{dout.data(), q.data(),   k.data(),
+                                       v.data(),    out.data(), lse.data(),
+                                       dq.data(),   dk.data(),  dv.data()};
+  auto runStart = Clock::now();
+  if (program.hasRuntimeMask) {
+    mask::MaskRanges ranges = mask::rangesOfMask(call.mask);
+    if (std::optional<std::string> refused = (*executable)->runRanges(
+            buffers, ranges.qRanges.data(), ranges.kRanges.data(),
+            ranges.kinds.data(), ranges.count(), shape.numQ, shape.numK)) {
+      llvm::errs() << "fattn-run: " << rangesFile << ": " << *refused << "\n";
+      return 2;
+    }
+  } else {
+    (*executable)->run(buffers);
+  }
+  double runSeconds = secondsSince(runStart);
+
+  std::vector<double> refDq(dq.size()), refDk(dk.size()), refDv(dv.size());
+  runtime::referenceAttentionGrad(call.mask, shape, call.params, q.data(),
+                                  k.data(), v.data(), dout.data(),
+                                  refDq.data(), refDk.data(), refDv.data());
+  llvm::outs() << "  cpu: compile " << llvm::format("%.3f", compileSeconds)
+               << " s, run " << llvm::format("%.3f", runSeconds) << " s\n";
+  bool pass = true;
+  for (auto [name, ours, reference] :
+       {std::tuple{"dq", &dq, &refDq}, std::tuple{"dk", &dk, &refDk},
+        std::tuple{"dv", &dv, &refDv}}) {
+    // Gradients cancel: near zero an element is judged against the
+    // tensor's scale.
+    double largest = 0;
+    for (double value : *reference)
+      largest = std::max(largest, std::abs(value));
+    runtime::Verdict verdict =
+        runtime::judgeExact(name, ours->data(), reference->data(),
+                            (int64_t)ours->size(), rtol,
+                            std::max(rtol * largest, 1e-30));
+    llvm::outs() << "  " << verdict.summary << "\n";
+    pass = pass && verdict.pass;
+  }
+  llvm::outs() << (pass ? "PASS" : "FAIL") << "\n";
+  return pass ? 0 : 1;
+}
+
+/// fattn-run on a gradient program: the summary, then the CPU run.
+static int runGradientProgram(ModuleOp module) {
+  FailureOr<mlir::fattn::GradientProgram> program =
+      mlir::fattn::analyzeGradientProgram(module);
+  if (failed(program))
+    return 2;
+  if (target == Target::Gpu) {
+    llvm::errs() << "fattn-run: fattn.attention_grad has no GPU kernels yet; "
+                    "run it on the CPU (--target=cpu)\n";
+    return 2;
+  }
+  std::string problem;
+  std::optional<mlir::fattn::GradientProgram> call =
+      gradientOfRun(*program, &problem);
+  if (!call) {
+    llvm::errs() << "fattn-run: " << problem << "\n";
+    return 2;
+  }
+  mlir::fattn::AttentionProgram forward;
+  forward.functionName = call->functionName;
+  forward.mask = call->mask;
+  forward.shape = call->shape;
+  forward.params = call->params;
+  forward.elementType = call->elementType;
+  // The backward's fp64 reference costs about three forwards.
+  if (std::optional<std::string> tooLarge = checkCpuProblem(forward)) {
+    llvm::errs() << "fattn-run: " << *tooLarge << "\n";
+    return 2;
+  }
+  printSummary(forward);
+  llvm::outs() << "  gradients: dq, dk, dv"
+               << (call->deterministic ? " (deterministic)" : "") << "\n";
+  return runGradientOnCpu(module, *program, *call);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::cl::ParseCommandLineOptions(argc, argv,
@@ -479,6 +636,10 @@ int main(int argc, char **argv) {
   if (!module)
     return 2;
 
+  bool hasGradient = false;
+  module->walk([&](mlir::fattn::AttentionGradOp) { hasGradient = true; });
+  if (hasGradient)
+    return runGradientProgram(*module);
   FailureOr<mlir::fattn::AttentionProgram> program =
       mlir::fattn::analyzeAttentionProgram(*module);
   if (failed(program))

@@ -12,6 +12,7 @@
 
 #include "FlashDialect/CpuRunner.h"
 #include "FlashDialect/CpuSchedule.h"
+#include "FlashDialect/GradientRunner.h"
 #include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Passes.h"
 #include "FlashDialect/Runtime/Reference.h"
@@ -183,80 +184,17 @@ TEST(BackwardTileOpsTest, CausalAndNoKeys) {
 }
 
 /// A memref-level program applying fattn.attention_grad to `c`'s mask.
-std::string gradProgramText(const ::fattn::testing::ExecutionCase &c) {
-  const runtime::AttentionShape &s = c.shape;
-  auto type = [&](int64_t tokens, int64_t heads, bool rows = true) {
-    return "memref<" + std::to_string(tokens) + "x" + std::to_string(heads) +
-           (rows ? "x" + std::to_string(s.headDim) : std::string()) + "xf32>";
-  };
-  std::string q = type(s.numQ, s.headsQ), k = type(s.numK, s.headsK),
-              lse = type(s.numQ, s.headsQ, false);
-  const char *kinds[] = {"full", "causal", "inv_causal", "bi_causal"};
-  std::string maskText;
-  for (const mask::Slice &slice : c.mask)
-    maskText += (maskText.empty() ? "" : ", ") +
-                std::string(kinds[int(slice.kind)]) + " [" +
-                std::to_string(slice.qBegin) + ":" +
-                std::to_string(slice.qEnd) + ", " +
-                std::to_string(slice.kBegin) + ":" + std::to_string(slice.kEnd) +
-                "]";
-  std::string attributes;
-  char number[64];
-  if (c.params.scale > 0) {
-    std::snprintf(number, sizeof(number), "scale = %.9e : f32", c.params.scale);
-    attributes += number;
-  }
-  if (c.params.softcap > 0) {
-    std::snprintf(number, sizeof(number), "%ssoftcap = %.9e : f32",
-                  attributes.empty() ? "" : ", ", c.params.softcap);
-    attributes += number;
-  }
-  return "func.func @grad(%do: " + q + ", %q: " + q + ", %k: " + k +
-         ", %v: " + k + ", %o: " + q + ", %lse: " + lse + ", %dq: " + q +
-         ", %dk: " + k + ", %dv: " + k +
-         ") attributes {llvm.emit_c_interface} {\n"
-         "  fattn.attention_grad ins(%do, %q, %k, %v, %o, %lse : " + q + ", " +
-         q + ", " + k + ", " + k + ", " + q + ", " + lse +
-         ") outs(%dq, %dk, %dv : " + q + ", " + k + ", " + k + ") mask <" +
-         maskText + ">" + (attributes.empty() ? "" : " {" + attributes + "}") +
-         "\n  return\n}\n";
-}
-
-/// The same with the mask as ranges operands and dynamic token counts: one
-/// program for every mask, planned (key-major) when it runs.
-std::string gradRuntimeProgramText(const ::fattn::testing::ExecutionCase &c) {
-  std::string text = gradProgramText(c);
-  const runtime::AttentionShape &s = c.shape;
-  auto replaceAll = [&](const std::string &from, const std::string &to) {
-    for (size_t at = 0; (at = text.find(from, at)) != std::string::npos;
-         at += to.size())
-      text.replace(at, from.size(), to);
-  };
-  replaceAll("memref<" + std::to_string(s.numQ) + "x",
-             "memref<?x"); // q, do, o, dq, lse
-  replaceAll("memref<" + std::to_string(s.numK) + "x", "memref<?x");
-  std::string ranges = "memref<?x2xi32>", kinds = "memref<?xi32>";
-  replaceAll(") attributes {llvm.emit_c_interface}",
-             ", %qr: " + ranges + ", %kr: " + ranges + ", %kinds: " + kinds +
-                 ") attributes {llvm.emit_c_interface}");
-  size_t maskBegin = text.find(" mask <");
-  size_t maskEnd = text.find('>', maskBegin);
-  text.replace(maskBegin, maskEnd + 1 - maskBegin,
-               " ranges(%qr, %kr, %kinds : " + ranges + ", " + ranges + ", " +
-                   kinds + ")");
-  return text;
-}
-
 class AttentionGradCpuTest
     : public ::testing::TestWithParam<::fattn::testing::ExecutionCase> {};
 
-/// Compiles `source` (gradProgramText or, with `ranges`,
-/// gradRuntimeProgramText of `c`) through fattn-to-llvm, runs it on random
-/// inputs with the fp64 forward's out and lse, and compares dQ, dK, dV with
+/// Compiles the tensor-level gradient program of `c` (formatGradientProgram,
+/// or with `ranges` formatRuntimeMaskGradientProgram) through
+/// GradientExecutable (fattn-to-llvm and the JIT), runs it on random inputs
+/// with the fp64 forward's out and lse, and compares dQ, dK, dV with
 /// referenceAttentionGrad: fp32 within 1e-5 of each tensor's largest
 /// magnitude, every element written.
 void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
-                              const std::string &source, bool ranges) {
+                              bool ranges) {
   const runtime::AttentionShape &shape = c.shape;
   auto random = [](int64_t count, uint64_t seed) {
     return runtime::randomTensor(count, seed, runtime::ElementType::F32);
@@ -271,62 +209,40 @@ void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
   std::vector<float> out(out64.begin(), out64.end()),
       lse(lse64.begin(), lse64.end());
 
+  std::string source =
+      ranges ? mlir::fattn::formatRuntimeMaskGradientProgram(shape, c.params)
+             : mlir::fattn::formatGradientProgram(c.mask, shape, c.params);
   DialectRegistry registry;
   mlir::fattn::registerFattnCompilerDialects(registry);
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(source, ParserConfig(&context));
   ASSERT_TRUE(module) << source;
-  PassManager pm(&context);
+  FailureOr<mlir::fattn::GradientProgram> program =
+      mlir::fattn::analyzeGradientProgram(*module);
+  ASSERT_TRUE(succeeded(program)) << source;
   mlir::fattn::FattnToLLVMPipelineOptions options;
   options.blockQ = c.blockQ;
   options.blockK = c.blockK;
-  mlir::fattn::buildFattnToLLVMPipeline(pm, options);
-  ASSERT_TRUE(succeeded(pm.run(*module))) << source;
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  auto engine = ExecutionEngine::create(*module, ExecutionEngineOptions());
-  ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
-  // The run-time form plans through the mask library's C entry points.
-  mlir::fattn::registerCpuScheduleSymbols(**engine);
-  auto entry = (*engine)->lookup("_mlir_ciface_grad");
-  ASSERT_TRUE(bool(entry)) << llvm::toString(entry.takeError());
+  auto executable =
+      mlir::fattn::GradientExecutable::compile(*module, *program, options);
+  ASSERT_TRUE(succeeded(executable)) << source;
 
   // NaN-poisoned: every element must be written.
   std::vector<float> dq(shape.qElements(), std::nanf("")),
       dk(shape.kvElements(), std::nanf("")),
       dv(shape.kvElements(), std::nanf(""));
-  auto d3 = [&](std::vector<float> &x, int64_t tokens, int64_t heads) {
-    return describeContiguous<3>(x.data(), {tokens, heads, shape.headDim});
-  };
-  auto dod = d3(dout, shape.numQ, shape.headsQ),
-       qd = d3(q, shape.numQ, shape.headsQ),
-       kd = d3(k, shape.numK, shape.headsK),
-       vd = d3(v, shape.numK, shape.headsK),
-       od = d3(out, shape.numQ, shape.headsQ),
-       dqd = d3(dq, shape.numQ, shape.headsQ),
-       dkd = d3(dk, shape.numK, shape.headsK),
-       dvd = d3(dv, shape.numK, shape.headsK);
-  auto lsed = describeContiguous<2>(lse.data(), {shape.numQ, shape.headsQ});
-  mask::MaskRanges call = mask::rangesOfMask(c.mask);
-  int64_t count = call.count();
-  // A zero-row memref still needs an address.
-  call.qRanges.resize(std::max<size_t>(call.qRanges.size(), 2));
-  call.kRanges.resize(std::max<size_t>(call.kRanges.size(), 2));
-  call.kinds.resize(std::max<size_t>(call.kinds.size(), 1));
-  auto qrd = describeContiguous<2>(call.qRanges.data(), {count, 2}),
-       krd = describeContiguous<2>(call.kRanges.data(), {count, 2});
-  auto kindsd = describeContiguous<1>(call.kinds.data(), {count});
+  mlir::fattn::GradientBuffers buffers{dout.data(), q.data(),  k.data(),
+                                       v.data(),    out.data(), lse.data(),
+                                       dq.data(),   dk.data(),  dv.data()};
   if (ranges) {
-    using Entry = void (*)(void *, void *, void *, void *, void *, void *,
-                           void *, void *, void *, void *, void *, void *);
-    reinterpret_cast<Entry>(*entry)(&dod, &qd, &kd, &vd, &od, &lsed, &dqd,
-                                    &dkd, &dvd, &qrd, &krd, &kindsd);
+    mask::MaskRanges call = mask::rangesOfMask(c.mask);
+    std::optional<std::string> refused = (*executable)->runRanges(
+        buffers, call.qRanges.data(), call.kRanges.data(), call.kinds.data(),
+        call.count(), shape.numQ, shape.numK);
+    ASSERT_FALSE(refused) << *refused;
   } else {
-    using Entry = void (*)(void *, void *, void *, void *, void *, void *,
-                           void *, void *, void *);
-    reinterpret_cast<Entry>(*entry)(&dod, &qd, &kd, &vd, &od, &lsed, &dqd,
-                                    &dkd, &dvd);
+    (*executable)->run(buffers);
   }
 
   std::vector<double> rq(dq.size()), rk(dk.size()), rv(dv.size());
@@ -349,14 +265,13 @@ void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
 /// The op through fattn-to-llvm: tiled over the key-major schedule, the
 /// backward's tile ops lowered to loops.
 TEST_P(AttentionGradCpuTest, MatchesFp64ReferenceGradients) {
-  expectReferenceGradients(GetParam(), gradProgramText(GetParam()), false);
+  expectReferenceGradients(GetParam(), /*ranges=*/false);
 }
 
 /// The run-time form: the same masks as range operands of one program with
 /// dynamic token counts, planned key-major when it runs.
 TEST_P(AttentionGradCpuTest, RuntimeFormMatchesFp64ReferenceGradients) {
-  expectReferenceGradients(GetParam(), gradRuntimeProgramText(GetParam()),
-                           true);
+  expectReferenceGradients(GetParam(), /*ranges=*/true);
 }
 
 INSTANTIATE_TEST_SUITE_P(
