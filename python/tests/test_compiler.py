@@ -20,8 +20,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import fattn  # noqa: E402
 from fattn import CompileError, FattnError  # noqa: E402
 
-EXAMPLES = sorted(glob.glob(os.path.join(fattn.library.REPO_ROOT, "examples",
-                                         "*.mlir")))
+def forward_examples():
+    """examples/*.mlir but the gradient programs, which have no GPU kernels
+    yet."""
+    paths = sorted(glob.glob(os.path.join(fattn.library.REPO_ROOT, "examples",
+                                          "*.mlir")))
+    forward = []
+    for path in paths:
+        with open(path) as file:
+            if "fattn.attention_grad" not in file.read():
+                forward.append(path)
+    return forward
+
+
+EXAMPLES = forward_examples()
 
 
 def fattn_run_or_none():

@@ -65,8 +65,10 @@ struct GlobalRows {
 /// TMA and mbarriers on sm_90a).
 class KeyTilePipeline {
 public:
-  /// Key/value rows of the i-th visited key tile.
-  using VisitRows = std::function<GlobalRows(Value visit, bool isValue)>;
+  /// The first key row of the i-th visited key tile (i32).
+  using VisitFirstRow = std::function<Value(Value visit)>;
+  /// The key (or, with isValue, value) rows of the tile starting there.
+  using TileRows = std::function<GlobalRows(Value firstRow, bool isValue)>;
   /// Whether visit i exists (i < number of visited tiles).
   using VisitExists = std::function<Value(Value visit)>;
 
@@ -83,6 +85,12 @@ public:
   virtual void awaitValue(Value position) = 0;
   /// After the loop: nothing is in flight.
   virtual void drain() = 0;
+  /// Values the pipeline carries from one iteration of the key loop to the
+  /// next: their values after the prologue, and at the end of an
+  /// iteration (the loop yields them after its own).
+  virtual SmallVector<Value> carriedValues() { return {}; }
+  /// At the top of an iteration: the loop's arguments for them.
+  virtual void bindCarried(ValueRange) {}
   /// The K and V tiles of the iteration bindVisit named, as the target's
   /// GEMMs take them (on sm_80: this lane's ldmatrix base in the buffer,
   /// computed at the top of the iteration like every per-lane term).
@@ -132,7 +140,8 @@ public:
   virtual void copyRowsAsync(Value sharedTile, const GlobalRows &rows) = 0;
   virtual std::unique_ptr<KeyTilePipeline>
   createKeyTilePipeline(Value keyBuffers, Value valueBuffers,
-                        KeyTilePipeline::VisitRows rows,
+                        KeyTilePipeline::VisitFirstRow firstRow,
+                        KeyTilePipeline::TileRows rows,
                         KeyTilePipeline::VisitExists exists) = 0;
   virtual void barrier() = 0;
   virtual Value loadSharedF32(Value address) = 0;

@@ -107,7 +107,8 @@ public:
   void copyRowsAsync(Value sharedTile, const GlobalRows &rows) override;
   std::unique_ptr<KeyTilePipeline>
   createKeyTilePipeline(Value keyBuffers, Value valueBuffers,
-                        KeyTilePipeline::VisitRows rows,
+                        KeyTilePipeline::VisitFirstRow firstRow,
+                        KeyTilePipeline::TileRows rows,
                         KeyTilePipeline::VisitExists exists) override;
   void barrier() override {
     emitPtx(b, loc, {"bar.sync 0;", {}, {}, PtxEffects::VolatileMemory});
@@ -369,13 +370,22 @@ void Sm80Builders::copyRowsAsync(Value sharedTile, const GlobalRows &rows) {
 /// t = i + stages - 2. A group is committed even when its visit is past the
 /// last one, so that the counts the waits rely on never depend on the data.
 /// (Running V as far ahead as K measured 2-4% slower at two stages.)
+///
+/// V_t follows K_t in that order, so V_t's tile is the one the last K copy
+/// located. A run-time schedule's kernel carries that tile's first row to
+/// the next iteration instead of locating it again: its table loads come
+/// after the iteration's barrier (they are global loads, where a static
+/// schedule's are constant and ptxas hoists them), and the V copy would
+/// otherwise wait for them (bench/NOTES.md, issue 9 step 4).
 class CpAsyncPipeline final : public KeyTilePipeline {
 public:
   CpAsyncPipeline(Sm80Builders &target, Value keyBuffers, Value valueBuffers,
-                  VisitRows rows, VisitExists exists)
+                  VisitFirstRow firstRow, TileRows rows, VisitExists exists)
       : target(target), stages(target.kernelSpec().stages),
+        carryKeyRow(target.kernelSpec().runtimeSchedule.has_value()),
         keyBuffers(keyBuffers), valueBuffers(valueBuffers),
-        rows(std::move(rows)), exists(std::move(exists)) {}
+        firstRow(std::move(firstRow)), rows(std::move(rows)),
+        exists(std::move(exists)) {}
 
   void prologue() override {
     copyVisit(target.c32(0), /*isValue=*/false, /*surelyPresent=*/false);
@@ -408,6 +418,15 @@ public:
     target.barrier();
   }
   void drain() override { target.waitCopies(0); }
+  SmallVector<Value> carriedValues() override {
+    if (!carryKeyRow)
+      return {};
+    return {lastKeyRow};
+  }
+  void bindCarried(ValueRange values) override {
+    if (carryKeyRow)
+      lastKeyRow = values.front();
+  }
   Value keyTile() override { return currentKey; }
   Value valueTile() override { return currentValue; }
 
@@ -430,15 +449,30 @@ private:
   }
   void copyVisit(Value visit, bool isValue, bool surelyPresent) {
     OpBuilder &b = target.builder();
+    Location loc = target.location();
+    bool carried = carryKeyRow && isValue;
+    // The copy's first row; for a carried key row, also yielded out of the
+    // guard (0 where the visit does not exist, and nothing reads it).
     auto emitCopy = [&]() {
       Value tile = isValue ? bufferOf(valueBuffers, visit, stages - 1)
                            : bufferOf(keyBuffers, visit, stages);
-      target.copyRowsAsync(tile, rows(visit, isValue));
+      Value row = carried ? lastKeyRow : firstRow(visit);
+      target.copyRowsAsync(tile, rows(row, isValue));
+      return row;
     };
     if (surelyPresent) {
       emitCopy();
+    } else if (carryKeyRow && !isValue) {
+      auto ifOp = scf::IfOp::create(b, loc, TypeRange{b.getI32Type()},
+                                    exists(visit), /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      scf::YieldOp::create(b, loc, emitCopy());
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      scf::YieldOp::create(b, loc, target.c32(0));
+      lastKeyRow = ifOp.getResult(0);
     } else {
-      auto ifOp = scf::IfOp::create(b, target.location(), exists(visit),
+      auto ifOp = scf::IfOp::create(b, loc, exists(visit),
                                     /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
@@ -449,18 +483,24 @@ private:
 
   Sm80Builders &target;
   int64_t stages;
+  bool carryKeyRow;
   Value keyBuffers, valueBuffers;
   Value currentKey, currentValue;
-  VisitRows rows;
+  /// The first row of the last K tile copied (carryKeyRow).
+  Value lastKeyRow;
+  VisitFirstRow firstRow;
+  TileRows rows;
   VisitExists exists;
 };
 
 std::unique_ptr<KeyTilePipeline>
 Sm80Builders::createKeyTilePipeline(Value keyBuffers, Value valueBuffers,
-                                    KeyTilePipeline::VisitRows rows,
+                                    KeyTilePipeline::VisitFirstRow firstRow,
+                                    KeyTilePipeline::TileRows rows,
                                     KeyTilePipeline::VisitExists exists) {
-  return std::make_unique<CpAsyncPipeline>(*this, keyBuffers, valueBuffers,
-                                           std::move(rows), std::move(exists));
+  return std::make_unique<CpAsyncPipeline>(
+      *this, keyBuffers, valueBuffers, std::move(firstRow), std::move(rows),
+      std::move(exists));
 }
 
 } // namespace

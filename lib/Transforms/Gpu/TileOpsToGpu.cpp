@@ -259,10 +259,11 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
       spec.runtimeSchedule ? ShapedType::kDynamic : spec.headsQ;
   int64_t staticHeadsK =
       spec.runtimeSchedule ? ShapedType::kDynamic : spec.headsK;
-  auto visitRows = [&, key, value, staticHeadsK](Value visit, bool isValue) {
-    Value firstRow =
-        arith::MulIOp::create(b, loc, kernel.locateVisit(visit).kTile,
-                              c32(spec.blockK));
+  auto visitFirstRow = [&](Value visit) -> Value {
+    return arith::MulIOp::create(b, loc, kernel.locateVisit(visit).kTile,
+                                 c32(spec.blockK));
+  };
+  auto tileRows = [&, key, value, staticHeadsK](Value firstRow, bool isValue) {
     return GlobalRows{isValue ? value : key, firstRow,       spec.blockK,
                       kernel.kvHead(),       kernel.headsK(), staticHeadsK,
                       kernel.numK(),         spec.numK};
@@ -271,7 +272,7 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
     return arith::CmpIOp::create(b, loc, P::slt, visit, kernel.numVisits());
   };
   pipeline = target.createKeyTilePipeline(kernel.keySmem, kernel.valueSmem,
-                                          visitRows, visitExists);
+                                          visitFirstRow, tileRows, visitExists);
   target.copyRowsAsync(kernel.querySmem,
                        {query, kernel.rowOffset(), spec.blockQ, kernel.head(),
                         kernel.headsQ(), staticHeadsQ, kernel.numQ(),
@@ -281,26 +282,32 @@ LogicalResult TileOpsToGpu::lowerKeyLoops(scf::ForOp itemLoop,
 
   RegisterTile &acc = buffers.tiles[buffers.running.acc];
   SmallVector<Value> &maxima = buffers.rowRegisters[buffers.running.max];
-  SmallVector<Value> initial(acc.values);
-  initial.append(maxima);
+  // Carried: the accumulator, the maxima, then the pipeline's values.
+  auto carriedState = [&]() {
+    SmallVector<Value> values(acc.values);
+    values.append(maxima);
+    values.append(pipeline->carriedValues());
+    return values;
+  };
   int64_t accCount = acc.values.size();
+  int64_t stateCount = accCount + int64_t(maxima.size());
   auto loop = scf::ForOp::create(b, loc, c32(0), kernel.numVisits(), c32(1),
-                                 initial);
+                                 carriedState());
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     ValueRange carried = loop.getRegionIterArgs();
     acc.values.assign(carried.begin(), carried.begin() + accCount);
-    maxima.assign(carried.begin() + accCount, carried.end());
+    maxima.assign(carried.begin() + accCount, carried.begin() + stateCount);
+    pipeline->bindCarried(carried.drop_front(stateCount));
     if (failed(lowerVisit(partialLoop, loop.getInductionVar())))
       return failure();
-    SmallVector<Value> yielded(acc.values);
-    yielded.append(maxima);
-    scf::YieldOp::create(b, loc, yielded);
+    scf::YieldOp::create(b, loc, carriedState());
   }
   acc.values.assign(loop.getResults().begin(),
                     loop.getResults().begin() + accCount);
-  maxima.assign(loop.getResults().begin() + accCount, loop.getResults().end());
+  maxima.assign(loop.getResults().begin() + accCount,
+                loop.getResults().begin() + stateCount);
   pipeline->drain();
   return success();
 }
