@@ -371,12 +371,13 @@ void Sm80Builders::copyRowsAsync(Value sharedTile, const GlobalRows &rows) {
 /// last one, so that the counts the waits rely on never depend on the data.
 /// (Running V as far ahead as K measured 2-4% slower at two stages.)
 ///
-/// V_t follows K_t in that order, so V_t's tile is the one the last K copy
-/// located. A run-time schedule's kernel carries that tile's first row to
-/// the next iteration instead of locating it again: its table loads come
-/// after the iteration's barrier (they are global loads, where a static
-/// schedule's are constant and ptxas hoists them), and the V copy would
-/// otherwise wait for them (bench/NOTES.md, issue 9 step 4).
+/// A run-time schedule's table loads are global loads, where a static
+/// schedule's are constant and ptxas hoists them: located after the
+/// iteration's barrier, the copies would wait for them (bench/NOTES.md,
+/// issue 9 step 4). So its kernel locates one K tile ahead and carries two
+/// first rows to the next iteration: the next K copy's, located during the
+/// iteration before, and the last K copy's, which is V's next tile (V_t
+/// follows K_t).
 class CpAsyncPipeline final : public KeyTilePipeline {
 public:
   CpAsyncPipeline(Sm80Builders &target, Value keyBuffers, Value valueBuffers,
@@ -388,6 +389,8 @@ public:
         exists(std::move(exists)) {}
 
   void prologue() override {
+    if (carryKeyRow)
+      nextKeyRow = locateIfExists(target.c32(0));
     copyVisit(target.c32(0), /*isValue=*/false, /*surelyPresent=*/false);
     for (int64_t t = 0; t + 2 < stages; ++t) {
       copyVisit(target.c32(t), /*isValue=*/true, /*surelyPresent=*/false);
@@ -421,11 +424,13 @@ public:
   SmallVector<Value> carriedValues() override {
     if (!carryKeyRow)
       return {};
-    return {lastKeyRow};
+    return {lastKeyRow, nextKeyRow};
   }
   void bindCarried(ValueRange values) override {
-    if (carryKeyRow)
-      lastKeyRow = values.front();
+    if (!carryKeyRow)
+      return;
+    lastKeyRow = values[0];
+    nextKeyRow = values[1];
   }
   Value keyTile() override { return currentKey; }
   Value valueTile() override { return currentValue; }
@@ -447,30 +452,32 @@ private:
                   b, loc, index,
                   target.c32(target.kernelSpec().keyTileBytes())));
   }
+  /// The first row of `visit`'s tile where the visit exists, else 0
+  /// (which nothing reads).
+  Value locateIfExists(Value visit) {
+    OpBuilder &b = target.builder();
+    Location loc = target.location();
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{b.getI32Type()},
+                                  exists(visit), /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(b, loc, firstRow(visit));
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(b, loc, target.c32(0));
+    return ifOp.getResult(0);
+  }
   void copyVisit(Value visit, bool isValue, bool surelyPresent) {
     OpBuilder &b = target.builder();
     Location loc = target.location();
-    bool carried = carryKeyRow && isValue;
-    // The copy's first row; for a carried key row, also yielded out of the
-    // guard (0 where the visit does not exist, and nothing reads it).
+    Value carriedRow = isValue ? lastKeyRow : nextKeyRow;
     auto emitCopy = [&]() {
       Value tile = isValue ? bufferOf(valueBuffers, visit, stages - 1)
                            : bufferOf(keyBuffers, visit, stages);
-      Value row = carried ? lastKeyRow : firstRow(visit);
+      Value row = carryKeyRow ? carriedRow : firstRow(visit);
       target.copyRowsAsync(tile, rows(row, isValue));
-      return row;
     };
     if (surelyPresent) {
       emitCopy();
-    } else if (carryKeyRow && !isValue) {
-      auto ifOp = scf::IfOp::create(b, loc, TypeRange{b.getI32Type()},
-                                    exists(visit), /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      scf::YieldOp::create(b, loc, emitCopy());
-      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-      scf::YieldOp::create(b, loc, target.c32(0));
-      lastKeyRow = ifOp.getResult(0);
     } else {
       auto ifOp = scf::IfOp::create(b, loc, exists(visit),
                                     /*withElseRegion=*/false);
@@ -479,6 +486,11 @@ private:
       emitCopy();
     }
     target.commitCopies();
+    if (carryKeyRow && !isValue) {
+      lastKeyRow = nextKeyRow;
+      nextKeyRow =
+          locateIfExists(arith::AddIOp::create(b, loc, visit, target.c32(1)));
+    }
   }
 
   Sm80Builders &target;
@@ -486,8 +498,8 @@ private:
   bool carryKeyRow;
   Value keyBuffers, valueBuffers;
   Value currentKey, currentValue;
-  /// The first row of the last K tile copied (carryKeyRow).
-  Value lastKeyRow;
+  /// carryKeyRow: the first rows of the last K tile copied and of the next.
+  Value lastKeyRow, nextKeyRow;
   VisitFirstRow firstRow;
   TileRows rows;
   VisitExists exists;
