@@ -9,6 +9,7 @@
 #ifndef FATTN_CPURUNNER_H
 #define FATTN_CPURUNNER_H
 
+#include "FlashDialect/FattnOps.h"
 #include "FlashDialect/Mask/Mask.h"
 #include "FlashDialect/Passes.h"
 #include "FlashDialect/Runtime/Reference.h"
@@ -32,14 +33,9 @@ namespace fattn {
 /// fattn programs.
 void registerFattnCompilerDialects(DialectRegistry &registry);
 
-/// What a program computes, read off its fattn.attention before lowering.
-/// The calling convention is `@f(q, k, v) -> (out, lse)` or
-/// `@f(q, k, v, out, lse) [-> (out, lse)]` on tensors. Lowering turns results
-/// into out-params appended after the arguments (upstream
-/// buffer-results-to-out-params), so the memref function is
-/// `@f(q, k, v, out, lse)`, or `@f(q, k, v, out_init, lse_init, out, lse)`
-/// when a destination-passing function also returns its results.
-struct AttentionProgram {
+/// What a program's attention op (fattn.attention or fattn.attention_grad)
+/// computes, read off it before lowering.
+struct ProgramAttention {
   std::string functionName;
   /// Empty when the mask comes as ranges operands (hasRuntimeMask), which
   /// are the function's last three arguments.
@@ -51,12 +47,41 @@ struct AttentionProgram {
   ::fattn::runtime::AttentionParams params;
   ::fattn::runtime::ElementType elementType =
       ::fattn::runtime::ElementType::F32;
+};
+
+/// A forward program. The calling convention is `@f(q, k, v) -> (out, lse)`
+/// or `@f(q, k, v, out, lse) [-> (out, lse)]` on tensors. Lowering turns
+/// results into out-params appended after the arguments (upstream
+/// buffer-results-to-out-params), so the memref function is
+/// `@f(q, k, v, out, lse)`, or `@f(q, k, v, out_init, lse_init, out, lse)`
+/// when a destination-passing function also returns its results.
+struct AttentionProgram : ProgramAttention {
   /// The lowered function takes out_init and lse_init before out and lse.
   bool hasDestinationArguments = false;
   /// out and lse are arguments 3 and 4 (else results, which the lowering
   /// makes the last arguments).
   bool outputsAreArguments = false;
 };
+
+/// The ProgramAttention of an op whose q and k are `queryType` and
+/// `keyType`, with its mask attribute (or none), scale and softcap; the
+/// element type must be f32, f16 or bf16 (else an error on `op`).
+FailureOr<ProgramAttention>
+readProgramAttention(Operation *op, StringRef functionName,
+                     RankedTensorType queryType, RankedTensorType keyType,
+                     bool hasRuntimeMask, const ::fattn::mask::Mask &mask,
+                     double scale, double softcap);
+/// The same for a tensor-level fattn.attention or fattn.attention_grad.
+template <typename AttentionLikeOp>
+FailureOr<ProgramAttention> readProgramAttention(AttentionLikeOp op,
+                                                 StringRef functionName) {
+  return readProgramAttention(
+      op.getOperation(), functionName,
+      cast<RankedTensorType>(op.getQuery().getType()),
+      cast<RankedTensorType>(op.getKey().getType()), op.hasRuntimeMask(),
+      op.getMaskAttr() ? op.getMaskAttr().getMask() : ::fattn::mask::Mask(),
+      op.getEffectiveScale(), op.getSoftcapValue());
+}
 
 /// The runtime's element type of an f32, f16 or bf16 MLIR type.
 FailureOr<::fattn::runtime::ElementType> runtimeElementType(Type type);

@@ -18,17 +18,7 @@ namespace mlir::fattn {
 /// tensors, the op's operands in that order, with a ranges mask's q_ranges,
 /// k_ranges and kinds as the last three arguments; lowering appends dq, dk
 /// and dv as out-params after them.
-struct GradientProgram {
-  std::string functionName;
-  /// Empty when the mask comes as ranges operands (hasRuntimeMask).
-  ::fattn::mask::Mask mask;
-  bool hasRuntimeMask = false;
-  /// numQ and numK are runtime::kDynamicExtent where the types leave them
-  /// dynamic (ranges masks only).
-  ::fattn::runtime::AttentionShape shape;
-  ::fattn::runtime::AttentionParams params;
-  ::fattn::runtime::ElementType elementType =
-      ::fattn::runtime::ElementType::F32;
+struct GradientProgram : ProgramAttention {
   bool deterministic = false;
 };
 

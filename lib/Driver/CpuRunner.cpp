@@ -43,6 +43,34 @@ FailureOr<runtime::ElementType> mlir::fattn::runtimeElementType(Type type) {
   return failure();
 }
 
+FailureOr<ProgramAttention> mlir::fattn::readProgramAttention(
+    Operation *op, StringRef functionName, RankedTensorType queryType,
+    RankedTensorType keyType, bool hasRuntimeMask, const mask::Mask &mask,
+    double scale, double softcap) {
+  ProgramAttention attention;
+  attention.functionName = functionName.str();
+  attention.hasRuntimeMask = hasRuntimeMask;
+  attention.mask = mask;
+  // The verifier allows dynamic token counts only with a ranges mask.
+  auto tokens = [](RankedTensorType type) {
+    return type.isDynamicDim(0) ? runtime::kDynamicExtent : type.getDimSize(0);
+  };
+  attention.shape.numQ = tokens(queryType);
+  attention.shape.headsQ = queryType.getDimSize(1);
+  attention.shape.headDim = queryType.getDimSize(2);
+  attention.shape.numK = tokens(keyType);
+  attention.shape.headsK = keyType.getDimSize(1);
+  attention.params.scale = scale;
+  attention.params.softcap = softcap;
+  FailureOr<runtime::ElementType> elementType =
+      runtimeElementType(queryType.getElementType());
+  if (failed(elementType))
+    return op->emitError("unsupported element type ")
+           << queryType.getElementType();
+  attention.elementType = *elementType;
+  return attention;
+}
+
 FailureOr<AttentionProgram>
 mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
   SmallVector<AttentionOp> ops;
@@ -91,30 +119,12 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
   if (numArguments == 3 && !returnsResults)
     return func.emitError(convention);
 
+  FailureOr<ProgramAttention> attention =
+      readProgramAttention(op, func.getName());
+  if (failed(attention))
+    return failure();
   AttentionProgram program;
-  program.functionName = func.getName().str();
-  program.hasRuntimeMask = op.hasRuntimeMask();
-  if (op.getMaskAttr())
-    program.mask = op.getMaskAttr().getMask();
-  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
-  auto keyType = cast<RankedTensorType>(op.getKey().getType());
-  // The verifier allows dynamic token counts only with a ranges mask.
-  auto tokens = [](RankedTensorType type) {
-    return type.isDynamicDim(0) ? runtime::kDynamicExtent : type.getDimSize(0);
-  };
-  program.shape.numQ = tokens(queryType);
-  program.shape.headsQ = queryType.getDimSize(1);
-  program.shape.headDim = queryType.getDimSize(2);
-  program.shape.numK = tokens(keyType);
-  program.shape.headsK = keyType.getDimSize(1);
-  program.params.scale = op.getEffectiveScale();
-  program.params.softcap = op.getSoftcapValue();
-  FailureOr<runtime::ElementType> elementType =
-      runtimeElementType(queryType.getElementType());
-  if (failed(elementType))
-    return op.emitError("unsupported element type ")
-           << queryType.getElementType();
-  program.elementType = *elementType;
+  static_cast<ProgramAttention &>(program) = *attention;
   program.hasDestinationArguments = outputsAreArguments && returnsResults;
   program.outputsAreArguments = outputsAreArguments;
   return program;

@@ -66,30 +66,13 @@ mlir::fattn::analyzeGradientProgram(ModuleOp module) {
   if (failed(checkConvention(func, op)))
     return failure();
 
+  FailureOr<ProgramAttention> attention =
+      readProgramAttention(op, func.getName());
+  if (failed(attention))
+    return failure();
   GradientProgram program;
-  program.functionName = func.getName().str();
-  program.hasRuntimeMask = op.hasRuntimeMask();
-  if (op.getMaskAttr())
-    program.mask = op.getMaskAttr().getMask();
-  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
-  auto keyType = cast<RankedTensorType>(op.getKey().getType());
-  auto tokens = [](RankedTensorType type) {
-    return type.isDynamicDim(0) ? runtime::kDynamicExtent : type.getDimSize(0);
-  };
-  program.shape.numQ = tokens(queryType);
-  program.shape.headsQ = queryType.getDimSize(1);
-  program.shape.headDim = queryType.getDimSize(2);
-  program.shape.numK = tokens(keyType);
-  program.shape.headsK = keyType.getDimSize(1);
-  program.params.scale = op.getEffectiveScale();
-  program.params.softcap = op.getSoftcapValue();
+  static_cast<ProgramAttention &>(program) = *attention;
   program.deterministic = op.getDeterministic();
-  FailureOr<runtime::ElementType> elementType =
-      runtimeElementType(queryType.getElementType());
-  if (failed(elementType))
-    return op.emitError("unsupported element type ")
-           << queryType.getElementType();
-  program.elementType = *elementType;
   return program;
 }
 

@@ -264,7 +264,7 @@ static std::optional<std::string> checkFlags() {
 /// per attended pair, head and head-dim element; past these it would run for
 /// minutes or exhaust memory, so it is refused up front.
 static std::optional<std::string>
-checkCpuProblem(const mlir::fattn::AttentionProgram &program) {
+checkCpuProblem(const mlir::fattn::ProgramAttention &program) {
   constexpr int64_t kMaxElements = int64_t(1) << 28; // 1 GiB of f32
   constexpr int64_t kMaxWork = int64_t(1) << 34;
   const runtime::AttentionShape &shape = program.shape;
@@ -284,7 +284,7 @@ checkCpuProblem(const mlir::fattn::AttentionProgram &program) {
 }
 
 /// The problem, its mask and the tiles the chosen target would visit.
-static void printSummary(const mlir::fattn::AttentionProgram &program) {
+static void printSummary(const mlir::fattn::ProgramAttention &program) {
   const runtime::AttentionShape &shape = program.shape;
   if (program.hasRuntimeMask) {
     auto count = [](int64_t tokens) {
@@ -336,9 +336,13 @@ static void printSummary(const mlir::fattn::AttentionProgram &program) {
 
 /// The attention a run computes: the program's, or for a mask given as
 /// ranges operands the call of --ranges (its token counts and slices).
-static std::optional<mlir::fattn::AttentionProgram>
-attentionOfRun(const mlir::fattn::AttentionProgram &program,
-               std::string *problem) {
+/// `cpu`: the run is on the CPU, which computes with the program's heads,
+/// scale and softcap (a call file may repeat them, not change them); the
+/// GPU kernel takes them per call, so there the file's values are the
+/// call's, and a program may be compiled without a call.
+template <typename Program>
+static std::optional<Program> callOfRun(const Program &program, bool cpu,
+                                        std::string *problem) {
   if (!program.hasRuntimeMask) {
     if (!rangesFile.empty()) {
       *problem = "--ranges is for programs whose mask is ranges operands";
@@ -347,7 +351,7 @@ attentionOfRun(const mlir::fattn::AttentionProgram &program,
     return program;
   }
   if (rangesFile.empty()) {
-    if (target == Target::Gpu)
+    if (!cpu)
       return program; // compiled only, or run with the ranges later
     *problem = "the program's mask is ranges operands: give the call to run "
                "with --ranges FILE";
@@ -357,14 +361,11 @@ attentionOfRun(const mlir::fattn::AttentionProgram &program,
       runtime::readRangesCall(rangesFile, problem);
   if (!call)
     return std::nullopt;
-  mlir::fattn::AttentionProgram attention = program;
+  Program attention = program;
   attention.shape.numQ = call->numQ;
   attention.shape.numK = call->numK;
   attention.mask = std::move(call->mask);
-  // The CPU loops compute with the program's heads, scale and softcap: a
-  // call file may repeat them, not change them. (The GPU kernel takes them
-  // per call, so there the file's values are the call's.)
-  if (target == Target::Cpu) {
+  if (cpu) {
     const runtime::CallValues &given = call->values;
     runtime::AttentionShape shape = attention.shape;
     runtime::AttentionParams params = attention.params;
@@ -458,46 +459,6 @@ static int runOnCpu(ModuleOp module, const mlir::fattn::AttentionProgram &progra
   return pass ? 0 : 1;
 }
 
-/// The gradient program's call: its own mask and token counts, or for
-/// ranges operands those of --ranges (whose heads, scale and softcap may
-/// repeat the program's, not change them).
-static std::optional<mlir::fattn::GradientProgram>
-gradientOfRun(const mlir::fattn::GradientProgram &program,
-              std::string *problem) {
-  if (!program.hasRuntimeMask) {
-    if (rangesFile.empty())
-      return program;
-    *problem = "--ranges is for programs whose mask is ranges operands";
-    return std::nullopt;
-  }
-  if (rangesFile.empty()) {
-    *problem = "the program's mask is ranges operands: give the call to run "
-               "with --ranges FILE";
-    return std::nullopt;
-  }
-  std::optional<runtime::RangesCall> call =
-      runtime::readRangesCall(rangesFile, problem);
-  if (!call)
-    return std::nullopt;
-  mlir::fattn::GradientProgram gradient = program;
-  gradient.shape.numQ = call->numQ;
-  gradient.shape.numK = call->numK;
-  gradient.mask = std::move(call->mask);
-  runtime::AttentionShape shape = gradient.shape;
-  runtime::AttentionParams params = gradient.params;
-  const runtime::CallValues &given = call->values;
-  if (given.headsQ || given.headsK)
-    shape.headsQ = given.headsQ, shape.headsK = given.headsK;
-  params.scale = given.scale.value_or(params.scale);
-  params.softcap = given.softcap.value_or(params.softcap);
-  if (std::optional<std::string> refused = runtime::checkCall(
-          gradient.shape, gradient.params, shape, params)) {
-    *problem = rangesFile + ": the program was " + *refused;
-    return std::nullopt;
-  }
-  return gradient;
-}
-
 /// Compiles a gradient program for the CPU, runs it on random inputs and
 /// judges dQ, dK and dV against the fp64 reference gradients.
 static int runGradientOnCpu(ModuleOp module,
@@ -585,23 +546,17 @@ static int runGradientProgram(ModuleOp module) {
   }
   std::string problem;
   std::optional<mlir::fattn::GradientProgram> call =
-      gradientOfRun(*program, &problem);
+      callOfRun(*program, /*cpu=*/true, &problem);
   if (!call) {
     llvm::errs() << "fattn-run: " << problem << "\n";
     return 2;
   }
-  mlir::fattn::AttentionProgram forward;
-  forward.functionName = call->functionName;
-  forward.mask = call->mask;
-  forward.shape = call->shape;
-  forward.params = call->params;
-  forward.elementType = call->elementType;
   // The backward's fp64 reference costs about three forwards.
-  if (std::optional<std::string> tooLarge = checkCpuProblem(forward)) {
+  if (std::optional<std::string> tooLarge = checkCpuProblem(*call)) {
     llvm::errs() << "fattn-run: " << *tooLarge << "\n";
     return 2;
   }
-  printSummary(forward);
+  printSummary(*program);
   llvm::outs() << "  gradients: dq, dk, dv"
                << (call->deterministic ? " (deterministic)" : "") << "\n";
   return runGradientOnCpu(module, *program, *call);
@@ -648,7 +603,7 @@ int main(int argc, char **argv) {
     blockQ = 128;
   std::string problem;
   std::optional<mlir::fattn::AttentionProgram> attention =
-      attentionOfRun(*program, &problem);
+      callOfRun(*program, target == Target::Cpu, &problem);
   if (!attention) {
     llvm::errs() << "fattn-run: " << problem << "\n";
     return 2;
