@@ -378,10 +378,10 @@ class Peers:
 # ---------------------------------------------------------------------------
 
 def runtime_kernel_name(items=None):
-    """bench-runtime, with -d<D> when the head dim is not 128: the one
-    kernel compiled for a run-time mask that runs every case (searching up
-    to 4 slices a query tile); with ITEMS, bench-runtime-i<ITEMS>, the same
-    compiled for that many."""
+    """The benchmark's kernel compiled for a run-time mask that searches
+    ITEMS slices a query tile: bench-runtime-i<ITEMS>, or bench-runtime for
+    4 (ITEMS None), with -d<D> when the head dim is not 128. The run-time
+    column takes the smallest class staged that holds a case's plan."""
     suffix = "" if HEAD_DIM == 128 else f"-d{HEAD_DIM}"
     return f"bench-runtime{'' if items is None else f'-i{items}'}{suffix}"
 

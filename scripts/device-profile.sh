@@ -52,7 +52,7 @@ for request in "$@"; do
   cubin=$(mktemp --suffix=.cubin)
   if "$CUDA_BIN/ptxas" -arch=sm_90a "$ptx" -o "$cubin" &&
     "$CUDA_BIN/cuobjdump" -sass "$cubin" >"$LOG_DIR/$name.sass"; then
-    echo "$name: $(grep -c '/\*[0-9a-f]\{4\}\*/' "$LOG_DIR/$name.sass") SASS instructions"
+    echo "$name: $(grep -c '/\*[0-9a-f]\{4,\}\*/' "$LOG_DIR/$name.sass") SASS instructions"
   else
     status=1
   fi

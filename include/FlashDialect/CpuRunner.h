@@ -107,9 +107,11 @@ public:
           const FattnToLLVMPipelineOptions &options);
   ~CpuExecutable();
 
-  /// Runs on contiguous "thd" buffers of the program's shape.
-  void run(const float *q, const float *k, const float *v, float *out,
-           float *lse) const;
+  /// Runs on contiguous "thd" buffers of the program's shape; refuses
+  /// (the problem) a program whose mask is ranges operands (runRanges).
+  [[nodiscard]] std::optional<std::string> run(const float *q, const float *k,
+                                               const float *v, float *out,
+                                               float *lse) const;
 
   /// A program whose mask is ranges operands: `count` slices as
   /// MagiAttention's (begin, end) pairs and kind codes over numQ x numK

@@ -59,6 +59,10 @@ struct KernelParam {
 struct RuntimeScheduleSpec {
   /// Steps of the search over a tile's items; the plan fails past it.
   int64_t maxItemsPerTile = 1;
+  /// The K/V pipeline carries the tiles' first rows through the key loop
+  /// (Sm80Builders.cpp's CpAsyncPipeline): its table loads then never
+  /// delay the copies after the loop's barrier. Off until checked on a GPU.
+  bool carryKeyRows = false;
 };
 
 /// Everything the kernel needs to know, read off the tiled form.

@@ -43,8 +43,10 @@ public:
           const FattnToLLVMPipelineOptions &options);
   ~GradientExecutable();
 
-  /// A program whose mask is an attribute, at its static token counts.
-  void run(const GradientBuffers &buffers) const;
+  /// A program whose mask is an attribute, at its static token counts;
+  /// refuses (the problem) one whose mask is ranges operands.
+  [[nodiscard]] std::optional<std::string>
+  run(const GradientBuffers &buffers) const;
   /// A program whose mask is ranges operands: `count` slices as
   /// MagiAttention's (begin, end) pairs and kind codes over numQ x numK
   /// tokens (the program's static counts, where it has them, must match).

@@ -68,6 +68,11 @@ struct FattnToPTXPipelineOptions
       llvm::cl::desc("Run-time masks: the most work items one query tile "
                      "may have (see fattn-map-tiles-to-gpu)"),
       llvm::cl::init(1)};
+  Option<bool> carryKeyRows{
+      *this, "carry-key-rows",
+      llvm::cl::desc("Run-time masks: carry the K/V tiles' first rows "
+                     "through the key loop (see fattn-map-tiles-to-gpu)"),
+      llvm::cl::init(false)};
 };
 
 /// How fattn-to-ptx tiles: the kernels always compute whole key tiles, and

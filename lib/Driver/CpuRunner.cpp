@@ -110,7 +110,10 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
       numArguments == 5 && isArgument(op.getOut(), 3) && isArgument(op.getLse(), 4);
   if (numArguments != 3 && !outputsAreArguments)
     return func.emitError(convention);
-  auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  auto returnOp =
+      dyn_cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  if (!returnOp)
+    return func.emitError(convention);
   bool returnsResults = returnOp.getNumOperands() == 2 &&
                         returnOp.getOperand(0) == op.getResult(0) &&
                         returnOp.getOperand(1) == op.getResult(1);
@@ -194,8 +197,12 @@ mlir::fattn::jitCompileProgram(ModuleOp module, StringRef functionName,
 }
 
 
-void CpuExecutable::run(const float *q, const float *k, const float *v,
-                        float *out, float *lse) const {
+std::optional<std::string> CpuExecutable::run(const float *q, const float *k,
+                                              const float *v, float *out,
+                                              float *lse) const {
+  if (program.hasRuntimeMask)
+    return std::string("the program's mask is ranges operands; use "
+                       "runRanges()");
   const runtime::AttentionShape &s = program.shape;
   // The generated code never writes q, k or v; the descriptors are simply
   // not const-qualified.
@@ -209,7 +216,7 @@ void CpuExecutable::run(const float *q, const float *k, const float *v,
   if (!program.hasDestinationArguments) {
     using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Desc3 *, Desc2 *);
     reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &outDesc, &lseDesc);
-    return;
+    return std::nullopt;
   }
   scratchOut.resize(s.qElements());
   scratchLse.resize(s.lseElements());
@@ -219,6 +226,7 @@ void CpuExecutable::run(const float *q, const float *k, const float *v,
                          Desc2 *);
   reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &initOutDesc,
                                  &initLseDesc, &outDesc, &lseDesc);
+  return std::nullopt;
 }
 
 std::optional<std::string> CpuExecutable::runRanges(

@@ -22,8 +22,9 @@ constexpr const char *kConvention =
 
 /// Whether the function's results are the op's, in order.
 bool returnsResults(func::FuncOp func, AttentionGradOp op) {
-  auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-  return returnOp.getNumOperands() == 3 &&
+  auto returnOp =
+      dyn_cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  return returnOp && returnOp.getNumOperands() == 3 &&
          llvm::equal(returnOp.getOperands(), op.getResults());
 }
 
@@ -127,9 +128,14 @@ void GradientExecutable::call(const GradientBuffers &buffers, int64_t numQ,
                                  kRanges, kinds, &dq, &dk, &dv);
 }
 
-void GradientExecutable::run(const GradientBuffers &buffers) const {
+std::optional<std::string>
+GradientExecutable::run(const GradientBuffers &buffers) const {
+  if (program.hasRuntimeMask)
+    return std::string("the program's mask is ranges operands; use "
+                       "runRanges()");
   call(buffers, program.shape.numQ, program.shape.numK, nullptr, nullptr,
        nullptr);
+  return std::nullopt;
 }
 
 std::optional<std::string> GradientExecutable::runRanges(

@@ -1163,6 +1163,26 @@ fattn::runtime::readRangesCall(const std::string &path, std::string *problem) {
     *problem = path + ": empty (expected 'tokens NUM_Q NUM_K')";
     return std::nullopt;
   }
+  // A call's ranges and counts are int32 (MagiAttention's tensors): a value
+  // past that cannot be passed on, only cut, so it is refused here.
+  auto fits = [](long long value) {
+    return value >= std::numeric_limits<int32_t>::min() &&
+           value <= std::numeric_limits<int32_t>::max();
+  };
+  if (!fits(call.numQ) || !fits(call.numK)) {
+    *problem = path + ": token counts " + std::to_string(call.numQ) + " " +
+               std::to_string(call.numK) + " do not fit int32";
+    return std::nullopt;
+  }
+  for (size_t index = 0; index < call.mask.size(); ++index) {
+    const mask::Slice &slice = call.mask[index];
+    for (int64_t value : {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd})
+      if (!fits(value)) {
+        *problem = path + ": slice " + std::to_string(index) + ": " +
+                   std::to_string(value) + " does not fit int32";
+        return std::nullopt;
+      }
+  }
   return call;
 }
 

@@ -312,7 +312,8 @@ struct FattnMapTilesToGpuPass
       OpBuilder b(forall);
       Value runtimeSlots;
       if (tiled->schedule) {
-        spec.runtimeSchedule = RuntimeScheduleSpec{maxItemsPerTile};
+        spec.runtimeSchedule =
+            RuntimeScheduleSpec{maxItemsPerTile, carryKeyRows};
         runtimeSlots = addRuntimeScheduleParams(b, *tiled);
       }
       spec.warps = warps;

@@ -82,6 +82,7 @@ void mlir::fattn::buildFattnToPTXPipeline(
   gpu.warps = options.warps;
   gpu.stages = options.stages;
   gpu.maxItemsPerTile = options.maxItemsPerTile;
+  gpu.carryKeyRows = options.carryKeyRows;
   pm.addPass(createFattnMapTilesToGpu(gpu));
   parseBuiltinPipeline(
       pm, "fattn-to-ptx",

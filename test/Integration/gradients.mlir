@@ -1,17 +1,19 @@
 // fattn-run on fattn.attention_grad programs: dQ, dK and dV computed on the
 // CPU and checked against the fp64 reference gradients, with the mask as an
 // attribute (this file's @grad) or as ranges operands (@grad_ranges, split
-// out below), and the problems refused before anything runs.
+// out below), and the problems refused before anything is compiled.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: fattn-run %s --block-q=16 --block-k=16 | FileCheck %s --check-prefix=STATIC
 // RUN: not fattn-run %s --target=gpu 2>&1 | FileCheck %s --check-prefix=GPU
-// RUN: not fattn-run %s --ranges %t/none 2>&1 | FileCheck %s --check-prefix=NOT-RANGES
 //
 // The run-time form: one program for every mask and length.
 // RUN: sed -n '/^\/\/ RANGES-PROGRAM/,$s|^// P ||p' %s > %t/ranges.mlir
 // RUN: printf 'tokens 90 70\n0 40 0 40 1\n40 90 0 70 0\n50 60 20 30 3\n' > %t/mixed.ranges
 // RUN: printf 'tokens 33 1\n0 33 0 1 0\n0 33 0 1 0\n' > %t/overlap.ranges
 // RUN: printf 'tokens 20 20\n' > %t/none.ranges
+// RUN: not fattn-run %s --ranges %t/none.ranges 2>&1 | FileCheck %s --check-prefix=NOT-RANGES
+// RUN: printf 'tokens 90 70\n0 40 -9223372036854775808 40 2\n' > %t/wide.ranges
+// RUN: not fattn-run %t/ranges.mlir --ranges %t/wide.ranges 2>&1 | FileCheck %s --check-prefix=WIDE
 // RUN: printf 'tokens 90 70\n0 40 0 80 1\n' > %t/past-the-end.ranges
 // RUN: printf 'tokens 40 40\nheads 8 2\n0 40 0 40 1\n' > %t/other-heads.ranges
 // RUN: fattn-run %t/ranges.mlir --ranges %t/mixed.ranges | FileCheck %s --check-prefix=RANGES
@@ -41,11 +43,15 @@
 // RANGES: @grad_ranges Sq=? Sk=? Hq=4 Hk=2 D=16 f32
 // RANGES-NEXT: mask: given at run time (ranges operands)
 // RANGES: gradients: dq, dk, dv
-// RANGES: PASS
+// RANGES: dq: PASS
+// RANGES-NEXT: dk: PASS
+// RANGES-NEXT: dv: PASS
+// RANGES-NEXT: {{^PASS$}}
 // PASS: dq: PASS
 // PASS: dk: PASS
 // PASS: dv: PASS
 // REFUSED: past-the-end.ranges: slice 0: k range [0, 80) exceeds key length 70
+// WIDE: wide.ranges: slice 0: -9223372036854775808 does not fit int32
 // HEADS: other-heads.ranges: the program was compiled for 4 query heads; the call has 8
 // MISSING: the program's mask is ranges operands: give the call to run with --ranges FILE
 // CONVENTION: expected @f(dout, q, k, v, out, lse) -> (dq, dk, dv)

@@ -28,6 +28,9 @@
 // PTX-NEXT: )
 // The launch guard leaves CTAs past the call's heads.
 // PTX: setp.ge.u32 past, cta, %r
+// The schedule's records are read through the read-only path, as a static
+// kernel's constant tables are (FlashKernel::tablesInvariant).
+// PTX: ld.global.nc.v4.b32
 //
 // MANIFEST: fattn-manifest 4
 // MANIFEST-NEXT: kernel fattn_attention_0

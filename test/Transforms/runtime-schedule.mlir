@@ -4,6 +4,18 @@
 // parameters.
 // RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' | FileCheck %s --check-prefix=TILED
 // RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='max-items-per-tile=4' | FileCheck %s --check-prefix=GPU
+// With carry-key-rows, the key loop carries the next K tile's first row and
+// the last one's (V's next) after its accumulators and maxima, located one
+// tile ahead under a guard (the prologue's, then each iteration's); off by
+// default, the loop carries the accumulators and maxima alone.
+// RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='carry-key-rows=1 stages=3' | FileCheck %s --check-prefix=CARRY
+// RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='stages=3' | FileCheck %s --check-prefix=NOCARRY
+// CARRY: scf.if %{{.*}} -> (i32)
+// CARRY: {{= scf.for .*}}, f32, i32, i32)  : i32 {
+// CARRY: scf.if %{{.*}} -> (i32)
+// CARRY: scf.yield {{.*}} : {{.*}}, f32, i32, i32
+// NOCARRY-NOT: -> (i32)
+// NOCARRY: {{= scf.for .*}}, f32, f32)  : i32 {
 
 func.func @rt(%q: memref<?x8x128xbf16>, %k: memref<?x8x128xbf16>, %v: memref<?x8x128xbf16>,
               %out: memref<?x8x128xbf16>, %lse: memref<?x8xf32>,

@@ -92,6 +92,11 @@ static llvm::cl::opt<int64_t> maxItemsPerTile(
     llvm::cl::desc("GPU, ranges masks: the most slices one query tile's rows "
                    "may attend at run time"),
     llvm::cl::init(1));
+static llvm::cl::opt<bool> carryKeyRows(
+    "carry-key-rows",
+    llvm::cl::desc("GPU, ranges masks: carry the K/V tiles' first rows "
+                   "through the key loop (fattn-to-ptx's carry-key-rows)"),
+    llvm::cl::init(false));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::desc("Input seed"),
                                     llvm::cl::init(1));
 static llvm::cl::opt<bool>
@@ -177,6 +182,7 @@ static int emitGpuKernel(ModuleOp module,
   options.warps = warps;
   options.stages = stages;
   options.maxItemsPerTile = maxItemsPerTile;
+  options.carryKeyRows = carryKeyRows;
   auto compileStart = Clock::now();
   FailureOr<mlir::fattn::GpuKernelArtifacts> artifacts =
       mlir::fattn::compileForGpu(module, program, options, name + ".ptx");
@@ -262,24 +268,27 @@ static std::optional<std::string> checkFlags() {
 
 /// The CPU run checks against an fp64 reference that costs a multiply-add
 /// per attended pair, head and head-dim element; past these it would run for
-/// minutes or exhaust memory, so it is refused up front.
+/// minutes or exhaust memory, so it is refused up front. A gradient run
+/// holds twice the tensors and its reference costs about three forwards.
 static std::optional<std::string>
-checkCpuProblem(const mlir::fattn::ProgramAttention &program) {
-  constexpr int64_t kMaxElements = int64_t(1) << 28; // 1 GiB of f32
-  constexpr int64_t kMaxWork = int64_t(1) << 34;
+checkCpuProblem(const mlir::fattn::ProgramAttention &program,
+                bool gradient = false) {
+  const int64_t maxElements = (int64_t(1) << 28) / (gradient ? 2 : 1);
+  const int64_t maxWork = (int64_t(1) << 34) / (gradient ? 3 : 1);
+  const char *instead = gradient ? "" : " (compile it with --target=gpu)";
   const runtime::AttentionShape &shape = program.shape;
-  if (shape.qElements() > kMaxElements || shape.kvElements() > kMaxElements)
-    return "the CPU check holds at most 2^28 elements per tensor; this "
-           "program has " +
+  if (shape.qElements() > maxElements || shape.kvElements() > maxElements)
+    return std::string("the CPU check holds at most ") +
+           (gradient ? "2^27" : "2^28") +
+           " elements per tensor; this program has " +
            std::to_string(std::max(shape.qElements(), shape.kvElements())) +
-           " (compile it with --target=gpu)";
+           instead;
   mask::PairCount work = mask::countAttendedPairs(program.mask) *
                          shape.headsQ * shape.headDim;
-  if (work > kMaxWork)
+  if (work > mask::PairCount(maxWork))
     return "the CPU check's fp64 reference would take " +
-           mask::formatPairCount(work) +
-           " multiply-adds, more than the 2^34 it allows (compile it with "
-           "--target=gpu)";
+           mask::formatPairCount(work) + " multiply-adds, more than the " +
+           (gradient ? "2^34 / 3" : "2^34") + " it allows" + instead;
   return std::nullopt;
 }
 
@@ -366,6 +375,16 @@ static std::optional<Program> callOfRun(const Program &program, bool cpu,
   attention.shape.numK = call->numK;
   attention.mask = std::move(call->mask);
   if (cpu) {
+    // Refused before anything is compiled or computed (the GPU's runtime
+    // checks the call itself, before its launch).
+    mask::MaskRanges ranges = mask::rangesOfMask(attention.mask);
+    std::string invalid;
+    if (!mask::maskFromRanges(ranges.qRanges.data(), ranges.kRanges.data(),
+                              ranges.kinds.data(), ranges.count(),
+                              call->numQ, call->numK, &invalid)) {
+      *problem = rangesFile + ": " + invalid;
+      return std::nullopt;
+    }
     const runtime::CallValues &given = call->values;
     runtime::AttentionShape shape = attention.shape;
     runtime::AttentionParams params = attention.params;
@@ -416,7 +435,11 @@ static int runOnCpu(ModuleOp module, const mlir::fattn::AttentionProgram &progra
       return 2;
     }
   } else {
-    (*executable)->run(q.data(), k.data(), v.data(), out.data(), lse.data());
+    if (std::optional<std::string> refused = (*executable)->run(
+            q.data(), k.data(), v.data(), out.data(), lse.data())) {
+      llvm::errs() << "fattn-run: " << *refused << "\n";
+      return 2;
+    }
   }
   double runSeconds = secondsSince(runStart);
 
@@ -503,7 +526,10 @@ static int runGradientOnCpu(ModuleOp module,
       return 2;
     }
   } else {
-    (*executable)->run(buffers);
+    if (std::optional<std::string> refused = (*executable)->run(buffers)) {
+      llvm::errs() << "fattn-run: " << *refused << "\n";
+      return 2;
+    }
   }
   double runSeconds = secondsSince(runStart);
 
@@ -551,8 +577,8 @@ static int runGradientProgram(ModuleOp module) {
     llvm::errs() << "fattn-run: " << problem << "\n";
     return 2;
   }
-  // The backward's fp64 reference costs about three forwards.
-  if (std::optional<std::string> tooLarge = checkCpuProblem(*call)) {
+  if (std::optional<std::string> tooLarge =
+          checkCpuProblem(*call, /*gradient=*/true)) {
     llvm::errs() << "fattn-run: " << *tooLarge << "\n";
     return 2;
   }
@@ -591,8 +617,15 @@ int main(int argc, char **argv) {
   if (!module)
     return 2;
 
-  bool hasGradient = false;
+  bool hasGradient = false, hasForward = false;
   module->walk([&](mlir::fattn::AttentionGradOp) { hasGradient = true; });
+  module->walk([&](mlir::fattn::AttentionOp) { hasForward = true; });
+  if (hasGradient && hasForward) {
+    llvm::errs() << "fattn-run: " << inputFile
+                 << ": runs a program of fattn.attention or one of "
+                    "fattn.attention_grad, not both\n";
+    return 2;
+  }
   if (hasGradient)
     return runGradientProgram(*module);
   FailureOr<mlir::fattn::AttentionProgram> program =

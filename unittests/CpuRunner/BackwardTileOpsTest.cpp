@@ -242,7 +242,8 @@ void expectReferenceGradients(const ::fattn::testing::ExecutionCase &c,
         call.count(), shape.numQ, shape.numK);
     ASSERT_FALSE(refused) << *refused;
   } else {
-    (*executable)->run(buffers);
+    std::optional<std::string> refused = (*executable)->run(buffers);
+    ASSERT_FALSE(refused) << *refused;
   }
 
   std::vector<double> rq(dq.size()), rk(dk.size()), rv(dv.size());

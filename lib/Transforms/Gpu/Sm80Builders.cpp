@@ -383,7 +383,8 @@ public:
   CpAsyncPipeline(Sm80Builders &target, Value keyBuffers, Value valueBuffers,
                   VisitFirstRow firstRow, TileRows rows, VisitExists exists)
       : target(target), stages(target.kernelSpec().stages),
-        carryKeyRow(target.kernelSpec().runtimeSchedule.has_value()),
+        carryKeyRow(target.kernelSpec().runtimeSchedule &&
+                    target.kernelSpec().runtimeSchedule->carryKeyRows),
         keyBuffers(keyBuffers), valueBuffers(valueBuffers),
         firstRow(std::move(firstRow)), rows(std::move(rows)),
         exists(std::move(exists)) {}
