@@ -97,6 +97,26 @@ FailureOr<std::unique_ptr<ExecutionEngine>>
 jitCompileProgram(ModuleOp module, StringRef functionName,
                   const FattnToLLVMPipelineOptions &options, void **entry);
 
+/// One call's ranges operands, validated and described for a JIT-compiled
+/// function: the program must take ranges (hasRuntimeMask), the counts must
+/// agree with its static ones, and the slices pass mask::maskFromRanges.
+/// The arrays are copies (a zero-row memref still gets an address; null
+/// kinds become all full), so the descriptors stay valid while this lives.
+class RangesOperands {
+public:
+  /// The problem (naming the slice), or nullopt with the operands set.
+  std::optional<std::string> prepare(const ProgramAttention &program,
+                                     const int32_t *qRanges,
+                                     const int32_t *kRanges,
+                                     const int32_t *kinds, int64_t count,
+                                     int64_t numQ, int64_t numK);
+  StridedMemRefType<int32_t, 2> qRanges, kRanges;
+  StridedMemRefType<int32_t, 1> kinds;
+
+private:
+  std::vector<int32_t> qData, kData, kindData;
+};
+
 /// A JIT-compiled program.
 class CpuExecutable {
 public:

@@ -229,32 +229,47 @@ std::optional<std::string> CpuExecutable::run(const float *q, const float *k,
   return std::nullopt;
 }
 
+std::optional<std::string> RangesOperands::prepare(
+    const ProgramAttention &program, const int32_t *qRanges,
+    const int32_t *kRanges, const int32_t *kindCodes, int64_t count,
+    int64_t numQ, int64_t numK) {
+  if (!program.hasRuntimeMask)
+    return std::string("the program's mask is an attribute; use run()");
+  if (std::optional<std::string> problem =
+          runtime::checkCallTokens(program.shape, numQ, numK))
+    return "the program was " + *problem;
+  std::string problem;
+  if (!mask::maskFromRanges(qRanges, kRanges, kindCodes, count, numQ, numK,
+                            &problem))
+    return problem;
+  qData.assign(qRanges, qRanges + 2 * count);
+  kData.assign(kRanges, kRanges + 2 * count);
+  kindData.assign(size_t(count), 0);
+  if (kindCodes)
+    std::copy(kindCodes, kindCodes + count, kindData.begin());
+  qData.resize(std::max<size_t>(qData.size(), 2));
+  kData.resize(std::max<size_t>(kData.size(), 2));
+  kindData.resize(std::max<size_t>(kindData.size(), 1));
+  this->qRanges = describeContiguous<2>(qData.data(), {count, 2});
+  this->kRanges = describeContiguous<2>(kData.data(), {count, 2});
+  kinds = describeContiguous<1>(kindData.data(), {count});
+  return std::nullopt;
+}
+
 std::optional<std::string> CpuExecutable::runRanges(
     const float *q, const float *k, const float *v, float *out, float *lse,
     const int32_t *qRanges, const int32_t *kRanges, const int32_t *kinds,
     int64_t count, int64_t numQ, int64_t numK) const {
   const runtime::AttentionShape &s = program.shape;
-  if (!program.hasRuntimeMask)
-    return std::string("the program's mask is an attribute; use run()");
-  if (std::optional<std::string> problem =
-          runtime::checkCallTokens(s, numQ, numK))
-    return "the program was " + *problem;
-  std::string problem;
-  if (!mask::maskFromRanges(qRanges, kRanges, kinds, count, numQ, numK,
-                            &problem))
+  RangesOperands ranges;
+  if (std::optional<std::string> problem = ranges.prepare(
+          program, qRanges, kRanges, kinds, count, numQ, numK))
     return problem;
   auto qDesc = describeContiguous<3>(const_cast<float *>(q), {numQ, s.headsQ, s.headDim});
   auto kDesc = describeContiguous<3>(const_cast<float *>(k), {numK, s.headsK, s.headDim});
   auto vDesc = describeContiguous<3>(const_cast<float *>(v), {numK, s.headsK, s.headDim});
   auto outDesc = describeContiguous<3>(out, {numQ, s.headsQ, s.headDim});
   auto lseDesc = describeContiguous<2>(lse, {numQ, s.headsQ});
-  // The program never writes the ranges either.
-  std::vector<int32_t> codes(size_t(count), 0); // null kinds: all full
-  if (kinds)
-    std::copy(kinds, kinds + count, codes.begin());
-  auto qrDesc = describeContiguous<2>(const_cast<int32_t *>(qRanges), {count, 2});
-  auto krDesc = describeContiguous<2>(const_cast<int32_t *>(kRanges), {count, 2});
-  auto kindsDesc = describeContiguous<1>(codes.data(), {count});
   using Desc3 = StridedMemRefType<float, 3>;
   using Desc2 = StridedMemRefType<float, 2>;
   using Ranges = StridedMemRefType<int32_t, 2>;
@@ -263,13 +278,15 @@ std::optional<std::string> CpuExecutable::runRanges(
     using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Desc3 *, Desc2 *,
                            Ranges *, Ranges *, Kinds *);
     reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &outDesc, &lseDesc,
-                                   &qrDesc, &krDesc, &kindsDesc);
+                                   &ranges.qRanges, &ranges.kRanges,
+                                   &ranges.kinds);
     return std::nullopt;
   }
   using Entry = void (*)(Desc3 *, Desc3 *, Desc3 *, Ranges *, Ranges *,
                          Kinds *, Desc3 *, Desc2 *);
-  reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &qrDesc, &krDesc,
-                                 &kindsDesc, &outDesc, &lseDesc);
+  reinterpret_cast<Entry>(entry)(&qDesc, &kDesc, &vDesc, &ranges.qRanges,
+                                 &ranges.kRanges, &ranges.kinds, &outDesc,
+                                 &lseDesc);
   return std::nullopt;
 }
 

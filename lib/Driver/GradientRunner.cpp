@@ -142,27 +142,11 @@ std::optional<std::string> GradientExecutable::runRanges(
     const GradientBuffers &buffers, const int32_t *qRanges,
     const int32_t *kRanges, const int32_t *kinds, int64_t count, int64_t numQ,
     int64_t numK) const {
-  if (!program.hasRuntimeMask)
-    return std::string("the program's mask is an attribute; use run()");
-  if (std::optional<std::string> problem =
-          runtime::checkCallTokens(program.shape, numQ, numK))
-    return "the program was " + *problem;
-  std::string problem;
-  if (!mask::maskFromRanges(qRanges, kRanges, kinds, count, numQ, numK,
-                            &problem))
+  RangesOperands ranges;
+  if (std::optional<std::string> problem = ranges.prepare(
+          program, qRanges, kRanges, kinds, count, numQ, numK))
     return problem;
-  // A zero-row memref still needs an address; null kinds mean all full.
-  std::vector<int32_t> qr(qRanges, qRanges + 2 * count),
-      kr(kRanges, kRanges + 2 * count), codes(size_t(count), 0);
-  if (kinds)
-    std::copy(kinds, kinds + count, codes.begin());
-  qr.resize(std::max<size_t>(qr.size(), 2));
-  kr.resize(std::max<size_t>(kr.size(), 2));
-  codes.resize(std::max<size_t>(codes.size(), 1));
-  auto qrDesc = describeContiguous<2>(qr.data(), {count, 2});
-  auto krDesc = describeContiguous<2>(kr.data(), {count, 2});
-  auto kindsDesc = describeContiguous<1>(codes.data(), {count});
-  call(buffers, numQ, numK, &qrDesc, &krDesc, &kindsDesc);
+  call(buffers, numQ, numK, &ranges.qRanges, &ranges.kRanges, &ranges.kinds);
   return std::nullopt;
 }
 
