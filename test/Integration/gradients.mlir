@@ -26,6 +26,9 @@
 // A function that does not return the op's results is refused by name.
 // RUN: sed -n '/^\/\/ UNUSED-PROGRAM/,$s|^// U ||p' %s > %t/unused.mlir
 // RUN: not fattn-run %t/unused.mlir 2>&1 | FileCheck %s --check-prefix=CONVENTION
+// So is a program holding a forward op beside the gradient's.
+// RUN: cat %t/unused.mlir %fattn_src_root/examples/causal.mlir > %t/both.mlir
+// RUN: not fattn-run %t/both.mlir 2>&1 | FileCheck %s --check-prefix=BOTH
 //
 // STATIC: @grad Sq=64 Sk=48 Hq=4 Hk=2 D=16 f32
 // inv_causal: row i of 16 attends 48 - i keys; causal: row i of 48 attends
@@ -55,6 +58,7 @@
 // HEADS: other-heads.ranges: the program was compiled for 4 query heads; the call has 8
 // MISSING: the program's mask is ranges operands: give the call to run with --ranges FILE
 // CONVENTION: expected @f(dout, q, k, v, out, lse) -> (dq, dk, dv)
+// BOTH: holds both fattn.attention and fattn.attention_grad; a program runs one of them
 
 func.func @grad(%dout: tensor<64x4x16xf32>, %q: tensor<64x4x16xf32>,
                 %k: tensor<48x2x16xf32>, %v: tensor<48x2x16xf32>,

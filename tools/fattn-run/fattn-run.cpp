@@ -622,8 +622,8 @@ int main(int argc, char **argv) {
   module->walk([&](mlir::fattn::AttentionOp) { hasForward = true; });
   if (hasGradient && hasForward) {
     llvm::errs() << "fattn-run: " << inputFile
-                 << ": runs a program of fattn.attention or one of "
-                    "fattn.attention_grad, not both\n";
+                 << ": holds both fattn.attention and "
+                    "fattn.attention_grad; a program runs one of them\n";
     return 2;
   }
   if (hasGradient)

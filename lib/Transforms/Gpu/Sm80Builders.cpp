@@ -374,10 +374,10 @@ void Sm80Builders::copyRowsAsync(Value sharedTile, const GlobalRows &rows) {
 /// A run-time schedule's table loads are global loads, where a static
 /// schedule's are constant and ptxas hoists them: located after the
 /// iteration's barrier, the copies would wait for them (bench/NOTES.md,
-/// issue 9 step 4). So its kernel locates one K tile ahead and carries two
-/// first rows to the next iteration: the next K copy's, located during the
-/// iteration before, and the last K copy's, which is V's next tile (V_t
-/// follows K_t).
+/// issue 9 step 4). With carry-key-rows (RuntimeScheduleSpec) its kernel
+/// locates one K tile ahead and carries two first rows to the next
+/// iteration: the next K copy's, located during the iteration before, and
+/// the last K copy's, which is V's next tile (V_t follows K_t).
 class CpAsyncPipeline final : public KeyTilePipeline {
 public:
   CpAsyncPipeline(Sm80Builders &target, Value keyBuffers, Value valueBuffers,
