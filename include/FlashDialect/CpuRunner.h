@@ -90,12 +90,21 @@ FailureOr<::fattn::runtime::ElementType> runtimeElementType(Type type);
 /// convention; emits a diagnostic naming the problem otherwise.
 FailureOr<AttentionProgram> analyzeAttentionProgram(ModuleOp module);
 
-/// Lowers `module` (modified in place) with fattn-to-llvm and JIT-compiles
-/// it, with the mask library's schedule entry points registered; `*entry`
-/// is the C wrapper of @functionName (memref descriptors by pointer).
-FailureOr<std::unique_ptr<ExecutionEngine>>
-jitCompileProgram(ModuleOp module, StringRef functionName,
-                  const FattnToLLVMPipelineOptions &options, void **entry);
+/// The JIT-compiled C wrapper of one lowered program's function (memref
+/// descriptors by pointer): what CpuExecutable and GradientExecutable call.
+class JitProgram {
+public:
+  ~JitProgram();
+
+protected:
+  /// Lowers `module` (modified in place) with fattn-to-llvm and JIT-compiles
+  /// it, with the mask library's schedule entry points registered; sets
+  /// `entry` to @functionName's wrapper.
+  LogicalResult load(ModuleOp module, StringRef functionName,
+                     const FattnToLLVMPipelineOptions &options);
+  std::unique_ptr<ExecutionEngine> engine;
+  void *entry = nullptr;
+};
 
 /// One call's ranges operands, validated and described for a JIT-compiled
 /// function: the program must take ranges (hasRuntimeMask), the counts must
@@ -118,14 +127,13 @@ private:
 };
 
 /// A JIT-compiled program.
-class CpuExecutable {
+class CpuExecutable : public JitProgram {
 public:
   /// Lowers `module` (modified in place) with fattn-to-llvm and JIT-compiles
   /// it. Only f32 programs run on the CPU.
   static FailureOr<std::unique_ptr<CpuExecutable>>
   compile(ModuleOp module, const AttentionProgram &program,
           const FattnToLLVMPipelineOptions &options);
-  ~CpuExecutable();
 
   /// Runs on contiguous "thd" buffers of the program's shape; refuses
   /// (the problem) a program whose mask is ranges operands (runRanges).
@@ -146,11 +154,9 @@ public:
 
 private:
   CpuExecutable() = default;
-  std::unique_ptr<ExecutionEngine> engine;
   AttentionProgram program;
   /// Destinations for the DPS-with-results convention; never read.
   mutable std::vector<float> scratchOut, scratchLse;
-  void *entry = nullptr;
 };
 
 /// The memref descriptor of a contiguous row-major buffer, as a JIT-compiled
@@ -174,6 +180,12 @@ StridedMemRefType<T, Rank> describeContiguous(T *data,
 /// ` {scale = ..., softcap = ...}` where either is set, else nothing: the
 /// attributes of a formatted program's op.
 std::string formatScoreAttributes(const ::fattn::runtime::AttentionParams &params);
+
+/// tensor<TOKENSxHEADSxDxTYPE> of a formatted program (TOKENS "?" when
+/// runtime::kDynamicExtent; no D when headDim is 0, as for lse).
+std::string formatThdTensorType(int64_t tokens, int64_t heads,
+                                int64_t headDim,
+                                ::fattn::runtime::ElementType elementType);
 
 /// A tensor-level program for `mask` in the `@name(q, k, v) -> (out, lse)`
 /// convention: how tests and tools generate programs without hand-writing

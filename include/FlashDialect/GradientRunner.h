@@ -34,14 +34,13 @@ struct GradientBuffers {
 };
 
 /// A JIT-compiled gradient program (f32 only, as the tiling requires).
-class GradientExecutable {
+class GradientExecutable : public JitProgram {
 public:
   /// Lowers `module` (modified in place) with fattn-to-llvm and JIT-compiles
   /// it.
   static FailureOr<std::unique_ptr<GradientExecutable>>
   compile(ModuleOp module, const GradientProgram &program,
           const FattnToLLVMPipelineOptions &options);
-  ~GradientExecutable();
 
   /// A program whose mask is an attribute, at its static token counts;
   /// refuses (the problem) one whose mask is ranges operands.
@@ -61,9 +60,7 @@ private:
   GradientExecutable() = default;
   void call(const GradientBuffers &buffers, int64_t numQ, int64_t numK,
             void *qRanges, void *kRanges, void *kinds) const;
-  std::unique_ptr<ExecutionEngine> engine;
   GradientProgram program;
-  void *entry = nullptr;
 };
 
 /// A tensor-level gradient program for `mask` in the convention above

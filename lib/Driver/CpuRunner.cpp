@@ -133,7 +133,7 @@ mlir::fattn::analyzeAttentionProgram(ModuleOp module) {
   return program;
 }
 
-CpuExecutable::~CpuExecutable() = default;
+JitProgram::~JitProgram() = default;
 
 FailureOr<std::unique_ptr<CpuExecutable>>
 CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
@@ -146,19 +146,14 @@ CpuExecutable::compile(ModuleOp module, const AttentionProgram &program,
                             "q_ranges, k_ranges, kinds) -> (out, lse) or "
                             "@f(q, k, v, out, lse, q_ranges, k_ranges, kinds)");
   auto executable = std::unique_ptr<CpuExecutable>(new CpuExecutable());
-  FailureOr<std::unique_ptr<ExecutionEngine>> engine = jitCompileProgram(
-      module, program.functionName, options, &executable->entry);
-  if (failed(engine))
+  if (failed(executable->load(module, program.functionName, options)))
     return failure();
-  executable->engine = std::move(*engine);
   executable->program = program;
   return executable;
 }
 
-FailureOr<std::unique_ptr<ExecutionEngine>>
-mlir::fattn::jitCompileProgram(ModuleOp module, StringRef functionName,
-                               const FattnToLLVMPipelineOptions &options,
-                               void **entry) {
+LogicalResult JitProgram::load(ModuleOp module, StringRef functionName,
+                               const FattnToLLVMPipelineOptions &options) {
   auto func = module.lookupSymbol<func::FuncOp>(functionName);
   if (!func)
     return module.emitError("no function @") << functionName;
@@ -180,20 +175,21 @@ mlir::fattn::jitCompileProgram(ModuleOp module, StringRef functionName,
   auto transformer = makeOptimizingTransformer(/*optLevel=*/2,
                                                /*sizeLevel=*/0, nullptr);
   engineOptions.transformer = transformer;
-  auto engine = ExecutionEngine::create(module, engineOptions);
-  if (!engine) {
-    std::string message = llvm::toString(engine.takeError());
+  auto created = ExecutionEngine::create(module, engineOptions);
+  if (!created) {
+    std::string message = llvm::toString(created.takeError());
     return module.emitError("JIT compilation failed: ") << message;
   }
+  engine = std::move(*created);
   // fattn-lower-tile-schedules' calls into the mask library.
-  registerCpuScheduleSymbols(**engine);
-  auto symbol = (*engine)->lookup(("_mlir_ciface_" + functionName).str());
+  registerCpuScheduleSymbols(*engine);
+  auto symbol = engine->lookup(("_mlir_ciface_" + functionName).str());
   if (!symbol) {
     std::string message = llvm::toString(symbol.takeError());
     return module.emitError("no JIT entry point: ") << message;
   }
-  *entry = *symbol;
-  return std::move(*engine);
+  entry = *symbol;
+  return success();
 }
 
 
@@ -307,9 +303,10 @@ mlir::fattn::formatScoreAttributes(const runtime::AttentionParams &params) {
   return " {" + llvm::join(attributes, ", ") + "}";
 }
 
-/// tensor<TOKENSxHEADSxDxTYPE>, TOKENS "?" when dynamic.
-static std::string thdTensor(int64_t tokens, int64_t heads, int64_t headDim,
-                             runtime::ElementType elementType) {
+std::string
+mlir::fattn::formatThdTensorType(int64_t tokens, int64_t heads,
+                                 int64_t headDim,
+                                 runtime::ElementType elementType) {
   std::string count = tokens == runtime::kDynamicExtent
                           ? std::string("?")
                           : std::to_string(tokens);
@@ -325,11 +322,11 @@ std::string mlir::fattn::formatAttentionProgram(
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string qType =
-      thdTensor(shape.numQ, shape.headsQ, shape.headDim, elementType);
+      formatThdTensorType(shape.numQ, shape.headsQ, shape.headDim, elementType);
   std::string kvType =
-      thdTensor(shape.numK, shape.headsK, shape.headDim, elementType);
+      formatThdTensorType(shape.numK, shape.headsK, shape.headDim, elementType);
   std::string lseType =
-      thdTensor(shape.numQ, shape.headsQ, 0, runtime::ElementType::F32);
+      formatThdTensorType(shape.numQ, shape.headsQ, 0, runtime::ElementType::F32);
   os << "func.func @" << name << "(%q: " << qType << ", %k: " << kvType
      << ", %v: " << kvType << ") -> (" << qType << ", " << lseType << ") {\n"
      << "  %out = tensor.empty() : " << qType << "\n"
@@ -351,12 +348,12 @@ std::string mlir::fattn::formatRuntimeMaskProgram(
     const runtime::AttentionParams &params, StringRef name,
     runtime::ElementType elementType) {
   const int64_t dynamic = runtime::kDynamicExtent;
-  std::string qType = thdTensor(dynamic, shape.headsQ, shape.headDim,
+  std::string qType = formatThdTensorType(dynamic, shape.headsQ, shape.headDim,
                                 elementType);
-  std::string kvType = thdTensor(dynamic, shape.headsK, shape.headDim,
+  std::string kvType = formatThdTensorType(dynamic, shape.headsK, shape.headDim,
                                  elementType);
   std::string lseType =
-      thdTensor(dynamic, shape.headsQ, 0, runtime::ElementType::F32);
+      formatThdTensorType(dynamic, shape.headsQ, 0, runtime::ElementType::F32);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "func.func @" << name << "(%q: " << qType << ", %k: " << kvType

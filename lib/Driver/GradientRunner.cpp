@@ -77,8 +77,6 @@ mlir::fattn::analyzeGradientProgram(ModuleOp module) {
   return program;
 }
 
-GradientExecutable::~GradientExecutable() = default;
-
 FailureOr<std::unique_ptr<GradientExecutable>>
 GradientExecutable::compile(ModuleOp module, const GradientProgram &program,
                             const FattnToLLVMPipelineOptions &options) {
@@ -87,11 +85,8 @@ GradientExecutable::compile(ModuleOp module, const GradientProgram &program,
                             "this one is ")
            << runtime::stringifyElementType(program.elementType);
   auto executable = std::unique_ptr<GradientExecutable>(new GradientExecutable());
-  FailureOr<std::unique_ptr<ExecutionEngine>> engine = jitCompileProgram(
-      module, program.functionName, options, &executable->entry);
-  if (failed(engine))
+  if (failed(executable->load(module, program.functionName, options)))
     return failure();
-  executable->engine = std::move(*engine);
   executable->program = program;
   return executable;
 }
@@ -158,12 +153,8 @@ std::string formatGradFunction(StringRef name, int64_t numQ, int64_t numK,
                                const runtime::AttentionParams &params,
                                StringRef extraArguments, StringRef maskClause) {
   auto tensor = [&](int64_t tokens, int64_t heads, bool rows) {
-    std::string count = tokens == runtime::kDynamicExtent
-                            ? std::string("?")
-                            : std::to_string(tokens);
-    return "tensor<" + count + "x" + std::to_string(heads) +
-           (rows ? "x" + std::to_string(shape.headDim) : std::string()) +
-           "xf32>";
+    return formatThdTensorType(tokens, heads, rows ? shape.headDim : 0,
+                               runtime::ElementType::F32);
   };
   std::string q = tensor(numQ, shape.headsQ, true),
               kv = tensor(numK, shape.headsK, true),
