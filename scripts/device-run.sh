@@ -34,7 +34,9 @@
 # BUILD_DIR (build-rt), JOBS (nproc), SANITIZE_COUNT (3), SANITIZE_MATCH
 # (*), CHECK_TIMEOUT
 # (180 s a kernel), BENCH_TIMEOUT (420 s), BENCH_ARGS (extra bench.py
-# arguments, e.g. "--seqlens 4096 --iters 10").
+# arguments, e.g. "--seqlens 4096 --iters 10"), DEVICE_PLAN (1: run-time
+# calls are planned on the GPU too, fattn-launch --device-plan, and the
+# refused adversarial calls run under memcheck, refused alike on the GPU).
 #
 # Exit status: 0 when every stage that ran passed, 1 otherwise, 2 on usage.
 #
@@ -56,6 +58,8 @@ SANITIZE_MATCH=${SANITIZE_MATCH:-*}
 CHECK_TIMEOUT=${CHECK_TIMEOUT:-180}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-420}
 BENCH_ARGS=${BENCH_ARGS:-}
+DEVICE_PLAN_ARG=""
+[ "${DEVICE_PLAN:-0}" = 1 ] && DEVICE_PLAN_ARG=--device-plan
 LAUNCH=$BUILD_DIR/bin/fattn-launch
 
 if [ ! -f runtime/CMakeLists.txt ]; then
@@ -91,7 +95,7 @@ mask_args() {
     source="$STAGED_DIR/kernels/$static${BASH_REMATCH[2]}.manifest"
   fi
   if [ -n "$source" ] && [ -f "$source" ]; then
-    echo "--mask-of $source"
+    echo "--mask-of $source $DEVICE_PLAN_ARG"
   fi
 }
 seconds() { date +%s; }
@@ -283,16 +287,29 @@ if wants adversarial; then
         # loaded, which compute-sanitizer reports as a failure of its own):
         # nothing to instrument.
         want=2
-        timeout 300 "$LAUNCH" "$kernel" --ranges "$calls" --check >"$log" 2>&1
-        rc=$?
-        # Refused means no plan reached the device (a planned call prints
-        # "plan:" first).
-        [ "$(grep -c 'fattn-launch:' "$log")" -gt 0 ] &&
-          [ "$(grep -c '^plan:' "$log")" -eq 0 ] &&
-          echo "ERROR SUMMARY: 0 errors (not launched)" >>"$log"
+        if [ -n "$DEVICE_PLAN_ARG" ]; then
+          # The GPU planner must refuse it alike, and the kernel launched on
+          # its plan touch nothing.
+          timeout 300 "$SANITIZER" --tool memcheck "$LAUNCH" "$kernel" --ranges "$calls" \
+            --check --device-plan >"$log" 2>&1
+          rc=$?
+          # Refused before the driver is loaded (a bad file, a count past
+          # int32): memcheck has nothing to report on.
+          grep -q 'ERROR SUMMARY' "$log" || grep -q '^device plan' "$log" ||
+            echo "ERROR SUMMARY: 0 errors (not launched)" >>"$log"
+        else
+          timeout 300 "$LAUNCH" "$kernel" --ranges "$calls" --check >"$log" 2>&1
+          rc=$?
+          # Refused means no plan reached the device (a planned call prints
+          # "plan:" first).
+          [ "$(grep -c 'fattn-launch:' "$log")" -gt 0 ] &&
+            [ "$(grep -c '^plan:' "$log")" -eq 0 ] &&
+            echo "ERROR SUMMARY: 0 errors (not launched)" >>"$log"
+        fi
       else
+        # shellcheck disable=SC2086 # empty or one option
         timeout 300 "$SANITIZER" --tool memcheck "$LAUNCH" "$kernel" --ranges "$calls" \
-          --check >"$log" 2>&1
+          --check $DEVICE_PLAN_ARG >"$log" 2>&1
         rc=$?
       fi
       { echo "=== adversarial $name (exit $rc)"; cat "$log"; } >>"$LOG_DIR/sanitize.log"

@@ -111,11 +111,10 @@ std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
   std::vector<int32_t> begins;
   for (size_t segment = 0; segment + 1 < cuts.size(); ++segment)
     for (int64_t row = cuts[segment]; row < cuts[segment + 1]; row += tileRows) {
-      // A sliver of a tile costs a whole tile's work: fold it into the
-      // previous tile when both fit.
       int64_t end = std::min(row + tileRows, cuts[segment + 1]);
-      if (!begins.empty() && end - row < tileRows / 4 &&
-          end - begins.back() <= tileRows)
+      if (geometry::foldsIntoPrevious(row, end,
+                                      begins.empty() ? -1 : begins.back(),
+                                      tileRows))
         continue;
       begins.push_back(static_cast<int32_t>(row));
     }
@@ -125,24 +124,14 @@ std::vector<int32_t> queryTileBegins(const Mask &mask, int64_t numQ,
 
 std::optional<SliceInTile> sliceInTile(const Slice &slice, Range tileRows,
                                        int64_t numK, int64_t tileK) {
-  Range attended = slice.attendedRows();
-  SliceInTile meet;
-  meet.rows = {std::max(tileRows.begin, attended.begin),
-               std::min(tileRows.end, attended.end)};
-  if (meet.rows.empty())
+  geometry::TileMeet meet = geometry::sliceInTile(
+      boundsOf(slice), {tileRows.begin, tileRows.end}, numK, tileK);
+  if (!meet.attends)
     return std::nullopt;
-  meet.firstKeys = slice.keysOfRow(meet.rows.begin);
-  meet.lastKeys = slice.keysOfRow(meet.rows.end - 1);
-  int64_t keyBegin = std::max<int64_t>(meet.firstKeys.begin, 0);
-  int64_t keyEnd = std::min(meet.lastKeys.end, numK);
-  if (keyBegin >= keyEnd)
-    return std::nullopt;
-  meet.kTileBegin = keyBegin / tileK;
-  meet.kTileEnd = ceilDiv(keyEnd, tileK);
-  meet.coveredBegin =
-      std::clamp(ceilDiv(std::max<int64_t>(meet.lastKeys.begin, 0), tileK),
-                 meet.kTileBegin, meet.kTileEnd);
-  return meet;
+  auto range = [](geometry::Span span) { return Range{span.begin, span.end}; };
+  return SliceInTile{range(meet.rows),    range(meet.firstKeys),
+                     range(meet.lastKeys), meet.kTileBegin,
+                     meet.kTileEnd,        meet.coveredBegin};
 }
 
 bool forEachQueryTile(

@@ -13,16 +13,14 @@
 #define FATTN_LIB_MASK_GEOMETRY_H
 
 #include "FlashDialect/Mask/Mask.h"
+#include "FlashDialect/Mask/TileGeometry.h"
 
 #include <functional>
 #include <initializer_list>
 
 namespace fattn::mask::detail {
 
-/// numerator / denominator rounded up, for numerator >= 0 < denominator.
-inline int64_t ceilDiv(int64_t numerator, int64_t denominator) {
-  return numerator / denominator + (numerator % denominator != 0);
-}
+using geometry::ceilDiv;
 
 inline bool boundsAbove(SliceKind kind) {
   return kind == SliceKind::Causal || kind == SliceKind::BiCausal;
@@ -49,14 +47,7 @@ std::vector<int64_t> breakRows(std::initializer_list<const Slice *> slices,
 bool forEachNeighbourPair(const Mask &mask, size_t count,
                           const std::function<bool(size_t, size_t)> &visit);
 
-/// Where one slice meets one query tile: the tile's rows it attends, the key
-/// bounds of the first and last of them, the run of key tiles those rows
-/// touch, and where the run of tiles every row covers from their first key
-/// can begin (the last row's first key, rounded up to a tile; clamped to the
-/// run). Both bounds grow with the row, so the touched keys are one run
-/// [first row's begin, last row's end) and the keys every row attends are
-/// [last row's begin, first row's end): callers decide where the covered run
-/// ends, which depends on how they treat the tile crossing numK.
+/// Where one slice meets one query tile (geometry::sliceInTile, in Range).
 struct SliceInTile {
   Range rows, firstKeys, lastKeys;
   int64_t kTileBegin = 0, kTileEnd = 0, coveredBegin = 0;
@@ -64,6 +55,11 @@ struct SliceInTile {
 /// nullopt when the slice attends no cell of the tile's rows below numK.
 std::optional<SliceInTile> sliceInTile(const Slice &slice, Range tileRows,
                                        int64_t numK, int64_t tileK);
+
+/// The slice's bounds as the device-capable geometry takes them.
+inline geometry::SliceBounds boundsOf(const Slice &slice) {
+  return {slice.qBegin, slice.qEnd, slice.kBegin, slice.kEnd, slice.kind};
+}
 
 /// First rows of the query tiles of classifyTiles / buildWorkSchedule, numQ
 /// last (QueryTiles says where tiles start).

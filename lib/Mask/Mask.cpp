@@ -77,20 +77,9 @@ bool Slice::contains(int64_t row, int64_t key) const {
 }
 
 Range Slice::attendedRows() const {
-  if (qBegin >= qEnd || kBegin >= kEnd)
-    return {};
-  int64_t keys = kEnd - kBegin;
-  switch (kind) {
-  case SliceKind::Full:
-    return {qBegin, qEnd};
-  case SliceKind::Causal: // row i reaches key kEnd - (qEnd - i)
-    return {std::max(qBegin, qEnd - keys), qEnd};
-  case SliceKind::InvCausal: // row i starts at key kBegin + (i - qBegin)
-    return {qBegin, std::min(qEnd, qBegin + keys)};
-  case SliceKind::BiCausal: // every row keys - rows + 1 wide
-    return keys - (qEnd - qBegin) + 1 > 0 ? Range{qBegin, qEnd} : Range{};
-  }
-  return {};
+  geometry::Span rows =
+      geometry::attendedRows({qBegin, qEnd, kBegin, kEnd, kind});
+  return rows.empty() ? Range{} : Range{rows.begin, rows.end};
 }
 
 namespace {

@@ -1,8 +1,9 @@
 //===- Schedule.cpp - The compact tile schedule kernels run ---------------===//
 //
-// Each item is where its slice meets the query tile (detail::sliceInTile,
-// the same geometry classifyTiles uses), with the full run only where every
-// row of the tile belongs to the slice.
+// Each item is where its slice meets the query tile (geometry::itemTiles,
+// TileGeometry.h: the same geometry classifyTiles uses, and the planning
+// kernel's), with the full run only where every row of the tile belongs to
+// the slice.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,30 +22,17 @@ namespace {
 /// cell there.
 std::optional<WorkItem> itemOf(const Slice &slice, int32_t index,
                                Range tileRows, const WorkSchedule &schedule) {
-  std::optional<detail::SliceInTile> meet =
-      detail::sliceInTile(slice, tileRows, schedule.numK, schedule.tile.k);
-  if (!meet)
+  geometry::ItemTiles tiles = geometry::itemTiles(
+      detail::boundsOf(slice), {tileRows.begin, tileRows.end}, schedule.numK,
+      schedule.tile.k, schedule.keyEdge == KeyEdge::Clipped);
+  if (!tiles.attends)
     return std::nullopt;
   WorkItem item;
   item.slice = index;
-  item.kTileBegin = static_cast<int32_t>(meet->kTileBegin);
-  item.kTileEnd = static_cast<int32_t>(meet->kTileEnd);
-  item.fullBegin = item.fullEnd = item.kTileBegin;
-  if (meet->rows.begin != tileRows.begin || meet->rows.end != tileRows.end)
-    return item; // rows of the tile outside the slice are masked everywhere
-  // The covered run ends before the first row's end; a key tile crossing
-  // numK is full only where it is clipped there.
-  int64_t firstEnd = meet->firstKeys.end;
-  int64_t coveredEnd =
-      schedule.keyEdge == KeyEdge::Clipped && firstEnd >= schedule.numK
-          ? schedule.numKTiles
-          : std::min(firstEnd, schedule.numK) / schedule.tile.k;
-  coveredEnd = std::clamp<int64_t>(coveredEnd, meet->coveredBegin,
-                                   item.kTileEnd);
-  if (meet->coveredBegin < coveredEnd) {
-    item.fullBegin = static_cast<int32_t>(meet->coveredBegin);
-    item.fullEnd = static_cast<int32_t>(coveredEnd);
-  }
+  item.kTileBegin = static_cast<int32_t>(tiles.kTileBegin);
+  item.fullBegin = static_cast<int32_t>(tiles.fullBegin);
+  item.fullEnd = static_cast<int32_t>(tiles.fullEnd);
+  item.kTileEnd = static_cast<int32_t>(tiles.kTileEnd);
   return item;
 }
 

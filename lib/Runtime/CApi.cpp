@@ -10,6 +10,7 @@
 #include "FlashDialect/Mask/Mask.h"
 #include "FlashDialect/Runtime/AttentionKernel.h"
 #include "FlashDialect/Runtime/CudaDriver.h"
+#include "FlashDialect/Runtime/DevicePlan.h"
 #include "FlashDialect/Runtime/Manifest.h"
 
 #include <algorithm>
@@ -28,6 +29,9 @@ struct fattn_kernel {
   std::optional<AttentionKernel> kernel;
   /// A run-time mask's plan tables, reused from call to call.
   ScheduleBuffer schedule;
+  /// The planner of masks in device memory and its tables (loaded on the
+  /// first such call of which this kernel is the first).
+  std::optional<DevicePlanner> devicePlanner;
 };
 
 namespace {
@@ -260,6 +264,149 @@ fattn_status fattn_kernel_launch_ranges(
       !bound)
     return failure(FATTN_STATUS_BAD_ARGUMENT, bound.message);
   return launchArguments(*kernel, arguments, stream);
+}
+
+namespace {
+
+/// The kernels' item classes, or a failure naming the problem.
+std::optional<std::vector<RuntimeSchedule>>
+deviceClasses(fattn_kernel *const *kernels, int64_t count,
+              const AttentionShape &call, const AttentionParams &params,
+              fattn_status *status) {
+  const std::string prefix = "fattn_kernels_launch_device_ranges: ";
+  if (count < 1 || count > 4) {
+    *status = failure(FATTN_STATUS_BAD_ARGUMENT,
+                      prefix + std::to_string(count) +
+                          " kernels given; give 1 to 4");
+    return std::nullopt;
+  }
+  std::vector<RuntimeSchedule> schedules;
+  for (int64_t c = 0; c < count; ++c) {
+    if (!kernels[c]) {
+      *status = failure(FATTN_STATUS_NULL_POINTER,
+                        prefix + "kernel " + std::to_string(c) + " is NULL");
+      return std::nullopt;
+    }
+    const KernelManifest &manifest = kernels[c]->kernel->manifest();
+    std::optional<std::string> problem;
+    if (!manifest.schedule)
+      problem = "was compiled with its mask; it takes no run-time mask";
+    else if (manifest.shape.headDim !=
+                 kernels[0]->kernel->manifest().shape.headDim ||
+             manifest.dtype != kernels[0]->kernel->manifest().dtype)
+      problem = "computes another attention than kernel 0 (dtype or head dim)";
+    else if (auto refused =
+                 checkCall(manifest.shape, manifest.params, call, params))
+      problem = "was " + *refused;
+    if (problem) {
+      *status = failure(FATTN_STATUS_BAD_ARGUMENT,
+                        prefix + "kernel " + manifest.kernel + " " + *problem);
+      return std::nullopt;
+    }
+    schedules.push_back(*manifest.schedule);
+  }
+  return schedules;
+}
+
+} // namespace
+
+fattn_status fattn_kernels_launch_device_ranges(
+    fattn_kernel *const *kernels, int64_t num_kernels, const void *q,
+    const void *k, const void *v, void *out, float *lse,
+    const fattn_device_mask_t *mask, int64_t num_q, int64_t num_k,
+    int64_t heads_q, int64_t heads_k, double scale, double softcap,
+    void *stream) {
+  const std::string prefix = "fattn_kernels_launch_device_ranges: ";
+  if (!kernels || !mask)
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   prefix + (kernels ? "mask" : "kernels") + " is NULL");
+  fattn_status status = FATTN_STATUS_SUCCESS;
+  int64_t headDim = num_kernels > 0 && kernels[0]
+                        ? kernels[0]->kernel->manifest().shape.headDim
+                        : 0;
+  AttentionShape call{num_q, num_k, heads_q, heads_k, headDim};
+  AttentionParams params{scale, softcap};
+  std::optional<std::vector<RuntimeSchedule>> schedules =
+      deviceClasses(kernels, num_kernels, call, params, &status);
+  if (!schedules)
+    return status;
+  auto address = [](const void *p) { return uint64_t(uintptr_t(p)); };
+  DeviceRanges ranges;
+  ranges.qRanges = address(mask->q_ranges);
+  ranges.kRanges = address(mask->k_ranges);
+  ranges.kinds = address(mask->kinds);
+  ranges.cuSeqlensQ = address(mask->cu_seqlens_q);
+  ranges.cuSeqlensK = address(mask->cu_seqlens_k);
+  std::optional<mask::SliceKind> kind =
+      mask::sliceKindFromCode(mask->seqlens_kind);
+  if (!kind)
+    return failure(FATTN_STATUS_BAD_ARGUMENT,
+                   prefix + "seqlens_kind " +
+                       std::to_string(mask->seqlens_kind) +
+                       " is not a kind code (0 to 3)");
+  ranges.seqlensKind = *kind;
+  ranges.count = mask->count;
+  ranges.numQ = num_q;
+  ranges.numK = num_k;
+  std::string error;
+  std::optional<DevicePlanLayout> layout =
+      layoutDevicePlan(*schedules, ranges, &error);
+  if (!layout)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, prefix + error);
+  if (num_q == 0)
+    return success();
+  fattn_kernel &first = *kernels[0];
+  cuda::ContextScope scope(*first.driver, first.context->handle());
+  if (!scope.status().ok)
+    return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
+  if (!first.devicePlanner) {
+    first.devicePlanner = DevicePlanner::load(*first.context, &error);
+    if (!first.devicePlanner)
+      return failure(FATTN_STATUS_UNSUPPORTED, prefix + error);
+  }
+  const KernelManifest &manifest = first.kernel->manifest();
+  RefusedOutputs refused =
+      refusedOutputsOf(manifest.dtype, address(out), address(lse),
+                       num_q * heads_q * headDim, num_q * heads_q);
+  if (cuda::Status planned = first.devicePlanner->enqueue(
+          *layout, ranges, refused, static_cast<cuda::CUstream>(stream));
+      !planned)
+    return failure(FATTN_STATUS_LAUNCH_FAILED, prefix + planned.message);
+  AttentionBuffers buffers{address(q), address(k), address(v), address(out),
+                           address(lse)};
+  for (int64_t c = 0; c < num_kernels; ++c) {
+    PlannedSchedule view = layout->viewOf(size_t(c));
+    KernelArguments arguments;
+    if (cuda::Status bound = kernels[c]->kernel->bind(
+            buffers, arguments,
+            {&view, first.devicePlanner->pointer(), call, params});
+        !bound)
+      return failure(FATTN_STATUS_BAD_ARGUMENT, prefix + bound.message);
+    if (fattn_status launched = launchArguments(*kernels[c], arguments, stream);
+        launched != FATTN_STATUS_SUCCESS)
+      return launched;
+  }
+  return success();
+}
+
+fattn_status fattn_kernel_device_plan_status(fattn_kernel *kernel,
+                                             void *stream) {
+  if (!kernel)
+    return failure(FATTN_STATUS_NULL_POINTER,
+                   "fattn_kernel_device_plan_status: kernel is NULL");
+  if (!kernel->devicePlanner)
+    return success();
+  cuda::ContextScope scope(*kernel->driver, kernel->context->handle());
+  if (!scope.status().ok)
+    return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
+  std::string cudaError;
+  std::optional<std::string> problem = kernel->devicePlanner->lastProblem(
+      static_cast<cuda::CUstream>(stream), &cudaError);
+  if (!cudaError.empty())
+    return failure(FATTN_STATUS_CUDA_ERROR, cudaError);
+  if (problem)
+    return failure(FATTN_STATUS_BAD_ARGUMENT, *problem);
+  return success();
 }
 
 fattn_status fattn_kernel_launch_params(fattn_kernel *kernel,

@@ -10,6 +10,8 @@
 
 #include "FlashDialect/Runtime/KernelRun.h"
 
+#include "DevicePlanRun.h"
+
 #include "FlashDialect/Mask/Mask.h"
 #include "FlashDialect/Runtime/AttentionKernel.h"
 #include "FlashDialect/Runtime/Check.h"
@@ -697,7 +699,37 @@ std::optional<KernelManifest> attentionOf(const KernelRunOptions &options,
 struct PlannedCall {
   PlannedSchedule plan;
   ScheduleBuffer tables;
+  std::optional<DevicePlannedCall> device; // --device-plan
+
+  /// What the kernel runs: the GPU's plan where there is one.
+  ScheduleBinding binding(const KernelManifest &attention) const {
+    if (device)
+      return {&device->view, device->planner.pointer(), attention.shape,
+              attention.params};
+    return {&plan, tables.pointer(), attention.shape, attention.params};
+  }
 };
+
+/// --device-plan: the same call planned on the GPU, which must give the
+/// host's tables; false (with `problem`) when it does not.
+bool planCallOnDevice(const KernelManifest &kernelManifest,
+                      const KernelManifest &attention, Gpu &gpu,
+                      PlannedCall &call, Json &json, std::string *problem) {
+  call.device = planOnDevice(*gpu.context, gpu.stream->handle(),
+                             *kernelManifest.schedule, attention.mask,
+                             call.plan, problem);
+  if (!call.device)
+    return false;
+  std::printf("device plan: equal to the host plan, %.1f us on the GPU, "
+              "%lld launch slots, %zu bytes of tables\n",
+              call.device->planMicroseconds,
+              (long long)call.device->layout.capSlots,
+              call.device->layout.bytes());
+  json.field("device_plan_us", call.device->planMicroseconds);
+  json.field("device_plan_slots", call.device->layout.capSlots);
+  json.field("device_plan_bytes", int64_t(call.device->layout.bytes()));
+  return true;
+}
 
 std::optional<PlannedCall> planCall(const AttentionKernel &kernel,
                                     const KernelManifest &attention, Gpu &gpu,
@@ -826,6 +858,101 @@ std::optional<Outputs> makeOutputs(const cuda::Driver &driver,
   return outputs;
 }
 
+/// Why the GPU's refusal of a call differs from the host's, or nullopt: the
+/// planner must refuse it with the host's message (mask::maskFromRanges's,
+/// the user's ranges path), write NaN into every out and lse element, and
+/// leave the kernel launched on its plan nothing to do (no fault, nothing
+/// written over the NaN).
+std::optional<std::string> compareRefusal(const AttentionKernel &kernel,
+                                          const KernelManifest &attention,
+                                          Gpu &gpu, std::string *hostProblem) {
+  const AttentionShape &shape = attention.shape;
+  mask::MaskRanges ranges = mask::rangesOfMask(attention.mask);
+  if (kernel.planRanges(ranges.qRanges.data(), ranges.kRanges.data(),
+                        ranges.kinds.data(), int64_t(attention.mask.size()),
+                        shape.numQ, shape.numK, hostProblem))
+    return "the host planned the call from its ranges but not as a mask";
+  std::string problem;
+  std::optional<Outputs> outputs =
+      makeOutputs(*gpu.driver, attention, &problem);
+  if (!outputs)
+    return problem;
+  for (const cuda::DeviceBuffer *buffer : {&*outputs->out, &*outputs->lse})
+    if (cuda::Status status = buffer->fill(0); !status)
+      return status.message;
+  cuda::CUstream stream = gpu.stream->handle();
+  std::optional<DevicePlannedCall> call = enqueueDevicePlan(
+      *gpu.context, stream, *kernel.manifest().schedule, attention.mask,
+      shape.numQ, shape.numK,
+      refusedOutputsOf(attention.dtype, outputs->out->pointer(),
+                       outputs->lse->pointer(), shape.qElements(),
+                       shape.lseElements()),
+      &problem);
+  if (!call) {
+    std::printf("device plan: refused before planning: %s\n", problem.c_str());
+    return std::nullopt;
+  }
+  std::optional<Inputs> inputs =
+      makeInputs(*gpu.driver, shape, attention.dtype, 1, &problem);
+  if (!inputs)
+    return problem;
+  AttentionBuffers buffers{inputs->qDevice->pointer(),
+                           inputs->kDevice->pointer(),
+                           inputs->vDevice->pointer(), outputs->out->pointer(),
+                           outputs->lse->pointer()};
+  KernelArguments arguments;
+  cuda::Status status = kernel.bind(
+      buffers, arguments,
+      {&call->view, call->planner.pointer(), shape, attention.params});
+  if (status)
+    status = kernel.launch(arguments, stream);
+  std::optional<std::string> refused = call->planner.lastProblem(stream, &problem);
+  if (!status || !problem.empty())
+    return "the kernel on the refused plan failed: " +
+           (status ? problem : status.message);
+  if (!refused)
+    return std::string("the GPU planner planned a call the host refused");
+  if (*refused != *hostProblem)
+    return "the GPU planner refused the call with '" + *refused +
+           "', the host with '" + *hostProblem + "'";
+  std::vector<float> lse;
+  std::vector<uint8_t> outBytes(outputs->out->size());
+  if (!download(*outputs->lse, lse, &problem))
+    return problem;
+  if (cuda::Status got = outputs->out->download(outBytes.data(), outBytes.size());
+      !got)
+    return got.message;
+  std::vector<float> out(size_t(shape.qElements()));
+  decodeElements(attention.dtype, outBytes.data(), shape.qElements(), out.data());
+  lse.resize(size_t(shape.lseElements()));
+  auto notNaN = [](float x) { return !std::isnan(x); };
+  int64_t written = std::count_if(out.begin(), out.end(), notNaN) +
+                    std::count_if(lse.begin(), lse.end(), notNaN);
+  if (written > 0)
+    return std::to_string(written) + " out and lse elements are not NaN";
+  std::printf("device plan: refused alike (out and lse NaN, the kernel "
+              "launched on the plan wrote nothing)\n");
+  return std::nullopt;
+}
+
+/// A run-time call the host refused with `problem`: an error, as for any
+/// bad argument, once --device-plan has checked that the GPU refuses it
+/// alike (a failure if not).
+int refuseCall(const KernelRunOptions &options, const AttentionKernel &kernel,
+               const KernelManifest &attention, Gpu &gpu,
+               const std::string &problem) {
+  std::string message = options.manifestPath + ": " + problem;
+  if (!options.devicePlan)
+    return error(options, message);
+  std::string rangesProblem;
+  if (std::optional<std::string> differs =
+          compareRefusal(kernel, attention, gpu, &rangesProblem)) {
+    std::printf("FAIL: device plan: %s\n", differs->c_str());
+    return kExitFail;
+  }
+  return error(options, message);
+}
+
 } // namespace
 
 int fattn::runtime::runKernel(const KernelRunOptions &options) {
@@ -860,7 +987,11 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
   if (manifest->hasRuntimeMask()) {
     call = planCall(*kernel, *attention, *gpu, json, &problem);
     if (!call)
-      return error(options, options.manifestPath + ": " + problem);
+      return refuseCall(options, *kernel, *attention, *gpu, problem);
+  } else if (options.devicePlan) {
+    return error(options, options.manifestPath +
+                              ": --device-plan needs a kernel with a run-time "
+                              "mask");
   }
   const AttentionShape &shape = attention->shape;
   const ElementType type = attention->dtype;
@@ -879,6 +1010,12 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
     }
     return code;
   };
+  if (options.devicePlan &&
+      !planCallOnDevice(*manifest, *attention, *gpu, *call, json, &problem)) {
+    std::printf("FAIL: device plan: %s\n", problem.c_str());
+    json.field("device_plan_problem", problem);
+    return finish(kExitFail);
+  }
 
   std::optional<Inputs> inputs =
       makeInputs(driver, shape, type, options.seed, &problem);
@@ -896,8 +1033,7 @@ int fattn::runtime::runKernel(const KernelRunOptions &options) {
 
   ScheduleBinding schedule;
   if (call)
-    schedule = {&call->plan, call->tables.pointer(), attention->shape,
-                attention->params};
+    schedule = call->binding(*attention);
   cuda::CUstream stream = gpu->stream->handle();
   // Bound once: the timed launches below pass the same arguments.
   KernelArguments arguments;

@@ -11,9 +11,17 @@ mask kernels.
 Packed (tokens, heads, dim) CUDA tensors; out has q's dtype and lse is
 float32 (heads, tokens). One compiled kernel serves every mask, length,
 head count (any GQA ratio), scale and softcap value of a (dtype, head dim,
-softcap on or off): the mask is planned per call by the C runtime
-(validated first: a bad range raises FattnError naming the slice and the
-value), on torch's current stream.
+softcap on or off), on torch's current stream. The mask is planned per call
+where its tensors are: range tensors on the host are validated and planned
+by the C runtime (a bad range raises FattnError naming the slice and the
+value); range tensors (and cu_seqlens) on q's device are planned on the GPU
+by the runtime's planning kernel, with no copy to the host and no wait for
+the stream (so the call can be captured in a CUDA graph). A bad range is
+then refused on the GPU: out and lse are left NaN, and FattnError naming
+the slice is raised when the call is checked (check_ranges=True, or
+FATTN_CHECK_RANGES=1, which wait for the stream; by default only a call
+that may need more slices per query tile than the kernels at hand search
+is checked, so that no valid call ends in NaN).
 
 The kernels are found by name (runtime_kernel_name) in the folders of
 kernel_dirs(): $FATTN_KERNELS, <repo>/build/kernels, then the cache that
@@ -28,6 +36,7 @@ need them raises NotImplementedError rather than return outputs that
 silently detach.
 """
 
+import contextlib
 import math
 import os
 import subprocess
@@ -36,7 +45,7 @@ import threading
 
 from .compiler import find_fattn_run
 from .errors import CompileError, FattnError
-from .kernel import Kernel
+from .kernel import Kernel, launch_device_ranges
 from .library import REPO_ROOT, load_library
 from .masks import CAUSAL, FULL, BI_CAUSAL, INV_CAUSAL
 
@@ -63,6 +72,13 @@ AOT_ITEM_CLASSES = (1, 4, 16)
 # only the program's own launch uses these.
 _PROGRAM_HEADS = 1
 _PROGRAM_SOFTCAP = 30.0
+
+CHECK_RANGES_ENV = "FATTN_CHECK_RANGES"
+# Item classes one GPU-planned call launches at most (the C API's bound).
+_MAX_DEVICE_CLASSES = 4
+# Rows of the largest query tile of a run-time kernel: a query tile meets
+# at most this many sequences of a cu_seqlens call.
+_MAX_BLOCK_Q = 128
 
 _DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "f16"}
 _loaded = {}
@@ -228,7 +244,55 @@ def _launch_smallest_class(attention, launch, kernels_dir, library, stream):
         except FattnError as error:
             if _TOO_MANY_ITEMS not in str(error):
                 raise
-    raise FattnError(
+    raise _no_kernel_error(missing, dirs)
+
+
+def _device_classes(bound):
+    """The item classes a call planned on the GPU launches when a query tile
+    meets at most BOUND slices: the classes below BOUND and the first one
+    that holds it (the planner gives the call to the smallest that holds
+    its plan), at most _MAX_DEVICE_CLASSES of them: the smallest and the
+    largest ones."""
+    wanted = [items for items in ITEM_CLASSES if items < bound]
+    wanted += [items for items in ITEM_CLASSES if items >= bound][:1]
+    if len(wanted) > _MAX_DEVICE_CLASSES:
+        wanted = wanted[:1] + wanted[1 - _MAX_DEVICE_CLASSES:]
+    return wanted
+
+
+def _launch_planned_on_device(attention, bound, launch, check, kernels_dir,
+                              library, stream):
+    """Calls LAUNCH(kernels) with the kernels of ATTENTION of the item
+    classes of _device_classes(BOUND) found (or compiled), under their
+    locks on STREAM. With CHECK (None: when the largest class found is
+    below BOUND), waits for the plan and raises FattnError if the GPU
+    refused the call."""
+    library = library or load_library()
+    dirs = kernel_dirs(kernels_dir)
+    found, missing = [], []  # found: (items, kernel, lock), ascending
+    for items in _device_classes(bound):
+        name = runtime_kernel_name(*attention, items)
+        loaded = _kernel(name, attention, items, dirs, library, stream)
+        if loaded:
+            found.append((items, *loaded))
+        else:
+            missing.append(name)
+    if not found:
+        raise _no_kernel_error(missing, dirs)
+    if check is None:
+        check = (os.environ.get(CHECK_RANGES_ENV, "") not in ("", "0")
+                 or found[-1][0] < bound)
+    with contextlib.ExitStack() as held:
+        # Ascending, as every caller takes them: no two calls deadlock.
+        for _, _, lock in found:
+            held.enter_context(lock)
+        launch([kernel for _, kernel, _ in found])
+        if check:
+            found[0][1].device_plan_status(stream)
+
+
+def _no_kernel_error(missing, dirs):
+    return FattnError(
         "no run-time kernel holds this call: looked for " +
         ", ".join(missing[:2]) + (" ..." if len(missing) > 2 else "") +
         " in " + ", ".join(dirs) + " (stage them with fattn-synth "
@@ -301,32 +365,119 @@ def _host_int32(name, tensor, columns, device):
     return tensor.to("cpu").contiguous()
 
 
-def _check_lengths(name, value, ranges):
+def _ranges_on_device(tensors):
+    """True when the given mask TENSORS (name: tensor or None) are all on a
+    device (launch_device_ranges checks that it is q's), False when all are
+    on the host."""
+    places = {}
+    for name, tensor in tensors.items():
+        if tensor is None:
+            continue
+        if not callable(getattr(tensor, "data_ptr", None)):
+            raise TypeError(f"{name} is a {type(tensor).__name__}, not a "
+                            "tensor")
+        places[name] = getattr(tensor.device, "type", "cpu") != "cpu"
+    if len(set(places.values())) > 1:
+        raise ValueError(
+            "the mask's tensors must all be on the host or all on q's "
+            "device (" + ", ".join(f"{name} on {tensors[name].device}"
+                                   for name in places) + ")")
+    return any(places.values())
+
+
+def _check_lengths(name, value, ranges=None):
+    """VALUE (max_seqlen_*) must be None or a non-negative int, and not
+    below the longest of RANGES (host ranges only: a device tensor would
+    have to be read back)."""
     if value is None:
         return
     if not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    if ranges is None:
+        return
     longest = int((ranges[:, 1] - ranges[:, 0]).max()) if len(ranges) else 0
     if longest > value:
         raise ValueError(f"{name} is {value}, but a range is {longest} "
                          "tokens long")
 
 
+class _Call:
+    """A call's attention, scalars, stream and outputs, checked and
+    allocated once for either planner."""
+
+    def __init__(self, q, k, v, softmax_scale, softcap):
+        import torch
+        dtype, heads_q, _, head_dim = _check_inputs(q, k, v)
+        scale = (float(softmax_scale) if softmax_scale
+                 else 1 / math.sqrt(head_dim))
+        softcap = float(softcap or 0.0)
+        if not (math.isfinite(scale) and scale > 0 and math.isfinite(softcap)
+                and softcap >= 0):
+            raise ValueError(f"softmax_scale {softmax_scale!r} must be "
+                             f"positive and softcap {softcap!r} "
+                             "non-negative, both finite")
+        self.attention = (dtype, head_dim, softcap > 0)
+        self.scale, self.softcap = scale, softcap
+        self.stream = torch.cuda.current_stream(q.device).cuda_stream
+        self.q, self.k, self.v = q.contiguous(), k.contiguous(), v.contiguous()
+        self.out = torch.empty_like(self.q)
+        self.lse = torch.empty(q.shape[0], heads_q, dtype=torch.float32,
+                               device=q.device)
+
+    def on_host(self, q_ranges, k_ranges, kinds, kernels_dir, library):
+        """Planned by the C runtime from host ranges."""
+        _launch_smallest_class(
+            self.attention,
+            lambda kernel: kernel.launch_ranges(
+                self.q, self.k, self.v, self.out, self.lse, q_ranges,
+                k_ranges, kinds, scale=self.scale, softcap=self.softcap,
+                stream=self.stream),
+            kernels_dir, library, self.stream)
+
+    def on_device(self, bound, check, kernels_dir, library, **mask):
+        """Planned on the GPU from MASK (launch_device_ranges' tensors),
+        whose query tiles meet at most BOUND slices."""
+        _launch_planned_on_device(
+            self.attention, bound,
+            lambda kernels: launch_device_ranges(
+                kernels, self.q, self.k, self.v, self.out, self.lse,
+                scale=self.scale, softcap=self.softcap, stream=self.stream,
+                **mask),
+            check, kernels_dir, library, self.stream)
+
+    def results(self):
+        """(out, lse) with lse (heads, tokens), as the callers return them."""
+        return self.out, self.lse.transpose(0, 1).contiguous()
+
+
 def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
                          max_seqlen_k=None, attn_type_map=None,
                          softmax_scale=None, softcap=0.0,
-                         deterministic=False, *, kernels_dir=None,
-                         library=None):
+                         deterministic=False, *, check_ranges=None,
+                         kernels_dir=None, library=None):
     """MagiAttention's flex_flash_attn_func: slice i lets rows
     q_ranges[i] attend keys k_ranges[i] with kind attn_type_map[i] (0 full,
     1 causal, 2 inv_causal, 3 bi_causal; None: all full). Ranges are int32
-    (N, 2) tensors of [begin, end) on q's device or the host. Returns (out,
-    lse): out like q, lse float32 (heads, tokens); rows no slice attends get
-    out 0 and lse -inf, and a cell two slices share counts once per slice.
-    The forward is deterministic whatever DETERMINISTIC says."""
+    (N, 2) tensors of [begin, end), all on q's device (planned on the GPU,
+    no synchronisation; max_seqlen_* are then not compared with the ranges)
+    or all on the host. Returns (out, lse): out like q, lse float32 (heads,
+    tokens); rows no slice attends get out 0 and lse -inf, and a cell two
+    slices share counts once per slice. CHECK_RANGES: see the module's
+    docstring. The forward is deterministic whatever DETERMINISTIC says."""
     del deterministic  # one CTA owns each output row: always deterministic
     import torch
-    dtype, heads_q, heads_k, head_dim = _check_inputs(q, k, v)
+    mask = {"q_ranges": q_ranges, "k_ranges": k_ranges,
+            "attn_type_map": attn_type_map}
+    _check_inputs(q, k, v)
+    if _ranges_on_device(mask):
+        for name, value in (("max_seqlen_q", max_seqlen_q),
+                            ("max_seqlen_k", max_seqlen_k)):
+            _check_lengths(name, value)
+        call = _Call(q, k, v, softmax_scale, softcap)
+        call.on_device(int(q_ranges.shape[0]) if q_ranges.dim() else 0,
+                       check_ranges, kernels_dir, library, q_ranges=q_ranges,
+                       k_ranges=k_ranges, kinds=attn_type_map)
+        return call.results()
     qr = _host_int32("q_ranges", q_ranges, 2, q.device)
     kr = _host_int32("k_ranges", k_ranges, 2, q.device)
     if qr.shape[0] != kr.shape[0]:
@@ -340,26 +491,9 @@ def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
                          f"{qr.shape[0]} slices")
     _check_lengths("max_seqlen_q", max_seqlen_q, qr)
     _check_lengths("max_seqlen_k", max_seqlen_k, kr)
-    scale = float(softmax_scale) if softmax_scale else 1 / math.sqrt(head_dim)
-    softcap = float(softcap or 0.0)
-    if not (math.isfinite(scale) and scale > 0 and math.isfinite(softcap)
-            and softcap >= 0):
-        raise ValueError(f"softmax_scale {softmax_scale!r} must be positive "
-                         f"and softcap {softcap!r} non-negative, both finite")
-    attention = (dtype, head_dim, softcap > 0)
-    ranges = (qr, kr, kinds)
-    stream = torch.cuda.current_stream(q.device).cuda_stream
-    q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
-    out = torch.empty_like(q)
-    lse = torch.empty(q.shape[0], heads_q, dtype=torch.float32,
-                      device=q.device)
-    _launch_smallest_class(
-        attention,
-        lambda kernel: kernel.launch_ranges(q, k, v, out, lse, *ranges,
-                                            scale=scale, softcap=softcap,
-                                            stream=stream),
-        kernels_dir, library, stream)
-    return out, lse.transpose(0, 1).contiguous()
+    call = _Call(q, k, v, softmax_scale, softcap)
+    call.on_host(qr, kr, kinds, kernels_dir, library)
+    return call.results()
 
 
 def window_slices(num_q, num_k, left, right, q_offset=0, k_offset=0):
@@ -405,8 +539,8 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
                            max_seqlen_q=None, max_seqlen_k=None,
                            dropout_p=0.0, softmax_scale=None, causal=False,
                            window_size=(-1, -1), softcap=0.0,
-                           return_attn_probs=False, *, kernels_dir=None,
-                           library=None):
+                           return_attn_probs=False, *, check_ranges=None,
+                           kernels_dir=None, library=None):
     """FlashAttention's flash_attn_varlen_func over packed sequences:
     sequence b holds queries cu_seqlens_q[b]:cu_seqlens_q[b+1] and keys
     cu_seqlens_k[b]:cu_seqlens_k[b+1] (int32 tensors of batch + 1 entries,
@@ -414,8 +548,10 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
     (bottom-right aligned; causal sets the right window to 0). Returns
     (out, lse), lse float32 (heads, tokens); a row with no key gets out 0
     and lse -inf (docs/spec.md, as MagiAttention; FlashAttention's forward
-    writes +inf there). dropout_p > 0 and return_attn_probs are not
-    supported and raise."""
+    writes +inf there). cu_seqlens on q's device are planned there
+    (no synchronisation) unless a window is set, whose slices are cut on the
+    host from a copy of them. CHECK_RANGES: see the module's docstring.
+    dropout_p > 0 and return_attn_probs are not supported and raise."""
     if dropout_p:
         raise NotImplementedError("fattn: dropout is not supported "
                                   f"(dropout_p={dropout_p})")
@@ -423,6 +559,21 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
         raise NotImplementedError("fattn: return_attn_probs is not supported")
     import torch
     _check_inputs(q, k, v)
+    left, right = (int(side) for side in window_size)
+    if causal:
+        right = 0
+    seqlens = {"cu_seqlens_q": cu_seqlens_q, "cu_seqlens_k": cu_seqlens_k}
+    if _ranges_on_device(seqlens) and left < 0 and right in (-1, 0):
+        for name, value in (("max_seqlen_q", max_seqlen_q),
+                            ("max_seqlen_k", max_seqlen_k)):
+            _check_lengths(name, value)
+        call = _Call(q, k, v, softmax_scale, softcap)
+        sequences = max(int(cu_seqlens_q.shape[0]) - 1, 0) if (
+            cu_seqlens_q.dim()) else 0
+        call.on_device(min(sequences, _MAX_BLOCK_Q), check_ranges,
+                       kernels_dir, library, cu_seqlens_q=cu_seqlens_q,
+                       cu_seqlens_k=cu_seqlens_k, causal=right == 0)
+        return call.results()
     cq = _host_int32("cu_seqlens_q", cu_seqlens_q, 0, q.device).tolist()
     ck = _host_int32("cu_seqlens_k", cu_seqlens_k, 0, q.device).tolist()
     for name, cu, total in (("cu_seqlens_q", cq, q.shape[0]),
@@ -434,9 +585,6 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
     if len(cq) != len(ck):
         raise ValueError(f"cu_seqlens_q has {len(cq)} entries and "
                          f"cu_seqlens_k {len(ck)}")
-    left, right = (int(side) for side in window_size)
-    if causal:
-        right = 0
     slices = []
     for b in range(len(cq) - 1):
         slices += window_slices(cq[b + 1] - cq[b], ck[b + 1] - ck[b], left,
@@ -449,4 +597,4 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
     return flex_flash_attn_func(
         q, k, v, rows, keys, max_seqlen_q, max_seqlen_k, kinds,
         softmax_scale=softmax_scale, softcap=softcap,
-        kernels_dir=kernels_dir, library=library)
+        check_ranges=check_ranges, kernels_dir=kernels_dir, library=library)

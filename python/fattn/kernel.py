@@ -14,7 +14,8 @@ import os
 import sys
 import weakref
 
-from .library import (DTYPE_NAMES, KernelInfoStruct, ParamInfoStruct,
+from .library import (DTYPE_NAMES, DeviceMaskStruct, KernelInfoStruct,
+                      ParamInfoStruct,
                       load_library)
 from .masks import Slice
 
@@ -191,6 +192,114 @@ def _range_arrays(q_ranges, k_ranges, kinds):
             raise ValueError(f"kinds has {len(kinds)} entries for {count} "
                              "slices")
     return q_array, k_array, kinds_array, count
+
+
+def _check_call(kernel, q, k, v, out, lse):
+    """(num_q, num_k, heads_q, heads_k) of a run-time call of KERNEL, whose
+    tensors must have its dtype and the call's shapes (ValueError)."""
+    info = kernel.info
+    if not info.runtime_mask:
+        raise ValueError(f"kernel {kernel.manifest_path} was compiled with "
+                         "its mask; use launch()")
+    num_q, num_k = _dim(q, 0), _dim(k, 0)
+    heads_q = info.heads_q if info.heads_q > 0 else _dim(q, 1)
+    heads_k = info.heads_k if info.heads_k > 0 else _dim(k, 1)
+    dtype_name = TORCH_DTYPE_NAMES.get(info.dtype, info.dtype)
+    device = None
+    for name, tensor, shape, dtype in (
+            ("q", q, (num_q, heads_q, info.head_dim), dtype_name),
+            ("k", k, (num_k, heads_k, info.head_dim), dtype_name),
+            ("v", v, (num_k, heads_k, info.head_dim), dtype_name),
+            ("out", out, (num_q, heads_q, info.head_dim), dtype_name),
+            ("lse", lse, (num_q, heads_q), "torch.float32")):
+        _check_tensor(name, tensor, shape, dtype, device)
+        device = device or tensor.device
+    return num_q, num_k, heads_q, heads_k
+
+
+def _call_scalars(info, scale, softcap):
+    """The scale and softcap a call passes (None: the kernel's own where it
+    fixes one, -1 in its info, else the default 0)."""
+    if scale is None:
+        scale = info.scale if info.scale > 0 else 0.0
+    if softcap is None:
+        softcap = info.softcap if info.softcap >= 0 else 0.0
+    return float(scale), float(softcap)
+
+
+def _device_int32(name, tensor, shape, device):
+    """The device address of TENSOR, which must be a contiguous int32
+    tensor of SHAPE (None: any length) on DEVICE; 0 for None."""
+    if tensor is None:
+        return 0
+    if not callable(getattr(tensor, "data_ptr", None)):
+        raise TypeError(f"{name} is a {type(tensor).__name__}, not a tensor")
+    if str(getattr(tensor, "dtype", "")) != "torch.int32":
+        raise ValueError(f"{name} has dtype {tensor.dtype}; it must be "
+                         "torch.int32")
+    if getattr(tensor, "device", None) != device:
+        raise ValueError(f"{name} is on {tensor.device}; q is on {device}")
+    if len(tensor.shape) != len(shape) or any(
+            want is not None and got != want
+            for got, want in zip(tensor.shape, shape)):
+        spelled = ", ".join("N" if want is None else str(want)
+                            for want in shape)
+        raise ValueError(f"{name} has shape {tuple(tensor.shape)}; expected "
+                         f"({spelled}{',' if len(shape) == 1 else ''})")
+    if not tensor.is_contiguous():
+        raise ValueError(f"{name} is not contiguous (strides "
+                         f"{tuple(tensor.stride())})")
+    return tensor.data_ptr()
+
+
+def launch_device_ranges(kernels, q, k, v, out, lse, *, q_ranges=None,
+                         k_ranges=None, kinds=None, cu_seqlens_q=None,
+                         cu_seqlens_k=None, causal=False, scale=None,
+                         softcap=None, stream=None):
+    """launch_ranges with the mask in device memory, planned on the GPU
+    (fattn_kernels_launch_device_ranges): nothing is copied to the host and
+    nothing waits for STREAM. The mask is either Q_RANGES and K_RANGES
+    ((N, 2) int32 CUDA tensors) with KINDS ((N,) int32, None: all full), or
+    FlashAttention's CU_SEQLENS_Q and CU_SEQLENS_K ((B + 1,) int32), every
+    sequence one slice, causal (bottom-right aligned) or full. KERNELS are
+    1 to 4 kernels of one attention that differ only in their item class,
+    ascending; the planner picks the smallest that holds the call. Bad
+    ranges are refused on the GPU: out and lse are left NaN and
+    KERNELS[0].device_plan_status() raises FattnError naming the slice."""
+    kernels = list(kernels)
+    if not kernels:
+        raise ValueError("launch_device_ranges needs at least one kernel")
+    num_q, num_k, heads_q, heads_k = _check_call(kernels[0], q, k, v, out,
+                                                 lse)
+    mask = DeviceMaskStruct()
+    if cu_seqlens_q is not None or cu_seqlens_k is not None:
+        if q_ranges is not None or k_ranges is not None or kinds is not None:
+            raise ValueError("give either ranges or cu_seqlens, not both")
+        batch = _dim(cu_seqlens_q, 0)
+        mask.cu_seqlens_q = _device_int32("cu_seqlens_q", cu_seqlens_q,
+                                          (None,), q.device)
+        mask.cu_seqlens_k = _device_int32("cu_seqlens_k", cu_seqlens_k,
+                                          (batch,), q.device)
+        if batch < 1:
+            raise ValueError("cu_seqlens_q must have at least one entry")
+        mask.count = batch - 1
+        mask.seqlens_kind = 1 if causal else 0
+    else:
+        count = _dim(q_ranges, 0)
+        mask.q_ranges = _device_int32("q_ranges", q_ranges, (None, 2),
+                                      q.device)
+        mask.k_ranges = _device_int32("k_ranges", k_ranges, (count, 2),
+                                      q.device)
+        mask.kinds = _device_int32("kinds", kinds, (count,), q.device)
+        mask.count = count
+    scale, softcap = _call_scalars(kernels[0].info, scale, softcap)
+    library = kernels[0].library
+    handles = (ctypes.c_void_p * len(kernels))(
+        *[kernel.handle for kernel in kernels])
+    library.check(library.lib.fattn_kernels_launch_device_ranges(
+        handles, len(kernels), q.data_ptr(), k.data_ptr(), v.data_ptr(),
+        out.data_ptr(), lse.data_ptr(), ctypes.byref(mask), num_q, num_k,
+        heads_q, heads_k, scale, softcap, _stream_handle(stream, q.device)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -383,35 +492,22 @@ class Kernel:
         The runtime validates the slices, plans them and copies the plan on
         STREAM before the launch (fattn_kernel_launch_ranges)."""
         handle = self.handle
-        info = self.info
-        if not info.runtime_mask:
-            raise ValueError(f"kernel {self.manifest_path} was compiled with "
-                             "its mask; use launch()")
-        num_q, num_k = int(q.shape[0]), int(k.shape[0])
-        heads_q = info.heads_q if info.heads_q > 0 else _dim(q, 1)
-        heads_k = info.heads_k if info.heads_k > 0 else _dim(k, 1)
-        dtype_name = TORCH_DTYPE_NAMES.get(info.dtype, info.dtype)
-        device = None
-        for name, tensor, shape, dtype in (
-                ("q", q, (num_q, heads_q, info.head_dim), dtype_name),
-                ("k", k, (num_k, heads_k, info.head_dim), dtype_name),
-                ("v", v, (num_k, heads_k, info.head_dim), dtype_name),
-                ("out", out, (num_q, heads_q, info.head_dim), dtype_name),
-                ("lse", lse, (num_q, heads_q), "torch.float32")):
-            _check_tensor(name, tensor, shape, dtype, device)
-            device = device or tensor.device
+        num_q, num_k, heads_q, heads_k = _check_call(self, q, k, v, out, lse)
         q_array, k_array, kinds_array, count = _range_arrays(
             q_ranges, k_ranges, kinds)
-        # -1: the kernel takes the value per call.
-        if scale is None:
-            scale = info.scale if info.scale > 0 else 0.0
-        if softcap is None:
-            softcap = info.softcap if info.softcap >= 0 else 0.0
+        scale, softcap = _call_scalars(self.info, scale, softcap)
         self.library.check(self.library.lib.fattn_kernel_launch_ranges(
             handle, q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
             lse.data_ptr(), q_array, k_array, kinds_array, count, num_q,
-            num_k, heads_q, heads_k, float(scale), float(softcap),
+            num_k, heads_q, heads_k, scale, softcap,
             _stream_handle(stream, q.device)))
+
+    def device_plan_status(self, stream=None):
+        """Waits for STREAM and raises FattnError naming the slice and the
+        value if the last call planned on the GPU with this kernel first
+        (launch_device_ranges) was refused (its out and lse are then NaN)."""
+        self.library.check(self.library.lib.fattn_kernel_device_plan_status(
+            self.handle, _stream_handle(stream, None)))
 
     def plan_ranges(self, q_ranges, k_ranges, kinds, num_q, num_k):
         """What launch_ranges would plan for this mask and these token

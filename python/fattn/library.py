@@ -58,6 +58,18 @@ class ParamInfoStruct(ctypes.Structure):
                 ("bytes", ctypes.c_int64)]
 
 
+class DeviceMaskStruct(ctypes.Structure):
+    """fattn_device_mask_t, field for field: device pointers (0 for none)."""
+
+    _fields_ = [("q_ranges", ctypes.c_void_p),
+                ("k_ranges", ctypes.c_void_p),
+                ("kinds", ctypes.c_void_p),
+                ("cu_seqlens_q", ctypes.c_void_p),
+                ("cu_seqlens_k", ctypes.c_void_p),
+                ("seqlens_kind", ctypes.c_int32),
+                ("count", ctypes.c_int64)]
+
+
 def default_library_paths():
     """Where load_library looks when given no path, in order.
 
@@ -99,6 +111,11 @@ class Library:
         lib.fattn_kernel_launch_ranges.argtypes = (
             [ctypes.c_void_p] * 6 + [int32_p] * 3 + [ctypes.c_int64] * 5 +
             [ctypes.c_double] * 2 + [ctypes.c_void_p])
+        lib.fattn_kernels_launch_device_ranges.argtypes = (
+            [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int64] +
+            [ctypes.c_void_p] * 5 + [ctypes.POINTER(DeviceMaskStruct)] +
+            [ctypes.c_int64] * 4 + [ctypes.c_double] * 2 + [ctypes.c_void_p])
+        lib.fattn_kernel_device_plan_status.argtypes = [ctypes.c_void_p] * 2
         lib.fattn_kernel_plan_ranges.argtypes = (
             [ctypes.c_void_p] + [int32_p] * 3 + [ctypes.c_int64] * 3 +
             [int64_p] * 3)

@@ -4,6 +4,7 @@
 //                              [--seed S] [--device N] [--json FILE]
 //                              [--max-fail-fraction F]
 //                              [--mask-of STATIC.manifest | --ranges FILE]
+//                              [--device-plan]
 // fattn-launch KERNEL.manifest --info [--mask-of STATIC.manifest]
 // fattn-launch --self-test [--seed S] [--device N] [--json FILE]
 //
@@ -28,6 +29,11 @@
 //           ("tokens NUM_Q NUM_K", then "Q_BEGIN Q_END K_BEGIN K_END KIND"
 //           a line), checked only as a user's call is: a call the runtime
 //           refuses exits 2 with the reason, before any launch;
+//  --device-plan plans the run-time call on the GPU as well, from ranges
+//           in device memory as a user's CUDA tensors are: every table must
+//           equal the host plan's (exit 1 otherwise), the planner's GPU
+//           time is reported, and --check and --time run the kernel on the
+//           GPU's plan (spare launch slots included);
 //  --info   prints what the manifest says, needing no GPU;
 //  --self-test checks the GPU reference against the CPU reference on masks
 //           of every kind, needing no compiled kernel.
@@ -64,7 +70,8 @@ struct Options : KernelRunOptions {
 const char *const kUsage =
     "usage: fattn-launch KERNEL.manifest [--check] [--time] [--iters N] "
     "[--warmup N] [--seed S] [--device N] [--json FILE] "
-    "[--max-fail-fraction F] [--mask-of STATIC.manifest | --ranges FILE]\n"
+    "[--max-fail-fraction F] [--mask-of STATIC.manifest | --ranges FILE] "
+    "[--device-plan]\n"
     "       fattn-launch KERNEL.manifest --info [--mask-of STATIC.manifest]\n"
     "       fattn-launch --self-test [--seed S] [--device N] [--json FILE]\n";
 
@@ -106,6 +113,8 @@ std::optional<Options> parseOptions(int argc, char **argv,
       options.info = true;
     else if (arg == "--self-test")
       options.selfTest = true;
+    else if (arg == "--device-plan")
+      options.devicePlan = true;
     else if (arg == "--iters") {
       if (!value(options.iters))
         return std::nullopt;

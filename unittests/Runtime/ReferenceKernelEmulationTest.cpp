@@ -18,62 +18,17 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
 #include <limits>
 #include <math.h>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 //===----------------------------------------------------------------------===//
 // The CUDA emulation the kernel source compiles against
 //===----------------------------------------------------------------------===//
 
-#define FATTN_EMULATE_CUDA 1
-#define __global__
-#define __device__
-#define __host__
-#define __forceinline__ inline
-#define __launch_bounds__(threads)
+#include "CudaEmulation.h"
 
-struct EmulatedDim3 {
-  unsigned x = 0, y = 0, z = 0;
-};
-thread_local EmulatedDim3 threadIdx, blockIdx;
-
-namespace emulation {
-
-/// Reusable barrier for the threads of one block.
-class Barrier {
-public:
-  explicit Barrier(int count) : count(count) {}
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex);
-    uint64_t myGeneration = generation;
-    if (++waiting == count) {
-      waiting = 0;
-      ++generation;
-      condition.notify_all();
-      return;
-    }
-    condition.wait(lock, [&] { return generation != myGeneration; });
-  }
-
-private:
-  std::mutex mutex;
-  std::condition_variable condition;
-  int count;
-  int waiting = 0;
-  uint64_t generation = 0;
-};
-
-Barrier *blockBarrier = nullptr;
-double *blockShared = nullptr;
-
-} // namespace emulation
-
-inline void __syncthreads() { emulation::blockBarrier->wait(); }
 #define FATTN_DECLARE_DYNAMIC_SHARED(name) double *name = emulation::blockShared
 
 inline float fattnHalfToFloat(unsigned short bits) {
@@ -120,18 +75,8 @@ void emulateLaunch(const rk::Args &args) {
       // Garbage, as a real block would find: nothing may read it unwritten.
       std::fill(shared.begin(), shared.end(),
                 std::numeric_limits<double>::quiet_NaN());
-      emulation::Barrier barrier(rk::kThreads);
-      emulation::blockBarrier = &barrier;
-      emulation::blockShared = shared.data();
-      std::vector<std::thread> threads;
-      for (int t = 0; t < rk::kThreads; ++t)
-        threads.emplace_back([&, t] {
-          threadIdx = {unsigned(t), 0, 0};
-          blockIdx = {bx, by, 0};
-          fattn_reference_attention(args);
-        });
-      for (std::thread &thread : threads)
-        thread.join();
+      emulation::runBlock(bx, by, rk::kThreads, shared.data(),
+                          [&] { fattn_reference_attention(args); });
     }
 }
 

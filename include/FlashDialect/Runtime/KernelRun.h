@@ -66,6 +66,9 @@ struct KernelRunOptions {
   /// per call needs them from one or the other; a kernel that fixes any of
   /// these runs only calls that agree (checkCall).
   CallValues callDefaults;
+  /// Plan a run-time call on the GPU too (DevicePlanner), compare its tables
+  /// with the host plan's, and run the kernel on the GPU's.
+  bool devicePlan = false;
   /// Prefix of error messages.
   std::string toolName = "fattn";
 };

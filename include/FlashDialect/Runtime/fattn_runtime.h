@@ -177,6 +177,47 @@ FATTN_API fattn_status fattn_kernel_plan_ranges(
     int64_t num_q, int64_t num_k, int64_t *schedule_bytes, int64_t *num_slots,
     int64_t *max_items);
 
+/* A call's mask in device memory: MagiAttention's ranges (Q_RANGES and
+   K_RANGES COUNT x 2 int32, KINDS COUNT int32 codes or NULL for all full)
+   or FlashAttention's sequences (CU_SEQLENS_Q and CU_SEQLENS_K COUNT + 1
+   int32 from 0 to the token counts, each sequence one slice of kind
+   SEQLENS_KIND); the other pointers NULL. */
+typedef struct {
+  const int32_t *q_ranges, *k_ranges, *kinds;
+  const int32_t *cu_seqlens_q, *cu_seqlens_k;
+  int32_t seqlens_kind;
+  int64_t count;
+} fattn_device_mask_t;
+
+/* fattn_kernel_launch_ranges for a mask in device memory, planned on the
+   GPU: nothing is copied to the host and nothing waits for STREAM (so the
+   call can be captured in a CUDA graph). KERNELS are NUM_KERNELS (1 to 4)
+   kernels of one attention compiled for run-time masks that differ only in
+   max-items-per-tile, ascending: the planner gives the call to the smallest
+   that holds it, and the launches of the others do no work. What the host
+   can check is checked before anything is enqueued (counts, pointers, the
+   call against the kernels: FATTN_STATUS_BAD_ARGUMENT or NULL_POINTER). The
+   slices themselves are validated on the GPU: a bad slice, or a query tile
+   holding more slices than the largest kernel searches, makes the planner
+   refuse the call, which leaves out and lse NaN and its reason for
+   fattn_kernel_device_plan_status. The plan's memory is KERNELS[0]'s
+   (calls on one stream may share kernels; concurrent streams need their
+   own). NUM_Q = 0 launches nothing. */
+FATTN_API fattn_status fattn_kernels_launch_device_ranges(
+    fattn_kernel *const *kernels, int64_t num_kernels, const void *q,
+    const void *k, const void *v, void *out, float *lse,
+    const fattn_device_mask_t *mask, int64_t num_q, int64_t num_k,
+    int64_t heads_q, int64_t heads_k, double scale, double softcap,
+    void *stream);
+
+/* Waits for STREAM and reports KERNEL's last call planned on the GPU
+   (fattn_kernels_launch_device_ranges with KERNEL first): SUCCESS if it
+   was planned (or there was none), FATTN_STATUS_BAD_ARGUMENT with the
+   reason in fattn_last_error() ("slice 3: q range [5, 2) is reversed") if
+   the planner refused it. */
+FATTN_API fattn_status fattn_kernel_device_plan_status(fattn_kernel *kernel,
+                                                       void *stream);
+
 /* *COUNT gets the number of parameters the kernel takes. No GPU work. */
 FATTN_API fattn_status fattn_kernel_num_params(const fattn_kernel *kernel,
                                                int64_t *count);

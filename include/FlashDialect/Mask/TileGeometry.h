@@ -1,0 +1,170 @@
+//===- TileGeometry.h - Where a slice meets a tile, host and device -*- C++ -*-===//
+//
+// The closed forms the schedule is built from: the rows a slice attends,
+// where it meets one query tile (the run of key tiles it touches there and
+// the run every row of the tile fills), and where query tiles are cut. The
+// mask library plans on the host with them (Geometry.cpp, Schedule.cpp) and
+// the planning kernel (lib/Runtime/PlanKernel.cu) plans CUDA range tensors
+// with them on the GPU, so both make the same schedule from one source.
+// Depends on RowKeys.h only, so that nvcc's device code can include it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FATTN_MASK_TILEGEOMETRY_H
+#define FATTN_MASK_TILEGEOMETRY_H
+
+#include "FlashDialect/Mask/RowKeys.h"
+
+namespace fattn::mask::geometry {
+
+/// Half-open [begin, end); empty when end <= begin.
+struct Span {
+  int64_t begin = 0, end = 0;
+  FATTN_HOST_DEVICE bool empty() const { return end <= begin; }
+};
+
+/// One slice's bounds and kind: Mask.h's Slice without its methods.
+struct SliceBounds {
+  int64_t qBegin = 0, qEnd = 0, kBegin = 0, kEnd = 0;
+  SliceKind kind = SliceKind::Full;
+};
+
+/// numerator / denominator rounded up, for numerator >= 0 < denominator.
+FATTN_HOST_DEVICE inline int64_t ceilDiv(int64_t numerator,
+                                         int64_t denominator) {
+  return numerator / denominator + (numerator % denominator != 0);
+}
+
+FATTN_HOST_DEVICE inline int64_t minOf(int64_t a, int64_t b) {
+  return a < b ? a : b;
+}
+FATTN_HOST_DEVICE inline int64_t maxOf(int64_t a, int64_t b) {
+  return a < b ? b : a;
+}
+FATTN_HOST_DEVICE inline int64_t clampTo(int64_t value, int64_t low,
+                                         int64_t high) {
+  return minOf(maxOf(value, low), high);
+}
+
+/// The rows attending at least one key: one interval, in O(1).
+FATTN_HOST_DEVICE inline Span attendedRows(const SliceBounds &s) {
+  if (s.qBegin >= s.qEnd || s.kBegin >= s.kEnd)
+    return {};
+  int64_t keys = s.kEnd - s.kBegin;
+  switch (s.kind) {
+  case SliceKind::Full:
+    return {s.qBegin, s.qEnd};
+  case SliceKind::Causal: // row i reaches key kEnd - (qEnd - i)
+    return {maxOf(s.qBegin, s.qEnd - keys), s.qEnd};
+  case SliceKind::InvCausal: // row i starts at key kBegin + (i - qBegin)
+    return {s.qBegin, minOf(s.qEnd, s.qBegin + keys)};
+  case SliceKind::BiCausal: // every row keys - rows + 1 wide
+    return keys - (s.qEnd - s.qBegin) + 1 > 0 ? Span{s.qBegin, s.qEnd}
+                                              : Span{};
+  }
+  return {};
+}
+
+/// Keys of `row` (inside the slice's q range); empty when it attends none.
+FATTN_HOST_DEVICE inline Span keysOfRow(const SliceBounds &s, int64_t row) {
+  if (row < s.qBegin || row >= s.qEnd)
+    return {};
+  KeyBounds<int64_t> keys =
+      rowKeys(HostRowKeys{}, s.kind, row, s.qBegin, s.qEnd, s.kBegin, s.kEnd);
+  if (keys.end <= keys.begin)
+    return {};
+  return {keys.begin, keys.end};
+}
+
+/// Where one slice meets one query tile: the tile's rows it attends, the key
+/// bounds of the first and last of them, the run of key tiles those rows
+/// touch, and where the run of tiles every row covers from their first key
+/// can begin (the last row's first key, rounded up to a tile; clamped to the
+/// run). Both bounds grow with the row, so the touched keys are one run
+/// [first row's begin, last row's end) and the keys every row attends are
+/// [last row's begin, first row's end): callers decide where the covered run
+/// ends, which depends on how they treat the tile crossing numK.
+struct TileMeet {
+  bool attends = false; // a cell of the tile's rows below numK
+  Span rows, firstKeys, lastKeys;
+  int64_t kTileBegin = 0, kTileEnd = 0, coveredBegin = 0;
+};
+
+FATTN_HOST_DEVICE inline TileMeet sliceInTile(const SliceBounds &slice,
+                                              Span tileRows, int64_t numK,
+                                              int64_t tileK) {
+  Span attended = attendedRows(slice);
+  TileMeet meet;
+  meet.rows = {maxOf(tileRows.begin, attended.begin),
+               minOf(tileRows.end, attended.end)};
+  if (meet.rows.empty())
+    return meet;
+  meet.firstKeys = keysOfRow(slice, meet.rows.begin);
+  meet.lastKeys = keysOfRow(slice, meet.rows.end - 1);
+  int64_t keyBegin = maxOf(meet.firstKeys.begin, 0);
+  int64_t keyEnd = minOf(meet.lastKeys.end, numK);
+  if (keyBegin >= keyEnd)
+    return meet;
+  meet.attends = true;
+  meet.kTileBegin = keyBegin / tileK;
+  meet.kTileEnd = ceilDiv(keyEnd, tileK);
+  meet.coveredBegin =
+      clampTo(ceilDiv(maxOf(meet.lastKeys.begin, 0), tileK), meet.kTileBegin,
+              meet.kTileEnd);
+  return meet;
+}
+
+/// A slice's work in one query tile (Schedule.h's WorkItem): key tiles
+/// [kTileBegin, kTileEnd), of which [fullBegin, fullEnd) need no mask; an
+/// item without full tiles has fullBegin == fullEnd == kTileBegin.
+struct ItemTiles {
+  bool attends = false;
+  int64_t kTileBegin = 0, fullBegin = 0, fullEnd = 0, kTileEnd = 0;
+};
+
+/// `clippedEdge`: KeyEdge::Clipped (the tile crossing numK is full where
+/// every row attends up to numK); otherwise KeyEdge::Whole (it never is).
+FATTN_HOST_DEVICE inline ItemTiles itemTiles(const SliceBounds &slice,
+                                             Span tileRows, int64_t numK,
+                                             int64_t tileK, bool clippedEdge) {
+  TileMeet meet = sliceInTile(slice, tileRows, numK, tileK);
+  ItemTiles item;
+  if (!meet.attends)
+    return item;
+  item.attends = true;
+  item.kTileBegin = meet.kTileBegin;
+  item.kTileEnd = meet.kTileEnd;
+  item.fullBegin = item.fullEnd = item.kTileBegin;
+  if (meet.rows.begin != tileRows.begin || meet.rows.end != tileRows.end)
+    return item; // rows of the tile outside the slice are masked everywhere
+  // The covered run ends before the first row's end; a key tile crossing
+  // numK is full only where it is clipped there.
+  int64_t firstEnd = meet.firstKeys.end;
+  int64_t coveredEnd = clippedEdge && firstEnd >= numK
+                           ? ceilDiv(numK, tileK)
+                           : minOf(firstEnd, numK) / tileK;
+  coveredEnd = clampTo(coveredEnd, meet.coveredBegin, item.kTileEnd);
+  if (meet.coveredBegin < coveredEnd) {
+    item.fullBegin = meet.coveredBegin;
+    item.fullEnd = coveredEnd;
+  }
+  return item;
+}
+
+/// Query tiles run from each cut row (0, numQ and, slice-aligned, each
+/// attending slice's q bounds) in steps of tileRows up to the next cut. A
+/// sliver of a tile costs a whole tile's work, so the tile [row, end) is
+/// folded into the tile before it (starting at previousBegin; negative:
+/// none) when it is shorter than a quarter tile and both fit one tile.
+/// Only the last tile of a run between cuts can fold, and only into the
+/// tile before its cut.
+FATTN_HOST_DEVICE inline bool foldsIntoPrevious(int64_t row, int64_t end,
+                                                int64_t previousBegin,
+                                                int64_t tileRows) {
+  return previousBegin >= 0 && end - row < tileRows / 4 &&
+         end - previousBegin <= tileRows;
+}
+
+} // namespace fattn::mask::geometry
+
+#endif // FATTN_MASK_TILEGEOMETRY_H
