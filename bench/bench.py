@@ -504,8 +504,8 @@ def parse_arguments():
                         help="the ahead-of-time run-time kernels "
                              "(scripts/build-kernels.py DIR): adds the 'py' "
                              "column, fattn.flex_flash_attn_func with CUDA "
-                             "range tensors (the host plan's copy and "
-                             "synchronisation included)")
+                             "range tensors (planned on the GPU, the "
+                             "planner's time included)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--head-dim", type=int, choices=(64, 128),
                         default=HEAD_DIM,
@@ -749,9 +749,9 @@ def run_runtime_kernel(torch, timer, cases, runtime_kernels, stream,
 
 def run_python_function(torch, timer, cases, aot_kernels, context_lost):
     """Times fattn.flex_flash_attn_func on every case as a training step
-    calls it: int32 CUDA range tensors (copied to the host for planning, a
-    synchronisation), the kernels of AOT_KERNELS, out and lse allocated per
-    call. Returns why the CUDA context is lost, or None."""
+    calls it: int32 CUDA range tensors (planned on the GPU by the planning
+    kernel, no synchronisation), the kernels of AOT_KERNELS, out and lse
+    allocated per call. Returns why the CUDA context is lost, or None."""
     for row, case, _, (q, k, v), reference, reference_name, pairs in cases:
         if not aot_kernels or pairs is None:
             continue

@@ -359,21 +359,24 @@ class FunctionalTest(unittest.TestCase):
                         LSE_ATOL * 10)
 
     def flex(self, attention, num_q, num_k, slices):
+        """The call with its ranges on the GPU (planned there) and on the
+        host (planned by the C runtime), both against the reference."""
         q, k, v = self.inputs(attention, num_q, num_k)
-        q_ranges = torch.tensor([s[:2] for s in slices], dtype=torch.int32,
-                                device="cuda")
-        k_ranges = torch.tensor([s[2:4] for s in slices], dtype=torch.int32,
-                                device="cuda")
-        kinds = torch.tensor([s[4] for s in slices], dtype=torch.int32,
-                             device="cuda")
-        out, lse = fattn.flex_flash_attn_func(
-            q, k, v, q_ranges, k_ranges, attn_type_map=kinds,
-            softmax_scale=attention[4], softcap=attention[5],
-            kernels_dir=self.kernels_dir)
         counts = overlap_mask(slices, num_q, num_k, "cuda")
         ref_out, ref_lse = reference_with_counts(q, k, v, counts,
                                                  attention[4], attention[5])
-        self.assert_close(out, lse, ref_out, ref_lse)
+        for device in ("cuda", "cpu"):
+            with self.subTest(ranges_on=device):
+                def column(a, b):
+                    return torch.tensor([s[a:b] for s in slices],
+                                        dtype=torch.int32, device=device)
+                q_ranges, k_ranges = column(0, 2), column(2, 4)
+                kinds = column(4, 5).reshape(-1)
+                out, lse = fattn.flex_flash_attn_func(
+                    q, k, v, q_ranges, k_ranges, attn_type_map=kinds,
+                    softmax_scale=attention[4], softcap=attention[5],
+                    kernels_dir=self.kernels_dir)
+                self.assert_close(out, lse, ref_out, ref_lse)
 
     def test_flex_every_kind_overlap_and_empty_rows(self):
         # Rows 150..199 in two slices, 280..299 in none, S not a tile
@@ -439,11 +442,29 @@ class FunctionalTest(unittest.TestCase):
         call = dict(kernels_dir=self.kernels_dir, softmax_scale=0.125)
         with self.assertRaisesRegex(ValueError, "must be torch.int32"):
             fattn.flex_flash_attn_func(q, k, v, good.long(), good, **call)
-        with self.assertRaisesRegex(fattn.FattnError,
-                                    r"slice 0: k range \[0, 65\) exceeds"):
-            fattn.flex_flash_attn_func(
-                q, k, v, good, torch.tensor([[0, 65]], dtype=torch.int32,
-                                            device="cuda"), **call)
+        past_the_end = torch.tensor([[0, 65]], dtype=torch.int32,
+                                    device="cuda")
+        for ranges_on, check in (("cpu", None), ("cuda", True)):
+            with self.assertRaisesRegex(fattn.FattnError,
+                                        r"slice 0: k range \[0, 65\) "
+                                        "exceeds"):
+                fattn.flex_flash_attn_func(
+                    q, k, v, good.to(ranges_on), past_the_end.to(ranges_on),
+                    check_ranges=check, **call)
+        # Unchecked, a refusal on the GPU leaves NaN rather than a wrong
+        # answer, and the next call is unaffected.
+        out, lse = fattn.flex_flash_attn_func(q, k, v, good, past_the_end,
+                                              **call)
+        self.assertTrue(torch.isnan(out).all() and torch.isnan(lse).all())
+        out, lse = fattn.flex_flash_attn_func(q, k, v, good, good,
+                                              check_ranges=True, **call)
+        self.assertFalse(torch.isnan(out).any() or torch.isnan(lse).any())
+        bad_seqlens = torch.tensor([0, 30, 63], dtype=torch.int32,
+                                   device="cuda")
+        with self.assertRaisesRegex(fattn.FattnError, "cu_seqlens"):
+            fattn.flash_attn_varlen_func(q, k, v, bad_seqlens, bad_seqlens,
+                                         causal=True, check_ranges=True,
+                                         **call)
         with self.assertRaisesRegex(NotImplementedError, "gradients"):
             fattn.flex_flash_attn_func(q.requires_grad_(), k, v, good, good,
                                        **call)
