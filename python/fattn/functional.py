@@ -67,7 +67,9 @@ AOT_KERNELS = [(dtype, head_dim, softcapped)
                for dtype in ("bf16", "f16")
                for head_dim in (64, 128)
                for softcapped in (False, True)]
-AOT_ITEM_CLASSES = (1, 4, 16)
+# 64 and 256 let a GPU-planned call of many short documents (a query tile
+# meeting up to 256 of them) run without a synchronisation.
+AOT_ITEM_CLASSES = (1, 4, 16, 64, 256)
 # What the compiled program fixes, which its kernel takes per call instead:
 # only the program's own launch uses these.
 _PROGRAM_HEADS = 1

@@ -28,6 +28,10 @@
 // PTX-NEXT: )
 // The launch guard leaves CTAs past the call's heads.
 // PTX: setp.ge.u32 past, cta, %r
+// A slot without rows (a spare one of a plan made on the GPU, or an item
+// class the planner did not choose) leaves before Q is loaded.
+// PTX: setp.le.s32 empty, %r{{[0-9]+}}, %r{{[0-9]+}};
+// PTX-NEXT: @empty exit;
 // The schedule's records are read through the read-only path, as a static
 // kernel's constant tables are (FlashKernel::tablesInvariant).
 // PTX: ld.global.nc.v4.b32

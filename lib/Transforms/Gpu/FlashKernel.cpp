@@ -84,7 +84,23 @@ gpu::GPUFuncOp FlashKernel::begin(gpu::GPUModuleOp module) {
   // past the tile's row end are computed alongside but not stored.
   firstRow = loadTable(ScheduleTable::Slots, slotFields, Slot::FirstRow);
   visits = loadTable(ScheduleTable::Slots, slotFields, Slot::Visits);
+  if (kernelSpec.runtimeSchedule)
+    exitIfNoRows(slotFields);
   return func;
+}
+
+void FlashKernel::exitIfNoRows(Value slotFields) {
+  // A plan made on the GPU is launched over a bound of slots, and over the
+  // slot tables of item classes it did not choose: those slots hold no
+  // rows, and their CTAs leave before they load Q (the whole CTA alike:
+  // the slot is the CTA's).
+  using Slot = ::fattn::mask::KernelScheduleTables;
+  Value rowEnd = loadTable(ScheduleTable::Slots, slotFields, Slot::RowEnd);
+  emitPtx(b, loc,
+          {"{ .reg .pred empty;\nsetp.le.s32 empty, $0, $1;\n@empty exit; }",
+           {},
+           {rowEnd, firstRow},
+           PtxEffects::Volatile});
 }
 
 void FlashKernel::end() { gpu::ReturnOp::create(b, loc); }

@@ -102,6 +102,7 @@ public:
 private:
   void declareSharedMemory(gpu::GPUModuleOp module);
   void emitLaunchGuard();
+  void exitIfNoRows(Value slotFields);
   void emitTables(gpu::GPUModuleOp module);
   /// The table's base pointer and the offset of its first element there.
   std::pair<Value, int64_t> tableBase(ScheduleTable table);
