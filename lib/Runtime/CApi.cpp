@@ -353,9 +353,12 @@ fattn_status fattn_kernels_launch_device_ranges(
       layoutDevicePlan(*schedules, ranges, &error);
   if (!layout)
     return failure(FATTN_STATUS_BAD_ARGUMENT, prefix + error);
-  if (num_q == 0)
-    return success();
   fattn_kernel &first = *kernels[0];
+  if (num_q == 0) {
+    if (first.devicePlanner)
+      first.devicePlanner->forgetLast();
+    return success();
+  }
   cuda::ContextScope scope(*first.driver, first.context->handle());
   if (!scope.status().ok)
     return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
@@ -364,33 +367,47 @@ fattn_status fattn_kernels_launch_device_ranges(
     if (!first.devicePlanner)
       return failure(FATTN_STATUS_UNSUPPORTED, prefix + error);
   }
+  DevicePlanner &planner = *first.devicePlanner;
+  auto cudaStream = static_cast<cuda::CUstream>(stream);
+  if (cuda::Status reserved = planner.reserve(*layout, cudaStream); !reserved)
+    return failure(FATTN_STATUS_LAUNCH_FAILED, prefix + reserved.message);
+  // Every kernel bound and its buffers checked before anything is
+  // enqueued: a refusal on the GPU writes NaN into out and lse, which must
+  // be as large as the kernels' checks require.
+  AttentionBuffers buffers{address(q), address(k), address(v), address(out),
+                           address(lse)};
+  std::vector<PlannedSchedule> views;
+  std::vector<KernelArguments> arguments(static_cast<size_t>(num_kernels));
+  for (int64_t c = 0; c < num_kernels; ++c)
+    views.push_back(layout->viewOf(size_t(c)));
+  for (int64_t c = 0; c < num_kernels; ++c) {
+    const AttentionKernel &kernel = *kernels[c]->kernel;
+    cuda::Status checked = kernel.bind(
+        buffers, arguments[c], {&views[c], planner.pointer(), call, params});
+    if (checked)
+      checked = kernel.checkBuffers(arguments[c]);
+    if (!checked)
+      return failure(FATTN_STATUS_BAD_ARGUMENT, prefix + "kernel " +
+                                                    kernel.manifest().kernel +
+                                                    ": " + checked.message);
+  }
   const KernelManifest &manifest = first.kernel->manifest();
   RefusedOutputs refused =
       refusedOutputsOf(manifest.dtype, address(out), address(lse),
                        num_q * heads_q * headDim, num_q * heads_q);
-  if (cuda::Status planned = first.devicePlanner->enqueue(
-          *layout, ranges, refused, static_cast<cuda::CUstream>(stream));
+  if (cuda::Status planned =
+          planner.enqueue(*layout, ranges, refused, cudaStream);
       !planned)
     return failure(FATTN_STATUS_LAUNCH_FAILED, prefix + planned.message);
-  AttentionBuffers buffers{address(q), address(k), address(v), address(out),
-                           address(lse)};
-  for (int64_t c = 0; c < num_kernels; ++c) {
-    PlannedSchedule view = layout->viewOf(size_t(c));
-    KernelArguments arguments;
-    if (cuda::Status bound = kernels[c]->kernel->bind(
-            buffers, arguments,
-            {&view, first.devicePlanner->pointer(), call, params});
-        !bound)
-      return failure(FATTN_STATUS_BAD_ARGUMENT, prefix + bound.message);
-    if (fattn_status launched = launchArguments(*kernels[c], arguments, stream);
-        launched != FATTN_STATUS_SUCCESS)
-      return launched;
-  }
+  for (int64_t c = 0; c < num_kernels; ++c)
+    if (cuda::Status launched = kernels[c]->kernel->launch(
+            arguments[c], cudaStream, /*checkArguments=*/false);
+        !launched)
+      return failure(FATTN_STATUS_LAUNCH_FAILED, prefix + launched.message);
   return success();
 }
 
-fattn_status fattn_kernel_device_plan_status(fattn_kernel *kernel,
-                                             void *stream) {
+fattn_status fattn_kernel_device_plan_status(fattn_kernel *kernel) {
   if (!kernel)
     return failure(FATTN_STATUS_NULL_POINTER,
                    "fattn_kernel_device_plan_status: kernel is NULL");
@@ -400,8 +417,8 @@ fattn_status fattn_kernel_device_plan_status(fattn_kernel *kernel,
   if (!scope.status().ok)
     return failure(FATTN_STATUS_CUDA_ERROR, scope.status().message);
   std::string cudaError;
-  std::optional<std::string> problem = kernel->devicePlanner->lastProblem(
-      static_cast<cuda::CUstream>(stream), &cudaError);
+  std::optional<std::string> problem =
+      kernel->devicePlanner->lastProblem(&cudaError);
   if (!cudaError.empty())
     return failure(FATTN_STATUS_CUDA_ERROR, cudaError);
   if (problem)

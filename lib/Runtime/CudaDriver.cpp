@@ -77,6 +77,7 @@ std::unique_ptr<Driver> Driver::load(const char *libraryName,
   required(driver->cuFuncSetAttribute, {"cuFuncSetAttribute"});
   required(driver->cuFuncGetAttribute, {"cuFuncGetAttribute"});
   resolve(library, driver->cuFuncGetParamInfo, {"cuFuncGetParamInfo"});
+  resolve(library, driver->cuStreamIsCapturing, {"cuStreamIsCapturing"});
   required(driver->cuMemAlloc, {"cuMemAlloc_v2"});
   required(driver->cuMemFree, {"cuMemFree_v2"});
   required(driver->cuMemGetAddressRange, {"cuMemGetAddressRange_v2"});

@@ -4,6 +4,7 @@
 
 #include "FlashDialect/Limits.h"
 #include "FlashDialect/Mask/Schedule.h"
+#include "FlashDialect/Mask/TileGeometry.h"
 #include "PlanKernelArgs.h"
 #include "PlanKernelPtx.h"
 
@@ -113,13 +114,27 @@ layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
   layout.count = ranges.count;
   layout.varlen = ranges.isVarlen();
   bool aligned = layout.schedule.queryTiles == mask::QueryTiles::SliceAligned;
-  // More slots than a grid's y dimension holds are refused by the planner
-  // if the call really needs them (pk::kTooManyTiles).
+  // No query tile holds more than blockQ rows: what cannot fit a grid's y
+  // dimension is refused here, as the host planner refuses it.
+  int64_t fewestTiles = mask::geometry::ceilDiv(ranges.numQ,
+                                                layout.schedule.blockQ);
+  if (fewestTiles > limits::kMaxGridYZ)
+    return fail(error, std::to_string(fewestTiles) +
+                           " query tiles exceed the 65535 launch slots of a "
+                           "grid's y dimension");
+  // More slots than that are refused by the planner if the call really
+  // needs them (pk::kTooManyTiles).
   layout.capSlots = std::min<int64_t>(
       pk::slotCapacity(ranges.count, ranges.numQ, layout.schedule.blockQ,
                        aligned),
       limits::kMaxGridYZ);
-  layout.capItems = layout.classItems.back() * layout.capSlots;
+  // A slice gives a tile at most one item, and the host plans at most
+  // kMaxTileMapEntries items (the planner refuses more: kTooManyPairs).
+  layout.capItems = std::min<int64_t>(
+      std::min<int64_t>(layout.classItems.back(),
+                        std::max<int64_t>(ranges.count, 1)) *
+          layout.capSlots,
+      mask::kMaxTileMapEntries);
   size_t at = 0;
   auto take = [&at](int64_t words) {
     size_t begin = at;
@@ -227,13 +242,18 @@ devicePlanProblem(const int32_t status[kDevicePlanStatusWords],
   case pk::kTooManyPairs:
     return "the slices cross query tiles " +
            std::to_string(status[pk::kStatusPairs]) +
-           " times, more than the kernels' " +
-           std::to_string(layout.classItems.back()) + " items per tile over " +
-           std::to_string(status[pk::kStatusTiles]) + " tiles can hold";
+           " times, more than the " + std::to_string(layout.capItems) +
+           " work items a plan holds (the largest kernel's " +
+           std::to_string(layout.classItems.back()) + " a tile over " +
+           std::to_string(layout.capSlots) + " slots, at most " +
+           std::to_string(mask::kMaxTileMapEntries) + ")";
   case pk::kTooManyTiles:
     return "the mask cuts " + std::to_string(status[pk::kStatusTiles]) +
            " query tiles, more than the " + std::to_string(layout.capSlots) +
            " launch slots of a grid's y dimension";
+  case pk::kTooManyVisits:
+    return "the schedule would visit more than 2^31 - 1 key tiles (about " +
+           std::to_string(status[pk::kStatusVisits]) + " x 2^31)";
   default:
     return "the planner returned unknown status " +
            std::to_string(status[pk::kStatusCode]);
@@ -263,24 +283,45 @@ std::optional<DevicePlanner> DevicePlanner::load(const cuda::Context &context,
   return planner;
 }
 
+bool DevicePlanner::isCapturing(cuda::CUstream stream) const {
+  int capturing = 0;
+  return driver->cuStreamIsCapturing &&
+         driver->cuStreamIsCapturing(stream, &capturing) == 0 && capturing;
+}
+
+Status DevicePlanner::reserve(const DevicePlanLayout &layout,
+                              cuda::CUstream stream) {
+  if (buffer && buffer->size() >= layout.bytes())
+    return Status::success();
+  // Growing waits for the stream (launches still queued may read the old
+  // tables) and frees what a captured graph would still point to.
+  if (isCapturing(stream))
+    return Status::failure(
+        "the GPU planner's buffer must grow to " +
+        std::to_string(layout.bytes()) +
+        " bytes, which cannot happen while the stream captures a CUDA graph: "
+        "make a call of this size (or larger) on these kernels before "
+        "capturing");
+  if (buffer)
+    if (Status status = driver->check(driver->cuStreamSynchronize(stream),
+                                      "cuStreamSynchronize");
+        !status)
+      return status;
+  size_t bytes = std::max(layout.bytes(), buffer ? 2 * buffer->size() : 0);
+  buffer.reset();
+  std::string problem;
+  buffer = cuda::DeviceBuffer::allocate(*driver, bytes, &problem);
+  if (!buffer)
+    return Status::failure("the GPU planner's tables: " + problem);
+  return Status::success();
+}
+
 Status DevicePlanner::enqueue(const DevicePlanLayout &layout,
                               const DeviceRanges &ranges,
                               const RefusedOutputs &outputs,
                               cuda::CUstream stream) {
-  if (!buffer || buffer->size() < layout.bytes()) {
-    // Launches still queued may read the old tables.
-    if (buffer)
-      if (Status status = driver->check(driver->cuStreamSynchronize(stream),
-                                        "cuStreamSynchronize");
-          !status)
-        return status;
-    size_t bytes = std::max(layout.bytes(), buffer ? 2 * buffer->size() : 0);
-    buffer.reset();
-    std::string problem;
-    buffer = cuda::DeviceBuffer::allocate(*driver, bytes, &problem);
-    if (!buffer)
-      return Status::failure("the GPU planner's tables: " + problem);
-  }
+  if (Status status = reserve(layout, stream); !status)
+    return status;
   std::vector<uint8_t> args =
       devicePlanArguments(layout, ranges, buffer->pointer(), outputs);
   cuda::LaunchConfig config;
@@ -291,16 +332,16 @@ Status DevicePlanner::enqueue(const DevicePlanLayout &layout,
       !status)
     return status;
   last = layout;
+  lastStream = stream;
   return Status::success();
 }
 
 std::optional<std::string>
-DevicePlanner::lastProblem(cuda::CUstream stream,
-                           std::string *cudaError) const {
+DevicePlanner::lastProblem(std::string *cudaError) const {
   if (!last || !buffer)
     return std::nullopt;
   int32_t status[kDevicePlanStatusWords] = {};
-  Status synced = driver->check(driver->cuStreamSynchronize(stream),
+  Status synced = driver->check(driver->cuStreamSynchronize(lastStream),
                                 "cuStreamSynchronize");
   if (synced)
     synced = driver->check(

@@ -64,7 +64,12 @@ std::optional<std::string> compareWithHost(const cuda::Driver &driver,
     return std::vector<int32_t>(host.tables.begin() + offset,
                                 host.tables.begin() + offset + count);
   };
-  size_t items = (host.itemSlices - host.items) / T::kItemFields;
+  // The host pads its tables; its slots say how many items there are.
+  size_t items = 0;
+  for (int64_t slot = 0; slot < host.numSlots; ++slot)
+    items = std::max(items, size_t(host.tables[host.slots +
+                                               slot * T::kSlotFields +
+                                               T::ItemsEnd]));
   // What the kernel reads: every launch slot (spare ones empty), every
   // item and slice (the host pads its tables with zeros past them).
   std::vector<int32_t> slots =
@@ -165,7 +170,7 @@ planOnDevice(const cuda::Context &context, cuda::CUstream stream,
   call->planMicroseconds = *microseconds;
   std::string cudaError;
   if (std::optional<std::string> refused =
-          call->planner.lastProblem(stream, &cudaError)) {
+          call->planner.lastProblem(&cudaError)) {
     *problem = "the GPU planner refused a call the host planned: " + *refused;
     return std::nullopt;
   }

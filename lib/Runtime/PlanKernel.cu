@@ -48,6 +48,7 @@ namespace g = ::fattn::mask::geometry;
 using ::fattn::mask::SliceKind;
 
 constexpr int32_t kNoSlice = 0x7fffffff;
+constexpr int64_t kInt32Max = 0x7fffffff;
 
 template <typename T> __device__ T *pointer(uint64_t address) {
   return reinterpret_cast<T *>(static_cast<uintptr_t>(address));
@@ -408,8 +409,10 @@ __device__ void findMaxItems(const Plan &plan, int64_t tiles) {
 }
 
 /// Places each item in its tile's run (ascending slices) and writes the
-/// items and item_slices tables and each tile's visits.
-__device__ void placeItems(const Plan &plan, int64_t numPairs, int64_t tiles) {
+/// items and item_slices tables and each tile's visits; false (a refusal)
+/// when the tiles visit more than 2^31 - 1 key tiles in all, as the host
+/// refuses (the kernels count visits in int32).
+__device__ bool placeItems(const Plan &plan, int64_t numPairs, int64_t tiles) {
   Block b = thisBlock();
   const ScratchLayout &l = plan.layout;
   const int32_t *offsets = plan.at(l.tileItems);
@@ -424,6 +427,7 @@ __device__ void placeItems(const Plan &plan, int64_t numPairs, int64_t tiles) {
   __syncthreads();
   int32_t *items = pointer<int32_t>(plan.args.items);
   int32_t *itemSlices = pointer<int32_t>(plan.args.itemSlices);
+  int64_t threadVisits = 0;
   for (int64_t t = b.thread; t < tiles; t += b.threads) {
     int64_t begin = offsets[t], end = offsets[t + 1];
     // Pairs run slice by slice, so pair order is slice order.
@@ -433,20 +437,27 @@ __device__ void placeItems(const Plan &plan, int64_t numPairs, int64_t tiles) {
         placed[y] = placed[y - 1];
         placed[y - 1] = swap;
       }
-    int32_t visits = 0;
+    int64_t visits = 0;
     for (int64_t x = begin; x < end; ++x) {
       const int32_t *r = records + kPairFields * placed[x];
       int32_t *item = items + 4 * x;
-      item[0] = visits;
+      item[0] = int32_t(g::minOf(visits, kInt32Max));
       item[1] = r[kPairKTileBegin];
       item[2] = r[kPairFullBegin];
       item[3] = r[kPairFullEnd];
       itemSlices[x] = r[kPairSlice];
       visits += r[kPairKTileEnd] - r[kPairKTileBegin];
     }
-    plan.at(l.tileVisits)[t] = visits;
+    plan.at(l.tileVisits)[t] = int32_t(g::minOf(visits, kInt32Max));
+    threadVisits += visits;
+  }
+  int64_t total = blockScan<int64_t>(threadVisits).total;
+  if (b.thread == 0 && total > kInt32Max) {
+    plan.status[kStatusCode] = kTooManyVisits;
+    plan.status[kStatusVisits] = int32_t(g::minOf(total >> 31, kInt32Max));
   }
   __syncthreads();
+  return total <= kInt32Max;
 }
 
 /// keys[0 .. n), n a power of two, sorted ascending (bitonic).
@@ -584,7 +595,8 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   if (threadIdx.x == 0)
     counts[tiles] = items;
   __syncthreads();
-  placeItems(plan, pairs, tiles);
+  if (!placeItems(plan, pairs, tiles))
+    return refuse(plan);
   int chosen = chooseClass(args, plan.status[kStatusMaxItems]);
   writeSlots(plan, tiles, chosen);
   if (threadIdx.x == 0) {

@@ -42,6 +42,7 @@ enum StatusField {
   kStatusMaxItems, // the most items of one query tile
   kStatusTile,     // a tile with more items than every class, else INT32_MAX
   kStatusPairs,    // (slice, query tile) pairs, capped at INT32_MAX
+  kStatusVisits,   // visited key tiles in all / 2^31, when too many
   kStatusFields = 16
 };
 
@@ -52,6 +53,7 @@ enum StatusCode : int32_t {
   kTooManyItems = 3,    // a query tile has more items than every class
   kTooManyPairs = 4,    // more (slice, query tile) pairs than items fit
   kTooManyTiles = 5,    // more query tiles than launch slots
+  kTooManyVisits = 6,   // more than 2^31 - 1 visited key tiles in all
 };
 
 struct Args {

@@ -21,7 +21,10 @@ then refused on the GPU: out and lse are left NaN, and FattnError naming
 the slice is raised when the call is checked (check_ranges=True, or
 FATTN_CHECK_RANGES=1, which wait for the stream; by default only a call
 that may need more slices per query tile than the kernels at hand search
-is checked, so that no valid call ends in NaN).
+is checked, so that no valid call ends in NaN, except under a CUDA graph
+capture, which nothing may wait for). A call is captured in a CUDA graph
+once a call at least as large has run on the same stream before the
+capture (the planner's buffer cannot grow during one).
 
 The kernels are found by name (runtime_kernel_name) in the folders of
 kernel_dirs(): $FATTN_KERNELS, <repo>/build/kernels, then the cache that
@@ -40,12 +43,13 @@ import contextlib
 import math
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 
 from .compiler import find_fattn_run
 from .errors import CompileError, FattnError
-from .kernel import Kernel, launch_device_ranges
+from .kernel import Kernel, _dim, launch_device_ranges
 from .library import REPO_ROOT, load_library
 from .masks import CAUSAL, FULL, BI_CAUSAL, INV_CAUSAL
 
@@ -281,16 +285,27 @@ def _launch_planned_on_device(attention, bound, launch, check, kernels_dir,
             missing.append(name)
     if not found:
         raise _no_kernel_error(missing, dirs)
+    capturing = _capturing()
+    if check and capturing:
+        raise ValueError("check_ranges waits for the stream, which a CUDA "
+                         "graph capture forbids: check outside the capture")
     if check is None:
-        check = (os.environ.get(CHECK_RANGES_ENV, "") not in ("", "0")
-                 or found[-1][0] < bound)
+        check = not capturing and (
+            os.environ.get(CHECK_RANGES_ENV, "") not in ("", "0")
+            or found[-1][0] < bound)
     with contextlib.ExitStack() as held:
         # Ascending, as every caller takes them: no two calls deadlock.
         for _, _, lock in found:
             held.enter_context(lock)
         launch([kernel for _, kernel, _ in found])
         if check:
-            found[0][1].device_plan_status(stream)
+            found[0][1].device_plan_status()
+
+
+def _capturing():
+    """Whether torch's current stream is capturing a CUDA graph."""
+    torch = sys.modules.get("torch")
+    return bool(torch and torch.cuda.is_current_stream_capturing())
 
 
 def _no_kernel_error(missing, dirs):
@@ -476,7 +491,7 @@ def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
                             ("max_seqlen_k", max_seqlen_k)):
             _check_lengths(name, value)
         call = _Call(q, k, v, softmax_scale, softcap)
-        call.on_device(int(q_ranges.shape[0]) if q_ranges.dim() else 0,
+        call.on_device(_dim(q_ranges, 0),
                        check_ranges, kernels_dir, library, q_ranges=q_ranges,
                        k_ranges=k_ranges, kinds=attn_type_map)
         return call.results()
@@ -570,8 +585,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
                             ("max_seqlen_k", max_seqlen_k)):
             _check_lengths(name, value)
         call = _Call(q, k, v, softmax_scale, softcap)
-        sequences = max(int(cu_seqlens_q.shape[0]) - 1, 0) if (
-            cu_seqlens_q.dim()) else 0
+        sequences = max(_dim(cu_seqlens_q, 0) - 1, 0)
         call.on_device(min(sequences, _MAX_BLOCK_Q), check_ranges,
                        kernels_dir, library, cu_seqlens_q=cu_seqlens_q,
                        cu_seqlens_k=cu_seqlens_k, causal=right == 0)

@@ -275,9 +275,12 @@ def launch_device_ranges(kernels, q, k, v, out, lse, *, q_ranges=None,
     if cu_seqlens_q is not None or cu_seqlens_k is not None:
         if q_ranges is not None or k_ranges is not None or kinds is not None:
             raise ValueError("give either ranges or cu_seqlens, not both")
-        batch = _dim(cu_seqlens_q, 0)
+        if cu_seqlens_q is None or cu_seqlens_k is None:
+            raise ValueError("cu_seqlens_q and cu_seqlens_k must both be "
+                             "given")
         mask.cu_seqlens_q = _device_int32("cu_seqlens_q", cu_seqlens_q,
                                           (None,), q.device)
+        batch = _dim(cu_seqlens_q, 0)
         mask.cu_seqlens_k = _device_int32("cu_seqlens_k", cu_seqlens_k,
                                           (batch,), q.device)
         if batch < 1:
@@ -502,12 +505,13 @@ class Kernel:
             num_k, heads_q, heads_k, scale, softcap,
             _stream_handle(stream, q.device)))
 
-    def device_plan_status(self, stream=None):
-        """Waits for STREAM and raises FattnError naming the slice and the
-        value if the last call planned on the GPU with this kernel first
-        (launch_device_ranges) was refused (its out and lse are then NaN)."""
-        self.library.check(self.library.lib.fattn_kernel_device_plan_status(
-            self.handle, _stream_handle(stream, None)))
+    def device_plan_status(self):
+        """Waits for the stream of the last call planned on the GPU with
+        this kernel first (launch_device_ranges) and raises FattnError
+        naming the slice and the value if it was refused (its out and lse
+        are then NaN)."""
+        self.library.check(
+            self.library.lib.fattn_kernel_device_plan_status(self.handle))
 
     def plan_ranges(self, q_ranges, k_ranges, kinds, num_q, num_k):
         """What launch_ranges would plan for this mask and these token

@@ -115,7 +115,7 @@ class Library:
             [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int64] +
             [ctypes.c_void_p] * 5 + [ctypes.POINTER(DeviceMaskStruct)] +
             [ctypes.c_int64] * 4 + [ctypes.c_double] * 2 + [ctypes.c_void_p])
-        lib.fattn_kernel_device_plan_status.argtypes = [ctypes.c_void_p] * 2
+        lib.fattn_kernel_device_plan_status.argtypes = [ctypes.c_void_p]
         lib.fattn_kernel_plan_ranges.argtypes = (
             [ctypes.c_void_p] + [int32_p] * 3 + [ctypes.c_int64] * 3 +
             [int64_p] * 3)

@@ -154,6 +154,8 @@ class LaunchDeviceRangesTest(unittest.TestCase):
             (dict(cu_seqlens_q=Tensor((2,)), cu_seqlens_k=Tensor((2,)),
                   q_ranges=Tensor((1, 2))),
              "either ranges or cu_seqlens, not both"),
+            (dict(cu_seqlens_k=Tensor((2,))),
+             "cu_seqlens_q and cu_seqlens_k must both be given"),
         ]
         for mask, message in cases:
             with self.subTest(message=message):
@@ -227,6 +229,12 @@ class PlannedOnDeviceTest(unittest.TestCase):
         self.assertEqual(
             self.run_call(1, 16, environment={"FATTN_CHECK_RANGES": "1"}),
             ([1], True))
+
+    def test_a_capture_is_never_waited_for(self):
+        with mock.patch.object(functional, "_capturing", lambda: True):
+            self.assertEqual(self.run_call(40, 16), ([1, 4, 16], False))
+            with self.assertRaisesRegex(ValueError, "CUDA graph capture"):
+                self.run_call(1, 16, check=True)
 
     def test_no_kernel_at_all_is_an_error(self):
         with self.assertRaisesRegex(fattn.FattnError,

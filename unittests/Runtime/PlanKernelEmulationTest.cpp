@@ -358,6 +358,26 @@ TEST(PlanKernelEmulationTest, TilesPastTheLargestClassAreNamed) {
   expectHostPlan(m, 1000, 1000, wider, device, "class 32");
 }
 
+TEST(PlanKernelEmulationTest, MoreVisitsThanInt32AreRefusedAsOnTheHost) {
+  // 16 slices over 2^30 keys in 300 query tiles: 2^24 visits a tile, 5e9
+  // in all; the kernels count visits in int32.
+  int64_t numQ = 128 * 300, numK = int64_t(1) << 30;
+  mask::Mask m;
+  for (int64_t i = 0; i < 16; ++i)
+    m.push_back({0, numQ, i * (numK / 16), (i + 1) * (numK / 16),
+                 SliceKind::Full});
+  std::string hostError;
+  EXPECT_FALSE(planSchedule(gpuClasses()[2], m, numQ, numK, &hostError));
+  RangeArrays arrays = arraysOf(m);
+  EmulatedPlan device =
+      emulatePlan(gpuClasses(), rangesOf(arrays, numQ, numK), 8);
+  ASSERT_TRUE(device.problem());
+  EXPECT_EQ(*device.problem(),
+            "the schedule would visit more than 2^31 - 1 key tiles (about 2 "
+            "x 2^31)");
+  expectRefused(device);
+}
+
 TEST(PlanKernelEmulationTest, HostRefusesWhatItCannotSize) {
   std::string error;
   DeviceRanges ranges;
@@ -369,6 +389,10 @@ TEST(PlanKernelEmulationTest, HostRefusesWhatItCannotSize) {
   ranges.numQ = int64_t(1) << 31;
   EXPECT_FALSE(layoutDevicePlan(gpuClasses(), ranges, &error));
   EXPECT_EQ(error, "query token count 2147483648 is outside [0, 2^31 - 1]");
+  ranges.numQ = 128 * 65536; // one query tile past grid y, as the host says
+  EXPECT_FALSE(layoutDevicePlan(gpuClasses(), ranges, &error));
+  EXPECT_EQ(error, "65536 query tiles exceed the 65535 launch slots of a "
+                   "grid's y dimension");
   ranges.numQ = 10;
   std::vector<RuntimeSchedule> mixed = gpuClasses();
   mixed[1].blockK = 32;

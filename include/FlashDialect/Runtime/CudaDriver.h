@@ -165,6 +165,9 @@ public:
   CUresult (*cuStreamCreate)(CUstream *stream, unsigned flags) = nullptr;
   CUresult (*cuStreamDestroy)(CUstream stream) = nullptr;
   CUresult (*cuStreamSynchronize)(CUstream stream) = nullptr;
+  /// Optional (null where the driver lacks it): *status is nonzero while
+  /// the stream is capturing a CUDA graph.
+  CUresult (*cuStreamIsCapturing)(CUstream stream, int *status) = nullptr;
   CUresult (*cuEventCreate)(CUevent *event, unsigned flags) = nullptr;
   CUresult (*cuEventRecord)(CUevent event, CUstream stream) = nullptr;
   CUresult (*cuEventSynchronize)(CUevent event) = nullptr;

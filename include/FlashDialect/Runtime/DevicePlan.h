@@ -105,24 +105,32 @@ public:
                                            std::string *error);
   static bool isAvailable();
 
-  /// Enqueues the plan of `ranges` on `stream`; the layout's views then
-  /// bind the kernels, with tables at pointer().
+  /// Makes the buffer hold `layout`'s plan (pointer() may change): waits
+  /// for `stream` when it must grow, and refuses to grow while `stream`
+  /// captures a CUDA graph (a call of that size must come first).
+  cuda::Status reserve(const DevicePlanLayout &layout, cuda::CUstream stream);
+  /// Enqueues the plan of `ranges` on `stream` (after reserve); the
+  /// layout's views then bind the kernels, with tables at pointer().
   cuda::Status enqueue(const DevicePlanLayout &layout,
                        const DeviceRanges &ranges,
                        const RefusedOutputs &outputs, cuda::CUstream stream);
   cuda::CUdeviceptr pointer() const { return buffer ? buffer->pointer() : 0; }
 
-  /// Waits for `stream` and reads the last plan's status: nullopt if it
-  /// was planned, else why not.
-  std::optional<std::string> lastProblem(cuda::CUstream stream,
-                                         std::string *cudaError) const;
+  /// Waits for the stream of the last plan and reads its status: nullopt if
+  /// it was planned (or there is none), else why not.
+  std::optional<std::string> lastProblem(std::string *cudaError) const;
+  /// A call that planned nothing (no query tokens): no status to report.
+  void forgetLast() { last.reset(); }
 
 private:
+  bool isCapturing(cuda::CUstream stream) const;
+
   const cuda::Driver *driver = nullptr;
   cuda::Module module;
   cuda::CUfunction function = nullptr;
   std::optional<cuda::DeviceBuffer> buffer;
   std::optional<DevicePlanLayout> last;
+  cuda::CUstream lastStream = nullptr;
 };
 
 } // namespace fattn::runtime

@@ -190,8 +190,11 @@ typedef struct {
 } fattn_device_mask_t;
 
 /* fattn_kernel_launch_ranges for a mask in device memory, planned on the
-   GPU: nothing is copied to the host and nothing waits for STREAM (so the
-   call can be captured in a CUDA graph). KERNELS are NUM_KERNELS (1 to 4)
+   GPU: nothing is copied to the host and nothing waits for STREAM, so the
+   call can be captured in a CUDA graph once a call at least as large has
+   run on these kernels outside the capture (the first call loads the
+   planner and sizes its buffer, which grows, waiting for STREAM, only for
+   a larger call, and never during a capture: that is refused). KERNELS are NUM_KERNELS (1 to 4)
    kernels of one attention compiled for run-time masks that differ only in
    max-items-per-tile, ascending: the planner gives the call to the smallest
    that holds it, and the launches of the others do no work. What the host
@@ -210,13 +213,12 @@ FATTN_API fattn_status fattn_kernels_launch_device_ranges(
     int64_t heads_q, int64_t heads_k, double scale, double softcap,
     void *stream);
 
-/* Waits for STREAM and reports KERNEL's last call planned on the GPU
-   (fattn_kernels_launch_device_ranges with KERNEL first): SUCCESS if it
-   was planned (or there was none), FATTN_STATUS_BAD_ARGUMENT with the
-   reason in fattn_last_error() ("slice 3: q range [5, 2) is reversed") if
-   the planner refused it. */
-FATTN_API fattn_status fattn_kernel_device_plan_status(fattn_kernel *kernel,
-                                                       void *stream);
+/* Waits for the stream of KERNEL's last call planned on the GPU
+   (fattn_kernels_launch_device_ranges with KERNEL first) and reports it:
+   SUCCESS if it was planned (or there was none, or it had no query
+   tokens), FATTN_STATUS_BAD_ARGUMENT with the reason in fattn_last_error()
+   ("slice 3: q range [5, 2) is reversed") if the planner refused it. */
+FATTN_API fattn_status fattn_kernel_device_plan_status(fattn_kernel *kernel);
 
 /* *COUNT gets the number of parameters the kernel takes. No GPU work. */
 FATTN_API fattn_status fattn_kernel_num_params(const fattn_kernel *kernel,
