@@ -24,7 +24,8 @@ that may need more slices per query tile than the kernels at hand search
 is checked, so that no valid call ends in NaN, except under a CUDA graph
 capture, which nothing may wait for). A call is captured in a CUDA graph
 once a call at least as large has run on the same stream before the
-capture (the planner's buffer cannot grow during one).
+capture (the planner's buffer cannot grow during one). FATTN_PLAN_ON_GPU=0
+plans CUDA range tensors on the host instead (a copy and a wait).
 
 The kernels are found by name (runtime_kernel_name) in the folders of
 kernel_dirs(): $FATTN_KERNELS, <repo>/build/kernels, then the cache that
@@ -80,6 +81,10 @@ _PROGRAM_HEADS = 1
 _PROGRAM_SOFTCAP = 30.0
 
 CHECK_RANGES_ENV = "FATTN_CHECK_RANGES"
+# "0": CUDA range tensors are copied to the host and planned there (a
+# synchronisation), as before the GPU planner; "1": planned on the GPU.
+PLAN_ON_GPU_ENV = "FATTN_PLAN_ON_GPU"
+PLAN_ON_GPU_DEFAULT = "1"
 # Item classes one GPU-planned call launches at most (the C API's bound).
 _MAX_DEVICE_CLASSES = 4
 # Rows of the largest query tile of a run-time kernel: a query tile meets
@@ -302,6 +307,12 @@ def _launch_planned_on_device(attention, bound, launch, check, kernels_dir,
             found[0][1].device_plan_status()
 
 
+def _plan_on_gpu():
+    """Whether mask tensors on the GPU are planned there (FATTN_PLAN_ON_GPU,
+    PLAN_ON_GPU_DEFAULT)."""
+    return os.environ.get(PLAN_ON_GPU_ENV, PLAN_ON_GPU_DEFAULT) != "0"
+
+
 def _capturing():
     """Whether torch's current stream is capturing a CUDA graph."""
     torch = sys.modules.get("torch")
@@ -486,7 +497,7 @@ def flex_flash_attn_func(q, k, v, q_ranges, k_ranges, max_seqlen_q=None,
     mask = {"q_ranges": q_ranges, "k_ranges": k_ranges,
             "attn_type_map": attn_type_map}
     _check_inputs(q, k, v)
-    if _ranges_on_device(mask):
+    if _ranges_on_device(mask) and _plan_on_gpu():
         for name, value in (("max_seqlen_q", max_seqlen_q),
                             ("max_seqlen_k", max_seqlen_k)):
             _check_lengths(name, value)
@@ -580,7 +591,8 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k,
     if causal:
         right = 0
     seqlens = {"cu_seqlens_q": cu_seqlens_q, "cu_seqlens_k": cu_seqlens_k}
-    if _ranges_on_device(seqlens) and left < 0 and right in (-1, 0):
+    if (_ranges_on_device(seqlens) and _plan_on_gpu() and left < 0
+            and right in (-1, 0)):
         for name, value in (("max_seqlen_q", max_seqlen_q),
                             ("max_seqlen_k", max_seqlen_k)):
             _check_lengths(name, value)
