@@ -116,6 +116,95 @@ static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
       memFree((unsigned long long)(size_t)buffers[i]);
 }
 
+/* The same call with its ranges in (mock) device memory, planned by the
+   GPU planner (run on the host by the mock): planned and launched, then a
+   reversed range, refused on the "GPU" (NaN outputs, the reason from the
+   status), then the errors the host catches before anything is enqueued. */
+static void deviceCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
+                       MemAlloc memAlloc) {
+  const int64_t numQ = 70, numK = 90;
+  const int32_t qRanges[] = {0, 40, 40, 60}, kRanges[] = {0, 60, 20, 90};
+  const int32_t kinds[] = {1, 0};
+  int32_t *deviceQ = allocate(memAlloc, sizeof(qRanges));
+  int32_t *deviceK = allocate(memAlloc, sizeof(kRanges));
+  int32_t *deviceKinds = allocate(memAlloc, sizeof(kinds));
+  memcpy(deviceQ, qRanges, sizeof(qRanges));
+  memcpy(deviceK, kRanges, sizeof(kRanges));
+  memcpy(deviceKinds, kinds, sizeof(kinds));
+  size_t rowQ = (size_t)(info->heads_q * info->head_dim) * 2;
+  size_t rowK = (size_t)(info->heads_k * info->head_dim) * 2;
+  unsigned short *q = allocate(memAlloc, rowQ * numQ);
+  unsigned short *k = allocate(memAlloc, rowK * numK);
+  unsigned short *v = allocate(memAlloc, rowK * numK);
+  unsigned short *out = allocate(memAlloc, rowQ * numQ);
+  float *lse = allocate(memAlloc, sizeof(float) * info->heads_q * numQ);
+  for (size_t i = 0; i < rowQ * numQ / 2; ++i)
+    q[i] = 0x3f00;
+  for (size_t i = 0; i < rowK * numK / 2; ++i)
+    k[i] = v[i] = 0x3f00;
+  memset(out, 0xff, rowQ * numQ);
+  const int64_t hq = info->heads_q, hk = info->heads_k;
+  fattn_device_mask_t mask = {deviceQ, deviceK, deviceKinds, NULL, NULL, 0, 2};
+  fattn_kernel *kernels[] = {kernel};
+  fattn_status status = fattn_kernels_launch_device_ranges(
+      kernels, 1, q, k, v, out, lse, &mask, numQ, numK, hq, hk, info->scale,
+      0, NULL);
+  if (status == FATTN_STATUS_UNSUPPORTED) {
+    printf("device: unsupported: %s\n", fattn_last_error());
+    return;
+  }
+  expect(status == FATTN_STATUS_SUCCESS, "device launch");
+  expect(fattn_kernel_device_plan_status(kernel) == FATTN_STATUS_SUCCESS,
+         "device plan planned");
+  expect(out[0] == 0x3f00 && !isnan(lse[0]), "device outputs written");
+
+  deviceQ[2] = 60; /* slice 1: [60, 40) */
+  deviceQ[3] = 40;
+  status = fattn_kernels_launch_device_ranges(kernels, 1, q, k, v, out, lse,
+                                              &mask, numQ, numK, hq, hk,
+                                              info->scale, 0, NULL);
+  expect(status == FATTN_STATUS_SUCCESS, "device launch of bad ranges");
+  status = fattn_kernel_device_plan_status(kernel);
+  printf("device reversed: %s: %s\n", fattn_status_name(status),
+         fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "slice 1: q range [60, 40) is "
+                                        "reversed"),
+         "device refusal named");
+  expect(isnan(lse[0]) && isnan(lse[hq * numQ - 1]) && out[0] == 0x7fc0 &&
+             out[rowQ * numQ / 2 - 1] == 0x7fc0,
+         "device refusal leaves NaN");
+
+  /* Caught on the host, before anything is enqueued: lse too small for
+     the call (the kernel's buffer checks run before the planner). */
+  float *shortLse = allocate(memAlloc, sizeof(float));
+  deviceQ[2] = 40;
+  deviceQ[3] = 60;
+  status = fattn_kernels_launch_device_ranges(kernels, 1, q, k, v, out,
+                                              shortLse, &mask, numQ, numK, hq,
+                                              hk, info->scale, 0, NULL);
+  printf("device short lse: %s: %s\n", fattn_status_name(status),
+         fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "lse"),
+         "short lse refused");
+  expect(fattn_kernel_device_plan_status(kernel) == FATTN_STATUS_BAD_ARGUMENT,
+         "the refused launch enqueued no plan (the last one stands)");
+  status = fattn_kernels_launch_device_ranges(kernels, 1, q, k, v, out, lse,
+                                              NULL, numQ, numK, hq, hk, 0, 0,
+                                              NULL);
+  expect(status == FATTN_STATUS_NULL_POINTER, "device null mask rejected");
+  mask.count = -1;
+  status = fattn_kernels_launch_device_ranges(kernels, 1, q, k, v, out, lse,
+                                              &mask, numQ, numK, hq, hk,
+                                              info->scale, 0, NULL);
+  printf("device negative count: %s: %s\n", fattn_status_name(status),
+         fattn_last_error());
+  expect(status == FATTN_STATUS_BAD_ARGUMENT &&
+             strstr(fattn_last_error(), "slice count -1"),
+         "device negative count rejected");
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: capi-mock-client MANIFEST EXPECTED_LOAD_STATUS\n");
@@ -149,6 +238,7 @@ int main(int argc, char **argv) {
   }
   if (info.runtime_mask) {
     runtimeCall(kernel, &info, memAlloc, memFree);
+    deviceCall(kernel, &info, memAlloc);
     fattn_kernel_destroy(kernel);
     printf("%s\n", failures ? "FAIL" : "PASS");
     return failures ? 1 : 0;

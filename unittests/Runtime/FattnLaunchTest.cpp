@@ -8,6 +8,8 @@
 
 #include "DriverPresence.h"
 
+#include "FlashDialect/Runtime/DevicePlan.h"
+
 #include "gtest/gtest.h"
 
 #include <sys/wait.h>
@@ -542,6 +544,44 @@ TEST_F(MockDriverTest, RuntimeMaskKernelRunsACallsRanges) {
       << empty.output;
 }
 
+TEST_F(MockDriverTest, DevicePlanEqualsTheHostPlanAndRefusesAlike) {
+  if (!FATTN_TEST_HAVE_NVCC)
+    GTEST_SKIP() << "built without nvcc: no GPU planner to compare";
+  std::string path = runtimeManifest("runtime");
+  auto write = [&](const std::string &name, const std::string &text) {
+    std::string file = directory + "/" + name + ".ranges";
+    std::ofstream(file) << text;
+    files.push_back(file);
+    return file;
+  };
+  // Slices in several query tiles, one of them a sliver, and empty rows.
+  std::string call = write("device", "tokens 70 90\n0 40 0 60 1\n"
+                                     "40 44 20 90 0\n44 60 0 90 2\n");
+  Result planned =
+      run(path + " --ranges " + call + " --device-plan --check", path);
+  EXPECT_EQ(planned.exitCode, 0) << planned.output;
+  for (const char *line : {"device plan: equal to the host plan",
+                           "out: PASS", "lse: PASS", "\nPASS\n"})
+    EXPECT_TRUE(contains(planned.output, line)) << line << "\n"
+                                                << planned.output;
+  std::string reversed = write("device-reversed", "tokens 50 40\n"
+                                                  "0 50 30 20 0\n");
+  Result refused =
+      run(path + " --ranges " + reversed + " --device-plan", path);
+  EXPECT_EQ(refused.exitCode, 2) << refused.output;
+  EXPECT_TRUE(contains(refused.output,
+                       "device plan: refused alike (out and lse NaN, the "
+                       "kernel launched on the plan wrote nothing): slice 0: "
+                       "k range [30, 20) is reversed"))
+      << refused.output;
+  Result staticKernel =
+      run(manifest("good", "mock_good") + " --device-plan", path);
+  EXPECT_EQ(staticKernel.exitCode, 2) << staticKernel.output;
+  EXPECT_TRUE(contains(staticKernel.output,
+                       "--device-plan needs a kernel with a run-time mask"))
+      << staticKernel.output;
+}
+
 TEST_F(MockDriverTest, PerCallHeadsScaleAndSoftcapComeFromTheCall) {
   if (!FATTN_TEST_HAVE_NVCC)
     GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
@@ -725,6 +765,18 @@ TEST_F(MockDriverTest, CApiPlansAndLaunchesARuntimeCall) {
         "ok: null ranges rejected", "ok: launch without a mask rejected",
         "ok: raw parameters rejected",
         "\nPASS\n"})
+    EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
+  if (!fattn::runtime::DevicePlanner::isAvailable()) {
+    EXPECT_TRUE(contains(result.output, "device: unsupported"))
+        << result.output;
+    return;
+  }
+  for (const char *line :
+       {"ok: device launch\n", "ok: device plan planned",
+        "ok: device outputs written", "ok: device refusal named",
+        "ok: device refusal leaves NaN", "ok: short lse refused",
+        "ok: the refused launch enqueued no plan",
+        "ok: device null mask rejected", "ok: device negative count rejected"})
     EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
 }
 

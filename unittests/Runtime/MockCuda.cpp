@@ -13,12 +13,16 @@
 //   kernels: they read the manifest named by FATTN_MOCK_MANIFEST and write
 //   the naive low-precision attention (good), a perturbed one (bad), leave
 //   the last query row unwritten, or fault at the next synchronization.
+// - fattn_plan_ranges (the embedded GPU planner) runs its own source as
+//   C++ on emulated threads (CudaEmulation.h), after checking the launch
+//   geometry: one block of plan_kernel::kThreads.
 // - mock_runtime stands for a kernel compiled for a run-time mask: it takes
 //   the token counts and the slot count from its scalars (and the heads,
 //   scale and softcap where the manifest has them per call), checks that
 //   grid y is the slot count (grid x the heads) and that the slots hold
-//   every query row once, and writes the naive attention of the slices its
-//   items name.
+//   every query row once (or, for a slot table the GPU planner left empty,
+//   none: it then writes nothing), and writes the naive attention of the
+//   slices its items name.
 //
 // PTX is only scanned: ".entry NAME(" declares a function and its ".param"
 // lines its parameters; "mock_invalid_ptx" anywhere makes the JIT fail.
@@ -34,6 +38,11 @@
 #include "FlashDialect/Runtime/Reference.h"
 
 #include "ReferenceKernelArgs.h"
+
+// The planning kernel, run as C++ (as PlanKernelEmulationTest runs it).
+#include "CudaEmulation.h"
+
+#include "PlanKernel.cu"
 
 #include <algorithm>
 #include <chrono>
@@ -165,6 +174,18 @@ CUresult launchReference(unsigned gridX, unsigned gridY, unsigned blockX,
   return kSuccess;
 }
 
+CUresult launchPlanner(unsigned gridX, unsigned gridY, unsigned blockX,
+                       void **params) {
+  namespace pk = fattn::runtime::plan_kernel;
+  if (gridX != 1 || gridY != 1 || blockX != unsigned(pk::kThreads))
+    return kInvalidValue;
+  pk::Args args;
+  std::memcpy(&args, params[0], sizeof(args));
+  emulation::runBlock(0, 0, int(blockX), nullptr,
+                      [&] { pk::fattn_plan_ranges(args); });
+  return kSuccess;
+}
+
 /// mock_runtime: what a run-time-mask kernel receives, read the way the
 /// kernel reads it (by the manifest's parameter names).
 CUresult launchRuntime(const KernelManifest &manifest, unsigned gridX,
@@ -214,7 +235,10 @@ CUresult launchRuntime(const KernelManifest &manifest, unsigned gridX,
          ++item)
       used.push_back(itemSlices[item]);
   }
-  if (std::count(rowSlots.begin(), rowSlots.end(), 1) != shape.numQ)
+  int64_t covered = std::count(rowSlots.begin(), rowSlots.end(), 1);
+  if (covered == 0 && used.empty())
+    return kSuccess; // a class the GPU planner did not choose
+  if (covered != shape.numQ)
     return kInvalidValue;
   std::sort(used.begin(), used.end());
   used.erase(std::unique(used.begin(), used.end()), used.end());
@@ -466,6 +490,8 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   const Function &f = *static_cast<Function *>(function);
   if (f.name == rk::kEntryName)
     return launchReference(gridX, gridY, blockX, sharedBytes, params);
+  if (f.name == "fattn_plan_ranges")
+    return launchPlanner(gridX, gridY, blockX, params);
   return launchCompiled(f, gridX, gridY, params);
 }
 CUresult cuStreamCreate(void **stream, unsigned) {
