@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 os.pardir))
@@ -328,6 +329,12 @@ class FunctionalTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         torch.zeros(1, device="cuda")
+        # CUDA range tensors planned on the GPU (the path under test); the
+        # host's plan is checked with host tensors beside it.
+        cls.plan_on_gpu = mock.patch.dict(
+            os.environ, {fattn.functional.PLAN_ON_GPU_ENV: "1"})
+        cls.plan_on_gpu.start()
+        cls.addClassCleanup(cls.plan_on_gpu.stop)
         cls.kernels_dir = os.environ.get(KERNELS_ENV)
         if cls.kernels_dir:
             return
