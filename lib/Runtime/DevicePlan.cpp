@@ -6,7 +6,7 @@
 #include "FlashDialect/Mask/Schedule.h"
 #include "FlashDialect/Mask/TileGeometry.h"
 #include "PlanKernelArgs.h"
-#include "PlanKernelPtx.h"
+#include "EmbeddedPtx.h"
 
 #include <cstring>
 

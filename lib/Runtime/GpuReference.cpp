@@ -3,7 +3,7 @@
 #include "FlashDialect/Runtime/GpuReference.h"
 
 #include "ReferenceKernelArgs.h"
-#include "ReferenceKernelPtx.h"
+#include "EmbeddedPtx.h"
 
 #include <vector>
 

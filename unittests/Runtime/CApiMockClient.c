@@ -40,6 +40,32 @@ static void *allocate(MemAlloc memAlloc, size_t bytes) {
   return (void *)(size_t)address;
 }
 
+/* A call's q, k, v (every element 0.5 in bf16), out (poisoned) and lse in
+   (mock) device memory. */
+typedef struct {
+  unsigned short *q, *k, *v, *out;
+  float *lse;
+  size_t rowQ;
+} CallBuffers;
+
+static CallBuffers callBuffers(const fattn_kernel_info_t *info,
+                               MemAlloc memAlloc, int64_t numQ, int64_t numK) {
+  CallBuffers b;
+  b.rowQ = (size_t)(info->heads_q * info->head_dim) * 2;
+  size_t rowK = (size_t)(info->heads_k * info->head_dim) * 2;
+  b.q = allocate(memAlloc, b.rowQ * numQ);
+  b.k = allocate(memAlloc, rowK * numK);
+  b.v = allocate(memAlloc, rowK * numK);
+  b.out = allocate(memAlloc, b.rowQ * numQ);
+  b.lse = allocate(memAlloc, sizeof(float) * info->heads_q * numQ);
+  for (size_t i = 0; i < b.rowQ * numQ / 2; ++i)
+    b.q[i] = 0x3f00;
+  for (size_t i = 0; i < rowK * numK / 2; ++i)
+    b.k[i] = b.v[i] = 0x3f00;
+  memset(b.out, 0xff, b.rowQ * numQ);
+  return b;
+}
+
 /* A run-time-mask kernel (heads and head dim from INFO) on 70 queries and
    90 keys: a causal and a full slice, then the errors a caller can make. */
 static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
@@ -54,18 +80,9 @@ static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
          fattn_status_name(status), (long long)slots, (long long)items,
          (long long)bytes);
   expect(status == FATTN_STATUS_SUCCESS && slots > 0 && bytes > 0, "plan");
-  size_t rowQ = (size_t)(info->heads_q * info->head_dim) * 2;
-  size_t rowK = (size_t)(info->heads_k * info->head_dim) * 2;
-  unsigned short *q = allocate(memAlloc, rowQ * numQ);
-  unsigned short *k = allocate(memAlloc, rowK * numK);
-  unsigned short *v = allocate(memAlloc, rowK * numK);
-  unsigned short *out = allocate(memAlloc, rowQ * numQ);
-  float *lse = allocate(memAlloc, sizeof(float) * info->heads_q * numQ);
-  for (size_t i = 0; i < rowQ * numQ / 2; ++i)
-    q[i] = 0x3f00;
-  for (size_t i = 0; i < rowK * numK / 2; ++i)
-    k[i] = v[i] = 0x3f00;
-  memset(out, 0xff, rowQ * numQ);
+  CallBuffers b = callBuffers(info, memAlloc, numQ, numK);
+  unsigned short *q = b.q, *k = b.k, *v = b.v, *out = b.out;
+  float *lse = b.lse;
   const int64_t hq = info->heads_q, hk = info->heads_k;
   status = fattn_kernel_launch_ranges(kernel, q, k, v, out, lse, qRanges,
                                       kRanges, kinds, 2, numQ, numK, hq, hk,
@@ -131,18 +148,10 @@ static void deviceCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
   memcpy(deviceQ, qRanges, sizeof(qRanges));
   memcpy(deviceK, kRanges, sizeof(kRanges));
   memcpy(deviceKinds, kinds, sizeof(kinds));
-  size_t rowQ = (size_t)(info->heads_q * info->head_dim) * 2;
-  size_t rowK = (size_t)(info->heads_k * info->head_dim) * 2;
-  unsigned short *q = allocate(memAlloc, rowQ * numQ);
-  unsigned short *k = allocate(memAlloc, rowK * numK);
-  unsigned short *v = allocate(memAlloc, rowK * numK);
-  unsigned short *out = allocate(memAlloc, rowQ * numQ);
-  float *lse = allocate(memAlloc, sizeof(float) * info->heads_q * numQ);
-  for (size_t i = 0; i < rowQ * numQ / 2; ++i)
-    q[i] = 0x3f00;
-  for (size_t i = 0; i < rowK * numK / 2; ++i)
-    k[i] = v[i] = 0x3f00;
-  memset(out, 0xff, rowQ * numQ);
+  CallBuffers b = callBuffers(info, memAlloc, numQ, numK);
+  unsigned short *q = b.q, *k = b.k, *v = b.v, *out = b.out;
+  float *lse = b.lse;
+  size_t rowQ = b.rowQ;
   const int64_t hq = info->heads_q, hk = info->heads_k;
   fattn_device_mask_t mask = {deviceQ, deviceK, deviceKinds, NULL, NULL, 0, 2};
   fattn_kernel *kernels[] = {kernel};

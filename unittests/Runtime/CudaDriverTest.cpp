@@ -9,7 +9,7 @@
 #include "FlashDialect/Runtime/CudaDriver.h"
 #include "FlashDialect/Runtime/GpuReference.h"
 
-#include "ReferenceKernelPtx.h"
+#include "EmbeddedPtx.h"
 
 #include "DriverPresence.h"
 

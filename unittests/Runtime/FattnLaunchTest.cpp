@@ -293,6 +293,14 @@ protected:
     return path;
   }
 
+  /// NAME.ranges holding `text`: a call for fattn-launch --ranges.
+  std::string writeRanges(const std::string &name, const std::string &text) {
+    std::string file = directory + "/" + name + ".ranges";
+    std::ofstream(file) << text;
+    files.push_back(file);
+    return file;
+  }
+
   /// NAME.manifest for mock_runtime: manifest()'s heads, head dim and
   /// scale, its mask and token counts left to each launch, planned with
   /// tiles of `blockQ` x 16 and at most `maxItems` items a query tile.
@@ -488,29 +496,24 @@ TEST_F(MockDriverTest, RuntimeMaskKernelRunsACallsRanges) {
   if (!FATTN_TEST_HAVE_NVCC)
     GTEST_SKIP() << "built without nvcc: no GPU reference to check against";
   std::string path = runtimeManifest("runtime");
-  auto write = [&](const std::string &name, const std::string &text) {
-    std::string file = directory + "/" + name + ".ranges";
-    std::ofstream(file) << text;
-    files.push_back(file);
-    return file;
-  };
   // Two copies of one slice: a run-time mask may overlap; the mock kernel
   // and the references weigh each shared cell twice.
   std::string overlap =
-      write("overlap", "tokens 50 40\n0 50 0 40 1\n0 50 0 40 1\n");
+      writeRanges("overlap", "tokens 50 40\n0 50 0 40 1\n0 50 0 40 1\n");
   Result result = run(path + " --ranges " + overlap + " --check", path);
   EXPECT_EQ(result.exitCode, 0) << result.output;
   for (const char *line : {"Sq=50 Sk=40", "2 slices given at run time",
                            "out: PASS", "lse: PASS", "\nPASS\n"})
     EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
   // Refused as a user's call is, before anything is sized by it.
-  std::string reversed = write("reversed", "tokens 50 40\n0 50 30 20 0\n");
+  std::string reversed =
+      writeRanges("reversed", "tokens 50 40\n0 50 30 20 0\n");
   Result refused = run(path + " --ranges " + reversed + " --check", path);
   EXPECT_EQ(refused.exitCode, 2) << refused.output;
   EXPECT_TRUE(contains(refused.output, "slice 0: k range [30, 20) is "
                                        "reversed"))
       << refused.output;
-  std::string garbled = write("garbled", "tokens 50\n");
+  std::string garbled = writeRanges("garbled", "tokens 50\n");
   Result bad = run(path + " --ranges " + garbled, path);
   EXPECT_EQ(bad.exitCode, 2) << bad.output;
   EXPECT_TRUE(contains(bad.output, "line 1: expected 'tokens NUM_Q NUM_K'"))
@@ -530,14 +533,14 @@ TEST_F(MockDriverTest, RuntimeMaskKernelRunsACallsRanges) {
   }
   Result fixedOk = run(fixedPath + " --ranges " + overlap + " --check", fixedPath);
   EXPECT_EQ(fixedOk.exitCode, 0) << fixedOk.output;
-  std::string longer = write("longer", "tokens 60 40\n0 60 0 40 1\n");
+  std::string longer = writeRanges("longer", "tokens 60 40\n0 60 0 40 1\n");
   Result fixedRefused = run(fixedPath + " --ranges " + longer, fixedPath);
   EXPECT_EQ(fixedRefused.exitCode, 2) << fixedRefused.output;
   EXPECT_TRUE(contains(fixedRefused.output,
                        "was compiled for 50 query tokens; the call has 60"))
       << fixedRefused.output;
   // No key tokens: every row empty, checked without the references.
-  std::string noKeys = write("no-keys", "tokens 20 0\n");
+  std::string noKeys = writeRanges("no-keys", "tokens 20 0\n");
   Result empty = run(path + " --ranges " + noKeys + " --check", path);
   EXPECT_EQ(empty.exitCode, 0) << empty.output;
   EXPECT_TRUE(contains(empty.output, "check: no key tokens: PASS"))
@@ -548,15 +551,9 @@ TEST_F(MockDriverTest, DevicePlanEqualsTheHostPlanAndRefusesAlike) {
   if (!FATTN_TEST_HAVE_NVCC)
     GTEST_SKIP() << "built without nvcc: no GPU planner to compare";
   std::string path = runtimeManifest("runtime");
-  auto write = [&](const std::string &name, const std::string &text) {
-    std::string file = directory + "/" + name + ".ranges";
-    std::ofstream(file) << text;
-    files.push_back(file);
-    return file;
-  };
   // Slices in several query tiles, one of them a sliver, and empty rows.
-  std::string call = write("device", "tokens 70 90\n0 40 0 60 1\n"
-                                     "40 44 20 90 0\n44 60 0 90 2\n");
+  std::string call = writeRanges("device", "tokens 70 90\n0 40 0 60 1\n"
+                                           "40 44 20 90 0\n44 60 0 90 2\n");
   Result planned =
       run(path + " --ranges " + call + " --device-plan --check", path);
   EXPECT_EQ(planned.exitCode, 0) << planned.output;
@@ -564,8 +561,8 @@ TEST_F(MockDriverTest, DevicePlanEqualsTheHostPlanAndRefusesAlike) {
                            "out: PASS", "lse: PASS", "\nPASS\n"})
     EXPECT_TRUE(contains(planned.output, line)) << line << "\n"
                                                 << planned.output;
-  std::string reversed = write("device-reversed", "tokens 50 40\n"
-                                                  "0 50 30 20 0\n");
+  std::string reversed = writeRanges("device-reversed", "tokens 50 40\n"
+                                                        "0 50 30 20 0\n");
   Result refused =
       run(path + " --ranges " + reversed + " --device-plan", path);
   EXPECT_EQ(refused.exitCode, 2) << refused.output;
@@ -603,38 +600,32 @@ TEST_F(MockDriverTest, PerCallHeadsScaleAndSoftcapComeFromTheCall) {
          "param scale scalar f32\nparam softcap scalar f32\n"
          "dtype bf16\nshape ? ? ? ? 32\nscale ?\nsoftcap ?\n"
          "schedule 16 16 clipped uniform 4\n";
-  auto write = [&](const std::string &name, const std::string &text) {
-    std::string file = directory + "/" + name + ".ranges";
-    std::ofstream(file) << text;
-    files.push_back(file);
-    return file;
-  };
   // The mock kernel computes with the heads, scale and softcap it is
   // passed; the check's reference with the call's: they agree only if the
   // runtime passes the call's values.
-  std::string call = write("gqa", "tokens 50 40\nheads 6 2\nscale 0.1\n"
-                                  "softcap 20\n0 50 0 40 1\n");
+  std::string call = writeRanges("gqa", "tokens 50 40\nheads 6 2\nscale 0.1\n"
+                                        "softcap 20\n0 50 0 40 1\n");
   Result result = run(path + " --ranges " + call + " --check", path);
   EXPECT_EQ(result.exitCode, 0) << result.output;
   for (const char *line : {"grid headsxplanx1",
                            "Sq=50 Sk=40 Hq=6 Hk=2 D=32 scale=0.1 softcap=20",
                            "\nPASS\n"})
     EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
-  std::string noHeads = write("no-heads", "tokens 50 40\nsoftcap 2\n"
-                                          "0 50 0 40 1\n");
+  std::string noHeads = writeRanges("no-heads", "tokens 50 40\nsoftcap 2\n"
+                                                "0 50 0 40 1\n");
   Result refused = run(path + " --ranges " + noHeads, path);
   EXPECT_EQ(refused.exitCode, 2) << refused.output;
   EXPECT_TRUE(contains(refused.output, "takes its head counts per call"))
       << refused.output;
-  std::string noCap = write("no-cap", "tokens 50 40\nheads 2 2\n"
-                                      "0 50 0 40 1\n");
+  std::string noCap = writeRanges("no-cap", "tokens 50 40\nheads 2 2\n"
+                                            "0 50 0 40 1\n");
   Result uncapped = run(path + " --ranges " + noCap, path);
   EXPECT_EQ(uncapped.exitCode, 2) << uncapped.output;
   EXPECT_TRUE(contains(uncapped.output, "compiled with a softcap; the call "
                                         "has none"))
       << uncapped.output;
-  std::string badHeads = write("bad-heads", "tokens 50 40\nheads 3 2\n"
-                                            "softcap 2\n0 50 0 40 1\n");
+  std::string badHeads = writeRanges("bad-heads", "tokens 50 40\nheads 3 2\n"
+                                                  "softcap 2\n0 50 0 40 1\n");
   Result indivisible = run(path + " --ranges " + badHeads, path);
   EXPECT_EQ(indivisible.exitCode, 2) << indivisible.output;
   EXPECT_TRUE(contains(indivisible.output,
