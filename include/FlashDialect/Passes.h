@@ -72,7 +72,7 @@ struct FattnToPTXPipelineOptions
       *this, "carry-key-rows",
       llvm::cl::desc("Run-time masks: carry the K/V tiles' first rows "
                      "through the key loop (see fattn-map-tiles-to-gpu)"),
-      llvm::cl::init(false)};
+      llvm::cl::init(true)};
 };
 
 /// How fattn-to-ptx tiles: the kernels always compute whole key tiles, and

@@ -24,9 +24,8 @@ that may need more slices per query tile than the kernels at hand search
 is checked, so that no valid call ends in NaN, except under a CUDA graph
 capture, which nothing may wait for). A call is captured in a CUDA graph
 once a call at least as large has run on the same stream before the
-capture (the planner's buffer cannot grow during one). The GPU planner is
-used where FATTN_PLAN_ON_GPU=1 (PLAN_ON_GPU_DEFAULT); otherwise CUDA range
-tensors are copied to the host and planned there (a copy and a wait).
+capture (the planner's buffer cannot grow during one). FATTN_PLAN_ON_GPU=0
+plans CUDA range tensors on the host instead (a copy and a wait).
 
 The kernels are found by name (runtime_kernel_name) in the folders of
 kernel_dirs(): $FATTN_KERNELS, <repo>/build/kernels, then the cache that
@@ -82,12 +81,11 @@ _PROGRAM_HEADS = 1
 _PROGRAM_SOFTCAP = 30.0
 
 CHECK_RANGES_ENV = "FATTN_CHECK_RANGES"
-# "0": CUDA range tensors are copied to the host and planned there (a
-# synchronisation), as before the GPU planner; "1": planned on the GPU.
-# Off by default until the planner has been checked on a GPU (it is
-# checked in CI on emulated threads; docs/runtime-masks.md).
+# "1": CUDA range tensors are planned on the GPU (checked there and in CI
+# on emulated threads, bench/NOTES.md issue 9 step 5); "0": copied to the
+# host and planned there (a synchronisation), as before the GPU planner.
 PLAN_ON_GPU_ENV = "FATTN_PLAN_ON_GPU"
-PLAN_ON_GPU_DEFAULT = "0"
+PLAN_ON_GPU_DEFAULT = "1"
 # Item classes one GPU-planned call launches at most (the C API's bound).
 _MAX_DEVICE_CLASSES = 4
 # Rows of the largest query tile of a run-time kernel: a query tile meets

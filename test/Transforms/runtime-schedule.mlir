@@ -6,10 +6,10 @@
 // RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='max-items-per-tile=4' | FileCheck %s --check-prefix=GPU
 // With carry-key-rows, the key loop carries the next K tile's first row and
 // the last one's (V's next) after its accumulators and maxima, located one
-// tile ahead under a guard (the prologue's, then each iteration's); off by
-// default, the loop carries the accumulators and maxima alone.
-// RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='carry-key-rows=1 stages=3' | FileCheck %s --check-prefix=CARRY
-// RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='stages=3' | FileCheck %s --check-prefix=NOCARRY
+// tile ahead under a guard (the prologue's, then each iteration's); the
+// default. Without it the loop carries the accumulators and maxima alone.
+// RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='stages=3' | FileCheck %s --check-prefix=CARRY
+// RUN: fattn-opt %s --fattn-tile-attention='block-q=128 block-k=64 whole-key-tiles=1 align-query-tiles=1' --fattn-map-tiles-to-gpu='carry-key-rows=0 stages=3' | FileCheck %s --check-prefix=NOCARRY
 // CARRY: scf.if %{{.*}} -> (i32)
 // CARRY: {{= scf.for .*}}, f32, i32, i32)  : i32 {
 // CARRY: scf.if %{{.*}} -> (i32)

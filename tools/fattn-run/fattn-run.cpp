@@ -96,7 +96,7 @@ static llvm::cl::opt<bool> carryKeyRows(
     "carry-key-rows",
     llvm::cl::desc("GPU, ranges masks: carry the K/V tiles' first rows "
                    "through the key loop (fattn-to-ptx's carry-key-rows)"),
-    llvm::cl::init(false));
+    llvm::cl::init(true));
 static llvm::cl::opt<uint64_t> seed("seed", llvm::cl::desc("Input seed"),
                                     llvm::cl::init(1));
 static llvm::cl::opt<bool>
