@@ -128,13 +128,17 @@ layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
       pk::slotCapacity(ranges.count, ranges.numQ, layout.schedule.blockQ,
                        aligned),
       limits::kMaxGridYZ);
-  // A slice gives a tile at most one item, and the host plans at most
-  // kMaxTileMapEntries items (the planner refuses more: kTooManyPairs).
-  layout.capItems = std::min<int64_t>(
-      std::min<int64_t>(layout.classItems.back(),
-                        std::max<int64_t>(ranges.count, 1)) *
-          layout.capSlots,
-      mask::kMaxTileMapEntries);
+  // A slice gives a tile at most one item; the sequences of cu_seqlens do
+  // not overlap, so each tile holds one item more than the sequence
+  // boundaries inside it (at most one a sequence in all); and the host
+  // plans at most kMaxTileMapEntries items (the planner refuses more:
+  // kTooManyPairs).
+  int64_t itemBound = std::min<int64_t>(layout.classItems.back(),
+                                        std::max<int64_t>(ranges.count, 1)) *
+                      layout.capSlots;
+  if (layout.varlen)
+    itemBound = std::min<int64_t>(itemBound, layout.capSlots + ranges.count);
+  layout.capItems = std::min<int64_t>(itemBound, mask::kMaxTileMapEntries);
   size_t at = 0;
   auto take = [&at](int64_t words) {
     size_t begin = at;

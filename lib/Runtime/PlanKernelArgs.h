@@ -109,9 +109,9 @@ enum PairField { kPairTile, kPairSlice, kPairKTileBegin, kPairFullBegin,
 
 /// Where each scratch array starts, in int32 words; `total` words in all.
 struct ScratchLayout {
-  int64_t cutBits, cuts, segmentTiles, tileBegins, tileItems, tileOffsets,
-      tileFill, tileVisits, sliceFirstTile, pairOffsets, pairItems, itemPairs,
-      sortKeys, total;
+  int64_t cutBits, cuts, segmentTiles, tileBegins, tileItems, tileFill,
+      tileVisits, sliceFirstTile, pairOffsets, pairItems, itemPairs, sortKeys,
+      total;
 };
 
 FATTN_HOST_DEVICE inline ScratchLayout scratchLayout(int64_t numSlices,
@@ -130,7 +130,6 @@ FATTN_HOST_DEVICE inline ScratchLayout scratchLayout(int64_t numSlices,
   layout.segmentTiles = take(2 * numSlices + 2);
   layout.tileBegins = take(capSlots + 1);
   layout.tileItems = take(capSlots + 1);
-  layout.tileOffsets = take(capSlots + 1);
   layout.tileFill = take(capSlots);
   layout.tileVisits = take(capSlots);
   layout.sliceFirstTile = take(numSlices);

@@ -231,10 +231,13 @@ TEST(PlanKernelEmulationTest, SequencesPlanAsTheirSlices) {
   for (SliceKind kind : {SliceKind::Causal, SliceKind::Full}) {
     std::vector<int32_t> cuQ = {0}, cuK = {0};
     mask::Mask m;
-    for (int b = 0; b < 25; ++b) {
+    for (int b = 0; b < 60; ++b) {
       int32_t lq = int32_t(rng() % 300), lk = int32_t(rng() % 300);
       if (b % 5 == 0)
         lq = 0; // empty sequences too
+      if (b % 3 == 0)
+        lq = int32_t(1 + rng() % 20); // slivers, folded into one tile: its
+                                      // items bound the plan's buffer
       m.push_back({cuQ.back(), cuQ.back() + lq, cuK.back(), cuK.back() + lk,
                    kind});
       cuQ.push_back(cuQ.back() + lq);
@@ -247,8 +250,11 @@ TEST(PlanKernelEmulationTest, SequencesPlanAsTheirSlices) {
     ranges.count = int64_t(m.size());
     ranges.numQ = cuQ.back();
     ranges.numK = cuK.back();
-    EmulatedPlan device = emulatePlan(gpuClasses(), ranges, 8);
-    expectHostPlan(m, ranges.numQ, ranges.numK, gpuClasses(), device,
+    std::vector<RuntimeSchedule> wide =
+        classes(128, 64, mask::KeyEdge::Whole, mask::QueryTiles::SliceAligned,
+                {1, 4, 16, 64});
+    EmulatedPlan device = emulatePlan(wide, ranges, 8);
+    expectHostPlan(m, ranges.numQ, ranges.numK, wide, device,
                    kind == SliceKind::Causal ? "causal" : "full");
   }
 }
