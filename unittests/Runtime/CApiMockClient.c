@@ -138,7 +138,7 @@ static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
    reversed range, refused on the "GPU" (NaN outputs, the reason from the
    status), then the errors the host catches before anything is enqueued. */
 static void deviceCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
-                       MemAlloc memAlloc) {
+                       MemAlloc memAlloc, MemFree memFree) {
   const int64_t numQ = 70, numK = 90;
   const int32_t qRanges[] = {0, 40, 40, 60}, kRanges[] = {0, 60, 20, 90};
   const int32_t kinds[] = {1, 0};
@@ -212,6 +212,10 @@ static void deviceCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
   expect(status == FATTN_STATUS_BAD_ARGUMENT &&
              strstr(fattn_last_error(), "slice count -1"),
          "device negative count rejected");
+  void *buffers[] = {q, k, v, out, lse, shortLse, deviceQ, deviceK, deviceKinds};
+  for (size_t i = 0; memFree && i < sizeof(buffers) / sizeof(buffers[0]); ++i)
+    if (buffers[i])
+      memFree((unsigned long long)(size_t)buffers[i]);
 }
 
 int main(int argc, char **argv) {
@@ -247,7 +251,7 @@ int main(int argc, char **argv) {
   }
   if (info.runtime_mask) {
     runtimeCall(kernel, &info, memAlloc, memFree);
-    deviceCall(kernel, &info, memAlloc);
+    deviceCall(kernel, &info, memAlloc, memFree);
     fattn_kernel_destroy(kernel);
     printf("%s\n", failures ? "FAIL" : "PASS");
     return failures ? 1 : 0;
