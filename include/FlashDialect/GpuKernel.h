@@ -61,7 +61,7 @@ struct RuntimeScheduleSpec {
   int64_t maxItemsPerTile = 1;
   /// The K/V pipeline carries the tiles' first rows through the key loop
   /// (Sm80Builders.cpp's CpAsyncPipeline): its table loads then never
-  /// delay the copies after the loop's barrier (5-7% faster on the H100,
+  /// delay the copies after the loop's barrier (about 5-6% faster on the H100,
   /// bench/NOTES.md issue 9 step 5).
   bool carryKeyRows = true;
 };

@@ -93,7 +93,7 @@ def FattnMapTilesToGpu : Pass<"fattn-map-tiles-to-gpu", "ModuleOp"> {
     Option<"carryKeyRows", "carry-key-rows", "bool", /*default=*/"true",
            "Masks given at run time: the K/V pipeline locates one K tile "
            "ahead and carries the tiles' first rows through the key loop "
-           "(5-7% faster on the one-item kernels, bench/NOTES.md)">,
+           "(about 5-6% faster on the one-item kernels, bench/NOTES.md)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -288,31 +288,40 @@ std::optional<DevicePlanner> DevicePlanner::load(const cuda::Context &context,
 }
 
 bool DevicePlanner::isCapturing(cuda::CUstream stream) const {
+  if (!driver->cuStreamIsCapturing)
+    return false;
   int capturing = 0;
-  return driver->cuStreamIsCapturing &&
-         driver->cuStreamIsCapturing(stream, &capturing) == 0 && capturing;
+  // A failed query (the legacy stream during another thread's global
+  // capture) counts as capturing: nothing then waits or frees.
+  return driver->cuStreamIsCapturing(stream, &capturing) != 0 || capturing;
 }
 
 Status DevicePlanner::reserve(const DevicePlanLayout &layout,
                               cuda::CUstream stream) {
   if (buffer && buffer->size() >= layout.bytes())
     return Status::success();
-  // Growing waits for the stream (launches still queued may read the old
-  // tables) and frees what a captured graph would still point to.
+  // Growing waits for the streams (launches still queued may read the old
+  // tables), which a capture forbids.
   if (isCapturing(stream))
     return Status::failure(
         "the GPU planner's buffer must grow to " +
         std::to_string(layout.bytes()) +
         " bytes, which cannot happen while the stream captures a CUDA graph: "
-        "make a call of this size (or larger) on these kernels before "
-        "capturing");
-  if (buffer)
-    if (Status status = driver->check(driver->cuStreamSynchronize(stream),
-                                      "cuStreamSynchronize");
-        !status)
-      return status;
+        "before capturing, make a call on the capturing stream with these "
+        "kernels and at least as many slices and query tokens");
+  for (cuda::CUstream waited : {stream, lastStream})
+    if (buffer)
+      if (Status status = driver->check(driver->cuStreamSynchronize(waited),
+                                        "cuStreamSynchronize");
+          !status)
+        return status;
   size_t bytes = std::max(layout.bytes(), buffer ? 2 * buffer->size() : 0);
+  // A graph captured on these kernels keeps the old buffer's address: it
+  // stays allocated as long as the planner.
+  if (buffer && captured)
+    retired.push_back(std::move(*buffer));
   buffer.reset();
+  last.reset(); // its status lived in the old buffer
   std::string problem;
   buffer = cuda::DeviceBuffer::allocate(*driver, bytes, &problem);
   if (!buffer)
@@ -337,6 +346,7 @@ Status DevicePlanner::enqueue(const DevicePlanLayout &layout,
     return status;
   last = layout;
   lastStream = stream;
+  captured = captured || isCapturing(stream);
   return Status::success();
 }
 
@@ -344,6 +354,12 @@ std::optional<std::string>
 DevicePlanner::lastProblem(std::string *cudaError) const {
   if (!last || !buffer)
     return std::nullopt;
+  if (isCapturing(lastStream)) {
+    if (cudaError)
+      *cudaError = "the last plan's stream is capturing a CUDA graph, which "
+                   "nothing may wait for: read the status after the capture";
+    return std::nullopt;
+  }
   int32_t status[kDevicePlanStatusWords] = {};
   Status synced = driver->check(driver->cuStreamSynchronize(lastStream),
                                 "cuStreamSynchronize");

@@ -914,7 +914,8 @@ std::optional<std::string> compareRefusal(const AttentionKernel &kernel,
     return std::string("the GPU planner planned a call the host refused");
   // A bad slice is named alike; the limits (items a tile, query tiles)
   // are worded for several kernels on the GPU, for one on the host.
-  bool badSlice = hostProblem->rfind("slice ", 0) == 0;
+  bool badSlice = hostProblem->rfind("slice ", 0) == 0 ||
+                  refused->rfind("slice ", 0) == 0;
   if (badSlice && *refused != *hostProblem)
     return "the GPU planner refused the call with '" + *refused +
            "', the host with '" + *hostProblem + "'";

@@ -23,8 +23,10 @@ FATTN_CHECK_RANGES=1, which wait for the stream; by default only a call
 that may need more slices per query tile than the kernels at hand search
 is checked, so that no valid call ends in NaN, except under a CUDA graph
 capture, which nothing may wait for). A call is captured in a CUDA graph
-once a call at least as large has run on the same stream before the
-capture (the planner's buffer cannot grow during one). FATTN_PLAN_ON_GPU=0
+once a call with as many slices and query tokens has run on the capturing
+stream before the capture (kernels are kept per stream, and the planner's
+buffer cannot grow during one): warm up under torch.cuda.stream(s), then
+capture with torch.cuda.graph(g, stream=s). FATTN_PLAN_ON_GPU=0
 plans CUDA range tensors on the host instead (a copy and a wait).
 
 The kernels are found by name (runtime_kernel_name) in the folders of
@@ -464,8 +466,13 @@ class _Call:
             kernels_dir, library, self.stream)
 
     def on_device(self, bound, check, kernels_dir, library, **mask):
-        """Planned on the GPU from MASK (launch_device_ranges' tensors),
-        whose query tiles meet at most BOUND slices."""
+        """Planned on the GPU from MASK (launch_device_ranges' tensors, made
+        contiguous: a stream-ordered copy where they are not), whose query
+        tiles meet at most BOUND slices."""
+        mask = {name: tensor if tensor is None or not callable(
+                    getattr(tensor, "contiguous", None)) else
+                tensor.contiguous()
+                for name, tensor in mask.items()}
         _launch_planned_on_device(
             self.attention, bound,
             lambda kernels: launch_device_ranges(

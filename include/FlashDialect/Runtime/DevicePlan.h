@@ -131,6 +131,8 @@ private:
   std::optional<cuda::DeviceBuffer> buffer;
   std::optional<DevicePlanLayout> last;
   cuda::CUstream lastStream = nullptr;
+  bool captured = false; // a plan was enqueued into a CUDA graph capture
+  std::vector<cuda::DeviceBuffer> retired; // buffers such a graph may use
 };
 
 } // namespace fattn::runtime

@@ -191,10 +191,12 @@ typedef struct {
 
 /* fattn_kernel_launch_ranges for a mask in device memory, planned on the
    GPU: nothing is copied to the host and nothing waits for STREAM, so the
-   call can be captured in a CUDA graph once a call at least as large has
-   run on these kernels outside the capture (the first call loads the
-   planner and sizes its buffer, which grows, waiting for STREAM, only for
-   a larger call, and never during a capture: that is refused). KERNELS are NUM_KERNELS (1 to 4)
+   call can be captured in a CUDA graph once a call needing as large a
+   buffer (as many slices and query tokens, the same kernels) has run on
+   these kernels outside the capture (the first call loads the planner and
+   sizes its buffer, which grows, waiting for the streams, only for a larger
+   call, and never during a capture: that is refused; a buffer a captured
+   graph may use stays allocated until the kernels are destroyed). KERNELS are NUM_KERNELS (1 to 4)
    kernels of one attention compiled for run-time masks that differ only in
    max-items-per-tile, ascending: the planner gives the call to the smallest
    that holds it, and the launches of the others do no work. What the host
