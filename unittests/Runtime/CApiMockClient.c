@@ -133,6 +133,60 @@ static void runtimeCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
       memFree((unsigned long long)(size_t)buffers[i]);
 }
 
+/* Under a (mock) CUDA graph capture: a call needing a larger plan buffer
+   is refused before anything is enqueued, one that fits is launched, and
+   the status is not waited for. */
+static void captureCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
+                        const CallBuffers *b, MemAlloc memAlloc,
+                        MemFree memFree) {
+  void *driver = dlopen("libcuda.so.1", RTLD_NOW);
+  void (*setCapturing)(int) =
+      driver ? (void (*)(int))dlsym(driver, "fattnMockSetCapturing") : NULL;
+  if (!setCapturing) {
+    printf("FAILED: no fattnMockSetCapturing in the mock driver\n");
+    ++failures;
+    return;
+  }
+  const int32_t qRanges[] = {0, 40, 40, 60, 60, 70};
+  const int32_t kRanges[] = {0, 60, 20, 90, 0, 90};
+  int32_t *deviceQ = allocate(memAlloc, sizeof(qRanges));
+  int32_t *deviceK = allocate(memAlloc, sizeof(kRanges));
+  memcpy(deviceQ, qRanges, sizeof(qRanges));
+  memcpy(deviceK, kRanges, sizeof(kRanges));
+  fattn_kernel *kernels[] = {kernel};
+  const int64_t hq = info->heads_q, hk = info->heads_k;
+  fattn_device_mask_t larger = {deviceQ, deviceK, NULL, NULL, NULL, 0, 3};
+  fattn_device_mask_t fits = {deviceQ, deviceK, NULL, NULL, NULL, 0, 2};
+  setCapturing(1);
+  fattn_status status = fattn_kernels_launch_device_ranges(
+      kernels, 1, b->q, b->k, b->v, b->out, b->lse, &larger, 70, 90, hq, hk,
+      info->scale, 0, NULL);
+  printf("capture, larger: %s: %s\n", fattn_status_name(status),
+         fattn_last_error());
+  expect(status == FATTN_STATUS_LAUNCH_FAILED &&
+             strstr(fattn_last_error(), "captures a CUDA graph"),
+         "a buffer that must grow is refused under a capture");
+  status = fattn_kernels_launch_device_ranges(kernels, 1, b->q, b->k, b->v,
+                                              b->out, b->lse, &fits, 70, 90,
+                                              hq, hk, info->scale, 0, NULL);
+  expect(status == FATTN_STATUS_SUCCESS, "a call that fits is captured");
+  status = fattn_kernel_device_plan_status(kernel);
+  expect(status == FATTN_STATUS_CUDA_ERROR &&
+             strstr(fattn_last_error(), "capturing a CUDA graph"),
+         "the status is not waited for under a capture");
+  setCapturing(0);
+  expect(fattn_kernel_device_plan_status(kernel) == FATTN_STATUS_SUCCESS,
+         "the captured plan's status after the capture");
+  status = fattn_kernels_launch_device_ranges(kernels, 1, b->q, b->k, b->v,
+                                              b->out, b->lse, &larger, 70, 90,
+                                              hq, hk, info->scale, 0, NULL);
+  expect(status == FATTN_STATUS_SUCCESS &&
+             fattn_kernel_device_plan_status(kernel) == FATTN_STATUS_SUCCESS,
+         "the larger call after the capture");
+  memFree((unsigned long long)(size_t)deviceQ);
+  memFree((unsigned long long)(size_t)deviceK);
+}
+
 /* The same call with its ranges in (mock) device memory, planned by the
    GPU planner (run on the host by the mock): planned and launched, then a
    reversed range, refused on the "GPU" (NaN outputs, the reason from the
@@ -212,6 +266,7 @@ static void deviceCall(fattn_kernel *kernel, const fattn_kernel_info_t *info,
   expect(status == FATTN_STATUS_BAD_ARGUMENT &&
              strstr(fattn_last_error(), "slice count -1"),
          "device negative count rejected");
+  captureCall(kernel, info, &b, memAlloc, memFree);
   void *buffers[] = {q, k, v, out, lse, shortLse, deviceQ, deviceK, deviceKinds};
   for (size_t i = 0; memFree && i < sizeof(buffers) / sizeof(buffers[0]); ++i)
     if (buffers[i])

@@ -767,7 +767,12 @@ TEST_F(MockDriverTest, CApiPlansAndLaunchesARuntimeCall) {
         "ok: device outputs written", "ok: device refusal named",
         "ok: device refusal leaves NaN", "ok: short lse refused",
         "ok: the refused launch enqueued no plan",
-        "ok: device null mask rejected", "ok: device negative count rejected"})
+        "ok: device null mask rejected", "ok: device negative count rejected",
+        "ok: a buffer that must grow is refused under a capture",
+        "ok: a call that fits is captured",
+        "ok: the status is not waited for under a capture",
+        "ok: the captured plan's status after the capture",
+        "ok: the larger call after the capture"})
     EXPECT_TRUE(contains(result.output, line)) << line << "\n" << result.output;
 }
 

@@ -26,7 +26,9 @@
 //
 // PTX is only scanned: ".entry NAME(" declares a function and its ".param"
 // lines its parameters; "mock_invalid_ptx" anywhere makes the JIT fail.
-// FATTN_MOCK_NO_DEVICE=1 makes cuInit report no device.
+// FATTN_MOCK_NO_DEVICE=1 makes cuInit report no device, and
+// fattnMockSetCapturing(1) makes every stream report a CUDA graph capture
+// (cuStreamIsCapturing) until fattnMockSetCapturing(0).
 //
 // This checks the runtime's use of the driver API, not the driver.
 //
@@ -85,6 +87,7 @@ struct State {
   int contextToken = 0;
   void *current = nullptr;
   CUresult sticky = kSuccess; // a faulted kernel poisons the context
+  bool capturing = false;
 };
 
 State &state() {
@@ -502,7 +505,15 @@ CUresult cuStreamDestroy_v2(void *stream) {
   delete static_cast<int *>(stream);
   return kSuccess;
 }
-CUresult cuStreamSynchronize(void *) { return state().sticky; }
+CUresult cuStreamSynchronize(void *) {
+  // Waiting for a capturing stream invalidates the capture.
+  return state().capturing ? 900 : state().sticky;
+}
+CUresult cuStreamIsCapturing(void *, int *status) {
+  *status = state().capturing ? 1 : 0;
+  return kSuccess;
+}
+void fattnMockSetCapturing(int capturing) { state().capturing = capturing; }
 CUresult cuEventCreate(void **event, unsigned) {
   *event = new std::chrono::steady_clock::time_point();
   return kSuccess;
