@@ -161,14 +161,18 @@ static std::optional<std::string> checkRange(const char *axis, int64_t begin,
                                              int64_t end, int64_t length,
                                              const char *lengthName) {
   std::string prefix = std::string(axis) + " range " + formatRange(begin, end);
-  if (begin < 0)
+  switch (geometry::rangeProblem(begin, end, length)) {
+  case geometry::RangeProblem::None:
+    return std::nullopt;
+  case geometry::RangeProblem::BelowZero:
     return prefix + " starts below 0";
-  if (end < begin)
+  case geometry::RangeProblem::Reversed:
     return prefix + " is reversed";
-  if (length >= 0 && end > length)
+  case geometry::RangeProblem::PastLength:
     return prefix + " exceeds " + lengthName + " " + std::to_string(length);
-  if (end > kMaxIndex)
+  case geometry::RangeProblem::PastMaxIndex:
     return prefix + " exceeds the largest index a mask may hold, 2^62";
+  }
   return std::nullopt;
 }
 

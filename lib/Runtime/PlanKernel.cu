@@ -133,9 +133,8 @@ struct GivenSlice {
 
 /// mask::checkSlice's rule (the host formats its message from the status).
 __device__ bool fits(const GivenSlice &s, int64_t numQ, int64_t numK) {
-  return s.kind >= 0 && s.kind < ::fattn::mask::kNumSliceKinds &&
-         s.qBegin >= 0 && s.qBegin <= s.qEnd && s.qEnd <= numQ &&
-         s.kBegin >= 0 && s.kBegin <= s.kEnd && s.kEnd <= numK;
+  return g::sliceIsValid(s.qBegin, s.qEnd, s.kBegin, s.kEnd, s.kind, numQ,
+                         numK);
 }
 
 /// The typed views of the arguments one plan works on.

@@ -52,7 +52,7 @@ import threading
 
 from .compiler import find_fattn_run
 from .errors import CompileError, FattnError
-from .kernel import Kernel, _dim, launch_device_ranges
+from .kernel import Kernel, _dim, check_int32, launch_device_ranges
 from .library import REPO_ROOT, load_library
 from .masks import CAUSAL, FULL, BI_CAUSAL, INV_CAUSAL
 
@@ -96,6 +96,7 @@ _MAX_BLOCK_Q = 128
 
 _DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "f16"}
 _loaded = {}
+_found = {}  # (name, dirs, stream) -> _loaded's entry, or None: not found
 _loaded_lock = threading.Lock()
 
 
@@ -216,20 +217,35 @@ def _kernel(name, attention, items, dirs, library, stream):
     """The loaded kernel NAME from DIRS (compiled on demand), or None: one
     per CUDA stream, since a kernel keeps one buffer for its call's plan
     (which a launch on another stream could overwrite while in use), with
-    a lock for the threads that share a stream."""
+    a lock for the threads that share a stream. Looked up once per (NAME,
+    DIRS, stream), found or not, since every call asks for its classes
+    (forget_kernels() looks again)."""
+    lookup = (name, tuple(dirs), stream)
+    with _loaded_lock:
+        if lookup in _found:
+            return _found[lookup]
     path = next((os.path.join(d, name + ".manifest") for d in dirs
                  if os.path.isfile(os.path.join(d, name + ".manifest"))),
                 None)
     with _loaded_lock:
         if path is None:
             path = _compile(name, attention, items)
-        if path is None:
-            return None
-        key = (os.path.realpath(path), stream)
-        if key not in _loaded:
-            _loaded[key] = (Kernel.load(key[0], library=library),
-                            threading.Lock())
-        return _loaded[key]
+        loaded = None
+        if path is not None:
+            key = (os.path.realpath(path), stream)
+            if key not in _loaded:
+                _loaded[key] = (Kernel.load(key[0], library=library),
+                                threading.Lock())
+            loaded = _loaded[key]
+        _found[lookup] = loaded
+        return loaded
+
+
+def forget_kernels():
+    """Makes the next calls look their kernels up again (kernels staged or
+    compiled since, by another process say); loaded kernels stay loaded."""
+    with _loaded_lock:
+        _found.clear()
 
 
 def _launch_smallest_class(attention, launch, kernels_dir, library, stream):
@@ -380,18 +396,8 @@ def _grad_enabled():
 def _host_int32(name, tensor, columns, device):
     """TENSOR (int32, on the host or on DEVICE) as a contiguous host tensor
     of COLUMNS columns (0: a vector)."""
-    import torch
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"{name} is a {type(tensor).__name__}, not a tensor")
-    if tensor.dtype != torch.int32:
-        raise ValueError(f"{name} has dtype {tensor.dtype}; it must be "
-                         "torch.int32")
-    if tensor.device.type != "cpu" and tensor.device != device:
-        raise ValueError(f"{name} is on {tensor.device}; q is on {device}")
-    shape = (tensor.shape[0], columns) if columns else (tensor.shape[0],)
-    if tensor.dim() != len(shape) or tuple(tensor.shape) != shape:
-        raise ValueError(f"{name} has shape {tuple(tensor.shape)}; expected "
-                         f"({'N, ' + str(columns) if columns else 'N'})")
+    check_int32(name, tensor, (None, columns) if columns else (None,), device,
+                host_too=True)
     # The plan is made on the host: this copy synchronizes with the stream.
     return tensor.to("cpu").contiguous()
 

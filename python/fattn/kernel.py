@@ -227,17 +227,16 @@ def _call_scalars(info, scale, softcap):
     return float(scale), float(softcap)
 
 
-def _device_int32(name, tensor, shape, device):
-    """The device address of TENSOR, which must be a contiguous int32
-    tensor of SHAPE (None: any length) on DEVICE; 0 for None."""
-    if tensor is None:
-        return 0
+def check_int32(name, tensor, shape, device, host_too=False):
+    """Raises unless TENSOR is an int32 tensor of SHAPE (None: any extent)
+    on DEVICE (or, with HOST_TOO, on the host): a mask tensor of a call."""
     if not callable(getattr(tensor, "data_ptr", None)):
         raise TypeError(f"{name} is a {type(tensor).__name__}, not a tensor")
     if str(getattr(tensor, "dtype", "")) != "torch.int32":
         raise ValueError(f"{name} has dtype {tensor.dtype}; it must be "
                          "torch.int32")
-    if getattr(tensor, "device", None) != device:
+    on_host = getattr(tensor.device, "type", None) == "cpu"
+    if tensor.device != device and not (host_too and on_host):
         raise ValueError(f"{name} is on {tensor.device}; q is on {device}")
     if len(tensor.shape) != len(shape) or any(
             want is not None and got != want
@@ -246,6 +245,14 @@ def _device_int32(name, tensor, shape, device):
                             for want in shape)
         raise ValueError(f"{name} has shape {tuple(tensor.shape)}; expected "
                          f"({spelled}{',' if len(shape) == 1 else ''})")
+
+
+def _device_int32(name, tensor, shape, device):
+    """The device address of TENSOR, which must be a contiguous int32
+    tensor of SHAPE (None: any length) on DEVICE; 0 for None."""
+    if tensor is None:
+        return 0
+    check_int32(name, tensor, shape, device)
     if not tensor.is_contiguous():
         raise ValueError(f"{name} is not contiguous (strides "
                          f"{tuple(tensor.stride())})")

@@ -242,6 +242,35 @@ class PlannedOnDeviceTest(unittest.TestCase):
             self.run_call(4, 0)
 
 
+class KernelLookupTest(unittest.TestCase):
+    def test_a_missing_kernel_is_looked_for_once_until_forgotten(self):
+        import tempfile
+        compiles = []
+        with tempfile.TemporaryDirectory() as empty, \
+                mock.patch.object(functional, "_compile",
+                                  lambda *args: compiles.append(args)):
+            for _ in range(3):
+                self.assertIsNone(functional._kernel(
+                    "runtime-none", ("bf16", 64, False), 1, [empty], None, 5))
+            self.assertEqual(len(compiles), 1)
+            functional.forget_kernels()
+            functional._kernel("runtime-none", ("bf16", 64, False), 1,
+                               [empty], None, 5)
+            self.assertEqual(len(compiles), 2)
+
+
+class HostRangesTest(unittest.TestCase):
+    def test_host_tensors_pass_where_the_host_plans(self):
+        kernel.check_int32("q_ranges", Tensor((3, 2), device=CPU), (None, 2),
+                           CUDA0, host_too=True)
+        with self.assertRaisesRegex(ValueError, "q_ranges is on .*cpu"):
+            kernel.check_int32("q_ranges", Tensor((3, 2), device=CPU),
+                               (None, 2), CUDA0)
+        with self.assertRaisesRegex(ValueError, "kinds is on .*cuda.*1"):
+            kernel.check_int32("kinds", Tensor((3,), device=CUDA1), (None,),
+                               CUDA0, host_too=True)
+
+
 class MixedPlacementTest(unittest.TestCase):
     def test_host_and_device_mask_tensors_do_not_mix(self):
         with self.assertRaisesRegex(ValueError, "must all be on the host or all on"):

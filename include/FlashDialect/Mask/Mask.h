@@ -18,6 +18,7 @@
 
 #include "FlashDialect/Limits.h"
 #include "FlashDialect/Mask/RowKeys.h"
+#include "FlashDialect/Mask/TileGeometry.h"
 
 #include <cstdint>
 #include <optional>
@@ -31,7 +32,7 @@ namespace fattn::mask {
 /// that the sum or difference of two bounds never leaves int64. Counts of
 /// cells, which can reach 2^124, are PairCounts. Kernels and tile tables
 /// index tokens with int32 and accept less (kMaxKernelTokens).
-constexpr int64_t kMaxIndex = int64_t(1) << 62;
+constexpr int64_t kMaxIndex = geometry::kMaxIndex;
 constexpr int64_t kMaxKernelTokens = limits::kMaxTokens;
 
 /// A number of (query, key) cells: wide enough for any mask within kMaxIndex.

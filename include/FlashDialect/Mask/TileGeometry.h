@@ -46,6 +46,43 @@ FATTN_HOST_DEVICE inline int64_t clampTo(int64_t value, int64_t low,
   return minOf(maxOf(value, low), high);
 }
 
+/// Every bound a slice may carry, inclusive (Mask.h's kMaxIndex).
+constexpr int64_t kMaxIndex = int64_t(1) << 62;
+
+/// What is wrong with one axis's range of a slice, if anything.
+enum class RangeProblem : uint8_t {
+  None,
+  BelowZero,    // begin < 0
+  Reversed,     // end < begin
+  PastLength,   // end > the axis's length
+  PastMaxIndex, // end > kMaxIndex
+};
+
+/// `length` < 0: no length to exceed (a static mask checked alone).
+FATTN_HOST_DEVICE inline RangeProblem rangeProblem(int64_t begin, int64_t end,
+                                                   int64_t length) {
+  if (begin < 0)
+    return RangeProblem::BelowZero;
+  if (end < begin)
+    return RangeProblem::Reversed;
+  if (length >= 0 && end > length)
+    return RangeProblem::PastLength;
+  if (end > kMaxIndex)
+    return RangeProblem::PastMaxIndex;
+  return RangeProblem::None;
+}
+
+/// Whether a slice as a call gives it (kind as its int code) is valid:
+/// mask::checkSlice's rule, which names the problem this only detects.
+FATTN_HOST_DEVICE inline bool sliceIsValid(int64_t qBegin, int64_t qEnd,
+                                           int64_t kBegin, int64_t kEnd,
+                                           int64_t kindCode, int64_t numQ,
+                                           int64_t numK) {
+  return kindCode >= 0 && kindCode < kNumSliceKinds &&
+         rangeProblem(qBegin, qEnd, numQ) == RangeProblem::None &&
+         rangeProblem(kBegin, kEnd, numK) == RangeProblem::None;
+}
+
 /// The rows attending at least one key: one interval, in O(1).
 FATTN_HOST_DEVICE inline Span attendedRows(const SliceBounds &s) {
   if (s.qBegin >= s.qEnd || s.kBegin >= s.kEnd)
