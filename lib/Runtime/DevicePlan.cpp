@@ -160,10 +160,18 @@ layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
   return layout;
 }
 
+size_t devicePlanSharedBytes(const DevicePlanLayout &layout) {
+  pk::ScratchLayout scratch = pk::scratchLayout(
+      layout.count, layout.numQ, layout.capSlots, layout.capItems);
+  return size_t(pk::sharedScratchWords(scratch, layout.capSlots)) *
+         sizeof(int32_t);
+}
+
 std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
                                          const DeviceRanges &ranges,
                                          uint64_t base,
-                                         const RefusedOutputs &outputs) {
+                                         const RefusedOutputs &outputs,
+                                         bool scratchInShared) {
   auto address = [base](size_t offset) {
     return base + offset * sizeof(int32_t);
   };
@@ -199,6 +207,7 @@ std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
   args.capSlots = int32_t(layout.capSlots);
   args.capItems = int32_t(layout.capItems);
   args.outNaN = outputs.outNaN;
+  args.scratchInShared = scratchInShared;
   std::vector<uint8_t> bytes(sizeof(args));
   std::memcpy(bytes.data(), &args, sizeof(args));
   return bytes;
@@ -284,6 +293,23 @@ std::optional<DevicePlanner> DevicePlanner::load(const cuda::Context &context,
     return fail(error, "the GPU planner: " + problem);
   planner.module = std::move(*module);
   planner.function = *function;
+  // Every plan whose scratch fits takes it in shared memory: opt in once
+  // to all the block may have beside the static arrays.
+  int staticBytes = 0;
+  int optin = context.info().maxSharedPerBlockOptin;
+  cuda::Status sized = context.driver().check(
+      context.driver().cuFuncGetAttribute(
+          &staticBytes, cuda::kFuncSharedSizeBytes, planner.function),
+      "cuFuncGetAttribute(shared size)");
+  if (sized && optin > staticBytes)
+    sized = context.driver().check(
+        context.driver().cuFuncSetAttribute(
+            planner.function, cuda::kFuncMaxDynamicSharedSizeBytes,
+            optin - staticBytes),
+        "cuFuncSetAttribute(max dynamic shared memory)");
+  if (!sized)
+    return fail(error, "the GPU planner: " + sized.message);
+  planner.maxSharedBytes = size_t(std::max(optin - staticBytes, 0));
   return planner;
 }
 
@@ -335,10 +361,13 @@ Status DevicePlanner::enqueue(const DevicePlanLayout &layout,
                               cuda::CUstream stream) {
   if (Status status = reserve(layout, stream); !status)
     return status;
-  std::vector<uint8_t> args =
-      devicePlanArguments(layout, ranges, buffer->pointer(), outputs);
+  size_t sharedBytes = devicePlanSharedBytes(layout);
+  bool scratchInShared = sharedBytes > 0 && sharedBytes <= maxSharedBytes;
+  std::vector<uint8_t> args = devicePlanArguments(
+      layout, ranges, buffer->pointer(), outputs, scratchInShared);
   cuda::LaunchConfig config;
   config.block = {unsigned(pk::kThreads), 1, 1};
+  config.sharedBytes = scratchInShared ? unsigned(sharedBytes) : 0;
   void *params[] = {args.data()};
   if (Status status = cuda::launch(*driver, function, config, stream, params,
                                    "the GPU planner");

@@ -25,6 +25,7 @@
 
 #ifndef FATTN_EMULATE_CUDA
 #define FATTN_BLOCK_SHARED __shared__
+#define FATTN_DECLARE_DYNAMIC_SHARED(name) extern __shared__ double name[]
 __device__ inline int32_t planAtomicAdd(int32_t *address, int32_t value) {
   return atomicAdd(address, value);
 }
@@ -137,18 +138,27 @@ __device__ bool fits(const GivenSlice &s, int64_t numQ, int64_t numK) {
                          numK);
 }
 
-/// The typed views of the arguments one plan works on.
+/// The scratch arrays: in dynamic shared memory when the host sized the
+/// launch for them, else in global memory.
+__device__ int32_t *scratchOf(const Args &args) {
+  FATTN_DECLARE_DYNAMIC_SHARED(sharedScratch);
+  if (args.scratchInShared)
+    return reinterpret_cast<int32_t *>(sharedScratch);
+  return pointer<int32_t>(args.scratch);
+}
+
+/// The typed views of the arguments one plan works on. The status words
+/// live in shared memory while it plans (every phase reads them) and are
+/// published at the end.
 struct Plan {
   const Args &args;
   ScratchLayout layout;
   int32_t *scratch, *status, *slices;
 
-  __device__ explicit Plan(const Args &args)
-      : args(args),
-        layout(scratchLayout(args.numSlices, args.numQ, args.capSlots,
-                             args.capItems)),
-        scratch(pointer<int32_t>(args.scratch)),
-        status(pointer<int32_t>(args.status)),
+  __device__ Plan(const Args &args, int32_t *status)
+      : args(args), layout(scratchLayout(args.numSlices, args.numQ,
+                                         args.capSlots, args.capItems)),
+        scratch(scratchOf(args)), status(status),
         slices(pointer<int32_t>(args.slices)) {}
 
   __device__ int32_t *at(int64_t offset) const { return scratch + offset; }
@@ -169,9 +179,10 @@ struct Plan {
     s = {q[2 * i], q[2 * i + 1], k[2 * i], k[2 * i + 1], kinds ? kinds[i] : 0};
     return s;
   }
-  /// Slice i of the slices table (validated; a refused one is empty).
+  /// Slice i as readSlices validated it (a refused one empty), from the
+  /// scratch's copy of the slices table.
   __device__ g::SliceBounds slice(int64_t i) const {
-    const int32_t *r = slices + 5 * i;
+    const int32_t *r = at(layout.sliceBounds) + 5 * i;
     return {r[0], r[1], r[2], r[3], static_cast<SliceKind>(r[4])};
   }
   /// Read after a barrier: every thread sees the same answer.
@@ -211,12 +222,15 @@ __device__ void readSlices(const Plan &plan) {
       planAtomicMin(plan.status + kStatusSlice, int32_t(i));
       s = GivenSlice();
     }
-    int32_t *record = plan.slices + 5 * i;
-    record[0] = int32_t(s.qBegin);
-    record[1] = int32_t(s.qEnd);
-    record[2] = int32_t(s.kBegin);
-    record[3] = int32_t(s.kEnd);
-    record[4] = s.kind;
+    int32_t *copies[] = {plan.slices + 5 * i,
+                         plan.at(plan.layout.sliceBounds) + 5 * i};
+    for (int32_t *record : copies) {
+      record[0] = int32_t(s.qBegin);
+      record[1] = int32_t(s.qEnd);
+      record[2] = int32_t(s.kBegin);
+      record[3] = int32_t(s.kEnd);
+      record[4] = s.kind;
+    }
     if (a.sliceAligned && !g::attendedRows(s.bounds()).empty()) {
       setCut(plan, s.qBegin);
       setCut(plan, s.qEnd);
@@ -479,9 +493,39 @@ __device__ void bitonicSort(uint64_t *keys, int64_t n) {
     }
 }
 
-/// Writes every class's slot table: the tiles most visits first (stable,
-/// as mask::longestFirstOrder) into the chosen class's, empty slots
-/// elsewhere and past the tiles (a CTA that finds no rows stores nothing).
+/// Tile t's sort key: most visits first, then the lower tile (stable, as
+/// mask::longestFirstOrder); distinct for distinct tiles.
+__device__ uint64_t sortKey(const int32_t *visits, int64_t t) {
+  return (uint64_t(uint32_t(0x7fffffff - visits[t])) << 32) | uint64_t(t);
+}
+
+/// The tiles' sort keys in ascending order into keys[0 .. tiles): placed
+/// by rank (one pass, one barrier) when the block has a thread a tile,
+/// else sorted (bitonic, padded to a power of two).
+__device__ void sortTiles(uint64_t *keys, const int32_t *visits,
+                          int64_t tiles) {
+  Block b = thisBlock();
+  if (tiles <= b.threads) {
+    if (b.thread < tiles) {
+      uint64_t mine = sortKey(visits, b.thread);
+      int64_t rank = 0;
+      for (int64_t u = 0; u < tiles; ++u)
+        rank += sortKey(visits, u) < mine;
+      keys[rank] = mine;
+    }
+    __syncthreads();
+    return;
+  }
+  int64_t n = powerOfTwoAtLeast(tiles);
+  for (int64_t t = b.thread; t < n; t += b.threads)
+    keys[t] = t < tiles ? sortKey(visits, t) : ~uint64_t(0);
+  __syncthreads();
+  bitonicSort(keys, n);
+}
+
+/// Writes every class's slot table: the tiles most visits first into the
+/// chosen class's, empty slots elsewhere and past the tiles (a CTA that
+/// finds no rows stores nothing).
 __device__ void writeSlots(const Plan &plan, int64_t tiles, int chosen) {
   FATTN_BLOCK_SHARED uint64_t sharedKeys[kSharedSortKeys];
   Block b = thisBlock();
@@ -491,12 +535,7 @@ __device__ void writeSlots(const Plan &plan, int64_t tiles, int chosen) {
                        ? sharedKeys
                        : reinterpret_cast<uint64_t *>(plan.at(l.sortKeys));
   const int32_t *visits = plan.at(l.tileVisits);
-  for (int64_t t = b.thread; t < n; t += b.threads)
-    keys[t] = t < tiles ? (uint64_t(uint32_t(0x7fffffff - visits[t])) << 32) |
-                              uint64_t(t)
-                        : ~uint64_t(0);
-  __syncthreads();
-  bitonicSort(keys, n);
+  sortTiles(keys, visits, tiles);
   const int32_t *begins = plan.at(l.tileBegins);
   const int32_t *offsets = plan.at(l.tileItems);
   for (int c = 0; c < plan.args.numClasses; ++c) {
@@ -579,11 +618,9 @@ __device__ bool planTiles(const Plan &plan, int64_t &tiles, int64_t &pairs) {
   return !plan.refused();
 }
 
-} // namespace
-
-extern "C" __global__ void __launch_bounds__(kThreads)
-    fattn_plan_ranges(const Args args) {
-  Plan plan(args);
+/// The whole plan, or its refusal, into the tables and the status.
+__device__ void planRanges(const Plan &plan) {
+  const Args &args = plan.args;
   startPlan(plan);
   readSlices(plan);
   int64_t tiles = 0, pairs = 0;
@@ -602,6 +639,19 @@ extern "C" __global__ void __launch_bounds__(kThreads)
     plan.status[kStatusClass] = chosen;
     plan.status[kStatusItems] = items;
   }
+}
+
+} // namespace
+
+extern "C" __global__ void __launch_bounds__(kThreads)
+    fattn_plan_ranges(const Args args) {
+  FATTN_BLOCK_SHARED int32_t status[kStatusFields];
+  Plan plan(args, status);
+  planRanges(plan);
+  __syncthreads();
+  int32_t *published = pointer<int32_t>(args.status);
+  for (int64_t i = threadIdx.x; i < kStatusFields; i += blockDim.x)
+    published[i] = status[i];
 }
 
 } // namespace fattn::runtime::plan_kernel

@@ -78,11 +78,15 @@ struct Args {
   int32_t classItems[kMaxClasses]; // items per tile each class searches
   int32_t capSlots, capItems;
   uint32_t outNaN; // a quiet NaN of out's element type, in the low 16 bits
+  // The scratch lives in dynamic shared memory (sharedScratchWords() words)
+  // rather than at `scratch`: a short plan is a chain of dependent loads,
+  // which shared memory serves several times faster.
+  int32_t scratchInShared;
 };
 
 // The PTX declares the parameter as this many bytes aligned to 8; the host
 // passes this struct's bytes.
-static_assert(sizeof(Args) == 208, "Args layout changed: rebuild both sides");
+static_assert(sizeof(Args) == 216, "Args layout changed: rebuild both sides");
 
 /// Launch slots a call of `numSlices` slices over `numQ` rows can need:
 /// every cut (two per slice) starts at most one tile more than the uniform
@@ -109,9 +113,9 @@ enum PairField { kPairTile, kPairSlice, kPairKTileBegin, kPairFullBegin,
 
 /// Where each scratch array starts, in int32 words; `total` words in all.
 struct ScratchLayout {
-  int64_t cutBits, cuts, segmentTiles, tileBegins, tileItems, tileFill,
-      tileVisits, sliceFirstTile, pairOffsets, pairItems, itemPairs, sortKeys,
-      total;
+  int64_t cutBits, cuts, sliceBounds, segmentTiles, tileBegins, tileItems,
+      tileFill, tileVisits, sliceFirstTile, pairOffsets, pairItems, itemPairs,
+      sortKeys, total;
 };
 
 FATTN_HOST_DEVICE inline ScratchLayout scratchLayout(int64_t numSlices,
@@ -127,6 +131,7 @@ FATTN_HOST_DEVICE inline ScratchLayout scratchLayout(int64_t numSlices,
   };
   layout.cutBits = take(numQ / 32 + 1);
   layout.cuts = take(2 * numSlices + 2);
+  layout.sliceBounds = take(5 * numSlices); // the slices table's copy
   layout.segmentTiles = take(2 * numSlices + 2);
   layout.tileBegins = take(capSlots + 1);
   layout.tileItems = take(capSlots + 1);
@@ -139,6 +144,16 @@ FATTN_HOST_DEVICE inline ScratchLayout scratchLayout(int64_t numSlices,
   layout.sortKeys = take(2 * powerOfTwoAtLeast(capSlots > 0 ? capSlots : 1));
   layout.total = at;
   return layout;
+}
+
+/// Words of `layout` a plan needs in shared memory, where the slots' sort
+/// keys fit the kernel's static array (they come last, so the rest is a
+/// prefix), else 0: such a plan keeps its scratch in global memory.
+FATTN_HOST_DEVICE inline int64_t sharedScratchWords(const ScratchLayout &layout,
+                                                    int64_t capSlots) {
+  bool sortFits =
+      powerOfTwoAtLeast(capSlots > 0 ? capSlots : 1) <= kSharedSortKeys;
+  return sortFits ? layout.sortKeys : 0;
 }
 
 } // namespace fattn::runtime::plan_kernel

@@ -85,6 +85,8 @@ inline void runBlock(unsigned bx, unsigned by, int threads, double *shared,
 
 inline void __syncthreads() { emulation::blockBarrier->wait(); }
 
+#define FATTN_DECLARE_DYNAMIC_SHARED(name) double *name = emulation::blockShared
+
 // The planning kernel's atomics and bit operations.
 inline int32_t planAtomicAdd(int32_t *address, int32_t value) {
   return __atomic_fetch_add(address, value, __ATOMIC_SEQ_CST);

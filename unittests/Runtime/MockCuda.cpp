@@ -178,13 +178,14 @@ CUresult launchReference(unsigned gridX, unsigned gridY, unsigned blockX,
 }
 
 CUresult launchPlanner(unsigned gridX, unsigned gridY, unsigned blockX,
-                       void **params) {
+                       unsigned sharedBytes, void **params) {
   namespace pk = fattn::runtime::plan_kernel;
   if (gridX != 1 || gridY != 1 || blockX != unsigned(pk::kThreads))
     return kInvalidValue;
   pk::Args args;
   std::memcpy(&args, params[0], sizeof(args));
-  emulation::runBlock(0, 0, int(blockX), nullptr,
+  std::vector<double> shared(sharedBytes / sizeof(double) + 1);
+  emulation::runBlock(0, 0, int(blockX), shared.data(),
                       [&] { pk::fattn_plan_ranges(args); });
   return kSuccess;
 }
@@ -494,7 +495,7 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   if (f.name == rk::kEntryName)
     return launchReference(gridX, gridY, blockX, sharedBytes, params);
   if (f.name == "fattn_plan_ranges")
-    return launchPlanner(gridX, gridY, blockX, params);
+    return launchPlanner(gridX, gridY, blockX, sharedBytes, params);
   return launchCompiled(f, gridX, gridY, params);
 }
 CUresult cuStreamCreate(void **stream, unsigned) {

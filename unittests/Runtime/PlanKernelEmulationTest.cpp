@@ -61,9 +61,14 @@ struct EmulatedPlan {
   }
 };
 
+/// Where the emulated planner keeps its scratch: in shared memory where it
+/// fits, as DevicePlanner launches it, or in the buffer.
+enum class ScratchIn { SharedWhereItFits, Buffer };
+
 /// The planner run over `ranges` (host pointers) in one emulated block.
 EmulatedPlan emulatePlan(const std::vector<RuntimeSchedule> &schedules,
-                         const DeviceRanges &ranges, int threads) {
+                         const DeviceRanges &ranges, int threads,
+                         ScratchIn scratchIn = ScratchIn::SharedWhereItFits) {
   std::string error;
   std::optional<DevicePlanLayout> layout =
       layoutDevicePlan(schedules, ranges, &error);
@@ -80,12 +85,16 @@ EmulatedPlan emulatePlan(const std::vector<RuntimeSchedule> &schedules,
                          reinterpret_cast<uint64_t>(plan.lse.data()),
                          int64_t(plan.out.size()), int64_t(plan.lse.size()),
                          0x7fc0};
+  size_t sharedBytes =
+      scratchIn == ScratchIn::Buffer ? 0 : devicePlanSharedBytes(*layout);
+  std::vector<double> shared(sharedBytes / sizeof(double) + 1);
+  std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
   std::vector<uint8_t> bytes = devicePlanArguments(
-      *layout, ranges, reinterpret_cast<uint64_t>(plan.buffer.data()),
-      outputs);
+      *layout, ranges, reinterpret_cast<uint64_t>(plan.buffer.data()), outputs,
+      sharedBytes > 0);
   pk::Args args;
   std::memcpy(&args, bytes.data(), sizeof(args));
-  emulation::runBlock(0, 0, threads, nullptr,
+  emulation::runBlock(0, 0, threads, shared.data(),
                       [&] { pk::fattn_plan_ranges(args); });
   return plan;
 }
@@ -195,11 +204,16 @@ TEST(PlanKernelEmulationTest, RandomMasksPlanAsTheHostDoes) {
     mask::Mask m = randomMask(rng, numQ, numK, trial % 13);
     RangeArrays arrays = arraysOf(m);
     int threads = threadCounts[trial % 4];
-    EmulatedPlan device =
-        emulatePlan(schedules, rangesOf(arrays, numQ, numK), threads);
-    expectHostPlan(m, numQ, numK, schedules, device,
-                   "trial " + std::to_string(trial) + " (" +
-                       std::to_string(threads) + " threads)");
+    ScratchIn scratchIn =
+        (trial / 4) % 2 ? ScratchIn::Buffer : ScratchIn::SharedWhereItFits;
+    EmulatedPlan device = emulatePlan(schedules, rangesOf(arrays, numQ, numK),
+                                      threads, scratchIn);
+    expectHostPlan(
+        m, numQ, numK, schedules, device,
+        "trial " + std::to_string(trial) + " (" + std::to_string(threads) +
+            " threads, scratch in " +
+            (scratchIn == ScratchIn::Buffer ? "the buffer" : "shared memory") +
+            ")");
     if (HasFatalFailure())
       return;
   }
@@ -265,6 +279,10 @@ TEST(PlanKernelEmulationTest, LongSequencesSortTilesOutsideSharedMemory) {
   mask::Mask m = {{0, numQ, 0, numQ, SliceKind::Causal},
                   {100, 70000, 0, 3000, SliceKind::Full}};
   RangeArrays arrays = arraysOf(m);
+  std::optional<DevicePlanLayout> layout =
+      layoutDevicePlan(gpuClasses(), rangesOf(arrays, numQ, numQ), nullptr);
+  ASSERT_TRUE(layout);
+  EXPECT_EQ(devicePlanSharedBytes(*layout), 0u);
   EmulatedPlan device =
       emulatePlan(gpuClasses(), rangesOf(arrays, numQ, numQ), 32);
   expectHostPlan(m, numQ, numQ, gpuClasses(), device, "causal 524k");

@@ -29,8 +29,6 @@
 
 #include "CudaEmulation.h"
 
-#define FATTN_DECLARE_DYNAMIC_SHARED(name) double *name = emulation::blockShared
-
 inline float fattnHalfToFloat(unsigned short bits) {
   float value;
   fattn::runtime::decodeElements(fattn::runtime::ElementType::F16, &bits, 1,

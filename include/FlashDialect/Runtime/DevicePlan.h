@@ -89,12 +89,20 @@ struct RefusedOutputs {
 RefusedOutputs refusedOutputsOf(ElementType type, uint64_t out, uint64_t lse,
                                 int64_t outElements, int64_t lseElements);
 
+/// Bytes of dynamic shared memory the planner's scratch takes there, or 0
+/// where it must stay in the buffer (too many slots to sort in shared
+/// memory).
+size_t devicePlanSharedBytes(const DevicePlanLayout &layout);
+
 /// The planning kernel's argument bytes for a launch writing into the
-/// buffer at `base` (device or, emulated, host memory).
+/// buffer at `base` (device or, emulated, host memory); with
+/// `scratchInShared`, the launch gives devicePlanSharedBytes() of dynamic
+/// shared memory and the scratch part of the buffer goes unused.
 std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
                                          const DeviceRanges &ranges,
                                          uint64_t base,
-                                         const RefusedOutputs &outputs);
+                                         const RefusedOutputs &outputs,
+                                         bool scratchInShared);
 
 /// The planning kernel loaded into a context, and the buffer its plans
 /// go to (grown as needed; launches on one stream may share it).
@@ -128,6 +136,7 @@ private:
   const cuda::Driver *driver = nullptr;
   cuda::Module module;
   cuda::CUfunction function = nullptr;
+  size_t maxSharedBytes = 0; // the dynamic shared memory a launch may take
   std::optional<cuda::DeviceBuffer> buffer;
   std::optional<DevicePlanLayout> last;
   cuda::CUstream lastStream = nullptr;
