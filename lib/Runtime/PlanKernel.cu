@@ -369,26 +369,26 @@ __device__ int64_t countPairs(const Plan &plan, int64_t tiles) {
   return total;
 }
 
-/// Each pair's item (geometry::itemTiles), counted into its tile.
+/// The item of slice i in tile t (geometry::itemTiles).
+__device__ g::ItemTiles itemOf(const Plan &plan, int64_t i, int64_t t) {
+  const int32_t *begins = plan.at(plan.layout.tileBegins);
+  return g::itemTiles(plan.slice(i), {begins[t], begins[t + 1]}, plan.args.numK,
+                      plan.args.tileK, plan.args.clippedEdge);
+}
+
+/// Each pair's item, counted into its tile.
 __device__ void makeItems(const Plan &plan, int64_t numPairs) {
   Block b = thisBlock();
   const ScratchLayout &l = plan.layout;
-  const int32_t *begins = plan.at(l.tileBegins);
   const int32_t *pairOffsets = plan.at(l.pairOffsets);
   int32_t *counts = plan.at(l.tileItems);
   for (int64_t p = b.thread; p < numPairs; p += b.threads) {
     int64_t i = upperBound(pairOffsets, plan.args.numSlices, p) - 1;
     int64_t t = plan.at(l.sliceFirstTile)[i] + (p - pairOffsets[i]);
-    g::ItemTiles item =
-        g::itemTiles(plan.slice(i), {begins[t], begins[t + 1]},
-                     plan.args.numK, plan.args.tileK, plan.args.clippedEdge);
+    g::ItemTiles item = itemOf(plan, i, t);
     int32_t *record = plan.at(l.pairItems) + kPairFields * p;
     record[kPairTile] = item.attends ? int32_t(t) : -1;
     record[kPairSlice] = int32_t(i);
-    record[kPairKTileBegin] = int32_t(item.kTileBegin);
-    record[kPairFullBegin] = int32_t(item.fullBegin);
-    record[kPairFullEnd] = int32_t(item.fullEnd);
-    record[kPairKTileEnd] = int32_t(item.kTileEnd);
     if (item.attends)
       planAtomicAdd(counts + t, 1);
   }
@@ -452,14 +452,15 @@ __device__ bool placeItems(const Plan &plan, int64_t numPairs, int64_t tiles) {
       }
     int64_t visits = 0;
     for (int64_t x = begin; x < end; ++x) {
-      const int32_t *r = records + kPairFields * placed[x];
+      int32_t slice = records[kPairFields * placed[x] + kPairSlice];
+      g::ItemTiles keyTiles = itemOf(plan, slice, t);
       int32_t *item = items + 4 * x;
       item[0] = int32_t(g::minOf(visits, kInt32Max));
-      item[1] = r[kPairKTileBegin];
-      item[2] = r[kPairFullBegin];
-      item[3] = r[kPairFullEnd];
-      itemSlices[x] = r[kPairSlice];
-      visits += r[kPairKTileEnd] - r[kPairKTileBegin];
+      item[1] = int32_t(keyTiles.kTileBegin);
+      item[2] = int32_t(keyTiles.fullBegin);
+      item[3] = int32_t(keyTiles.fullEnd);
+      itemSlices[x] = slice;
+      visits += keyTiles.kTileEnd - keyTiles.kTileBegin;
     }
     plan.at(l.tileVisits)[t] = int32_t(g::minOf(visits, kInt32Max));
     threadVisits += visits;

@@ -106,10 +106,11 @@ FATTN_HOST_DEVICE inline int64_t powerOfTwoAtLeast(int64_t n) {
   return p;
 }
 
-/// Per (slice, query tile it crosses): the tile, the slice and the item's
-/// key tiles (ItemTiles' four bounds), padded to a 32-byte record.
-enum PairField { kPairTile, kPairSlice, kPairKTileBegin, kPairFullBegin,
-                 kPairFullEnd, kPairKTileEnd, kPairFields = 8 };
+/// Per (slice, query tile it crosses): the tile (-1 where the slice
+/// attends none of its cells) and the slice; the item's key tiles are
+/// derived again where the item is written, which keeps the records, the
+/// largest scratch array, at two words.
+enum PairField { kPairTile, kPairSlice, kPairFields };
 
 /// Where each scratch array starts, in int32 words; `total` words in all.
 struct ScratchLayout {

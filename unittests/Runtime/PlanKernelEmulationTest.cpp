@@ -430,3 +430,27 @@ TEST(PlanKernelEmulationTest, HostRefusesWhatItCannotSize) {
 }
 
 } // namespace
+
+TEST(PlanKernelEmulationTest, BoundSizedBuffersTakeAtMostEightWordsAnItem) {
+  // The adversarial call of 100,000 slices over 100,000 rows for kernels of
+  // up to 1024 items: the bounds bind (65535 slots, 1024 items each), and
+  // the kernels' item tables (five words an item) are most of the buffer,
+  // the planner's pair records (two words) and placement (one) the rest.
+  std::vector<int32_t> q(200000), k(200000), kinds(100000);
+  DeviceRanges ranges;
+  ranges.qRanges = reinterpret_cast<uint64_t>(q.data());
+  ranges.kRanges = reinterpret_cast<uint64_t>(k.data());
+  ranges.kinds = reinterpret_cast<uint64_t>(kinds.data());
+  ranges.count = 100000;
+  ranges.numQ = ranges.numK = 100000;
+  std::string error;
+  std::optional<DevicePlanLayout> layout =
+      layoutDevicePlan(classes(128, 64, mask::KeyEdge::Whole,
+                               mask::QueryTiles::SliceAligned, {1, 4, 1024}),
+                       ranges, &error);
+  ASSERT_TRUE(layout) << error;
+  EXPECT_EQ(layout->capSlots, 65535);
+  EXPECT_EQ(layout->capItems, int64_t(1024) * 65535);
+  size_t perItem = layout->words / size_t(layout->capItems);
+  EXPECT_EQ(perItem, 8u) << layout->bytes() << " bytes";
+}
