@@ -91,61 +91,19 @@ std::optional<WorkSchedule> buildWorkSchedule(const Mask &mask, int64_t numQ,
   return schedule;
 }
 
-namespace {
-/// The pieces of slice `s` transposed (rows: its keys, columns: its
-/// queries). Row r = key j attends queries [L(r), U(r)], with L(r) = r +
-/// (qEnd - kEnd) under causal (from j <= i + kEnd - qEnd) and U(r) = r +
-/// (qBegin - kBegin) under inv_causal (from j >= i + kBegin - qBegin), each
-/// clipped to [qBegin, qEnd). Each bound is inside the columns from some row
-/// on (L) or up to some row (U); rows split where one starts or stops binding, and
-/// on each run of rows the bounds that bind are the corners of a standard
-/// kind: L is inv_causal's top-left anchor when the run's columns begin at
-/// L(first row), U causal's bottom-right one when they end at U(last) + 1.
-void appendTransposed(const Slice &s, int32_t origin, TransposedMask &out) {
-  bool lower = s.kind == SliceKind::Causal || s.kind == SliceKind::BiCausal;
-  bool upper = s.kind == SliceKind::InvCausal || s.kind == SliceKind::BiCausal;
-  int64_t height = s.qEnd - s.qBegin;
-  if (height <= 0 || s.kEnd <= s.kBegin)
-    return;
-  auto L = [&](int64_t r) { return r + (s.qEnd - s.kEnd); };
-  auto U = [&](int64_t r) { return r + (s.qBegin - s.kBegin); };
-  // L binds (is at least qBegin) from row lowerFrom on; U binds (is at
-  // most qEnd - 1) before row upperTo. Where a bound meets the rectangle's
-  // edge either form holds; counting it as binding keeps a square slice one
-  // piece.
-  int64_t lowerFrom =
-      lower ? std::clamp(s.kEnd - height, s.kBegin, s.kEnd) : s.kEnd;
-  int64_t upperTo =
-      upper ? std::clamp(s.kBegin + height, s.kBegin, s.kEnd) : s.kBegin;
-  int64_t cuts[] = {s.kBegin, std::min(lowerFrom, upperTo),
-                    std::max(lowerFrom, upperTo), s.kEnd};
-  for (int i = 0; i < 3; ++i) {
-    int64_t first = cuts[i], end = cuts[i + 1];
-    if (first >= end)
-      continue;
-    bool lowerBinds = first >= lowerFrom, upperBinds = end <= upperTo;
-    int64_t begin = lowerBinds ? L(first) : s.qBegin;
-    int64_t stop = upperBinds ? U(end - 1) + 1 : s.qEnd;
-    // Both bounds binding and crossing: rows that attend nothing (an
-    // inverted band, a bi_causal slice taller than wide).
-    if (lowerBinds && upperBinds && L(first) > U(first))
-      continue;
-    if (begin >= stop)
-      continue;
-    SliceKind kind = lowerBinds && upperBinds ? SliceKind::BiCausal
-                     : lowerBinds             ? SliceKind::InvCausal
-                     : upperBinds             ? SliceKind::Causal
-                                              : SliceKind::Full;
-    out.slices.push_back({first, end, begin, stop, kind});
-    out.origins.push_back(origin);
-  }
-}
-} // namespace
-
 TransposedMask transposeMask(const Mask &mask) {
   TransposedMask transposed;
-  for (size_t index = 0; index < mask.size(); ++index)
-    appendTransposed(mask[index], static_cast<int32_t>(index), transposed);
+  for (size_t index = 0; index < mask.size(); ++index) {
+    const Slice &s = mask[index];
+    geometry::TransposedPieces pieces =
+        geometry::transposedPieces({s.qBegin, s.qEnd, s.kBegin, s.kEnd, s.kind});
+    for (int p = 0; p < pieces.count; ++p) {
+      const geometry::SliceBounds &piece = pieces.pieces[p];
+      transposed.slices.push_back(
+          {piece.qBegin, piece.qEnd, piece.kBegin, piece.kEnd, piece.kind});
+      transposed.origins.push_back(static_cast<int32_t>(index));
+    }
+  }
   return transposed;
 }
 

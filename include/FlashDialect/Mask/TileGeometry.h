@@ -2,7 +2,8 @@
 //
 // The closed forms the schedule is built from: the rows a slice attends,
 // where it meets one query tile (the run of key tiles it touches there and
-// the run every row of the tile fills), and where query tiles are cut. The
+// the run every row of the tile fills), where query tiles are cut, and a
+// slice's transpose (the backward's key-major view). The
 // mask library plans on the host with them (Geometry.cpp, Schedule.cpp) and
 // the planning kernel (lib/Runtime/PlanKernel.cu) plans CUDA range tensors
 // with them on the GPU, so both make the same schedule from one source.
@@ -200,6 +201,66 @@ FATTN_HOST_DEVICE inline bool foldsIntoPrevious(int64_t row, int64_t end,
                                                 int64_t tileRows) {
   return previousBegin >= 0 && end - row < tileRows / 4 &&
          end - previousBegin <= tileRows;
+}
+
+/// A slice seen from its keys: up to three standard slices over disjoint
+/// runs of its keys (rows: keys, columns: queries), attending cell (j, i)
+/// exactly where the slice attends (i, j).
+struct TransposedPieces {
+  SliceBounds pieces[3];
+  int count = 0;
+};
+
+/// Slice `s` transposed (mask::transposeMask's rule, for the host and a
+/// GPU planner alike). Row r = key j attends queries [L(r), U(r)], with
+/// L(r) = r + (qEnd - kEnd) under causal (from j <= i + kEnd - qEnd) and
+/// U(r) = r + (qBegin - kBegin) under inv_causal (from j >= i + kBegin -
+/// qBegin), each clipped to [qBegin, qEnd). Each bound is inside the
+/// columns from some row on (L) or up to some row (U); rows split where one
+/// starts or stops binding, and on each run of rows the bounds that bind
+/// are the corners of a standard kind: L is inv_causal's top-left anchor
+/// when the run's columns begin at L(first row), U causal's bottom-right
+/// one when they end at U(last) + 1.
+FATTN_HOST_DEVICE inline TransposedPieces transposedPieces(SliceBounds s) {
+  TransposedPieces out;
+  bool lower = s.kind == SliceKind::Causal || s.kind == SliceKind::BiCausal;
+  bool upper = s.kind == SliceKind::InvCausal || s.kind == SliceKind::BiCausal;
+  int64_t height = s.qEnd - s.qBegin;
+  if (height <= 0 || s.kEnd <= s.kBegin)
+    return out;
+  // L(r) = r + toLower, U(r) = r + toUpper.
+  int64_t toLower = s.qEnd - s.kEnd, toUpper = s.qBegin - s.kBegin;
+  // L binds (is at least qBegin) from row lowerFrom on; U binds (is at
+  // most qEnd - 1) before row upperTo. Where a bound meets the rectangle's
+  // edge either form holds; counting it as binding keeps a square slice one
+  // piece.
+  int64_t lowerFrom =
+      lower ? clampTo(s.kEnd - height, s.kBegin, s.kEnd) : s.kEnd;
+  int64_t upperTo =
+      upper ? clampTo(s.kBegin + height, s.kBegin, s.kEnd) : s.kBegin;
+  int64_t cuts[] = {s.kBegin, minOf(lowerFrom, upperTo),
+                    maxOf(lowerFrom, upperTo), s.kEnd};
+  for (int i = 0; i < 3; ++i) {
+    int64_t first = cuts[i], end = cuts[i + 1];
+    if (first >= end)
+      continue;
+    bool lowerBinds = first >= lowerFrom, upperBinds = end <= upperTo;
+    int64_t begin = lowerBinds ? first + toLower : s.qBegin; // L(first)
+    int64_t stop = upperBinds ? end + toUpper : s.qEnd;       // U(end - 1) + 1
+    // Both bounds binding and crossing (L(r) > U(r) on every row): rows
+    // that attend nothing (an inverted band, a bi_causal slice taller than
+    // wide).
+    if (lowerBinds && upperBinds && toLower > toUpper)
+      continue;
+    if (begin >= stop)
+      continue;
+    SliceKind kind = lowerBinds && upperBinds ? SliceKind::BiCausal
+                     : lowerBinds             ? SliceKind::InvCausal
+                     : upperBinds             ? SliceKind::Causal
+                                              : SliceKind::Full;
+    out.pieces[out.count++] = {first, end, begin, stop, kind};
+  }
+  return out;
 }
 
 } // namespace fattn::mask::geometry
