@@ -195,9 +195,11 @@ std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
   args.lse = outputs.lse;
   args.outElements = outputs.outElements;
   args.lseElements = outputs.lseElements;
-  args.numSlices = int32_t(ranges.count);
-  args.numQ = int32_t(ranges.numQ);
-  args.numK = int32_t(ranges.numK);
+  // From the layout, which sized the buffer and the shared memory (it was
+  // made of these ranges).
+  args.numSlices = int32_t(layout.count);
+  args.numQ = int32_t(layout.numQ);
+  args.numK = int32_t(layout.numK);
   args.tileQ = int32_t(layout.schedule.blockQ);
   args.tileK = int32_t(layout.schedule.blockK);
   args.sliceAligned =
@@ -275,6 +277,29 @@ devicePlanProblem(const int32_t status[kDevicePlanStatusWords],
 
 bool DevicePlanner::isAvailable() { return pk::kPtx != nullptr; }
 
+namespace {
+/// The dynamic shared memory a plan may take (every plan whose scratch fits
+/// takes it there): all the block may have beside the static arrays, opted
+/// into once; where the driver refuses, the default limit, and where even
+/// that fails, none (the scratch then stays in the buffer: slower, not
+/// wrong).
+size_t plannerSharedLimit(const cuda::Context &context,
+                          cuda::CUfunction function) {
+  const cuda::Driver &driver = context.driver();
+  int staticBytes = 0;
+  if (driver.cuFuncGetAttribute(&staticBytes, cuda::kFuncSharedSizeBytes,
+                                function) != 0)
+    return 0;
+  int optin = context.info().maxSharedPerBlockOptin;
+  if (optin > staticBytes &&
+      driver.cuFuncSetAttribute(function, cuda::kFuncMaxDynamicSharedSizeBytes,
+                                optin - staticBytes) == 0)
+    return size_t(optin - staticBytes);
+  constexpr int kDefaultLimit = 48 * 1024;
+  return size_t(std::max(kDefaultLimit - staticBytes, 0));
+}
+} // namespace
+
 std::optional<DevicePlanner> DevicePlanner::load(const cuda::Context &context,
                                                  std::string *error) {
   if (!pk::kPtx)
@@ -293,23 +318,7 @@ std::optional<DevicePlanner> DevicePlanner::load(const cuda::Context &context,
     return fail(error, "the GPU planner: " + problem);
   planner.module = std::move(*module);
   planner.function = *function;
-  // Every plan whose scratch fits takes it in shared memory: opt in once
-  // to all the block may have beside the static arrays.
-  int staticBytes = 0;
-  int optin = context.info().maxSharedPerBlockOptin;
-  cuda::Status sized = context.driver().check(
-      context.driver().cuFuncGetAttribute(
-          &staticBytes, cuda::kFuncSharedSizeBytes, planner.function),
-      "cuFuncGetAttribute(shared size)");
-  if (sized && optin > staticBytes)
-    sized = context.driver().check(
-        context.driver().cuFuncSetAttribute(
-            planner.function, cuda::kFuncMaxDynamicSharedSizeBytes,
-            optin - staticBytes),
-        "cuFuncSetAttribute(max dynamic shared memory)");
-  if (!sized)
-    return fail(error, "the GPU planner: " + sized.message);
-  planner.maxSharedBytes = size_t(std::max(optin - staticBytes, 0));
+  planner.maxSharedBytes = plannerSharedLimit(context, planner.function);
   return planner;
 }
 

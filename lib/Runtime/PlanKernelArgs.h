@@ -24,7 +24,8 @@ constexpr const char *kEntryName = "fattn_plan_ranges";
 /// Kernels of up to this many item classes take one call: the plan goes to
 /// the smallest class that holds it, the others get empty slots.
 constexpr int kMaxClasses = 4;
-/// Query tiles sorted in shared memory up to this many, in global beyond.
+/// Query tiles sorted in shared memory up to this many, in global beyond;
+/// only plans sorted in shared memory may keep their scratch there too.
 constexpr int kSharedSortKeys = 2048;
 
 /// Words of the status the kernel writes (int32).
@@ -66,7 +67,7 @@ struct Args {
   uint64_t classSlots[kMaxClasses]; // int32 [capSlots][8] per class
   uint64_t items, itemSlices;       // int32 [capItems][4], [capItems]
   uint64_t status;                  // int32 [kStatusFields]
-  uint64_t scratch;                 // int32 [scratchWords(...)]
+  uint64_t scratch;                 // int32 [scratchLayout(...).total]
   // A refused call's outputs are filled with NaN.
   uint64_t out, lse;
   int64_t outElements, lseElements; // out's 16-bit elements, lse's floats

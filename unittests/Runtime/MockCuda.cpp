@@ -75,6 +75,7 @@ constexpr CUresult kIllegalAddress = 700;
 struct Function {
   std::string name;
   std::vector<size_t> paramSizes;
+  int maxDynamicShared = 48 * 1024; // as cuFuncSetAttribute set it
 };
 
 struct Module {
@@ -177,14 +178,25 @@ CUresult launchReference(unsigned gridX, unsigned gridY, unsigned blockX,
   return kSuccess;
 }
 
-CUresult launchPlanner(unsigned gridX, unsigned gridY, unsigned blockX,
-                       unsigned sharedBytes, void **params) {
+CUresult launchPlanner(const Function &f, unsigned gridX, unsigned gridY,
+                       unsigned blockX, unsigned sharedBytes, void **params) {
   namespace pk = fattn::runtime::plan_kernel;
-  if (gridX != 1 || gridY != 1 || blockX != unsigned(pk::kThreads))
+  if (gridX != 1 || gridY != 1 || blockX != unsigned(pk::kThreads) ||
+      int(sharedBytes) > f.maxDynamicShared)
     return kInvalidValue;
   pk::Args args;
   std::memcpy(&args, params[0], sizeof(args));
-  std::vector<double> shared(sharedBytes / sizeof(double) + 1);
+  // Scratch in shared memory needs all of it there, as on the device.
+  int64_t scratchWords = pk::sharedScratchWords(
+      pk::scratchLayout(args.numSlices, args.numQ, args.capSlots,
+                        args.capItems),
+      args.capSlots);
+  if (args.scratchInShared &&
+      (scratchWords == 0 || int64_t(sharedBytes) < 4 * scratchWords))
+    return kInvalidValue;
+  // Exactly as large as asked, and garbage: nothing may read it unwritten.
+  std::vector<double> shared((sharedBytes + 7) / sizeof(double));
+  std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
   emulation::runBlock(0, 0, int(blockX), shared.data(),
                       [&] { pk::fattn_plan_ranges(args); });
   return kSuccess;
@@ -404,8 +416,11 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
     }
   return kNotFound;
 }
-CUresult cuFuncSetAttribute(void *, int attribute, int value) {
-  return attribute == 8 && value <= 232448 ? kSuccess : kInvalidValue;
+CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
+  if (attribute != 8 || value > 232448)
+    return kInvalidValue;
+  static_cast<Function *>(function)->maxDynamicShared = value;
+  return kSuccess;
 }
 CUresult cuFuncGetAttribute(int *value, int attribute, void *) {
   switch (attribute) {
@@ -495,7 +510,7 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   if (f.name == rk::kEntryName)
     return launchReference(gridX, gridY, blockX, sharedBytes, params);
   if (f.name == "fattn_plan_ranges")
-    return launchPlanner(gridX, gridY, blockX, sharedBytes, params);
+    return launchPlanner(f, gridX, gridY, blockX, sharedBytes, params);
   return launchCompiled(f, gridX, gridY, params);
 }
 CUresult cuStreamCreate(void **stream, unsigned) {

@@ -61,8 +61,9 @@ struct EmulatedPlan {
   }
 };
 
-/// Where the emulated planner keeps its scratch: in shared memory where it
-/// fits, as DevicePlanner launches it, or in the buffer.
+/// Where the emulated planner keeps its scratch: in shared memory wherever
+/// the slots' sort keys fit the static array (DevicePlanner also needs the
+/// bytes to fit the block's shared memory), or in the buffer.
 enum class ScratchIn { SharedWhereItFits, Buffer };
 
 /// The planner run over `ranges` (host pointers) in one emulated block.
@@ -87,7 +88,7 @@ EmulatedPlan emulatePlan(const std::vector<RuntimeSchedule> &schedules,
                          0x7fc0};
   size_t sharedBytes =
       scratchIn == ScratchIn::Buffer ? 0 : devicePlanSharedBytes(*layout);
-  std::vector<double> shared(sharedBytes / sizeof(double) + 1);
+  std::vector<double> shared((sharedBytes + 7) / sizeof(double));
   std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
   std::vector<uint8_t> bytes = devicePlanArguments(
       *layout, ranges, reinterpret_cast<uint64_t>(plan.buffer.data()), outputs,
@@ -429,9 +430,7 @@ TEST(PlanKernelEmulationTest, HostRefusesWhatItCannotSize) {
   EXPECT_FALSE(layoutDevicePlan({}, ranges, &error));
 }
 
-} // namespace
-
-TEST(PlanKernelEmulationTest, BoundSizedBuffersTakeAtMostEightWordsAnItem) {
+TEST(PlanKernelEmulationTest, BoundSizedPlansTakeEightWordsAnItem) {
   // The adversarial call of 100,000 slices over 100,000 rows for kernels of
   // up to 1024 items: the bounds bind (65535 slots, 1024 items each), and
   // the kernels' item tables (five words an item) are most of the buffer,
@@ -454,3 +453,5 @@ TEST(PlanKernelEmulationTest, BoundSizedBuffersTakeAtMostEightWordsAnItem) {
   size_t perItem = layout->words / size_t(layout->capItems);
   EXPECT_EQ(perItem, 8u) << layout->bytes() << " bytes";
 }
+
+} // namespace
