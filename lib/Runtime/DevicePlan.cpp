@@ -85,11 +85,15 @@ RefusedOutputs refusedOutputsOf(ElementType type, uint64_t out, uint64_t lse,
   return outputs;
 }
 
+int64_t DevicePlanLayout::records() const {
+  return pk::planRecords(count, keyMajor);
+}
+
 PlannedSchedule DevicePlanLayout::viewOf(size_t c) const {
   PlannedSchedule view;
   view.numQ = numQ;
   view.numK = numK;
-  view.numSlots = numQ > 0 ? capSlots : 0;
+  view.numSlots = rows() > 0 ? capSlots : 0;
   view.maxItemsPerTile = classItems[c];
   view.slots = classSlots[c];
   view.items = items;
@@ -98,9 +102,10 @@ PlannedSchedule DevicePlanLayout::viewOf(size_t c) const {
   return view;
 }
 
+namespace {
 std::optional<DevicePlanLayout>
-layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
-                 const DeviceRanges &ranges, std::string *error) {
+layoutPlan(const std::vector<RuntimeSchedule> &schedules,
+           const DeviceRanges &ranges, bool keyMajor, std::string *error) {
   if (std::optional<std::string> problem = checkClasses(schedules))
     return fail(error, *problem);
   if (std::optional<std::string> problem = checkRanges(ranges))
@@ -113,31 +118,35 @@ layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
   layout.numK = ranges.numK;
   layout.count = ranges.count;
   layout.varlen = ranges.isVarlen();
+  layout.keyMajor = keyMajor;
   bool aligned = layout.schedule.queryTiles == mask::QueryTiles::SliceAligned;
-  // No query tile holds more than blockQ rows: what cannot fit a grid's y
+  // No tile holds more than blockQ rows: what cannot fit a grid's y
   // dimension is refused here, as the host planner refuses it.
-  int64_t fewestTiles = mask::geometry::ceilDiv(ranges.numQ,
-                                                layout.schedule.blockQ);
+  int64_t fewestTiles =
+      mask::geometry::ceilDiv(layout.rows(), layout.schedule.blockQ);
   if (fewestTiles > limits::kMaxGridYZ)
     return fail(error, std::to_string(fewestTiles) +
-                           " query tiles exceed the 65535 launch slots of a "
+                           (keyMajor ? " key" : " query") +
+                           " tiles exceed the 65535 launch slots of a "
                            "grid's y dimension");
   // More slots than that are refused by the planner if the call really
   // needs them (pk::kTooManyTiles).
-  layout.capSlots = std::min<int64_t>(
-      pk::slotCapacity(ranges.count, ranges.numQ, layout.schedule.blockQ,
-                       aligned),
-      limits::kMaxGridYZ);
-  // A slice gives a tile at most one item; the sequences of cu_seqlens do
-  // not overlap, so each tile holds one item more than the sequence
-  // boundaries inside it (at most one a sequence in all); and the host
-  // plans at most kMaxTileMapEntries items (the planner refuses more:
-  // kTooManyPairs).
-  int64_t itemBound = std::min<int64_t>(layout.classItems.back(),
-                                        std::max<int64_t>(ranges.count, 1)) *
-                      layout.capSlots;
+  layout.capSlots =
+      std::min<int64_t>(pk::slotCapacity(layout.records(), layout.rows(),
+                                         layout.schedule.blockQ, aligned),
+                        limits::kMaxGridYZ);
+  // A record gives a tile at most one item; the sequences of cu_seqlens
+  // (and their transposes) do not overlap, so each tile holds one item
+  // more than the record boundaries inside it (at most one a record in
+  // all); and the host plans at most kMaxTileMapEntries items (the planner
+  // refuses more: kTooManyPairs).
+  int64_t itemBound =
+      std::min<int64_t>(layout.classItems.back(),
+                        std::max<int64_t>(layout.records(), 1)) *
+      layout.capSlots;
   if (layout.varlen)
-    itemBound = std::min<int64_t>(itemBound, layout.capSlots + ranges.count);
+    itemBound =
+        std::min<int64_t>(itemBound, layout.capSlots + layout.records());
   layout.capItems = std::min<int64_t>(itemBound, mask::kMaxTileMapEntries);
   size_t at = 0;
   auto take = [&at](int64_t words) {
@@ -151,18 +160,36 @@ layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
   layout.items =
       take(layout.capItems * mask::KernelScheduleTables::kItemFields);
   layout.itemSlices = take(layout.capItems);
-  layout.slices = take(ranges.count * mask::kSliceFields);
+  layout.slices = take(layout.records() * mask::kSliceFields);
   layout.status = take(pk::kStatusFields);
-  layout.scratch = take(pk::scratchLayout(ranges.count, ranges.numQ,
+  layout.scratch = take(pk::scratchLayout(layout.records(), layout.rows(),
                                           layout.capSlots, layout.capItems)
                             .total);
   layout.words = at;
   return layout;
 }
+} // namespace
+
+std::optional<DevicePlanLayout>
+layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
+                 const DeviceRanges &ranges, std::string *error) {
+  return layoutPlan(schedules, ranges, /*keyMajor=*/false, error);
+}
+
+std::optional<DevicePlanLayout>
+layoutKeyMajorPlan(const std::vector<RuntimeSchedule> &schedules,
+                   const DeviceRanges &ranges, std::string *error) {
+  for (const RuntimeSchedule &schedule : schedules)
+    if (schedule.keyEdge != mask::KeyEdge::Clipped)
+      return fail(error, "a key-major plan clips its query tiles at the "
+                         "queries' end: its kernels' key edge must be "
+                         "clipped");
+  return layoutPlan(schedules, ranges, /*keyMajor=*/true, error);
+}
 
 size_t devicePlanSharedBytes(const DevicePlanLayout &layout) {
   pk::ScratchLayout scratch = pk::scratchLayout(
-      layout.count, layout.numQ, layout.capSlots, layout.capItems);
+      layout.records(), layout.rows(), layout.capSlots, layout.capItems);
   return size_t(pk::sharedScratchWords(scratch, layout.capSlots)) *
          sizeof(int32_t);
 }
@@ -210,6 +237,7 @@ std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
   args.capItems = int32_t(layout.capItems);
   args.outNaN = outputs.outNaN;
   args.scratchInShared = scratchInShared;
+  args.keyMajor = layout.keyMajor;
   std::vector<uint8_t> bytes(sizeof(args));
   std::memcpy(bytes.data(), &args, sizeof(args));
   return bytes;
@@ -221,6 +249,9 @@ devicePlanProblem(const int32_t status[kDevicePlanStatusWords],
   auto range = [](int32_t begin, int32_t end) {
     return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
   };
+  // A key-major plan tiles the keys and visits query tiles.
+  std::string tile = layout.keyMajor ? "key tile" : "query tile";
+  std::string visited = layout.keyMajor ? "query tiles" : "key tiles";
   switch (status[pk::kStatusCode]) {
   case pk::kPlanned:
     return std::nullopt;
@@ -246,29 +277,29 @@ devicePlanProblem(const int32_t status[kDevicePlanStatusWords],
            " and " +
            range(status[pk::kStatusKBegin], status[pk::kStatusKEnd]);
   case pk::kTooManyItems:
-    return "the query tile of rows " +
-           range(status[pk::kStatusQBegin], status[pk::kStatusQEnd]) +
-           " has " + std::to_string(status[pk::kStatusItems]) +
+    return "the " + tile + " of " + (layout.keyMajor ? "keys " : "rows ") +
+           range(status[pk::kStatusQBegin], status[pk::kStatusQEnd]) + " has " +
+           std::to_string(status[pk::kStatusItems]) +
            " work items (slices attending its rows); the kernels search at "
            "most " +
            std::to_string(layout.classItems.back()) +
            " (compile one with max-items-per-tile >= " +
            std::to_string(status[pk::kStatusItems]) + ")";
   case pk::kTooManyPairs:
-    return "the slices cross query tiles " +
-           std::to_string(status[pk::kStatusPairs]) +
-           " times, more than the " + std::to_string(layout.capItems) +
+    return "the slices cross " + tile + "s " +
+           std::to_string(status[pk::kStatusPairs]) + " times, more than the " +
+           std::to_string(layout.capItems) +
            " work items a plan holds (the largest kernel's " +
            std::to_string(layout.classItems.back()) + " a tile over " +
            std::to_string(layout.capSlots) + " slots, at most " +
            std::to_string(mask::kMaxTileMapEntries) + ")";
   case pk::kTooManyTiles:
-    return "the mask cuts " + std::to_string(status[pk::kStatusTiles]) +
-           " query tiles, more than the " + std::to_string(layout.capSlots) +
+    return "the mask cuts " + std::to_string(status[pk::kStatusTiles]) + " " +
+           tile + "s, more than the " + std::to_string(layout.capSlots) +
            " launch slots of a grid's y dimension";
   case pk::kTooManyVisits:
-    return "the schedule would visit more than 2^31 - 1 key tiles (about " +
-           std::to_string(status[pk::kStatusVisits]) + " x 2^31)";
+    return "the schedule would visit more than 2^31 - 1 " + visited +
+           " (about " + std::to_string(status[pk::kStatusVisits]) + " x 2^31)";
   default:
     return "the planner returned unknown status " +
            std::to_string(status[pk::kStatusCode]);

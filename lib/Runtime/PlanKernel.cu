@@ -156,10 +156,22 @@ struct Plan {
   int32_t *scratch, *status, *slices;
 
   __device__ Plan(const Args &args, int32_t *status)
-      : args(args), layout(scratchLayout(args.numSlices, args.numQ,
-                                         args.capSlots, args.capItems)),
+      : args(args),
+        layout(scratchLayout(records(), rows(), args.capSlots, args.capItems)),
         scratch(scratchOf(args)), status(status),
         slices(pointer<int32_t>(args.slices)) {}
+
+  /// What the plan tiles: the queries, or the keys of a key-major plan;
+  /// the other axis; and the slices table's records.
+  __device__ int64_t rows() const {
+    return args.keyMajor ? args.numK : args.numQ;
+  }
+  __device__ int64_t columns() const {
+    return args.keyMajor ? args.numQ : args.numK;
+  }
+  __device__ int64_t records() const {
+    return planRecords(args.numSlices, args.keyMajor);
+  }
 
   __device__ int32_t *at(int64_t offset) const { return scratch + offset; }
   __device__ uint32_t *cutBits() const {
@@ -201,7 +213,7 @@ __device__ void startPlan(const Plan &plan) {
   for (int64_t i = b.thread; i < kStatusFields; i += b.threads)
     plan.status[i] = i == kStatusSlice || i == kStatusTile ? kNoSlice : 0;
   const ScratchLayout &l = plan.layout;
-  for (int64_t i = b.thread; i <= plan.args.numQ / 32; i += b.threads)
+  for (int64_t i = b.thread; i <= plan.rows() / 32; i += b.threads)
     plan.at(l.cutBits)[i] = 0;
   for (int64_t i = b.thread; i <= plan.args.capSlots; i += b.threads) {
     plan.at(l.tileItems)[i] = 0;
@@ -211,8 +223,28 @@ __device__ void startPlan(const Plan &plan) {
   __syncthreads();
 }
 
+/// Record r of the slices table (and of the scratch's copy), and its cuts
+/// where tiles are cut at slices.
+__device__ void writeRecord(const Plan &plan, int64_t r,
+                            const g::SliceBounds &s) {
+  int32_t *copies[] = {plan.slices + 5 * r,
+                       plan.at(plan.layout.sliceBounds) + 5 * r};
+  for (int32_t *record : copies) {
+    record[0] = int32_t(s.qBegin);
+    record[1] = int32_t(s.qEnd);
+    record[2] = int32_t(s.kBegin);
+    record[3] = int32_t(s.kEnd);
+    record[4] = int32_t(s.kind);
+  }
+  if (plan.args.sliceAligned && !g::attendedRows(s).empty()) {
+    setCut(plan, s.qBegin);
+    setCut(plan, s.qEnd);
+  }
+}
+
 /// Validates every slice into the slices table (a refused one empty, the
-/// first refused index kept) and marks the query-tile cuts.
+/// first refused index kept; a key-major plan writes its three pieces)
+/// and marks the cuts.
 __device__ void readSlices(const Plan &plan) {
   const Args &a = plan.args;
   Block b = thisBlock();
@@ -222,23 +254,18 @@ __device__ void readSlices(const Plan &plan) {
       planAtomicMin(plan.status + kStatusSlice, int32_t(i));
       s = GivenSlice();
     }
-    int32_t *copies[] = {plan.slices + 5 * i,
-                         plan.at(plan.layout.sliceBounds) + 5 * i};
-    for (int32_t *record : copies) {
-      record[0] = int32_t(s.qBegin);
-      record[1] = int32_t(s.qEnd);
-      record[2] = int32_t(s.kBegin);
-      record[3] = int32_t(s.kEnd);
-      record[4] = s.kind;
+    if (!a.keyMajor) {
+      writeRecord(plan, i, s.bounds());
+      continue;
     }
-    if (a.sliceAligned && !g::attendedRows(s.bounds()).empty()) {
-      setCut(plan, s.qBegin);
-      setCut(plan, s.qEnd);
-    }
+    g::TransposedPieces pieces = g::transposedPieces(s.bounds());
+    for (int p = 0; p < 3; ++p)
+      writeRecord(plan, 3 * i + p,
+                  p < pieces.count ? pieces.pieces[p] : g::SliceBounds());
   }
   if (b.thread == 0) {
     setCut(plan, 0);
-    setCut(plan, a.numQ);
+    setCut(plan, plan.rows());
     if (a.cuSeqlensQ) {
       const int32_t *q = pointer<const int32_t>(a.cuSeqlensQ);
       const int32_t *k = pointer<const int32_t>(a.cuSeqlensK);
@@ -258,7 +285,7 @@ __device__ void readSlices(const Plan &plan) {
 /// The cut rows in ascending order (the set bits); their count.
 __device__ int64_t listCuts(const Plan &plan) {
   Block b = thisBlock();
-  int64_t words = plan.args.numQ / 32 + 1;
+  int64_t words = plan.rows() / 32 + 1;
   int64_t chunk = (words + b.threads - 1) / b.threads;
   int64_t begin = g::minOf(words, b.thread * chunk);
   int64_t end = g::minOf(words, begin + chunk);
@@ -327,7 +354,7 @@ __device__ int64_t countTiles(const Plan &plan, int64_t segments) {
   return tiles;
 }
 
-/// First rows of the query tiles, numQ last.
+/// First rows of the tiles, the row count last.
 __device__ void writeTileBegins(const Plan &plan, int64_t segments,
                                 int64_t tiles) {
   Block b = thisBlock();
@@ -339,7 +366,7 @@ __device__ void writeTileBegins(const Plan &plan, int64_t segments,
     begins[t] = int32_t(cuts[s] + (t - firstTiles[s]) * plan.args.tileQ);
   }
   if (b.thread == 0)
-    begins[tiles] = plan.args.numQ;
+    begins[tiles] = plan.rows();
   __syncthreads();
 }
 
@@ -350,7 +377,7 @@ __device__ int64_t countPairs(const Plan &plan, int64_t tiles) {
   const int32_t *begins = plan.at(plan.layout.tileBegins);
   int32_t *firstTiles = plan.at(plan.layout.sliceFirstTile);
   int32_t *pairs = plan.at(plan.layout.pairOffsets);
-  int64_t n = plan.args.numSlices;
+  int64_t n = plan.records();
   for (int64_t i = b.thread; i < n; i += b.threads) {
     g::Span rows = g::attendedRows(plan.slice(i));
     pairs[i] = 0;
@@ -372,7 +399,7 @@ __device__ int64_t countPairs(const Plan &plan, int64_t tiles) {
 /// The item of slice i in tile t (geometry::itemTiles).
 __device__ g::ItemTiles itemOf(const Plan &plan, int64_t i, int64_t t) {
   const int32_t *begins = plan.at(plan.layout.tileBegins);
-  return g::itemTiles(plan.slice(i), {begins[t], begins[t + 1]}, plan.args.numK,
+  return g::itemTiles(plan.slice(i), {begins[t], begins[t + 1]}, plan.columns(),
                       plan.args.tileK, plan.args.clippedEdge);
 }
 
@@ -383,7 +410,7 @@ __device__ void makeItems(const Plan &plan, int64_t numPairs) {
   const int32_t *pairOffsets = plan.at(l.pairOffsets);
   int32_t *counts = plan.at(l.tileItems);
   for (int64_t p = b.thread; p < numPairs; p += b.threads) {
-    int64_t i = upperBound(pairOffsets, plan.args.numSlices, p) - 1;
+    int64_t i = upperBound(pairOffsets, plan.records(), p) - 1;
     int64_t t = plan.at(l.sliceFirstTile)[i] + (p - pairOffsets[i]);
     g::ItemTiles item = itemOf(plan, i, t);
     int32_t *record = plan.at(l.pairItems) + kPairFields * p;

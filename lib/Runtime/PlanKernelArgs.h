@@ -83,11 +83,22 @@ struct Args {
   // rather than at `scratch`: a short plan is a chain of dependent loads,
   // which shared memory serves several times faster.
   int32_t scratchInShared;
+  // The backward's key-major plan: each slice's transpose (up to three
+  // pieces, geometry::transposedPieces) in three records of its own
+  // (unused ones empty), planned over the keys as rows (tileQ rows a tile)
+  // and the queries as columns (tileK a tile).
+  int32_t keyMajor;
 };
 
 // The PTX declares the parameter as this many bytes aligned to 8; the host
 // passes this struct's bytes.
 static_assert(sizeof(Args) == 216, "Args layout changed: rebuild both sides");
+
+/// Records of the slices table: a key-major plan gives each slice three,
+/// its transposed pieces.
+FATTN_HOST_DEVICE inline int64_t planRecords(int64_t numSlices, bool keyMajor) {
+  return keyMajor ? 3 * numSlices : numSlices;
+}
 
 /// Launch slots a call of `numSlices` slices over `numQ` rows can need:
 /// every cut (two per slice) starts at most one tile more than the uniform

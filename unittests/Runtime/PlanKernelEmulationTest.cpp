@@ -66,13 +66,19 @@ struct EmulatedPlan {
 /// bytes to fit the block's shared memory), or in the buffer.
 enum class ScratchIn { SharedWhereItFits, Buffer };
 
+/// Which way the emulated planner tiles: the forward's query tiles, or
+/// the backward's key tiles.
+enum class Rows { Queries, Keys };
+
 /// The planner run over `ranges` (host pointers) in one emulated block.
 EmulatedPlan emulatePlan(const std::vector<RuntimeSchedule> &schedules,
                          const DeviceRanges &ranges, int threads,
-                         ScratchIn scratchIn = ScratchIn::SharedWhereItFits) {
+                         ScratchIn scratchIn = ScratchIn::SharedWhereItFits,
+                         Rows rows = Rows::Queries) {
   std::string error;
   std::optional<DevicePlanLayout> layout =
-      layoutDevicePlan(schedules, ranges, &error);
+      rows == Rows::Keys ? layoutKeyMajorPlan(schedules, ranges, &error)
+                         : layoutDevicePlan(schedules, ranges, &error);
   EXPECT_TRUE(layout) << error;
   EmulatedPlan plan;
   if (!layout)
@@ -218,6 +224,65 @@ TEST(PlanKernelEmulationTest, RandomMasksPlanAsTheHostDoes) {
     if (HasFatalFailure())
       return;
   }
+}
+
+/// The host's view of a key-major plan of `m`: transposeMask's pieces,
+/// those of slice i in records 3i, 3i + 1, 3i + 2 as the planner writes
+/// them (unused records empty, which attend nothing).
+mask::Mask paddedTranspose(const mask::Mask &m) {
+  mask::TransposedMask transposed = mask::transposeMask(m);
+  mask::Mask padded(3 * m.size());
+  std::vector<int> used(m.size(), 0);
+  for (size_t p = 0; p < transposed.slices.size(); ++p) {
+    int32_t origin = transposed.origins[p];
+    padded[3 * origin + used[origin]++] = transposed.slices[p];
+  }
+  return padded;
+}
+
+TEST(PlanKernelEmulationTest, KeyMajorPlansAsTheHostPlansTheTranspose) {
+  std::mt19937 rng(20261208);
+  const int threadCounts[] = {1, 3, 8, 32};
+  for (int trial = 0; trial < 160; ++trial) {
+    int64_t numQ = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
+    int64_t numK = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
+    // Key tiles of 64 keys visiting query tiles of 32 queries.
+    std::vector<RuntimeSchedule> schedules = classes(
+        64, 32, mask::KeyEdge::Clipped,
+        trial % 2 ? mask::QueryTiles::Uniform : mask::QueryTiles::SliceAligned,
+        {1, 4, 64});
+    mask::Mask m = randomMask(rng, numQ, numK, trial % 13);
+    RangeArrays arrays = arraysOf(m);
+    int threads = threadCounts[trial % 4];
+    ScratchIn scratchIn =
+        (trial / 4) % 2 ? ScratchIn::Buffer : ScratchIn::SharedWhereItFits;
+    EmulatedPlan device = emulatePlan(schedules, rangesOf(arrays, numQ, numK),
+                                      threads, scratchIn, Rows::Keys);
+    std::string what = "trial " + std::to_string(trial);
+    mask::Mask padded = paddedTranspose(m);
+    expectHostPlan(padded, numK, numQ, schedules, device, what);
+    if (HasFatalFailure())
+      return;
+    // That is the backward's host schedule, index for index.
+    std::optional<mask::WorkSchedule> host = mask::buildKeyMajorSchedule(
+        mask::transposeMask(m), numQ, numK, {32, 64}, schedules[0].queryTiles);
+    std::optional<mask::WorkSchedule> ofPadded = mask::buildWorkSchedule(
+        padded, numK, numQ, {64, 32}, mask::KeyEdge::Clipped,
+        schedules[0].queryTiles);
+    ASSERT_TRUE(host && ofPadded) << what;
+    EXPECT_EQ(host->qTileBegins, ofPadded->qTileBegins) << what;
+    EXPECT_EQ(host->itemOffsets, ofPadded->itemOffsets) << what;
+    EXPECT_EQ(host->visitOffsets, ofPadded->visitOffsets) << what;
+  }
+}
+
+TEST(PlanKernelEmulationTest, KeyMajorPlansNeedClippedQueryTiles) {
+  RangeArrays none;
+  std::string error;
+  EXPECT_FALSE(
+      layoutKeyMajorPlan(gpuClasses(), rangesOf(none, 10, 10), &error));
+  EXPECT_EQ(error, "a key-major plan clips its query tiles at the queries' "
+                   "end: its kernels' key edge must be clipped");
 }
 
 TEST(PlanKernelEmulationTest, RunsOfSliversFoldAsTheHostFoldsThem) {

@@ -50,6 +50,12 @@ struct DevicePlanLayout {
   std::vector<int64_t> classItems; // ascending
   int64_t numQ = 0, numK = 0, count = 0;
   bool varlen = false; // cu_seqlens (sequences) rather than ranges (slices)
+  bool keyMajor = false; // the backward's plan: rows are keys
+  /// What the plan tiles (schedule.blockQ rows a tile), and the slices
+  /// table's records (a key-major plan: each slice's three transposed
+  /// pieces, unused ones empty).
+  int64_t rows() const { return keyMajor ? numK : numQ; }
+  int64_t records() const;
   int64_t capSlots = 0, capItems = 0;
   std::vector<size_t> classSlots;
   size_t items = 0, itemSlices = 0, slices = 0, status = 0, scratch = 0;
@@ -68,6 +74,15 @@ struct DevicePlanLayout {
 std::optional<DevicePlanLayout>
 layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
                  const DeviceRanges &ranges, std::string *error);
+
+/// The backward's key-major layout of the same call: for each key tile of
+/// schedule.blockQ keys, the query tiles of schedule.blockK queries that
+/// the slices' transposes (mask::transposeMask's pieces, three records a
+/// slice) visit, as mask::buildKeyMajorSchedule plans them on the host
+/// (the schedules' key edge must then be Clipped).
+std::optional<DevicePlanLayout>
+layoutKeyMajorPlan(const std::vector<RuntimeSchedule> &schedules,
+                   const DeviceRanges &ranges, std::string *error);
 
 /// Why the planner refused the call whose status words these are (they
 /// name the slice and value, as mask::maskFromRanges does on the host), or
