@@ -196,7 +196,8 @@ CUresult launchPlanner(const Function &f, unsigned gridX, unsigned gridY,
     return kInvalidValue;
   // Exactly as large as asked, and garbage: nothing may read it unwritten.
   std::vector<double> shared((sharedBytes + 7) / sizeof(double));
-  std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
+  if (!shared.empty()) // (memset of a null pointer is undefined)
+    std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
   emulation::runBlock(0, 0, int(blockX), shared.data(),
                       [&] { pk::fattn_plan_ranges(args); });
   return kSuccess;

@@ -95,7 +95,8 @@ EmulatedPlan emulatePlan(const std::vector<RuntimeSchedule> &schedules,
   size_t sharedBytes =
       scratchIn == ScratchIn::Buffer ? 0 : devicePlanSharedBytes(*layout);
   std::vector<double> shared((sharedBytes + 7) / sizeof(double));
-  std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
+  if (!shared.empty()) // (memset of a null pointer is undefined)
+    std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
   std::vector<uint8_t> bytes = devicePlanArguments(
       *layout, ranges, reinterpret_cast<uint64_t>(plan.buffer.data()), outputs,
       sharedBytes > 0);
@@ -196,31 +197,46 @@ mask::Mask randomMask(std::mt19937 &rng, int64_t numQ, int64_t numK,
   return m;
 }
 
+/// Trial number `trial` of a random test: token counts up to 1500, a mask
+/// of up to 12 slices, 1 to 32 emulated threads, both scratch placements.
+struct RandomTrial {
+  int64_t numQ, numK;
+  mask::Mask m;
+  RangeArrays arrays;
+  int threads;
+  ScratchIn scratchIn;
+  std::string name;
+
+  RandomTrial(std::mt19937 &rng, int trial) {
+    const int threadCounts[] = {1, 3, 8, 32};
+    numQ = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
+    numK = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
+    m = randomMask(rng, numQ, numK, trial % 13);
+    arrays = arraysOf(m);
+    threads = threadCounts[trial % 4];
+    scratchIn =
+        (trial / 4) % 2 ? ScratchIn::Buffer : ScratchIn::SharedWhereItFits;
+    name = "trial " + std::to_string(trial) + " (" + std::to_string(threads) +
+           " threads, scratch in " +
+           (scratchIn == ScratchIn::Buffer ? "the buffer" : "shared memory") +
+           ")";
+  }
+  DeviceRanges ranges() const { return rangesOf(arrays, numQ, numK); }
+};
+
 TEST(PlanKernelEmulationTest, RandomMasksPlanAsTheHostDoes) {
   std::mt19937 rng(20261207);
-  const int threadCounts[] = {1, 3, 8, 32};
   for (int trial = 0; trial < 240; ++trial) {
-    int64_t numQ = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
-    int64_t numK = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
+    RandomTrial t(rng, trial);
     std::vector<RuntimeSchedule> schedules =
         trial % 3 == 0 ? classes(64, 32, mask::KeyEdge::Clipped,
                                  trial % 2 ? mask::QueryTiles::Uniform
                                            : mask::QueryTiles::SliceAligned,
                                  {1, 4, 64})
                        : gpuClasses();
-    mask::Mask m = randomMask(rng, numQ, numK, trial % 13);
-    RangeArrays arrays = arraysOf(m);
-    int threads = threadCounts[trial % 4];
-    ScratchIn scratchIn =
-        (trial / 4) % 2 ? ScratchIn::Buffer : ScratchIn::SharedWhereItFits;
-    EmulatedPlan device = emulatePlan(schedules, rangesOf(arrays, numQ, numK),
-                                      threads, scratchIn);
-    expectHostPlan(
-        m, numQ, numK, schedules, device,
-        "trial " + std::to_string(trial) + " (" + std::to_string(threads) +
-            " threads, scratch in " +
-            (scratchIn == ScratchIn::Buffer ? "the buffer" : "shared memory") +
-            ")");
+    EmulatedPlan device =
+        emulatePlan(schedules, t.ranges(), t.threads, t.scratchIn);
+    expectHostPlan(t.m, t.numQ, t.numK, schedules, device, t.name);
     if (HasFatalFailure())
       return;
   }
@@ -242,37 +258,30 @@ mask::Mask paddedTranspose(const mask::Mask &m) {
 
 TEST(PlanKernelEmulationTest, KeyMajorPlansAsTheHostPlansTheTranspose) {
   std::mt19937 rng(20261208);
-  const int threadCounts[] = {1, 3, 8, 32};
   for (int trial = 0; trial < 160; ++trial) {
-    int64_t numQ = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
-    int64_t numK = std::uniform_int_distribution<int64_t>(1, 1500)(rng);
+    RandomTrial t(rng, trial);
     // Key tiles of 64 keys visiting query tiles of 32 queries.
     std::vector<RuntimeSchedule> schedules = classes(
         64, 32, mask::KeyEdge::Clipped,
         trial % 2 ? mask::QueryTiles::Uniform : mask::QueryTiles::SliceAligned,
         {1, 4, 64});
-    mask::Mask m = randomMask(rng, numQ, numK, trial % 13);
-    RangeArrays arrays = arraysOf(m);
-    int threads = threadCounts[trial % 4];
-    ScratchIn scratchIn =
-        (trial / 4) % 2 ? ScratchIn::Buffer : ScratchIn::SharedWhereItFits;
-    EmulatedPlan device = emulatePlan(schedules, rangesOf(arrays, numQ, numK),
-                                      threads, scratchIn, Rows::Keys);
-    std::string what = "trial " + std::to_string(trial);
-    mask::Mask padded = paddedTranspose(m);
-    expectHostPlan(padded, numK, numQ, schedules, device, what);
+    EmulatedPlan device =
+        emulatePlan(schedules, t.ranges(), t.threads, t.scratchIn, Rows::Keys);
+    mask::Mask padded = paddedTranspose(t.m);
+    expectHostPlan(padded, t.numK, t.numQ, schedules, device, t.name);
     if (HasFatalFailure())
       return;
     // That is the backward's host schedule, index for index.
-    std::optional<mask::WorkSchedule> host = mask::buildKeyMajorSchedule(
-        mask::transposeMask(m), numQ, numK, {32, 64}, schedules[0].queryTiles);
+    std::optional<mask::WorkSchedule> host =
+        mask::buildKeyMajorSchedule(mask::transposeMask(t.m), t.numQ, t.numK,
+                                    {32, 64}, schedules[0].queryTiles);
     std::optional<mask::WorkSchedule> ofPadded = mask::buildWorkSchedule(
-        padded, numK, numQ, {64, 32}, mask::KeyEdge::Clipped,
+        padded, t.numK, t.numQ, {64, 32}, mask::KeyEdge::Clipped,
         schedules[0].queryTiles);
-    ASSERT_TRUE(host && ofPadded) << what;
-    EXPECT_EQ(host->qTileBegins, ofPadded->qTileBegins) << what;
-    EXPECT_EQ(host->itemOffsets, ofPadded->itemOffsets) << what;
-    EXPECT_EQ(host->visitOffsets, ofPadded->visitOffsets) << what;
+    ASSERT_TRUE(host && ofPadded) << t.name;
+    EXPECT_EQ(host->qTileBegins, ofPadded->qTileBegins) << t.name;
+    EXPECT_EQ(host->itemOffsets, ofPadded->itemOffsets) << t.name;
+    EXPECT_EQ(host->visitOffsets, ofPadded->visitOffsets) << t.name;
   }
 }
 
