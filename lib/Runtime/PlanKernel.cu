@@ -11,7 +11,9 @@
 // which only the smallest class that holds the plan gets the real one. A
 // refused call (a bad slice, a tile with more items than every class)
 // writes its reason to the status words, empty slots everywhere, and NaN
-// into out and lse.
+// into out and lse. With Args::keyMajor it makes the backward's plan of
+// the same call instead (mask::buildKeyMajorSchedule's, over each slice's
+// transposed pieces, three records a slice).
 //
 // Compiled by nvcc to PTX (embedded in the runtime) and, for CI, as C++
 // against the emulation of unittests/Runtime/PlanKernelEmulationTest.cpp,
