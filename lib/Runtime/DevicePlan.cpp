@@ -120,10 +120,10 @@ layoutPlan(const std::vector<RuntimeSchedule> &schedules,
   layout.varlen = ranges.isVarlen();
   layout.keyMajor = keyMajor;
   bool aligned = layout.schedule.queryTiles == mask::QueryTiles::SliceAligned;
-  // No tile holds more than blockQ rows: what cannot fit a grid's y
+  // No tile holds more than rowTile() rows: what cannot fit a grid's y
   // dimension is refused here, as the host planner refuses it.
   int64_t fewestTiles =
-      mask::geometry::ceilDiv(layout.rows(), layout.schedule.blockQ);
+      mask::geometry::ceilDiv(layout.rows(), layout.rowTile());
   if (fewestTiles > limits::kMaxGridYZ)
     return fail(error, std::to_string(fewestTiles) +
                            (keyMajor ? " key" : " query") +
@@ -133,7 +133,7 @@ layoutPlan(const std::vector<RuntimeSchedule> &schedules,
   // needs them (pk::kTooManyTiles).
   layout.capSlots =
       std::min<int64_t>(pk::slotCapacity(layout.records(), layout.rows(),
-                                         layout.schedule.blockQ, aligned),
+                                         layout.rowTile(), aligned),
                         limits::kMaxGridYZ);
   // A record gives a tile at most one item; the sequences of cu_seqlens
   // (and their transposes) do not overlap, so each tile holds one item
@@ -227,8 +227,8 @@ std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
   args.numSlices = int32_t(layout.count);
   args.numQ = int32_t(layout.numQ);
   args.numK = int32_t(layout.numK);
-  args.tileQ = int32_t(layout.schedule.blockQ);
-  args.tileK = int32_t(layout.schedule.blockK);
+  args.tileQ = int32_t(layout.rowTile());
+  args.tileK = int32_t(layout.columnTile());
   args.sliceAligned =
       layout.schedule.queryTiles == mask::QueryTiles::SliceAligned;
   args.clippedEdge = layout.schedule.keyEdge == mask::KeyEdge::Clipped;

@@ -85,8 +85,8 @@ struct Args {
   int32_t scratchInShared;
   // The backward's key-major plan: each slice's transpose (up to three
   // pieces, geometry::transposedPieces) in three records of its own
-  // (unused ones empty), planned over the keys as rows (tileQ rows a tile)
-  // and the queries as columns (tileK a tile).
+  // (unused ones empty), planned over the keys as rows (tileQ, here the
+  // key tile's rows) and the queries as columns (tileK, the query tile's).
   int32_t keyMajor;
 };
 

@@ -256,32 +256,55 @@ mask::Mask paddedTranspose(const mask::Mask &m) {
   return padded;
 }
 
+/// The transposed piece index of buildKeyMajorSchedule's items as the GPU
+/// numbers them: piece k of slice i is record 3i + k.
+std::vector<int32_t> paddedIndices(const mask::TransposedMask &transposed) {
+  std::vector<int32_t> indices;
+  for (size_t p = 0; p < transposed.slices.size(); ++p) {
+    int32_t origin = transposed.origins[p];
+    int32_t k = p > 0 && transposed.origins[p - 1] == origin
+                    ? indices.back() - 3 * origin + 1
+                    : 0;
+    indices.push_back(3 * origin + k);
+  }
+  return indices;
+}
+
 TEST(PlanKernelEmulationTest, KeyMajorPlansAsTheHostPlansTheTranspose) {
   std::mt19937 rng(20261208);
   for (int trial = 0; trial < 160; ++trial) {
     RandomTrial t(rng, trial);
-    // Key tiles of 64 keys visiting query tiles of 32 queries.
-    std::vector<RuntimeSchedule> schedules = classes(
-        64, 32, mask::KeyEdge::Clipped,
-        trial % 2 ? mask::QueryTiles::Uniform : mask::QueryTiles::SliceAligned,
-        {1, 4, 64});
+    // The backward's tiles: 32 queries (blockQ), 64 keys (blockK); the key
+    // tiles are cut as queryTiles says.
+    mask::QueryTiles cut = (trial / 8) % 2 ? mask::QueryTiles::Uniform
+                                           : mask::QueryTiles::SliceAligned;
+    std::vector<RuntimeSchedule> schedules =
+        classes(32, 64, mask::KeyEdge::Clipped, cut, {1, 4, 64});
     EmulatedPlan device =
         emulatePlan(schedules, t.ranges(), t.threads, t.scratchIn, Rows::Keys);
+    // The host's plan of the padded transpose, keys as rows: its records
+    // tile the keys by blockK and the queries by blockQ.
+    std::vector<RuntimeSchedule> transposedTiles = schedules;
+    for (RuntimeSchedule &schedule : transposedTiles)
+      std::swap(schedule.blockQ, schedule.blockK);
     mask::Mask padded = paddedTranspose(t.m);
-    expectHostPlan(padded, t.numK, t.numQ, schedules, device, t.name);
+    expectHostPlan(padded, t.numK, t.numQ, transposedTiles, device, t.name);
     if (HasFatalFailure())
       return;
-    // That is the backward's host schedule, index for index.
+    // That is the backward's host schedule, item for item, its piece
+    // index p as record paddedIndices()[p].
+    mask::TransposedMask transposed = mask::transposeMask(t.m);
     std::optional<mask::WorkSchedule> host =
-        mask::buildKeyMajorSchedule(mask::transposeMask(t.m), t.numQ, t.numK,
-                                    {32, 64}, schedules[0].queryTiles);
+        mask::buildKeyMajorSchedule(transposed, t.numQ, t.numK, {32, 64}, cut);
     std::optional<mask::WorkSchedule> ofPadded = mask::buildWorkSchedule(
-        padded, t.numK, t.numQ, {64, 32}, mask::KeyEdge::Clipped,
-        schedules[0].queryTiles);
+        padded, t.numK, t.numQ, {64, 32}, mask::KeyEdge::Clipped, cut);
     ASSERT_TRUE(host && ofPadded) << t.name;
     EXPECT_EQ(host->qTileBegins, ofPadded->qTileBegins) << t.name;
     EXPECT_EQ(host->itemOffsets, ofPadded->itemOffsets) << t.name;
-    EXPECT_EQ(host->visitOffsets, ofPadded->visitOffsets) << t.name;
+    std::vector<int32_t> indices = paddedIndices(transposed);
+    for (mask::WorkItem &item : host->items)
+      item.slice = indices[item.slice];
+    EXPECT_EQ(host->items, ofPadded->items) << t.name;
   }
 }
 

@@ -51,10 +51,17 @@ struct DevicePlanLayout {
   int64_t numQ = 0, numK = 0, count = 0;
   bool varlen = false; // cu_seqlens (sequences) rather than ranges (slices)
   bool keyMajor = false; // the backward's plan: rows are keys
-  /// What the plan tiles (schedule.blockQ rows a tile), and the slices
-  /// table's records (a key-major plan: each slice's three transposed
-  /// pieces, unused ones empty).
+  /// What the plan tiles and the tiles' rows (the queries in tiles of
+  /// schedule.blockQ, or a key-major plan's keys in tiles of blockK), the
+  /// other axis's tile, and the slices table's records (a key-major plan:
+  /// each slice's three transposed pieces, unused ones empty).
   int64_t rows() const { return keyMajor ? numK : numQ; }
+  int64_t rowTile() const {
+    return keyMajor ? schedule.blockK : schedule.blockQ;
+  }
+  int64_t columnTile() const {
+    return keyMajor ? schedule.blockQ : schedule.blockK;
+  }
   int64_t records() const;
   int64_t capSlots = 0, capItems = 0;
   std::vector<size_t> classSlots;
@@ -76,10 +83,12 @@ layoutDevicePlan(const std::vector<RuntimeSchedule> &schedules,
                  const DeviceRanges &ranges, std::string *error);
 
 /// The backward's key-major layout of the same call: for each key tile of
-/// schedule.blockQ keys, the query tiles of schedule.blockK queries that
+/// schedule.blockK keys, the query tiles of schedule.blockQ queries that
 /// the slices' transposes (mask::transposeMask's pieces, three records a
-/// slice) visit, as mask::buildKeyMajorSchedule plans them on the host
-/// (the schedules' key edge must then be Clipped).
+/// slice: piece k of slice i is record 3i + k) visit, as
+/// mask::buildKeyMajorSchedule plans them on the host. schedule.queryTiles
+/// says how the key tiles are cut; the key edge must be Clipped (query
+/// tiles end at the queries' end).
 std::optional<DevicePlanLayout>
 layoutKeyMajorPlan(const std::vector<RuntimeSchedule> &schedules,
                    const DeviceRanges &ranges, std::string *error);
