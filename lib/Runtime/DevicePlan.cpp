@@ -162,10 +162,13 @@ layoutPlan(const std::vector<RuntimeSchedule> &schedules,
   layout.itemSlices = take(layout.capItems);
   layout.slices = take(layout.records() * mask::kSliceFields);
   layout.status = take(pk::kStatusFields);
-  layout.scratch = take(pk::scratchLayout(layout.records(), layout.rows(),
-                                          layout.capSlots, layout.capItems)
-                            .total);
+  pk::ScratchLayout scratch = pk::scratchLayout(
+      layout.records(), layout.rows(), layout.capSlots, layout.capItems);
+  layout.scratch = take(scratch.total);
   layout.words = at;
+  layout.sharedScratchBytes =
+      size_t(pk::sharedScratchWords(scratch, layout.capSlots)) *
+      sizeof(int32_t);
   return layout;
 }
 } // namespace
@@ -185,13 +188,6 @@ layoutKeyMajorPlan(const std::vector<RuntimeSchedule> &schedules,
                          "queries' end: its kernels' key edge must be "
                          "clipped");
   return layoutPlan(schedules, ranges, /*keyMajor=*/true, error);
-}
-
-size_t devicePlanSharedBytes(const DevicePlanLayout &layout) {
-  pk::ScratchLayout scratch = pk::scratchLayout(
-      layout.records(), layout.rows(), layout.capSlots, layout.capItems);
-  return size_t(pk::sharedScratchWords(scratch, layout.capSlots)) *
-         sizeof(int32_t);
 }
 
 std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
@@ -401,7 +397,7 @@ Status DevicePlanner::enqueue(const DevicePlanLayout &layout,
                               cuda::CUstream stream) {
   if (Status status = reserve(layout, stream); !status)
     return status;
-  size_t sharedBytes = devicePlanSharedBytes(layout);
+  size_t sharedBytes = layout.sharedScratchBytes;
   bool scratchInShared = sharedBytes > 0 && sharedBytes <= maxSharedBytes;
   std::vector<uint8_t> args = devicePlanArguments(
       layout, ranges, buffer->pointer(), outputs, scratchInShared);

@@ -193,10 +193,14 @@ struct Plan {
     s = {q[2 * i], q[2 * i + 1], k[2 * i], k[2 * i + 1], kinds ? kinds[i] : 0};
     return s;
   }
-  /// Slice i as readSlices validated it (a refused one empty), from the
-  /// scratch's copy of the slices table.
+  /// Where the later phases read the slices as readSlices validated them:
+  /// the scratch's copy in shared memory, else the table itself.
+  __device__ int32_t *validated() const {
+    return args.scratchInShared ? at(layout.sliceBounds) : slices;
+  }
+  /// Slice i as readSlices validated it (a refused one empty).
   __device__ g::SliceBounds slice(int64_t i) const {
-    const int32_t *r = at(layout.sliceBounds) + 5 * i;
+    const int32_t *r = validated() + 5 * i;
     return {r[0], r[1], r[2], r[3], static_cast<SliceKind>(r[4])};
   }
   /// Read after a barrier: every thread sees the same answer.
@@ -225,19 +229,23 @@ __device__ void startPlan(const Plan &plan) {
   __syncthreads();
 }
 
-/// Record r of the slices table (and of the scratch's copy), and its cuts
-/// where tiles are cut at slices.
+/// A slice record: its bounds and kind code.
+__device__ void writeBounds(int32_t *record, const g::SliceBounds &s) {
+  record[0] = int32_t(s.qBegin);
+  record[1] = int32_t(s.qEnd);
+  record[2] = int32_t(s.kBegin);
+  record[3] = int32_t(s.kEnd);
+  record[4] = int32_t(s.kind);
+}
+
+/// Record r of the slices table (and of the copy the plan reads, where
+/// that is not the table), and its cuts where tiles are cut at slices.
 __device__ void writeRecord(const Plan &plan, int64_t r,
                             const g::SliceBounds &s) {
-  int32_t *copies[] = {plan.slices + 5 * r,
-                       plan.at(plan.layout.sliceBounds) + 5 * r};
-  for (int32_t *record : copies) {
-    record[0] = int32_t(s.qBegin);
-    record[1] = int32_t(s.qEnd);
-    record[2] = int32_t(s.kBegin);
-    record[3] = int32_t(s.kEnd);
-    record[4] = int32_t(s.kind);
-  }
+  int32_t *table = plan.slices + 5 * r, *copy = plan.validated() + 5 * r;
+  writeBounds(table, s);
+  if (copy != table)
+    writeBounds(copy, s);
   if (plan.args.sliceAligned && !g::attendedRows(s).empty()) {
     setCut(plan, s.qBegin);
     setCut(plan, s.qEnd);

@@ -144,7 +144,7 @@ FATTN_HOST_DEVICE inline ScratchLayout scratchLayout(int64_t numSlices,
   };
   layout.cutBits = take(numQ / 32 + 1);
   layout.cuts = take(2 * numSlices + 2);
-  layout.sliceBounds = take(5 * numSlices); // the slices table's copy
+  layout.sliceBounds = take(5 * numSlices); // the slices, read in shared
   layout.segmentTiles = take(2 * numSlices + 2);
   layout.tileBegins = take(capSlots + 1);
   layout.tileItems = take(capSlots + 1);

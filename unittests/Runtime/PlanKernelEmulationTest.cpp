@@ -93,7 +93,7 @@ EmulatedPlan emulatePlan(const std::vector<RuntimeSchedule> &schedules,
                          int64_t(plan.out.size()), int64_t(plan.lse.size()),
                          0x7fc0};
   size_t sharedBytes =
-      scratchIn == ScratchIn::Buffer ? 0 : devicePlanSharedBytes(*layout);
+      scratchIn == ScratchIn::Buffer ? 0 : layout->sharedScratchBytes;
   std::vector<double> shared((sharedBytes + 7) / sizeof(double));
   if (!shared.empty()) // (memset of a null pointer is undefined)
     std::memset(shared.data(), 0x5a, shared.size() * sizeof(double));
@@ -380,7 +380,7 @@ TEST(PlanKernelEmulationTest, LongSequencesSortTilesOutsideSharedMemory) {
   std::optional<DevicePlanLayout> layout =
       layoutDevicePlan(gpuClasses(), rangesOf(arrays, numQ, numQ), nullptr);
   ASSERT_TRUE(layout);
-  EXPECT_EQ(devicePlanSharedBytes(*layout), 0u);
+  EXPECT_EQ(layout->sharedScratchBytes, 0u);
   EmulatedPlan device =
       emulatePlan(gpuClasses(), rangesOf(arrays, numQ, numQ), 32);
   expectHostPlan(m, numQ, numQ, gpuClasses(), device, "causal 524k");

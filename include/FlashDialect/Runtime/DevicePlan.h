@@ -67,6 +67,10 @@ struct DevicePlanLayout {
   std::vector<size_t> classSlots;
   size_t items = 0, itemSlices = 0, slices = 0, status = 0, scratch = 0;
   size_t words = 0;
+  /// Bytes of dynamic shared memory the planner's scratch takes there, or
+  /// 0 where it must stay in the buffer (too many slots to sort in shared
+  /// memory).
+  size_t sharedScratchBytes = 0;
 
   size_t bytes() const { return words * sizeof(int32_t); }
   /// Class c's plan as its kernel binds it: the tables' offsets in this
@@ -113,14 +117,9 @@ struct RefusedOutputs {
 RefusedOutputs refusedOutputsOf(ElementType type, uint64_t out, uint64_t lse,
                                 int64_t outElements, int64_t lseElements);
 
-/// Bytes of dynamic shared memory the planner's scratch takes there, or 0
-/// where it must stay in the buffer (too many slots to sort in shared
-/// memory).
-size_t devicePlanSharedBytes(const DevicePlanLayout &layout);
-
 /// The planning kernel's argument bytes for a launch writing into the
 /// buffer at `base` (device or, emulated, host memory); with
-/// `scratchInShared`, the launch gives devicePlanSharedBytes() of dynamic
+/// `scratchInShared`, the launch gives sharedScratchBytes of dynamic
 /// shared memory and the scratch part of the buffer goes unused.
 std::vector<uint8_t> devicePlanArguments(const DevicePlanLayout &layout,
                                          const DeviceRanges &ranges,
